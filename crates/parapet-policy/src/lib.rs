@@ -1,0 +1,86 @@
+//! The policy model every Parapet security capability plugs into.
+//!
+//! A [`Policy`] implements only the phases it needs (every phase has a default that
+//! continues) and answers each with a [`Decision`]. The proxy's pipeline driver runs the
+//! policies of a route in their [`Policy::order`], stops at the first refusal in `enforce`
+//! mode, and turns refusals in `monitor` mode into [`SecurityEvent`]s only.
+//!
+//! ```text
+//! connection ─► request headers ─► request body ─► (upstream) ─► response headers ─► response body ─► logging
+//! ```
+
+pub mod builtin;
+mod context;
+mod decision;
+mod event;
+
+pub use context::{ClientCert, RequestContext};
+pub use decision::{Decision, Reason, Refusal};
+pub use event::{Action, Part, SecurityEvent, redact_snippet};
+pub use parapet_config::Mode;
+
+use bytes::Bytes;
+use std::fmt::Debug;
+use std::net::IpAddr;
+
+/// A security policy. Every method but [`Policy::name`], [`Policy::order`] and
+/// [`Policy::mode`] has a default body that lets the request continue.
+pub trait Policy: Send + Sync + Debug {
+    /// Stable name used in events, metrics and config (`ip_access`, `limits`…).
+    fn name(&self) -> &'static str;
+
+    /// Position in the pipeline: lower runs first. Cheap checks that need no identity
+    /// (IP, shape) come before authentication, which comes before rate limiting and content
+    /// inspection.
+    fn order(&self) -> u16;
+
+    /// Whether refusals are enforced or only recorded.
+    fn mode(&self) -> Mode;
+
+    /// Connection phase: a connection was accepted from `peer`; nothing has been read yet.
+    fn on_connection(&self, _peer: IpAddr) -> Decision {
+        Decision::Continue
+    }
+
+    /// Request-headers phase: the request line and headers have arrived and passed the
+    /// framing checks; the upstream has not been contacted.
+    fn on_request_headers(&self, _ctx: &mut RequestContext, _req: &http::request::Parts) -> Decision {
+        Decision::Continue
+    }
+
+    /// The largest request body this policy admits, enforced by the driver while the body
+    /// streams (chunked bodies included).
+    fn max_request_body(&self) -> Option<u64> {
+        None
+    }
+
+    /// Whether [`Policy::on_request_body`] needs the whole body. When any policy of a route
+    /// says yes, the driver buffers the body (within the route's body limit) before the
+    /// upstream is contacted.
+    fn inspects_request_body(&self) -> bool {
+        false
+    }
+
+    /// Request-body phase: the whole body, read once and shared by every policy.
+    fn on_request_body(&self, _ctx: &mut RequestContext, _req: &http::request::Parts, _body: &Bytes) -> Decision {
+        Decision::Continue
+    }
+
+    /// Response-headers phase: the upstream answered; headers may be changed.
+    fn on_response_headers(&self, _ctx: &mut RequestContext, _resp: &mut http::response::Parts) -> Decision {
+        Decision::Continue
+    }
+
+    /// Whether [`Policy::on_response_body`] needs the whole response body.
+    fn inspects_response_body(&self) -> bool {
+        false
+    }
+
+    /// Response-body phase: the whole response body, which may be replaced.
+    fn on_response_body(&self, _ctx: &mut RequestContext, _resp: &http::response::Parts, _body: &mut Bytes) -> Decision {
+        Decision::Continue
+    }
+
+    /// Logging phase: the exchange is over. Must not block; push work to a queue.
+    fn on_logging(&self, _ctx: &RequestContext) {}
+}
