@@ -161,6 +161,10 @@ pub struct Log {
     /// Security events target: `stdout`, `stderr`, `off` or a file path.
     #[serde(default)]
     pub events: Option<SpannedStr>,
+    /// Request headers written to the access log (default `user-agent`, `referer`); secret
+    /// ones are always written as `[REDACTED]`.
+    #[serde(default)]
+    pub headers: Option<Vec<SpannedStr>>,
     /// More header names whose values are never logged.
     #[serde(default)]
     pub redact_headers: Vec<SpannedStr>,

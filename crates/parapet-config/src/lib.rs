@@ -19,7 +19,12 @@ use std::path::Path;
 /// Reads, parses and validates the configuration at `path`.
 pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
     let text = std::fs::read_to_string(path).map_err(|e| {
-        ConfigErrors(vec![ConfigError { file: path.to_path_buf(), line: 0, column: 0, reason: format!("cannot read the file: {e}") }])
+        ConfigErrors(vec![ConfigError {
+            file: path.to_path_buf(),
+            line: 0,
+            column: 0,
+            reason: format!("cannot read the file: {e}"),
+        }])
     })?;
     parse(path, &text)
 }

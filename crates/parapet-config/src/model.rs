@@ -114,6 +114,8 @@ pub struct Log {
     pub access: LogTarget,
     /// Security events.
     pub events: LogTarget,
+    /// Request headers (lower case) written to the access log.
+    pub headers: Vec<String>,
     /// Header names (lower case) never logged.
     pub redact_headers: Vec<String>,
     /// Query parameter names (lower case) never logged.

@@ -12,7 +12,11 @@ impl<'de> Deserialize<'de> for Duration {
         let text = String::deserialize(d)?;
         humantime::parse_duration(text.trim())
             .map(Duration)
-            .map_err(|e| de::Error::custom(format!("invalid duration {text:?} ({e}); write e.g. 500ms, 30s, 5m")))
+            .map_err(|e| {
+                de::Error::custom(format!(
+                    "invalid duration {text:?} ({e}); write e.g. 500ms, 30s, 5m"
+                ))
+            })
     }
 }
 
@@ -46,7 +50,9 @@ impl<'de> Deserialize<'de> for ByteSize {
                 v.trim()
                     .parse::<bytesize::ByteSize>()
                     .map(|b| ByteSize(b.as_u64()))
-                    .map_err(|_| E::custom(format!("invalid size {v:?}; write e.g. 4096, 16KiB, 1MiB")))
+                    .map_err(|_| {
+                        E::custom(format!("invalid size {v:?}; write e.g. 4096, 16KiB, 1MiB"))
+                    })
             }
         }
         d.deserialize_any(Visitor)

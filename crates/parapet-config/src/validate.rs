@@ -28,11 +28,22 @@ pub(crate) struct Checker {
 impl Checker {
     pub(crate) fn new(file: &Path) -> Self {
         let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
-        Checker { file: file.to_path_buf(), dir, errors: Vec::new(), warnings: Vec::new(), watched: vec![file.to_path_buf()] }
+        Checker {
+            file: file.to_path_buf(),
+            dir,
+            errors: Vec::new(),
+            warnings: Vec::new(),
+            watched: vec![file.to_path_buf()],
+        }
     }
 
     pub(crate) fn error_at(&mut self, line: u64, column: u64, reason: impl Into<String>) {
-        self.errors.push(ConfigError { file: self.file.clone(), line, column, reason: reason.into() });
+        self.errors.push(ConfigError {
+            file: self.file.clone(),
+            line,
+            column,
+            reason: reason.into(),
+        });
     }
 
     fn error(&mut self, at: &Location, reason: impl Into<String>) {
@@ -40,7 +51,12 @@ impl Checker {
     }
 
     fn warn(&mut self, at: &Location, text: impl std::fmt::Display) {
-        self.warnings.push(format!("{}:{}:{}: {text}", self.file.display(), at.line(), at.column()));
+        self.warnings.push(format!(
+            "{}:{}:{}: {text}",
+            self.file.display(),
+            at.line(),
+            at.column()
+        ));
     }
 
     /// Parses a `host:port` socket address.
@@ -48,7 +64,13 @@ impl Checker {
         match s.value.parse::<SocketAddr>() {
             Ok(a) => Some(a),
             Err(_) => {
-                self.error(&s.referenced, format!("invalid address {:?}: write ip:port, e.g. 127.0.0.1:8080 or [::1]:8080", s.value));
+                self.error(
+                    &s.referenced,
+                    format!(
+                        "invalid address {:?}: write ip:port, e.g. 127.0.0.1:8080 or [::1]:8080",
+                        s.value
+                    ),
+                );
                 None
             }
         }
@@ -59,7 +81,13 @@ impl Checker {
         let text = s.value.trim();
         if let Ok(net) = text.parse::<IpNet>() {
             if net.trunc() != net {
-                self.error(&s.referenced, format!("network {text:?} has host bits set; did you mean {}?", net.trunc()));
+                self.error(
+                    &s.referenced,
+                    format!(
+                        "network {text:?} has host bits set; did you mean {}?",
+                        net.trunc()
+                    ),
+                );
                 return None;
             }
             return Some(net);
@@ -67,7 +95,12 @@ impl Checker {
         match text.parse::<IpAddr>() {
             Ok(ip) => Some(IpNet::from(ip)),
             Err(_) => {
-                self.error(&s.referenced, format!("invalid network {text:?}: write a CIDR such as 10.0.0.0/8 or 2001:db8::/32"));
+                self.error(
+                    &s.referenced,
+                    format!(
+                        "invalid network {text:?}: write a CIDR such as 10.0.0.0/8 or 2001:db8::/32"
+                    ),
+                );
                 None
             }
         }
@@ -79,7 +112,11 @@ impl Checker {
 
     fn path(&mut self, s: &SpannedStr) -> PathBuf {
         let p = Path::new(&s.value);
-        let p = if p.is_absolute() { p.to_path_buf() } else { self.dir.join(p) };
+        let p = if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.dir.join(p)
+        };
         self.watched.push(p.clone());
         p
     }
@@ -89,7 +126,10 @@ impl Checker {
         let bytes = match std::fs::read(&path) {
             Ok(b) => b,
             Err(e) => {
-                self.error(&s.referenced, format!("cannot read {}: {e}", path.display()));
+                self.error(
+                    &s.referenced,
+                    format!("cannot read {}: {e}", path.display()),
+                );
                 return None;
             }
         };
@@ -97,11 +137,17 @@ impl Checker {
         match certs {
             Ok(c) if !c.is_empty() => Some(c),
             Ok(_) => {
-                self.error(&s.referenced, format!("{} holds no PEM certificate", path.display()));
+                self.error(
+                    &s.referenced,
+                    format!("{} holds no PEM certificate", path.display()),
+                );
                 None
             }
             Err(e) => {
-                self.error(&s.referenced, format!("{} is not valid PEM: {e}", path.display()));
+                self.error(
+                    &s.referenced,
+                    format!("{} is not valid PEM: {e}", path.display()),
+                );
                 None
             }
         }
@@ -112,20 +158,31 @@ impl Checker {
         let bytes = match std::fs::read(&path) {
             Ok(b) => b,
             Err(e) => {
-                self.error(&s.referenced, format!("cannot read {}: {e}", path.display()));
+                self.error(
+                    &s.referenced,
+                    format!("cannot read {}: {e}", path.display()),
+                );
                 return None;
             }
         };
         match PrivateKeyDer::from_pem_slice(&bytes) {
             Ok(k) => Some(k),
             Err(_) => {
-                self.error(&s.referenced, format!("{} holds no PEM private key", path.display()));
+                self.error(
+                    &s.referenced,
+                    format!("{} holds no PEM private key", path.display()),
+                );
                 None
             }
         }
     }
 
-    fn positive_duration(&mut self, d: &Option<Spanned<UnitDuration>>, default: Duration, what: &str) -> Duration {
+    fn positive_duration(
+        &mut self,
+        d: &Option<Spanned<UnitDuration>>,
+        default: Duration,
+        what: &str,
+    ) -> Duration {
         match d {
             Some(s) if s.value.0.is_zero() => {
                 self.error(&s.referenced, format!("{what} must be greater than zero"));
@@ -177,7 +234,11 @@ pub(crate) fn validate(file: File, c: &mut Checker) -> Option<Config> {
         let tls = l.tls.as_ref().and_then(|t| tls(t, c));
         let ip_access = l.ip_access.as_ref().map(|p| ip_access(p, c));
         if let Some(addr) = addr {
-            listeners.push(Listener { addr, tls, ip_access });
+            listeners.push(Listener {
+                addr,
+                tls,
+                ip_access,
+            });
         }
     }
     let admin = file.admin.as_ref().and_then(|a| {
@@ -204,7 +265,15 @@ pub(crate) fn validate(file: File, c: &mut Checker) -> Option<Config> {
             let known: Vec<&str> = file.upstreams.keys().map(String::as_str).collect();
             c.error(
                 &a.value.upstream.referenced,
-                format!("unknown upstream {:?} (declared: {})", a.value.upstream.value, if known.is_empty() { "none".into() } else { known.join(", ") }),
+                format!(
+                    "unknown upstream {:?} (declared: {})",
+                    a.value.upstream.value,
+                    if known.is_empty() {
+                        "none".into()
+                    } else {
+                        known.join(", ")
+                    }
+                ),
             );
         }
         if let Some(api) = api(&a.value, &server, c) {
@@ -213,7 +282,12 @@ pub(crate) fn validate(file: File, c: &mut Checker) -> Option<Config> {
     }
     check_api_overlap(&apis, c);
     let mut apis: Vec<Api> = apis.into_iter().map(|(_, a)| a).collect();
-    apis.sort_by(|a, b| b.base_path.len().cmp(&a.base_path.len()).then(b.hosts.is_empty().cmp(&a.hosts.is_empty()).reverse()));
+    apis.sort_by(|a, b| {
+        b.base_path
+            .len()
+            .cmp(&a.base_path.len())
+            .then(b.hosts.is_empty().cmp(&a.hosts.is_empty()).reverse())
+    });
     if !c.errors.is_empty() {
         return None;
     }
@@ -233,22 +307,50 @@ pub(crate) fn validate(file: File, c: &mut Checker) -> Option<Config> {
 
 fn server(s: &file::Server, c: &mut Checker) -> Server {
     let d = Server::default();
-    let max_header_bytes = c.positive_size(&s.max_header_bytes, "max_header_bytes").map_or(d.max_header_bytes, |v| v as usize);
+    let max_header_bytes = c
+        .positive_size(&s.max_header_bytes, "max_header_bytes")
+        .map_or(d.max_header_bytes, |v| v as usize);
     if let Some(v) = &s.max_header_bytes
         && v.value.0 > 1024 * 1024
     {
-        c.error(&v.referenced, "max_header_bytes above 1MiB is not supported");
+        c.error(
+            &v.referenced,
+            "max_header_bytes above 1MiB is not supported",
+        );
     }
-    let h2_list = c.positive_size(&s.http2.max_header_list_size, "max_header_list_size").map_or(d.h2_max_header_list_size, |v| u32::try_from(v).unwrap_or(u32::MAX));
+    let h2_list = c
+        .positive_size(&s.http2.max_header_list_size, "max_header_list_size")
+        .map_or(d.h2_max_header_list_size, |v| {
+            u32::try_from(v).unwrap_or(u32::MAX)
+        });
     Server {
-        max_connections: c.positive_u32(&s.max_connections, d.max_connections as u32, "max_connections") as usize,
+        max_connections: c.positive_u32(
+            &s.max_connections,
+            d.max_connections as u32,
+            "max_connections",
+        ) as usize,
         max_header_bytes,
-        header_read_timeout: c.positive_duration(&s.timeouts.header_read, d.header_read_timeout, "header_read timeout"),
+        header_read_timeout: c.positive_duration(
+            &s.timeouts.header_read,
+            d.header_read_timeout,
+            "header_read timeout",
+        ),
         idle_timeout: c.positive_duration(&s.timeouts.idle, d.idle_timeout, "idle timeout"),
-        shutdown_grace: s.shutdown_grace.as_ref().map_or(d.shutdown_grace, |g| g.value.0),
-        h2_max_concurrent_streams: c.positive_u32(&s.http2.max_concurrent_streams, d.h2_max_concurrent_streams, "max_concurrent_streams"),
+        shutdown_grace: s
+            .shutdown_grace
+            .as_ref()
+            .map_or(d.shutdown_grace, |g| g.value.0),
+        h2_max_concurrent_streams: c.positive_u32(
+            &s.http2.max_concurrent_streams,
+            d.h2_max_concurrent_streams,
+            "max_concurrent_streams",
+        ),
         h2_max_header_list_size: h2_list,
-        h2_max_pending_resets: c.positive_u32(&s.http2.max_pending_resets, d.h2_max_pending_resets as u32, "max_pending_resets") as usize,
+        h2_max_pending_resets: c.positive_u32(
+            &s.http2.max_pending_resets,
+            d.h2_max_pending_resets as u32,
+            "max_pending_resets",
+        ) as usize,
     }
 }
 
@@ -265,9 +367,16 @@ fn tls(t: &file::Tls, c: &mut Checker) -> Option<Tls> {
         });
     }
     if let Some(h) = &t.hsts
-        && !h.value.trim_start().to_ascii_lowercase().starts_with("max-age=")
+        && !h
+            .value
+            .trim_start()
+            .to_ascii_lowercase()
+            .starts_with("max-age=")
     {
-        c.error(&h.referenced, "hsts must start with max-age=, e.g. \"max-age=31536000; includeSubDomains\"");
+        c.error(
+            &h.referenced,
+            "hsts must start with max-age=, e.g. \"max-age=31536000; includeSubDomains\"",
+        );
     }
     let client_ca = match client_ca {
         Some(None) => return None,
@@ -286,7 +395,11 @@ fn tls(t: &file::Tls, c: &mut Checker) -> Option<Tls> {
 fn cert_key(cert: &SpannedStr, key: &SpannedStr, c: &mut Checker) -> Option<CertKey> {
     let chain = c.certificates(cert);
     let k = c.private_key(key);
-    Some(CertKey { cert_path: c.dir.join(&cert.value), chain: chain?, key: k? })
+    Some(CertKey {
+        cert_path: c.dir.join(&cert.value),
+        chain: chain?,
+        key: k?,
+    })
 }
 
 fn log_target(s: &Option<SpannedStr>, default: LogTarget, c: &mut Checker) -> LogTarget {
@@ -300,10 +413,18 @@ fn log_target(s: &Option<SpannedStr>, default: LogTarget, c: &mut Checker) -> Lo
 }
 
 fn log(l: &file::Log, c: &mut Checker) -> Log {
-    let names = |v: &[SpannedStr]| v.iter().map(|s| s.value.trim().to_ascii_lowercase()).collect();
+    let names = |v: &[SpannedStr]| {
+        v.iter()
+            .map(|s| s.value.trim().to_ascii_lowercase())
+            .collect()
+    };
     Log {
         access: log_target(&l.access, LogTarget::Stdout, c),
         events: log_target(&l.events, LogTarget::Stderr, c),
+        headers: l
+            .headers
+            .as_ref()
+            .map_or_else(|| vec!["user-agent".into(), "referer".into()], |h| names(h)),
         redact_headers: names(&l.redact_headers),
         redact_query: names(&l.redact_query),
     }
@@ -318,7 +439,10 @@ fn upstream(name: &str, u: &Spanned<file::Upstream>, c: &mut Checker) -> Option<
     for t in &v.targets {
         match target_uri(&t.value) {
             Ok(uri) => targets.push(uri),
-            Err(why) => c.error(&t.referenced, format!("invalid target {:?}: {why}", t.value)),
+            Err(why) => c.error(
+                &t.referenced,
+                format!("invalid target {:?}: {why}", t.value),
+            ),
         }
     }
     let health = v.health.as_ref().map(|h| {
@@ -335,19 +459,38 @@ fn upstream(name: &str, u: &Spanned<file::Upstream>, c: &mut Checker) -> Option<
             healthy_after: c.positive_u32(&h.healthy_after, 2, "healthy_after"),
         }
     });
-    let tls_ca = v.tls.as_ref().and_then(|t| t.ca.as_ref()).and_then(|ca| c.certificates(ca));
+    let tls_ca = v
+        .tls
+        .as_ref()
+        .and_then(|t| t.ca.as_ref())
+        .and_then(|ca| c.certificates(ca));
     let dangerous = v.tls.as_ref().is_some_and(|t| t.dangerous_skip_verify);
     if dangerous {
-        c.warn(&u.referenced, format!("upstream {name:?}: TLS verification is OFF (dangerous_skip_verify)"));
+        c.warn(
+            &u.referenced,
+            format!("upstream {name:?}: TLS verification is OFF (dangerous_skip_verify)"),
+        );
     }
     Some(Upstream {
         name: name.to_string(),
         targets,
         health,
         passive_failures: v.passive.as_ref().map_or(5, |p| p.failures.value.max(1)),
-        passive_cooldown: v.passive.as_ref().and_then(|p| p.cooldown.as_ref()).map_or(Duration::from_secs(10), |d| d.value.0),
-        connect_timeout: c.positive_duration(&v.timeouts.connect, Duration::from_secs(3), "connect timeout"),
-        response_timeout: c.positive_duration(&v.timeouts.response, Duration::from_secs(60), "response timeout"),
+        passive_cooldown: v
+            .passive
+            .as_ref()
+            .and_then(|p| p.cooldown.as_ref())
+            .map_or(Duration::from_secs(10), |d| d.value.0),
+        connect_timeout: c.positive_duration(
+            &v.timeouts.connect,
+            Duration::from_secs(3),
+            "connect timeout",
+        ),
+        response_timeout: c.positive_duration(
+            &v.timeouts.response,
+            Duration::from_secs(60),
+            "response timeout",
+        ),
         tls_ca,
         dangerous_skip_verify: dangerous,
     })
@@ -390,7 +533,10 @@ fn api(a: &file::Api, server: &Server, c: &mut Checker) -> Option<Api> {
         if let Err(e) = router.insert(path.clone(), key.clone()) {
             let why = match e {
                 matchit::InsertError::Conflict { with } => {
-                    format!("route {key:?} conflicts with {:?}: both match the same requests", with)
+                    format!(
+                        "route {key:?} conflicts with {:?}: both match the same requests",
+                        with
+                    )
                 }
                 other => format!("route {key:?} has an invalid path: {other}"),
             };
@@ -402,13 +548,21 @@ fn api(a: &file::Api, server: &Server, c: &mut Checker) -> Option<Api> {
             ip_access: own.ip_access.or_else(|| defaults.ip_access.clone()),
             limits: own.limits.or_else(|| defaults.limits.clone()),
         };
-        routes.push(Route { method, path, policies: effective });
+        routes.push(Route {
+            method,
+            path,
+            policies: effective,
+        });
     }
     Some(Api {
         name: a.name.value.clone(),
         upstream: a.upstream.value.clone(),
         base_path,
-        hosts: a.hosts.iter().map(|h| h.value.trim().to_ascii_lowercase()).collect(),
+        hosts: a
+            .hosts
+            .iter()
+            .map(|h| h.value.trim().to_ascii_lowercase())
+            .collect(),
         defaults,
         routes,
     })
@@ -421,43 +575,72 @@ fn route_key(key: &str) -> Option<(Option<Method>, String)> {
     if !path.starts_with('/') {
         return None;
     }
-    let method = if m.eq_ignore_ascii_case("ANY") { None } else { Some(standard_method(m)?) };
+    let method = if m.eq_ignore_ascii_case("ANY") {
+        None
+    } else {
+        Some(standard_method(m)?)
+    };
     Some((method, path.to_string()))
 }
 
 /// Accepts the methods of RFC 9110 and PATCH, upper case.
 fn standard_method(m: &str) -> Option<Method> {
-    const KNOWN: [&str; 9] = ["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"];
-    KNOWN.contains(&m).then(|| Method::from_bytes(m.as_bytes()).ok()).flatten()
+    const KNOWN: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+    ];
+    KNOWN
+        .contains(&m)
+        .then(|| Method::from_bytes(m.as_bytes()).ok())
+        .flatten()
 }
 
 fn check_api_overlap(apis: &[(Location, Api)], c: &mut Checker) {
     for (i, (at, a)) in apis.iter().enumerate() {
         for (_, b) in &apis[..i] {
-            let same_hosts = a.hosts.is_empty() && b.hosts.is_empty() || a.hosts.iter().any(|h| b.hosts.contains(h));
+            let same_hosts = a.hosts.is_empty() && b.hosts.is_empty()
+                || a.hosts.iter().any(|h| b.hosts.contains(h));
             if a.base_path == b.base_path && same_hosts {
-                c.error(at, format!("api {:?} is shadowed by api {:?}: same base_path {:?} and hosts", a.name, b.name, a.base_path));
+                c.error(
+                    at,
+                    format!(
+                        "api {:?} is shadowed by api {:?}: same base_path {:?} and hosts",
+                        a.name, b.name, a.base_path
+                    ),
+                );
             }
         }
     }
 }
 
 fn policies(p: &file::Policies, server: &Server, c: &mut Checker) -> PolicySet {
-    PolicySet { ip_access: p.ip_access.as_ref().map(|i| ip_access(i, c)), limits: p.limits.as_ref().map(|l| limits(l, server, c)) }
+    PolicySet {
+        ip_access: p.ip_access.as_ref().map(|i| ip_access(i, c)),
+        limits: p.limits.as_ref().map(|l| limits(l, server, c)),
+    }
 }
 
 fn ip_access(p: &file::IpAccess, c: &mut Checker) -> IpAccess {
-    IpAccess { allow: c.networks(&p.allow), deny: c.networks(&p.deny), mode: p.mode }
+    IpAccess {
+        allow: c.networks(&p.allow),
+        deny: c.networks(&p.deny),
+        mode: p.mode,
+    }
 }
 
 fn limits(l: &file::Limits, server: &Server, c: &mut Checker) -> Limits {
-    let max_header_size = c.positive_size(&l.max_header_size, "max_header_size").map(|v| v as usize);
+    let max_header_size = c
+        .positive_size(&l.max_header_size, "max_header_size")
+        .map(|v| v as usize);
     if let (Some(v), Some(s)) = (max_header_size, &l.max_header_size)
         && v > server.max_header_bytes
     {
         c.error(
             &s.referenced,
-            format!("max_header_size {} can never be reached: server.max_header_bytes is {}", s.value, ByteSize(server.max_header_bytes as u64)),
+            format!(
+                "max_header_size {} can never be reached: server.max_header_bytes is {}",
+                s.value,
+                ByteSize(server.max_header_bytes as u64)
+            ),
         );
     }
     let content_types = l.content_types.as_ref().map(|list| {
@@ -482,16 +665,27 @@ fn limits(l: &file::Limits, server: &Server, c: &mut Checker) -> Limits {
         for m in &list.value {
             match standard_method(m.value.trim()) {
                 Some(method) => out.push(method),
-                None => c.error(&m.referenced, format!("unknown method {:?} (write it in upper case, e.g. GET)", m.value)),
+                None => c.error(
+                    &m.referenced,
+                    format!(
+                        "unknown method {:?} (write it in upper case, e.g. GET)",
+                        m.value
+                    ),
+                ),
             }
         }
         out
     });
     Limits {
         max_body: c.positive_size(&l.max_body, "max_body"),
-        max_url_length: c.positive_size(&l.max_url_length, "max_url_length").map(|v| v as usize),
+        max_url_length: c
+            .positive_size(&l.max_url_length, "max_url_length")
+            .map(|v| v as usize),
         max_query_params: l.max_query_params.as_ref().map(|v| v.value as usize),
-        max_headers: l.max_headers.as_ref().map(|v| c.positive_u32(&Some(v.clone()), 1, "max_headers") as usize),
+        max_headers: l
+            .max_headers
+            .as_ref()
+            .map(|v| c.positive_u32(&Some(v.clone()), 1, "max_headers") as usize),
         max_header_size,
         content_types,
         methods,

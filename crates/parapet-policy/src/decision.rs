@@ -40,6 +40,10 @@ pub struct Refusal {
 impl Decision {
     /// A refusal.
     pub fn refuse(reason: Reason, part: Part, snippet: Option<String>) -> Decision {
-        Decision::Refuse(Refusal { reason, part, snippet })
+        Decision::Refuse(Refusal {
+            reason,
+            part,
+            snippet,
+        })
     }
 }

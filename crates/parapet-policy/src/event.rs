@@ -76,7 +76,12 @@ pub struct SecurityEvent {
 
 impl SecurityEvent {
     /// Builds the event for `refusal` raised by `policy` on the request in `ctx`.
-    pub fn new(ctx: &RequestContext, policy: &'static str, refusal: &Refusal, action: Action) -> Self {
+    pub fn new(
+        ctx: &RequestContext,
+        policy: &'static str,
+        refusal: &Refusal,
+        action: Action,
+    ) -> Self {
         SecurityEvent {
             time: rfc3339(SystemTime::now()),
             request_id: ctx.request_id.clone(),
@@ -98,7 +103,11 @@ impl SecurityEvent {
 /// never carries a long or terminal-breaking payload. Secrets must not be passed here at all.
 pub fn redact_snippet(input: &str) -> String {
     const MAX: usize = 64;
-    let mut out: String = input.chars().take(MAX).map(|c| if c.is_control() { '\u{FFFD}' } else { c }).collect();
+    let mut out: String = input
+        .chars()
+        .take(MAX)
+        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+        .collect();
     if input.chars().nth(MAX).is_some() {
         out.push('…');
     }
@@ -111,7 +120,13 @@ pub fn rfc3339(t: SystemTime) -> String {
     let secs = d.as_secs();
     let (days, rem) = (secs / 86_400, secs % 86_400);
     let (y, m, day) = civil_from_days(days as i64);
-    format!("{y:04}-{m:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z", rem / 3600, rem / 60 % 60, rem % 60, d.subsec_millis())
+    format!(
+        "{y:04}-{m:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60,
+        d.subsec_millis()
+    )
 }
 
 /// Days since 1970-01-01 to (year, month, day), after Howard Hinnant's `civil_from_days`.
@@ -126,7 +141,6 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
-
 
 #[cfg(test)]
 mod tests {

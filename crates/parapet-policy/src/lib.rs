@@ -16,7 +16,7 @@ mod event;
 
 pub use context::{ClientCert, RequestContext};
 pub use decision::{Decision, Reason, Refusal};
-pub use event::{Action, Part, SecurityEvent, redact_snippet};
+pub use event::{Action, Part, SecurityEvent, redact_snippet, rfc3339};
 pub use parapet_config::Mode;
 
 use bytes::Bytes;
@@ -44,7 +44,11 @@ pub trait Policy: Send + Sync + Debug {
 
     /// Request-headers phase: the request line and headers have arrived and passed the
     /// framing checks; the upstream has not been contacted.
-    fn on_request_headers(&self, _ctx: &mut RequestContext, _req: &http::request::Parts) -> Decision {
+    fn on_request_headers(
+        &self,
+        _ctx: &mut RequestContext,
+        _req: &http::request::Parts,
+    ) -> Decision {
         Decision::Continue
     }
 
@@ -62,12 +66,21 @@ pub trait Policy: Send + Sync + Debug {
     }
 
     /// Request-body phase: the whole body, read once and shared by every policy.
-    fn on_request_body(&self, _ctx: &mut RequestContext, _req: &http::request::Parts, _body: &Bytes) -> Decision {
+    fn on_request_body(
+        &self,
+        _ctx: &mut RequestContext,
+        _req: &http::request::Parts,
+        _body: &Bytes,
+    ) -> Decision {
         Decision::Continue
     }
 
     /// Response-headers phase: the upstream answered; headers may be changed.
-    fn on_response_headers(&self, _ctx: &mut RequestContext, _resp: &mut http::response::Parts) -> Decision {
+    fn on_response_headers(
+        &self,
+        _ctx: &mut RequestContext,
+        _resp: &mut http::response::Parts,
+    ) -> Decision {
         Decision::Continue
     }
 
@@ -77,7 +90,12 @@ pub trait Policy: Send + Sync + Debug {
     }
 
     /// Response-body phase: the whole response body, which may be replaced.
-    fn on_response_body(&self, _ctx: &mut RequestContext, _resp: &http::response::Parts, _body: &mut Bytes) -> Decision {
+    fn on_response_body(
+        &self,
+        _ctx: &mut RequestContext,
+        _resp: &http::response::Parts,
+        _body: &mut Bytes,
+    ) -> Decision {
         Decision::Continue
     }
 

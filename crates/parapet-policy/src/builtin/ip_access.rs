@@ -9,7 +9,11 @@ use http::StatusCode;
 use std::net::IpAddr;
 
 /// Refusal reason of this policy.
-pub const DENIED: Reason = Reason { status: StatusCode::FORBIDDEN, code: "ip-denied", title: "Client address not allowed" };
+pub const DENIED: Reason = Reason {
+    status: StatusCode::FORBIDDEN,
+    code: "ip-denied",
+    title: "Client address not allowed",
+};
 
 /// The IP access policy.
 #[derive(Debug)]
@@ -33,7 +37,11 @@ impl IpAccess {
     }
 
     fn decide(&self, ip: IpAddr, part: Part) -> Decision {
-        if self.admits(ip) { Decision::Continue } else { Decision::refuse(DENIED, part, Some(ip.to_string())) }
+        if self.admits(ip) {
+            Decision::Continue
+        } else {
+            Decision::refuse(DENIED, part, Some(ip.to_string()))
+        }
     }
 }
 
@@ -50,7 +58,11 @@ impl Policy for IpAccess {
     fn on_connection(&self, peer: IpAddr) -> Decision {
         self.decide(peer, Part::Connection)
     }
-    fn on_request_headers(&self, ctx: &mut RequestContext, _req: &http::request::Parts) -> Decision {
+    fn on_request_headers(
+        &self,
+        ctx: &mut RequestContext,
+        _req: &http::request::Parts,
+    ) -> Decision {
         self.decide(ctx.client_ip, Part::Connection)
     }
 }
@@ -61,7 +73,11 @@ mod tests {
 
     fn policy(allow: &[&str], deny: &[&str]) -> IpAccess {
         let nets = |v: &[&str]| v.iter().map(|s| s.parse().unwrap()).collect();
-        IpAccess::new(parapet_config::IpAccess { allow: nets(allow), deny: nets(deny), mode: Mode::Enforce })
+        IpAccess::new(parapet_config::IpAccess {
+            allow: nets(allow),
+            deny: nets(deny),
+            mode: Mode::Enforce,
+        })
     }
 
     #[test]

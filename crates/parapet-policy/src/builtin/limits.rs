@@ -6,13 +6,23 @@ use crate::{Decision, Mode, Part, Policy, Reason, RequestContext, redact_snippet
 use http::StatusCode;
 
 /// Method not in the allowed list.
-pub const METHOD_NOT_ALLOWED: Reason =
-    Reason { status: StatusCode::METHOD_NOT_ALLOWED, code: "method-not-allowed", title: "Method not allowed" };
+pub const METHOD_NOT_ALLOWED: Reason = Reason {
+    status: StatusCode::METHOD_NOT_ALLOWED,
+    code: "method-not-allowed",
+    title: "Method not allowed",
+};
 /// Request target longer than allowed.
-pub const URL_TOO_LONG: Reason = Reason { status: StatusCode::URI_TOO_LONG, code: "url-too-long", title: "Request URL too long" };
+pub const URL_TOO_LONG: Reason = Reason {
+    status: StatusCode::URI_TOO_LONG,
+    code: "url-too-long",
+    title: "Request URL too long",
+};
 /// Too many query parameters.
-pub const TOO_MANY_PARAMS: Reason =
-    Reason { status: StatusCode::BAD_REQUEST, code: "too-many-query-params", title: "Too many query parameters" };
+pub const TOO_MANY_PARAMS: Reason = Reason {
+    status: StatusCode::BAD_REQUEST,
+    code: "too-many-query-params",
+    title: "Too many query parameters",
+};
 /// Too many header fields.
 pub const TOO_MANY_HEADERS: Reason = Reason {
     status: StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
@@ -26,11 +36,17 @@ pub const HEADER_TOO_LARGE: Reason = Reason {
     title: "Request header field too large",
 };
 /// Body larger than allowed.
-pub const BODY_TOO_LARGE: Reason =
-    Reason { status: StatusCode::PAYLOAD_TOO_LARGE, code: "body-too-large", title: "Request body too large" };
+pub const BODY_TOO_LARGE: Reason = Reason {
+    status: StatusCode::PAYLOAD_TOO_LARGE,
+    code: "body-too-large",
+    title: "Request body too large",
+};
 /// Body media type not allowed.
-pub const UNSUPPORTED_MEDIA_TYPE: Reason =
-    Reason { status: StatusCode::UNSUPPORTED_MEDIA_TYPE, code: "unsupported-media-type", title: "Unsupported media type" };
+pub const UNSUPPORTED_MEDIA_TYPE: Reason = Reason {
+    status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+    code: "unsupported-media-type",
+    title: "Unsupported media type",
+};
 
 /// The request limits policy.
 #[derive(Debug)]
@@ -49,7 +65,11 @@ impl Limits {
         if let Some(methods) = &c.methods
             && !methods.contains(&req.method)
         {
-            return Some((METHOD_NOT_ALLOWED, Part::Method, Some(redact_snippet(req.method.as_str()))));
+            return Some((
+                METHOD_NOT_ALLOWED,
+                Part::Method,
+                Some(redact_snippet(req.method.as_str())),
+            ));
         }
         if let Some(max) = c.max_url_length {
             let len = req.uri.path_and_query().map_or(1, |pq| pq.as_str().len());
@@ -58,18 +78,32 @@ impl Limits {
             }
         }
         if let Some(max) = c.max_query_params {
-            let count = req.uri.query().map_or(0, |q| q.split('&').filter(|p| !p.is_empty()).count());
+            let count = req
+                .uri
+                .query()
+                .map_or(0, |q| q.split('&').filter(|p| !p.is_empty()).count());
             if count > max {
-                return Some((TOO_MANY_PARAMS, Part::Query(None), Some(format!("{count} parameters"))));
+                return Some((
+                    TOO_MANY_PARAMS,
+                    Part::Query(None),
+                    Some(format!("{count} parameters")),
+                ));
             }
         }
         if let Some(max) = c.max_headers
             && req.headers.len() > max
         {
-            return Some((TOO_MANY_HEADERS, Part::Header(None), Some(format!("{} fields", req.headers.len()))));
+            return Some((
+                TOO_MANY_HEADERS,
+                Part::Header(None),
+                Some(format!("{} fields", req.headers.len())),
+            ));
         }
         if let Some(max) = c.max_header_size
-            && let Some((name, _)) = req.headers.iter().find(|(n, v)| n.as_str().len() + v.len() > max)
+            && let Some((name, _)) = req
+                .headers
+                .iter()
+                .find(|(n, v)| n.as_str().len() + v.len() > max)
         {
             return Some((HEADER_TOO_LARGE, Part::Header(Some(name.to_string())), None));
         }
@@ -82,10 +116,23 @@ impl Limits {
         if let Some(types) = &c.content_types
             && has_body(req)
         {
-            let ct = req.headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-            let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-            if !types.iter().any(|t| *t == essence) {
-                return Some((UNSUPPORTED_MEDIA_TYPE, Part::Header(Some("content-type".into())), Some(redact_snippet(ct))));
+            let ct = req
+                .headers
+                .get(http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            let essence = ct
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            if !types.contains(&essence) {
+                return Some((
+                    UNSUPPORTED_MEDIA_TYPE,
+                    Part::Header(Some("content-type".into())),
+                    Some(redact_snippet(ct)),
+                ));
             }
         }
         None
@@ -94,12 +141,18 @@ impl Limits {
 
 /// The declared Content-Length, when there is exactly one valid value.
 fn content_length(req: &http::request::Parts) -> Option<u64> {
-    req.headers.get(http::header::CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
+    req.headers
+        .get(http::header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
 }
 
 /// Whether the request carries a body (a non-zero length or a chunked body).
 fn has_body(req: &http::request::Parts) -> bool {
-    content_length(req).is_some_and(|n| n > 0) || req.headers.contains_key(http::header::TRANSFER_ENCODING)
+    content_length(req).is_some_and(|n| n > 0)
+        || req.headers.contains_key(http::header::TRANSFER_ENCODING)
 }
 
 impl Policy for Limits {
@@ -112,7 +165,11 @@ impl Policy for Limits {
     fn mode(&self) -> Mode {
         self.config.mode
     }
-    fn on_request_headers(&self, _ctx: &mut RequestContext, req: &http::request::Parts) -> Decision {
+    fn on_request_headers(
+        &self,
+        _ctx: &mut RequestContext,
+        req: &http::request::Parts,
+    ) -> Decision {
         match self.check(req) {
             Some((reason, part, snippet)) => Decision::refuse(reason, part, snippet),
             None => Decision::Continue,
@@ -151,30 +208,98 @@ mod tests {
     #[test]
     fn each_limit_refuses_with_its_reason() {
         let get = |uri: &str| http::Request::get(uri).body(()).unwrap();
-        assert_eq!(reason(parapet_config::Limits { max_url_length: Some(10), ..limits() }, get("/abcdefghijk")), Some("url-too-long"));
-        assert_eq!(reason(parapet_config::Limits { max_url_length: Some(10), ..limits() }, get("/abc")), None);
-        assert_eq!(reason(parapet_config::Limits { max_query_params: Some(2), ..limits() }, get("/?a=1&b=2&c=3")), Some("too-many-query-params"));
-        assert_eq!(reason(parapet_config::Limits { max_query_params: Some(3), ..limits() }, get("/?a=1&b=2&c=3")), None);
+        assert_eq!(
+            reason(
+                parapet_config::Limits {
+                    max_url_length: Some(10),
+                    ..limits()
+                },
+                get("/abcdefghijk")
+            ),
+            Some("url-too-long")
+        );
+        assert_eq!(
+            reason(
+                parapet_config::Limits {
+                    max_url_length: Some(10),
+                    ..limits()
+                },
+                get("/abc")
+            ),
+            None
+        );
+        assert_eq!(
+            reason(
+                parapet_config::Limits {
+                    max_query_params: Some(2),
+                    ..limits()
+                },
+                get("/?a=1&b=2&c=3")
+            ),
+            Some("too-many-query-params")
+        );
+        assert_eq!(
+            reason(
+                parapet_config::Limits {
+                    max_query_params: Some(3),
+                    ..limits()
+                },
+                get("/?a=1&b=2&c=3")
+            ),
+            None
+        );
         let methods = Some(vec![http::Method::GET]);
         let post = http::Request::post("/").body(()).unwrap();
-        assert_eq!(reason(parapet_config::Limits { methods, ..limits() }, post), Some("method-not-allowed"));
+        assert_eq!(
+            reason(
+                parapet_config::Limits {
+                    methods,
+                    ..limits()
+                },
+                post
+            ),
+            Some("method-not-allowed")
+        );
     }
 
     #[test]
     fn content_type_is_compared_without_parameters() {
-        let c = parapet_config::Limits { content_types: Some(vec!["application/json".into()]), ..limits() };
-        let req = |ct: &str| http::Request::post("/").header("content-type", ct).header("content-length", "2").body(()).unwrap();
-        assert_eq!(reason(c.clone(), req("application/json; charset=utf-8")), None);
+        let c = parapet_config::Limits {
+            content_types: Some(vec!["application/json".into()]),
+            ..limits()
+        };
+        let req = |ct: &str| {
+            http::Request::post("/")
+                .header("content-type", ct)
+                .header("content-length", "2")
+                .body(())
+                .unwrap()
+        };
+        assert_eq!(
+            reason(c.clone(), req("application/json; charset=utf-8")),
+            None
+        );
         assert_eq!(reason(c.clone(), req("Application/JSON")), None);
-        assert_eq!(reason(c.clone(), req("text/xml")), Some("unsupported-media-type"));
+        assert_eq!(
+            reason(c.clone(), req("text/xml")),
+            Some("unsupported-media-type")
+        );
         let no_body = http::Request::get("/").body(()).unwrap();
         assert_eq!(reason(c, no_body), None);
     }
 
     #[test]
     fn declared_body_length_over_the_limit_is_refused() {
-        let c = parapet_config::Limits { max_body: Some(100), ..limits() };
-        let req = |n: u32| http::Request::post("/").header("content-length", n.to_string()).body(()).unwrap();
+        let c = parapet_config::Limits {
+            max_body: Some(100),
+            ..limits()
+        };
+        let req = |n: u32| {
+            http::Request::post("/")
+                .header("content-length", n.to_string())
+                .body(())
+                .unwrap()
+        };
         assert_eq!(reason(c.clone(), req(101)), Some("body-too-large"));
         assert_eq!(reason(c, req(100)), None);
     }

@@ -1,0 +1,256 @@
+//! Headers between client and upstream: the client's address behind trusted proxies,
+//! `Forwarded` / `X-Forwarded-*`, hop-by-hop removal and the request id.
+
+use http::{HeaderMap, HeaderName, HeaderValue, header};
+use ipnet::IpNet;
+use std::net::IpAddr;
+
+static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+static X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+static X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+static X_REAL_IP: HeaderName = HeaderName::from_static("x-real-ip");
+/// The request id header.
+pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Headers that belong to one connection and are never forwarded (RFC 9110 §7.6.1).
+const HOP_BY_HOP: [&str; 8] = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "proxy-authorization",
+];
+
+fn trusted(ip: IpAddr, proxies: &[IpNet]) -> bool {
+    let ip = ip.to_canonical();
+    proxies.iter().any(|n| n.contains(&ip))
+}
+
+/// The client address: the peer itself, unless the peer is a trusted proxy, in which case
+/// the right-most `X-Forwarded-For` entry that is not itself a trusted proxy. An entry that
+/// does not parse stops the walk at the last address known good.
+pub fn client_ip(peer: IpAddr, headers: &HeaderMap, proxies: &[IpNet]) -> IpAddr {
+    if !trusted(peer, proxies) {
+        return peer.to_canonical();
+    }
+    let mut client = peer.to_canonical();
+    let entries = headers
+        .get_all(&X_FORWARDED_FOR)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','));
+    let entries: Vec<&str> = entries.collect();
+    for entry in entries.iter().rev() {
+        match entry.trim().parse::<IpAddr>() {
+            Ok(ip) => {
+                client = ip.to_canonical();
+                if !trusted(ip, proxies) {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    client
+}
+
+/// What the gateway knows about how the request reached it.
+pub struct Origin<'a> {
+    /// TCP peer.
+    pub peer: IpAddr,
+    /// Whether the peer is a trusted proxy (its forwarding headers are kept and extended).
+    pub peer_trusted: bool,
+    /// `https` on TLS listeners, `http` otherwise.
+    pub scheme: &'static str,
+    /// Host the client asked for.
+    pub host: Option<&'a str>,
+}
+
+impl Origin<'_> {
+    /// Whether `peer` is in `proxies`.
+    pub fn is_trusted(peer: IpAddr, proxies: &[IpNet]) -> bool {
+        trusted(peer, proxies)
+    }
+}
+
+/// Removes hop-by-hop headers, including every header the `Connection` header names.
+/// With `keep_upgrade`, `Connection: upgrade` and `Upgrade` survive (WebSocket handshakes).
+pub fn strip_hop_by_hop(headers: &mut HeaderMap, keep_upgrade: bool) {
+    let named: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|n| HeaderName::from_bytes(n.trim().as_bytes()).ok())
+        .collect();
+    for name in named {
+        if !(keep_upgrade && name == header::UPGRADE) {
+            headers.remove(name);
+        }
+    }
+    for name in HOP_BY_HOP {
+        if !(keep_upgrade && (name == "connection" || name == "upgrade")) {
+            headers.remove(name);
+        }
+    }
+    if keep_upgrade {
+        headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+    }
+}
+
+/// Sets `X-Forwarded-For/Proto/Host` and `Forwarded` for the upstream. Client-supplied values
+/// survive only when the peer is a trusted proxy; otherwise they are replaced.
+pub fn set_forwarding(headers: &mut HeaderMap, origin: &Origin<'_>) {
+    let peer = origin.peer.to_canonical();
+    let host = origin.host.unwrap_or_default();
+    if !origin.peer_trusted {
+        for name in [
+            &X_FORWARDED_FOR,
+            &X_FORWARDED_PROTO,
+            &X_FORWARDED_HOST,
+            &X_REAL_IP,
+            &header::FORWARDED,
+        ] {
+            headers.remove(name);
+        }
+    }
+    let prior_xff: Vec<String> = headers
+        .get_all(&X_FORWARDED_FOR)
+        .iter()
+        .filter_map(|v| v.to_str().ok().map(str::to_string))
+        .collect();
+    let xff = if prior_xff.is_empty() {
+        peer.to_string()
+    } else {
+        format!("{}, {peer}", prior_xff.join(", "))
+    };
+    set(headers, &X_FORWARDED_FOR, &xff);
+    if !headers.contains_key(&X_FORWARDED_PROTO) {
+        set(headers, &X_FORWARDED_PROTO, origin.scheme);
+    }
+    if !headers.contains_key(&X_FORWARDED_HOST) && !host.is_empty() {
+        set(headers, &X_FORWARDED_HOST, host);
+    }
+    let node = match peer {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => format!("\"[{v6}]\""),
+    };
+    let mut element = format!("for={node};proto={}", origin.scheme);
+    if !host.is_empty() {
+        element.push_str(&format!(";host=\"{}\"", host.replace(['"', '\\'], "")));
+    }
+    let prior: Vec<String> = headers
+        .get_all(header::FORWARDED)
+        .iter()
+        .filter_map(|v| v.to_str().ok().map(str::to_string))
+        .collect();
+    let forwarded = if prior.is_empty() {
+        element
+    } else {
+        format!("{}, {element}", prior.join(", "))
+    };
+    set(headers, &header::FORWARDED, &forwarded);
+}
+
+fn set(headers: &mut HeaderMap, name: &HeaderName, value: &str) {
+    if let Ok(v) = HeaderValue::from_str(value) {
+        headers.insert(name.clone(), v);
+    }
+}
+
+/// The client's `X-Request-Id` when it is 1–128 characters of `[A-Za-z0-9._:-]`, else a new
+/// random one.
+pub fn request_id(headers: &HeaderMap) -> String {
+    let valid = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 128
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b))
+    };
+    match headers.get(&X_REQUEST_ID).and_then(|v| v.to_str().ok()) {
+        Some(id) if valid(id) => id.to_string(),
+        _ => uuid::Uuid::new_v4().simple().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (n, v) in pairs {
+            h.append(
+                HeaderName::from_bytes(n.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
+        }
+        h
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let proxies: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        let h = map(&[("x-forwarded-for", "198.51.100.7, 10.0.0.5")]);
+        assert_eq!(
+            client_ip("10.0.0.1".parse().unwrap(), &h, &proxies),
+            "198.51.100.7".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(
+            client_ip("192.0.2.1".parse().unwrap(), &h, &proxies),
+            "192.0.2.1".parse::<IpAddr>().unwrap()
+        );
+        let spoofed = map(&[("x-forwarded-for", "1.1.1.1, garbage, 198.51.100.7")]);
+        assert_eq!(
+            client_ip("10.0.0.1".parse().unwrap(), &spoofed, &proxies),
+            "198.51.100.7".parse::<IpAddr>().unwrap()
+        );
+    }
+
+    #[test]
+    fn untrusted_forwarding_headers_are_replaced() {
+        let mut h = map(&[
+            ("x-forwarded-for", "6.6.6.6"),
+            ("forwarded", "for=6.6.6.6"),
+            ("x-real-ip", "6.6.6.6"),
+        ]);
+        let origin = Origin {
+            peer: "192.0.2.1".parse().unwrap(),
+            peer_trusted: false,
+            scheme: "https",
+            host: Some("api.example"),
+        };
+        set_forwarding(&mut h, &origin);
+        assert_eq!(h["x-forwarded-for"], "192.0.2.1");
+        assert_eq!(
+            h["forwarded"],
+            "for=192.0.2.1;proto=https;host=\"api.example\""
+        );
+        assert_eq!(h["x-forwarded-proto"], "https");
+        assert!(!h.contains_key("x-real-ip"));
+    }
+
+    #[test]
+    fn hop_by_hop_headers_go_including_those_named_by_connection() {
+        let mut h = map(&[
+            ("connection", "close, x-secret"),
+            ("x-secret", "1"),
+            ("keep-alive", "5"),
+            ("te", "trailers"),
+            ("x-keep", "1"),
+        ]);
+        strip_hop_by_hop(&mut h, false);
+        assert_eq!(h.len(), 1);
+        assert!(h.contains_key("x-keep"));
+    }
+
+    #[test]
+    fn request_ids_are_kept_only_when_safe() {
+        assert_eq!(request_id(&map(&[("x-request-id", "abc-123")])), "abc-123");
+        assert_ne!(request_id(&map(&[("x-request-id", "a b\"c")])), "a b\"c");
+        assert_eq!(request_id(&HeaderMap::new()).len(), 32);
+    }
+}

@@ -1,0 +1,231 @@
+//! Strict request-head checks that close request smuggling and desync.
+//!
+//! hyper parses the bytes and already refuses obs-fold, bare CR, NUL and other control bytes
+//! in the head, and malformed chunk sizes; these checks refuse what it accepts but a
+//! security gateway must not forward: both Content-Length and Transfer-Encoding, repeated
+//! or non-numeric Content-Length, any Transfer-Encoding other than one `chunked`, a missing
+//! or repeated Host, an absolute-form target naming another authority, and paths with dot
+//! segments. A request that fails is answered 400 and its connection closed.
+
+use crate::problem;
+use http::{HeaderMap, Method, Version, header, request::Parts};
+use parapet_policy::Reason;
+
+/// Checks a request head; `Err` carries the reason to refuse it with.
+pub fn check(parts: &Parts) -> Result<(), Reason> {
+    check_framing(&parts.headers, parts.version)?;
+    check_target(parts)?;
+    check_path(parts.uri.path())
+}
+
+fn check_framing(headers: &HeaderMap, version: Version) -> Result<(), Reason> {
+    let mut lengths = headers.get_all(header::CONTENT_LENGTH).iter();
+    let length = lengths.next();
+    if lengths.next().is_some() {
+        return Err(problem::INVALID_FRAMING);
+    }
+    if let Some(v) = length
+        && (v.is_empty() || v.len() > 19 || !v.as_bytes().iter().all(u8::is_ascii_digit))
+    {
+        return Err(problem::INVALID_FRAMING);
+    }
+    let mut encodings = headers.get_all(header::TRANSFER_ENCODING).iter();
+    if let Some(te) = encodings.next() {
+        let single_chunked = te.as_bytes().trim_ascii().eq_ignore_ascii_case(b"chunked");
+        if !single_chunked
+            || encodings.next().is_some()
+            || length.is_some()
+            || version != Version::HTTP_11
+        {
+            return Err(problem::INVALID_FRAMING);
+        }
+    }
+    Ok(())
+}
+
+fn check_target(parts: &Parts) -> Result<(), Reason> {
+    if parts.method == Method::CONNECT {
+        return Err(problem::TUNNEL_NOT_ALLOWED);
+    }
+    if parts.uri.path() == "*" || !parts.uri.path().starts_with('/') {
+        return Err(problem::INVALID_TARGET);
+    }
+    let mut hosts = parts.headers.get_all(header::HOST).iter();
+    let host = hosts.next();
+    if hosts.next().is_some() {
+        return Err(problem::INVALID_HOST);
+    }
+    if let Some(h) = host
+        && h.to_str()
+            .ok()
+            .and_then(|s| s.parse::<http::uri::Authority>().ok())
+            .is_none_or(|a| a.as_str().contains('@'))
+    {
+        return Err(problem::INVALID_HOST);
+    }
+    match (parts.version, parts.uri.authority(), host) {
+        // HTTP/1.1 requires Host; an absolute-form target must name the same authority.
+        (Version::HTTP_11, _, None) => Err(problem::INVALID_HOST),
+        (_, Some(a), Some(h))
+            if !a
+                .as_str()
+                .eq_ignore_ascii_case(h.to_str().unwrap_or_default()) =>
+        {
+            Err(problem::INVALID_TARGET)
+        }
+        (Version::HTTP_10 | Version::HTTP_11, Some(_), _)
+            if parts
+                .uri
+                .scheme_str()
+                .is_none_or(|s| s != "http" && s != "https") =>
+        {
+            Err(problem::INVALID_TARGET)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Refuses dot segments (`.`, `..`) in any encoding, backslashes and encoded NULs, so that
+/// route matching sees the same path the upstream will act on.
+fn check_path(path: &str) -> Result<(), Reason> {
+    let lowered = path.to_ascii_lowercase();
+    if lowered.contains('\\') || lowered.contains("%5c") || lowered.contains("%00") {
+        return Err(problem::PATH_NOT_NORMALIZED);
+    }
+    let dotted = lowered.replace("%2e", ".");
+    if dotted.split(['/']).any(|seg| seg == "." || seg == "..")
+        || dotted.contains("%2f..")
+        || dotted.contains("..%2f")
+    {
+        return Err(problem::PATH_NOT_NORMALIZED);
+    }
+    Ok(())
+}
+
+/// Total size of the request line and headers as received (approximately: names, values and
+/// separators), compared with `server.max_header_bytes`.
+pub fn head_size(parts: &Parts) -> usize {
+    let line = parts.method.as_str().len()
+        + parts.uri.path_and_query().map_or(1, |p| p.as_str().len())
+        + 12;
+    line + parts
+        .headers
+        .iter()
+        .map(|(n, v)| n.as_str().len() + v.len() + 4)
+        .sum::<usize>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(version: Version, uri: &str, headers: &[(&str, &[u8])]) -> Parts {
+        let mut b = http::Request::builder().version(version).uri(uri);
+        for (n, v) in headers {
+            b = b.header(*n, http::HeaderValue::from_bytes(v).unwrap());
+        }
+        b.body(()).unwrap().into_parts().0
+    }
+
+    fn code(p: &Parts) -> Option<&'static str> {
+        check(p).err().map(|r| r.code)
+    }
+
+    const H11: Version = Version::HTTP_11;
+
+    #[test]
+    fn clean_requests_pass() {
+        assert_eq!(
+            code(&head(H11, "/users/1?x=2", &[("host", b"api.example")])),
+            None
+        );
+        assert_eq!(
+            code(&head(
+                H11,
+                "/",
+                &[("host", b"a:8080"), ("content-length", b"5")]
+            )),
+            None
+        );
+        assert_eq!(
+            code(&head(
+                H11,
+                "/",
+                &[("host", b"a"), ("transfer-encoding", b"Chunked")]
+            )),
+            None
+        );
+        assert_eq!(code(&head(H11, "http://a/x", &[("host", b"a")])), None);
+        assert_eq!(code(&head(Version::HTTP_10, "/", &[])), None);
+    }
+
+    #[test]
+    fn framing_ambiguities_are_refused() {
+        let cases: &[&[(&str, &[u8])]] = &[
+            &[
+                ("host", b"a"),
+                ("content-length", b"5"),
+                ("transfer-encoding", b"chunked"),
+            ],
+            &[
+                ("host", b"a"),
+                ("content-length", b"5"),
+                ("content-length", b"5"),
+            ],
+            &[("host", b"a"), ("content-length", b"5, 5")],
+            &[("host", b"a"), ("content-length", b"+5")],
+            &[("host", b"a"), ("transfer-encoding", b"gzip, chunked")],
+            &[
+                ("host", b"a"),
+                ("transfer-encoding", b"chunked"),
+                ("transfer-encoding", b"chunked"),
+            ],
+            &[("host", b"a"), ("transfer-encoding", b"identity")],
+        ];
+        for c in cases {
+            assert_eq!(code(&head(H11, "/", c)), Some("invalid-framing"), "{c:?}");
+        }
+        let te10 = head(Version::HTTP_10, "/", &[("transfer-encoding", b"chunked")]);
+        assert_eq!(code(&te10), Some("invalid-framing"));
+    }
+
+    #[test]
+    fn host_and_target_confusion_is_refused() {
+        assert_eq!(code(&head(H11, "/", &[])), Some("invalid-host"));
+        assert_eq!(
+            code(&head(H11, "/", &[("host", b"a"), ("host", b"b")])),
+            Some("invalid-host")
+        );
+        assert_eq!(
+            code(&head(H11, "/", &[("host", b"user@a")])),
+            Some("invalid-host")
+        );
+        assert_eq!(
+            code(&head(H11, "http://evil/x", &[("host", b"a")])),
+            Some("invalid-target")
+        );
+    }
+
+    #[test]
+    fn dot_segments_in_any_encoding_are_refused() {
+        for p in [
+            "/a/../b",
+            "/a/%2e%2e/b",
+            "/a/%2E./b",
+            "/./a",
+            "/a/..",
+            "/a\\b",
+            "/a%5cb",
+            "/a%00",
+        ] {
+            assert_eq!(
+                code(&head(H11, p, &[("host", b"a")])),
+                Some("path-not-normalized"),
+                "{p}"
+            );
+        }
+        for p in ["/a/...b", "/a/b.c", "/v1.2/x"] {
+            assert_eq!(code(&head(H11, p, &[("host", b"a")])), None, "{p}");
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! The accept loop of one listener and the life of each connection.
+//!
+//! A connection is closed on accept when the connection limit is reached or a
+//! connection-phase policy refuses the peer. Otherwise TLS is terminated (within the header
+//! timeout), HTTP/1.1 or HTTP/2 is served, and the connection is closed gracefully when it
+//! has been idle too long or the gateway shuts down.
+
+use super::idle::{Activity, IdleIo};
+use super::tls;
+use crate::Shared;
+use crate::service::{self, Conn};
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use parapet_config::Server;
+use parapet_policy::{Action, Decision, Mode, RequestContext, SecurityEvent};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, watch};
+
+/// Accepts connections until `stop` turns true. `local` is the address as configured (the
+/// key of the listener's plan in the snapshot), which differs from the bound one for port 0.
+pub async fn run(
+    listener: TcpListener,
+    local: SocketAddr,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            _ = stop.changed() => return,
+        };
+        let (stream, peer) = match accepted {
+            Ok(a) => a,
+            Err(e) => {
+                // Out of file descriptors and the like: back off instead of spinning.
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let Ok(permit) = shared.connections.clone().try_acquire_owned() else {
+            reject(&shared, "limit");
+            continue;
+        };
+        if !admit(&shared, local, peer) {
+            reject(&shared, "policy");
+            continue;
+        }
+        let _ = stream.set_nodelay(true);
+        tokio::spawn(serve(
+            stream,
+            peer,
+            local,
+            shared.clone(),
+            permit,
+            stop.clone(),
+        ));
+    }
+}
+
+fn reject(shared: &Shared, reason: &str) {
+    shared
+        .metrics
+        .connections_rejected
+        .get_or_create(&vec![("reason", reason.to_string())])
+        .inc();
+}
+
+/// Runs the connection-phase policies of the listener on the peer address.
+fn admit(shared: &Shared, local: SocketAddr, peer: SocketAddr) -> bool {
+    let snap = shared.snapshot.load();
+    let Some(plan) = snap.listeners.get(&local) else {
+        return true;
+    };
+    for p in &plan.policies {
+        if let Decision::Refuse(refusal) = p.on_connection(peer.ip()) {
+            let blocked = p.mode() == Mode::Enforce;
+            let ctx = RequestContext::new("-".into(), peer.ip(), peer.ip());
+            let event = SecurityEvent::new(
+                &ctx,
+                p.name(),
+                &refusal,
+                if blocked {
+                    Action::Blocked
+                } else {
+                    Action::Monitored
+                },
+            );
+            snap.events.write_json(&event);
+            if blocked {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+async fn serve(
+    stream: TcpStream,
+    peer: SocketAddr,
+    local: SocketAddr,
+    shared: Arc<Shared>,
+    permit: OwnedSemaphorePermit,
+    stop: watch::Receiver<bool>,
+) {
+    let _permit = permit;
+    shared.metrics.connections_active.inc();
+    let snap = shared.snapshot.load_full();
+    let server = snap.config.server.clone();
+    let tls_config = snap.listeners.get(&local).and_then(|l| l.tls.clone());
+    drop(snap);
+    let mut conn = Conn {
+        peer,
+        listener: local,
+        tls: tls_config.is_some(),
+        client_cert: None,
+        in_flight: AtomicUsize::new(0),
+        shared: shared.clone(),
+    };
+    match tls_config {
+        None => serve_http(stream, conn, &server, stop).await,
+        Some(config) => {
+            let acceptor = tokio_rustls::TlsAcceptor::from(config);
+            match tokio::time::timeout(server.header_read_timeout, acceptor.accept(stream)).await {
+                Ok(Ok(tls_stream)) => {
+                    conn.client_cert = tls::client_cert(tls_stream.get_ref().1).map(Arc::new);
+                    serve_http(tls_stream, conn, &server, stop).await;
+                }
+                Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+            }
+        }
+    }
+    shared.metrics.connections_active.dec();
+}
+
+/// The HTTP server settings for one connection.
+fn builder(server: &Server) -> auto::Builder<TokioExecutor> {
+    let mut b = auto::Builder::new(TokioExecutor::new());
+    b.http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(server.header_read_timeout)
+        // hyper answers 431 itself past this buffer; the exact limit is checked with a
+        // problem+json response in the driver.
+        .max_buf_size((server.max_header_bytes * 2).max(8192))
+        .max_headers(256);
+    b.http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(server.h2_max_concurrent_streams)
+        .max_header_list_size(server.h2_max_header_list_size)
+        .max_pending_accept_reset_streams(server.h2_max_pending_resets)
+        .max_local_error_reset_streams(server.h2_max_pending_resets)
+        .keep_alive_interval(Some(server.idle_timeout / 2))
+        .keep_alive_timeout(server.header_read_timeout);
+    b
+}
+
+async fn serve_http<I>(io: I, conn: Conn, server: &Server, mut stop: watch::Receiver<bool>)
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let activity = Activity::new();
+    let io = TokioIo::new(IdleIo::new(io, activity.clone()));
+    let conn = Arc::new(conn);
+    let handler = conn.clone();
+    let svc = service_fn(move |req| service::handle(handler.clone(), req));
+    let builder = builder(server);
+    let http = builder.serve_connection_with_upgrades(io, svc);
+    tokio::pin!(http);
+    let tick = (server.idle_timeout / 4).max(std::time::Duration::from_millis(50));
+    let mut closing = *stop.borrow();
+    if closing {
+        http.as_mut().graceful_shutdown();
+    }
+    loop {
+        tokio::select! {
+            _ = http.as_mut() => break,
+            _ = stop.changed(), if !closing => {
+                closing = true;
+                http.as_mut().graceful_shutdown();
+            }
+            _ = tokio::time::sleep(tick), if !closing => {
+                if conn.in_flight.load(Ordering::Relaxed) == 0 && activity.idle_for() >= server.idle_timeout {
+                    closing = true;
+                    http.as_mut().graceful_shutdown();
+                }
+            }
+        }
+    }
+}

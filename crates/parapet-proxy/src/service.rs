@@ -1,0 +1,481 @@
+//! The pipeline driver: runs one request through hygiene, routing, the policy phases, the
+//! upstream exchange and the response phases, and records it when its response ends.
+//!
+//! Policies run in their route's order; in `enforce` mode the first refusal ends the request
+//! with a problem+json, in `monitor` mode it only raises an event. The upstream is contacted
+//! only after every request-phase policy has passed (inspect, then forward).
+
+use crate::body::{Metered, ProxyBody, boxed, full};
+use crate::forward::{self, Origin, X_REQUEST_ID};
+use crate::snapshot::{RoutePlan, Snapshot};
+use crate::telemetry::access::AccessRecord;
+use crate::upstream::{Group, Target};
+use crate::{Shared, hygiene, problem};
+use bytes::Bytes;
+use http::{HeaderValue, Request, Response, StatusCode, Version, header};
+use http_body::Body;
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use parapet_policy::{
+    Action, ClientCert, Decision, Mode, Part, Policy, Reason, Refusal, RequestContext,
+    SecurityEvent,
+};
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// What the driver knows about the connection a request came on.
+pub struct Conn {
+    /// TCP peer.
+    pub peer: SocketAddr,
+    /// The listener's address.
+    pub listener: SocketAddr,
+    /// Whether TLS is terminated on it.
+    pub tls: bool,
+    /// Verified client certificate.
+    pub client_cert: Option<Arc<ClientCert>>,
+    /// Requests whose response has not ended yet.
+    pub in_flight: AtomicUsize,
+    /// Gateway state.
+    pub shared: Arc<Shared>,
+}
+
+/// How the exchange ended, for the access log.
+#[derive(Default)]
+struct Outcome {
+    upstream: Option<String>,
+    close: bool,
+    policies: Option<Arc<[Arc<dyn Policy>]>>,
+}
+
+/// Entry point for every request (the hyper service).
+pub async fn handle(
+    conn: Arc<Conn>,
+    req: Request<Incoming>,
+) -> Result<Response<ProxyBody>, Infallible> {
+    conn.in_flight.fetch_add(1, Ordering::Relaxed);
+    let snap = conn.shared.snapshot.load_full();
+    let (parts, body) = req.into_parts();
+    let peer_ip = conn.peer.ip();
+    let client_ip = forward::client_ip(peer_ip, &parts.headers, &snap.config.trusted_proxies);
+    let mut ctx = RequestContext::new(forward::request_id(&parts.headers), client_ip, peer_ip);
+    ctx.client_cert = conn.client_cert.clone();
+    let log_line = LogLine::start(&snap, &parts);
+    let mut outcome = Outcome::default();
+    let mut resp = match exchange(&conn, &snap, &mut ctx, parts, body, &mut outcome).await {
+        Ok(resp) => resp,
+        Err(reason) => problem::response(&reason, &ctx.request_id, outcome.close),
+    };
+    let headers = resp.headers_mut();
+    if let Ok(id) = HeaderValue::from_str(&ctx.request_id) {
+        headers.insert(X_REQUEST_ID.clone(), id);
+    }
+    if let Some(hsts) = snap
+        .listeners
+        .get(&conn.listener)
+        .and_then(|l| l.hsts.clone())
+    {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, hsts);
+    }
+    let status = resp.status();
+    let (parts, body) = resp.into_parts();
+    let conn2 = conn.clone();
+    let body = Metered::new(body, move |bytes| {
+        log_line.finish(&conn2, &snap, &ctx, status, bytes, outcome);
+        conn2.in_flight.fetch_sub(1, Ordering::Relaxed);
+    });
+    Ok(Response::from_parts(parts, boxed(body)))
+}
+
+/// Runs the phases; `Err` is the reason to answer with a problem.
+async fn exchange(
+    conn: &Conn,
+    snap: &Snapshot,
+    ctx: &mut RequestContext,
+    mut parts: http::request::Parts,
+    body: Incoming,
+    outcome: &mut Outcome,
+) -> Result<Response<ProxyBody>, Reason> {
+    if let Err(reason) = hygiene::check(&parts) {
+        outcome.close = true;
+        return Err(reason);
+    }
+    if hygiene::head_size(&parts) > snap.config.server.max_header_bytes {
+        outcome.close = true;
+        return Err(problem::HEADERS_TOO_LARGE);
+    }
+    let host = request_host(&parts).map(str::to_string);
+    let Some((api, plan)) = snap.route(host.as_deref(), &parts.method, parts.uri.path()) else {
+        return Err(problem::NO_ROUTE);
+    };
+    ctx.api = Some(api.name.clone());
+    ctx.route = plan.template.clone();
+    outcome.policies = Some(plan.policies.clone());
+
+    run_phase(conn, ctx, &plan.policies, |p, ctx| {
+        p.on_request_headers(ctx, &parts)
+    })?;
+
+    let upgrade = is_upgrade(&parts)
+        .then(|| parts.extensions.remove::<hyper::upgrade::OnUpgrade>())
+        .flatten();
+    let upstream_body = request_body(conn, ctx, plan, &parts, body, outcome).await?;
+
+    let group = &api.group;
+    let Some(target) = group.pick() else {
+        count_upstream_error(conn, group, "unavailable");
+        return Err(problem::UPSTREAM_UNAVAILABLE);
+    };
+    outcome.upstream = Some(target.label.clone());
+    prepare_upstream_request(
+        conn,
+        ctx,
+        &mut parts,
+        target,
+        host.as_deref(),
+        upgrade.is_some(),
+    )?;
+    let req = Request::from_parts(parts, upstream_body);
+    let mut resp = match tokio::time::timeout(
+        group.config.response_timeout,
+        group.client.request(req),
+    )
+    .await
+    {
+        Err(_) => {
+            group.failure(target);
+            count_upstream_error(conn, group, "timeout");
+            return Err(problem::UPSTREAM_TIMEOUT);
+        }
+        Ok(Err(e)) => {
+            group.failure(target);
+            count_upstream_error(
+                conn,
+                group,
+                if e.is_connect() {
+                    "connect"
+                } else {
+                    "protocol"
+                },
+            );
+            tracing::debug!(upstream = %group.config.name, target = %target.label, error = %e, "upstream exchange failed");
+            return Err(problem::UPSTREAM_ERROR);
+        }
+        Ok(Ok(resp)) => resp,
+    };
+    if matches!(
+        resp.status(),
+        StatusCode::BAD_GATEWAY | StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT
+    ) {
+        group.failure(target);
+    } else {
+        group.success(target);
+    }
+
+    if resp.status() == StatusCode::SWITCHING_PROTOCOLS
+        && let Some(client_side) = upgrade
+    {
+        let upstream_side = hyper::upgrade::on(&mut resp);
+        tokio::spawn(async move {
+            if let (Ok(c), Ok(u)) = tokio::join!(client_side, upstream_side) {
+                let _ =
+                    tokio::io::copy_bidirectional(&mut TokioIo::new(c), &mut TokioIo::new(u)).await;
+            }
+        });
+    }
+    let switching = resp.status() == StatusCode::SWITCHING_PROTOCOLS;
+    let (mut rparts, rbody) = resp.into_parts();
+    forward::strip_hop_by_hop(&mut rparts.headers, switching);
+    run_phase(conn, ctx, &plan.policies, |p, ctx| {
+        p.on_response_headers(ctx, &mut rparts)
+    })?;
+    let rbody = if plan.buffer_response {
+        let mut bytes = rbody
+            .collect()
+            .await
+            .map_err(|_| problem::UPSTREAM_ERROR)?
+            .to_bytes();
+        run_phase(conn, ctx, &plan.policies, |p, ctx| {
+            p.on_response_body(ctx, &rparts, &mut bytes)
+        })?;
+        rparts.headers.remove(header::CONTENT_LENGTH);
+        full(bytes)
+    } else {
+        boxed(rbody)
+    };
+    Ok(Response::from_parts(rparts, rbody))
+}
+
+/// Runs one phase over `policies`; returns the first enforced refusal.
+fn run_phase(
+    conn: &Conn,
+    ctx: &mut RequestContext,
+    policies: &[Arc<dyn Policy>],
+    mut phase: impl FnMut(&dyn Policy, &mut RequestContext) -> Decision,
+) -> Result<(), Reason> {
+    for p in policies {
+        if let Decision::Refuse(refusal) = phase(p.as_ref(), ctx) {
+            let blocked = p.mode() == Mode::Enforce;
+            record_refusal(conn, ctx, p.name(), &refusal, blocked);
+            if blocked {
+                return Err(refusal.reason);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Adds the event and counts the refusal.
+fn record_refusal(
+    conn: &Conn,
+    ctx: &mut RequestContext,
+    policy: &'static str,
+    refusal: &Refusal,
+    blocked: bool,
+) {
+    let action = if blocked {
+        Action::Blocked
+    } else {
+        Action::Monitored
+    };
+    let labels = vec![
+        ("policy", policy.to_string()),
+        ("reason", refusal.reason.code.to_string()),
+        ("action", action.as_str().to_string()),
+    ];
+    conn.shared.metrics.refusals.get_or_create(&labels).inc();
+    let event = SecurityEvent::new(ctx, policy, refusal, action);
+    ctx.events.push(event);
+}
+
+/// Produces the body sent upstream: streamed when its length is declared (and within the
+/// limit), otherwise read whole within the limit first, so that an oversized chunked body
+/// is answered 413 and never reaches the upstream cut off.
+async fn request_body(
+    conn: &Conn,
+    ctx: &mut RequestContext,
+    plan: &RoutePlan,
+    parts: &http::request::Parts,
+    body: Incoming,
+    outcome: &mut Outcome,
+) -> Result<ProxyBody, Reason> {
+    let (limit, limit_policy) = plan.body_limit;
+    let too_large = |conn: &Conn, ctx: &mut RequestContext, outcome: &mut Outcome| {
+        outcome.close = true;
+        let reason = parapet_policy::builtin::limits::BODY_TOO_LARGE;
+        record_refusal(
+            conn,
+            ctx,
+            limit_policy,
+            &Refusal {
+                reason,
+                part: Part::Body,
+                snippet: None,
+            },
+            true,
+        );
+        reason
+    };
+    if body.is_end_stream() {
+        return Ok(full(Bytes::new()));
+    }
+    let declared = body.size_hint().exact();
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large(conn, ctx, outcome));
+    }
+    if declared.is_some() && !plan.buffer_request {
+        return Ok(boxed(body));
+    }
+    let bytes = match Limited::new(body, limit as usize).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            return Err(too_large(conn, ctx, outcome));
+        }
+        Err(_) => {
+            outcome.close = true;
+            return Err(problem::INVALID_BODY);
+        }
+    };
+    if plan.buffer_request {
+        run_phase(conn, ctx, &plan.policies, |p, ctx| {
+            p.on_request_body(ctx, parts, &bytes)
+        })?;
+    }
+    Ok(full(bytes))
+}
+
+/// Rewrites the request for the upstream: target URI, HTTP/1.1, hop-by-hop headers,
+/// forwarding headers and the request id.
+fn prepare_upstream_request(
+    conn: &Conn,
+    ctx: &RequestContext,
+    parts: &mut http::request::Parts,
+    target: &Target,
+    host: Option<&str>,
+    upgrade: bool,
+) -> Result<(), Reason> {
+    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let mut uri = http::uri::Parts::default();
+    uri.scheme = target.base.scheme().cloned();
+    uri.authority = target.base.authority().cloned();
+    uri.path_and_query = path.parse().ok();
+    parts.uri = http::Uri::from_parts(uri).map_err(|_| problem::INVALID_TARGET)?;
+    parts.version = Version::HTTP_11;
+    let headers = &mut parts.headers;
+    forward::strip_hop_by_hop(headers, upgrade);
+    headers.remove(header::HOST);
+    let peer = conn.peer.ip();
+    let origin = Origin {
+        peer,
+        peer_trusted: Origin::is_trusted(peer, &conn.shared.snapshot.load().config.trusted_proxies),
+        scheme: if conn.tls { "https" } else { "http" },
+        host,
+    };
+    forward::set_forwarding(headers, &origin);
+    if let Ok(id) = HeaderValue::from_str(&ctx.request_id) {
+        headers.insert(X_REQUEST_ID.clone(), id);
+    }
+    Ok(())
+}
+
+fn count_upstream_error(conn: &Conn, group: &Group, kind: &str) {
+    let labels = vec![
+        ("upstream", group.config.name.clone()),
+        ("kind", kind.to_string()),
+    ];
+    conn.shared
+        .metrics
+        .upstream_errors
+        .get_or_create(&labels)
+        .inc();
+}
+
+/// The host the client asked for, without port: from the URI (HTTP/2, absolute form) or Host.
+fn request_host(parts: &http::request::Parts) -> Option<&str> {
+    let raw = parts
+        .uri
+        .host()
+        .or_else(|| parts.headers.get(header::HOST)?.to_str().ok())?;
+    if raw.starts_with('[') {
+        return raw.split_once(']').map(|(h, _)| &h[1..]);
+    }
+    Some(raw.rsplit_once(':').map_or(raw, |(h, _)| h))
+}
+
+/// An HTTP/1.1 `Connection: upgrade` request with an `Upgrade` header (WebSocket).
+fn is_upgrade(parts: &http::request::Parts) -> bool {
+    parts.version == Version::HTTP_11
+        && parts.headers.contains_key(header::UPGRADE)
+        && parts
+            .headers
+            .get_all(header::CONNECTION)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|v| {
+                v.split(',')
+                    .any(|t| t.trim().eq_ignore_ascii_case("upgrade"))
+            })
+}
+
+/// The parts of the access-log line known when the request arrives.
+struct LogLine {
+    time: String,
+    protocol: &'static str,
+    method: String,
+    target: String,
+    headers: std::collections::BTreeMap<String, String>,
+}
+
+impl LogLine {
+    fn start(snap: &Snapshot, parts: &http::request::Parts) -> Self {
+        let enabled = snap.access_log.enabled();
+        LogLine {
+            time: if enabled {
+                parapet_policy::rfc3339(std::time::SystemTime::now())
+            } else {
+                String::new()
+            },
+            protocol: match parts.version {
+                Version::HTTP_10 => "HTTP/1.0",
+                Version::HTTP_2 => "HTTP/2",
+                _ => "HTTP/1.1",
+            },
+            method: parts.method.to_string(),
+            target: if enabled {
+                snap.redactor.target(&parts.uri)
+            } else {
+                String::new()
+            },
+            headers: if enabled {
+                snap.redactor.headers(&parts.headers)
+            } else {
+                Default::default()
+            },
+        }
+    }
+
+    /// Logging phase: metrics, security events, the access-log line and each policy's hook.
+    fn finish(
+        self,
+        conn: &Conn,
+        snap: &Snapshot,
+        ctx: &RequestContext,
+        status: StatusCode,
+        bytes: u64,
+        outcome: Outcome,
+    ) {
+        let metrics = &conn.shared.metrics;
+        let elapsed = ctx.started.elapsed();
+        let api = ctx.api.as_deref().unwrap_or("-").to_string();
+        let route = ctx.route.as_deref().unwrap_or("-").to_string();
+        metrics
+            .duration
+            .get_or_create(&vec![("api", api.clone())])
+            .observe(elapsed.as_secs_f64());
+        let labels = vec![
+            ("api", api),
+            ("route", route),
+            ("method", self.method.clone()),
+            ("status", status.as_u16().to_string()),
+        ];
+        metrics.requests.get_or_create(&labels).inc();
+        for event in &ctx.events {
+            if !snap.events.write_json(event) {
+                metrics
+                    .log_dropped
+                    .get_or_create(&vec![("log", "events".to_string())])
+                    .inc();
+            }
+        }
+        if snap.access_log.enabled() {
+            let record = AccessRecord {
+                time: self.time,
+                request_id: &ctx.request_id,
+                client_ip: ctx.client_ip,
+                protocol: self.protocol,
+                method: &self.method,
+                target: self.target,
+                status: status.as_u16(),
+                bytes,
+                duration_ms: (elapsed.as_secs_f64() * 1e6).round() / 1e3,
+                api: ctx.api.as_deref(),
+                route: ctx.route.as_deref(),
+                upstream: outcome.upstream,
+                consumer: ctx.consumer.as_deref(),
+                tls_client: ctx.client_cert.as_deref().map(|c| c.subject.as_str()),
+                headers: self.headers,
+            };
+            if !snap.access_log.write_json(&record) {
+                metrics
+                    .log_dropped
+                    .get_or_create(&vec![("log", "access".to_string())])
+                    .inc();
+            }
+        }
+        for p in outcome.policies.iter().flat_map(|p| p.iter()) {
+            p.on_logging(ctx);
+        }
+    }
+}
