@@ -41,16 +41,26 @@ reasons! {
     UPSTREAM_ERROR = (BAD_GATEWAY, "upstream-error", "Bad gateway");
 }
 
+/// The body, in the member order of RFC 9457's examples.
+#[derive(serde::Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    type_uri: String,
+    title: &'static str,
+    status: u16,
+    request_id: &'a str,
+}
+
 /// The problem response for `reason`. `close` asks the client to close the connection
 /// (used after framing errors, so that nothing of the request is read as another request).
 pub fn response(reason: &Reason, request_id: &str, close: bool) -> Response<ProxyBody> {
-    let body = serde_json::json!({
-        "type": format!("{TYPE_PREFIX}{}", reason.code),
-        "title": reason.title,
-        "status": reason.status.as_u16(),
-        "request_id": request_id,
-    });
-    let mut resp = Response::new(full(body.to_string()));
+    let body = Problem {
+        type_uri: format!("{TYPE_PREFIX}{}", reason.code),
+        title: reason.title,
+        status: reason.status.as_u16(),
+        request_id,
+    };
+    let mut resp = Response::new(full(serde_json::to_vec(&body).unwrap_or_default()));
     *resp.status_mut() = reason.status;
     let h = resp.headers_mut();
     h.insert(

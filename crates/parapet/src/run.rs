@@ -1,0 +1,176 @@
+//! The subcommands.
+
+use crate::bookstore;
+use parapet_config::ConfigErrors;
+use parapet_proxy::Gateway;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// The demo configuration, also shipped as `examples/demo.yaml`.
+const DEMO_CONFIG: &str = include_str!("../../../examples/demo.yaml");
+
+/// Operational logs go to stderr; `PARAPET_LOG` sets the filter (default `info`).
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PARAPET_LOG")
+        .unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .compact()
+        .init();
+}
+
+fn print_errors(errors: &ConfigErrors) {
+    for e in &errors.0 {
+        eprintln!("{e}");
+    }
+}
+
+/// `parapet check`.
+pub fn check(path: &Path) -> ExitCode {
+    match parapet_config::load(path) {
+        Ok(config) => {
+            for w in &config.warnings {
+                eprintln!("warning: {w}");
+            }
+            let routes: usize = config.apis.iter().map(|a| a.routes.len()).sum();
+            eprintln!(
+                "{}: ok ({} listener(s), {} upstream(s), {} api(s), {routes} route(s))",
+                path.display(),
+                config.listeners.len(),
+                config.upstreams.len(),
+                config.apis.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(errors) => {
+            print_errors(&errors);
+            eprintln!("{}: {} error(s)", path.display(), errors.0.len());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn runtime(workers: Option<usize>) -> std::io::Result<tokio::runtime::Runtime> {
+    let mut b = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = workers {
+        b.worker_threads(n.max(1));
+    }
+    b.enable_all().build()
+}
+
+/// `parapet run`.
+pub fn run(path: &Path, workers: Option<usize>) -> ExitCode {
+    let config = match parapet_config::load(path) {
+        Ok(c) => c,
+        Err(errors) => {
+            print_errors(&errors);
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime(workers)
+        .map_err(anyhow::Error::from)
+        .and_then(|rt| rt.block_on(serve(config, None)))
+    {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `parapet demo`.
+pub fn demo() -> ExitCode {
+    let config = match parapet_config::parse(Path::new("examples/demo.yaml"), DEMO_CONFIG) {
+        Ok(c) => c,
+        Err(errors) => {
+            print_errors(&errors);
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime(None).map_err(anyhow::Error::from).and_then(|rt| {
+        rt.block_on(async {
+            let upstream = bookstore::DEMO_ADDR;
+            let listener = tokio::net::TcpListener::bind(upstream)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot start the bookstore on {upstream}: {e}"))?;
+            tokio::spawn(bookstore::serve(listener));
+            serve(config, Some(print_demo_help)).await
+        })
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn print_demo_help(gateway: &str, admin: &str) {
+    println!(
+        r#"
+Parapet demo: the bookstore API (http://{up}) is behind Parapet at http://{gateway}
+  allowed:  curl -i http://{gateway}/books/1
+  allowed:  curl -i -X POST http://{gateway}/books -H 'content-type: application/json' -d '{{"title":"Dune"}}'
+  refused:  curl -i http://{gateway}/admin/stats                       (403, ip-denied: admin only from 10.0.0.0/8)
+  refused:  curl -i -X POST http://{gateway}/books -H 'content-type: text/xml' -d '<a/>'   (415)
+  refused:  curl -i 'http://{gateway}/books/../admin/stats'  --path-as-is (400, path-not-normalized)
+  metrics:  curl -s http://{admin}/metrics | grep parapet_refusals
+Access log on stdout, security events on stderr. Ctrl-C stops."#,
+        up = bookstore::DEMO_ADDR
+    );
+}
+
+/// Starts the gateway and the admin listener, reloads on change, and shuts down gracefully
+/// on SIGINT or SIGTERM.
+async fn serve(
+    config: parapet_config::Config,
+    on_ready: Option<fn(&str, &str)>,
+) -> anyhow::Result<()> {
+    for w in &config.warnings {
+        tracing::warn!("{w}");
+    }
+    let admin_addr = config.admin;
+    let gateway = Gateway::start(config).await?;
+    for a in gateway.local_addrs() {
+        tracing::info!("listening on {a}");
+    }
+    let (stop_admin, admin_stopped) = tokio::sync::oneshot::channel::<()>();
+    if let Some(addr) = admin_addr {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on admin address {addr}: {e}"))?;
+        tracing::info!("admin on {addr}");
+        let shared = gateway.shared();
+        tokio::spawn(parapet_admin::serve(listener, shared, async {
+            let _ = admin_stopped.await;
+        }));
+    }
+    if let Some(print) = on_ready {
+        let gw = gateway
+            .local_addrs()
+            .first()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        print(&gw, &admin_addr.map(|a| a.to_string()).unwrap_or_default());
+    }
+    let watcher = gateway.watch(Duration::from_secs(1));
+    wait_for_stop().await;
+    tracing::info!("shutting down: draining in-flight requests");
+    watcher.abort();
+    gateway.shutdown().await;
+    let _ = stop_admin.send(());
+    Ok(())
+}
+
+async fn wait_for_stop() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        Some(_) = async { match term.as_mut() { Some(t) => t.recv().await, None => std::future::pending().await } } => {}
+    }
+}
