@@ -106,8 +106,12 @@ async fn exchange(
         outcome.close = true;
         return Err(problem::HEADERS_TOO_LARGE);
     }
-    let host = request_host(&parts).map(str::to_string);
-    let Some((api, plan)) = snap.route(host.as_deref(), &parts.method, parts.uri.path()) else {
+    let authority = request_authority(&parts).map(str::to_string);
+    let Some((api, plan)) = snap.route(
+        authority.as_deref().map(host_of),
+        &parts.method,
+        parts.uri.path(),
+    ) else {
         return Err(problem::NO_ROUTE);
     };
     ctx.api = Some(api.name.clone());
@@ -134,7 +138,7 @@ async fn exchange(
         ctx,
         &mut parts,
         target,
-        host.as_deref(),
+        authority.as_deref(),
         upgrade.is_some(),
     )?;
     let req = Request::from_parts(parts, upstream_body);
@@ -352,16 +356,21 @@ fn count_upstream_error(conn: &Conn, group: &Group, kind: &str) {
         .inc();
 }
 
-/// The host the client asked for, without port: from the URI (HTTP/2, absolute form) or Host.
-fn request_host(parts: &http::request::Parts) -> Option<&str> {
-    let raw = parts
+/// The authority the client asked for: from the URI (HTTP/2, absolute form) or Host.
+fn request_authority(parts: &http::request::Parts) -> Option<&str> {
+    parts
         .uri
-        .host()
-        .or_else(|| parts.headers.get(header::HOST)?.to_str().ok())?;
-    if raw.starts_with('[') {
-        return raw.split_once(']').map(|(h, _)| &h[1..]);
+        .authority()
+        .map(|a| a.as_str())
+        .or_else(|| parts.headers.get(header::HOST)?.to_str().ok())
+}
+
+/// The host of an authority, without port or IPv6 brackets.
+fn host_of(authority: &str) -> &str {
+    if let Some(rest) = authority.strip_prefix('[') {
+        return rest.split_once(']').map_or(rest, |(h, _)| h);
     }
-    Some(raw.rsplit_once(':').map_or(raw, |(h, _)| h))
+    authority.rsplit_once(':').map_or(authority, |(h, _)| h)
 }
 
 /// An HTTP/1.1 `Connection: upgrade` request with an `Upgrade` header (WebSocket).

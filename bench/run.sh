@@ -1,0 +1,374 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark: the same load straight to an upstream, through nginx as a reverse
+# proxy, and through Parapet with both simple policies (ip_access, limits) on.
+#
+# Usage (as root on Debian, from anywhere in a clone):   bash bench/run.sh
+# It installs what is missing (apt-get: nginx wrk curl), builds `parapet` in release mode,
+# writes its own configs under a fresh temp dir (/tmp/parapet-bench.XXXXXX, kept for the raw
+# logs), starts every target, warms each one up, then measures. Only 127.0.0.1 is ever used.
+#
+# Targets (all on 127.0.0.1):
+#   upstream  nginx "fast upstream", 1 worker: 200 + small JSON for any request, bodies discarded
+#   nginx     nginx reverse proxy, 1 worker, HTTP/1.1 keepalive pool to the upstream
+#   parapet   `parapet run --workers 1`, ip_access + limits on, access log off (as nginx's)
+# Request types:
+#   get       GET /api/users/1?q=hello
+#   post      POST /api/users, 1024-byte JSON body, Content-Type: application/json (bench/wrk.lua)
+#
+# Pinning (so that Parapet gets exactly what nginx gets: one core, one worker):
+#   PROXY_CPU (1): the proxy under test, whole process (nginx master+worker, or every Parapet
+#                  thread: the single tokio worker and the runtime's helper threads) via taskset
+#   LOAD_CPU  (0): the upstream nginx and wrk, via taskset
+#   When the direct `upstream` target is measured, the proxy CPU is idle.
+#
+# Method: ROUNDS rounds; each round runs every (target x request type) once, the target order
+# rotating from round to round, so drift (another build, thermal, ...) hits all sides alike.
+# Each cell reports the median over the rounds of req/s, p50 and p99 (wrk --latency), plus the
+# busy share of both CPUs during the run. Exit status is non-zero only on a setup failure
+# (missing tools, a port in use, a target that does not answer 200), never on missed targets.
+#
+# Environment (defaults in brackets):
+#   DURATION [10s]  WARMUP [3s]  CONNECTIONS [64]  THREADS [1]  ROUNDS [3]
+#   PROXY_CPU [1]  LOAD_CPU [0]  TARGETS ["upstream nginx parapet"]  REQUESTS ["get post"]
+#   UPSTREAM_PORT [18080]  NGINX_PORT [18081]  PARAPET_PORT [18090]
+#   PARAPET_BIN [target/release/parapet, built with cargo]  SKIP_BUILD [0]  BENCH_TMP [mktemp]
+#
+# Adding a target (e.g. nginx + ModSecurity/CRS): give it a port and label in PORT/LABEL below,
+# write a start_<name> function that starts it pinned to PROXY_CPU and appends its pid to PIDS,
+# and add its name to TARGETS. Ratios are printed for parapet against nginx.
+set -euo pipefail
+
+BENCH_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$BENCH_SRC/.." && pwd)
+
+DURATION=${DURATION:-10s}
+WARMUP=${WARMUP:-3s}
+CONNECTIONS=${CONNECTIONS:-64}
+THREADS=${THREADS:-1}
+ROUNDS=${ROUNDS:-3}
+PROXY_CPU=${PROXY_CPU:-1}
+LOAD_CPU=${LOAD_CPU:-0}
+TARGETS=${TARGETS:-"upstream nginx parapet"}
+REQUESTS=${REQUESTS:-"get post"}
+SKIP_BUILD=${SKIP_BUILD:-0}
+
+declare -A PORT=([upstream]=${UPSTREAM_PORT:-18080} [nginx]=${NGINX_PORT:-18081} [parapet]=${PARAPET_PORT:-18090})
+declare -A LABEL=([upstream]="direct to upstream" [nginx]="nginx proxy" [parapet]="Parapet")
+declare -A PATH_OF=([get]="/api/users/1?q=hello" [post]="/api/users")
+
+PIDS=()      # every long-running process this script started
+declare -A PID_OF=()
+WRK_PID=""
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+die() { printf '[bench] setup failed: %s\n' "$*" >&2; exit 1; }
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  [ -n "$WRK_PID" ] && kill -TERM "$WRK_PID" 2>/dev/null || true
+  local p
+  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for _ in $(seq 50); do
+    local alive=0
+    for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.1
+  done
+  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  [ -n "${WORK:-}" ] && log "logs and raw figures kept in $WORK"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT TERM
+
+# ---------------------------------------------------------------- prerequisites
+
+install_tools() {
+  local missing=()
+  command -v nginx >/dev/null || missing+=(nginx)
+  command -v wrk >/dev/null || missing+=(wrk)
+  command -v curl >/dev/null || missing+=(curl)
+  command -v taskset >/dev/null || missing+=(util-linux)
+  [ ${#missing[@]} -eq 0 ] && return
+  [ "$(id -u)" = 0 ] || die "missing ${missing[*]}; run as root (or apt-get install them)"
+  log "installing ${missing[*]} from Debian"
+  apt-get update -qq || die "apt-get update"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null || die "apt-get install ${missing[*]}"
+}
+
+check_cpus() {
+  local online
+  online=$(nproc --all)
+  for c in "$PROXY_CPU" "$LOAD_CPU"; do
+    [[ "$c" =~ ^[0-9]+$ ]] && [ "$c" -lt "$online" ] || die "CPU $c does not exist (nproc --all = $online)"
+  done
+  [ "$PROXY_CPU" != "$LOAD_CPU" ] || log "warning: PROXY_CPU = LOAD_CPU = $PROXY_CPU, the proxy shares its core with the load"
+}
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+build_parapet() {
+  if [ -n "${PARAPET_BIN:-}" ]; then
+    [ -x "$PARAPET_BIN" ] || die "PARAPET_BIN=$PARAPET_BIN is not executable"
+    return
+  fi
+  PARAPET_BIN=${CARGO_TARGET_DIR:-$REPO/target}/release/parapet
+  if [ "$SKIP_BUILD" != 1 ]; then
+    command -v cargo >/dev/null || die "cargo not found (install Rust, or set PARAPET_BIN)"
+    log "cargo build --release -p parapet"
+    (cd "$REPO" && cargo build --release -p parapet -q) || die "cargo build failed"
+  fi
+  [ -x "$PARAPET_BIN" ] || die "$PARAPET_BIN not found"
+}
+
+# ---------------------------------------------------------------- targets
+
+nginx_common() { # $1 = prefix dir
+  local user=""
+  [ "$(id -u)" = 0 ] && user="user root;"
+  cat <<EOF
+worker_processes 1; $user
+pid $1/nginx.pid; error_log $1/error.log warn;
+events { worker_connections 4096; }
+EOF
+}
+
+nginx_http_common() { # $1 = prefix dir
+  cat <<EOF
+  access_log off;
+  client_body_temp_path $1/tmp/body; proxy_temp_path $1/tmp/proxy; fastcgi_temp_path $1/tmp/fastcgi;
+  uwsgi_temp_path $1/tmp/uwsgi; scgi_temp_path $1/tmp/scgi;
+  keepalive_requests 1000000; keepalive_timeout 65; client_max_body_size 20m; client_body_buffer_size 256k;
+EOF
+}
+
+start_nginx_conf() { # $1 = dir, $2 = cpu
+  nginx -q -t -e "$1/error.log" -p "$1/" -c "$1/nginx.conf" || die "nginx config $1/nginx.conf"
+  taskset -c "$2" nginx -e "$1/error.log" -p "$1/" -c "$1/nginx.conf" -g 'daemon off;' \
+    >>"$1/stdout.log" 2>&1 &
+  PIDS+=($!)
+}
+
+start_upstream() {
+  local d=$WORK/upstream
+  mkdir -p "$d/tmp"
+  { nginx_common "$d"; cat <<EOF
+http {
+$(nginx_http_common "$d")
+  server { listen 127.0.0.1:${PORT[upstream]} default_server backlog=4096; default_type application/json;
+           location / { return 200 '{"ok":true,"service":"upstream"}\n'; } }
+}
+EOF
+  } >"$d/nginx.conf"
+  start_nginx_conf "$d" "$LOAD_CPU"
+}
+
+start_nginx() {
+  local d=$WORK/nginx
+  mkdir -p "$d/tmp"
+  { nginx_common "$d"; cat <<EOF
+http {
+$(nginx_http_common "$d")
+  upstream backend { server 127.0.0.1:${PORT[upstream]}; keepalive 128; keepalive_requests 1000000; }
+  proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host \$host;
+  server { listen 127.0.0.1:${PORT[nginx]} default_server backlog=4096; location / { proxy_pass http://backend; } }
+}
+EOF
+  } >"$d/nginx.conf"
+  start_nginx_conf "$d" "$PROXY_CPU"
+}
+
+start_parapet() {
+  local d=$WORK/parapet
+  mkdir -p "$d"
+  cat >"$d/parapet.yaml" <<EOF
+# Written by bench/run.sh. Access log off (nginx's is off too); both simple policies on.
+listen:
+  - addr: "127.0.0.1:${PORT[parapet]}"
+log: { access: "off", events: stderr }
+upstreams:
+  up: { targets: ["http://127.0.0.1:${PORT[upstream]}"] }
+apis:
+  - name: bench
+    upstream: up
+    defaults:
+      ip_access: { deny: [203.0.113.0/24] }
+      limits: { max_body: 1MiB, max_url_length: 4KiB, max_query_params: 50, max_headers: 64, content_types: [application/json], methods: [GET, POST] }
+EOF
+  "$PARAPET_BIN" check --config "$d/parapet.yaml" >"$d/check.log" 2>&1 || { cat "$d/check.log" >&2; die "parapet check"; }
+  taskset -c "$PROXY_CPU" "$PARAPET_BIN" run --config "$d/parapet.yaml" --workers 1 \
+    >"$d/stdout.log" 2>"$d/stderr.log" &
+  PIDS+=($!)
+}
+
+# ---------------------------------------------------------------- checks
+
+status_of() { # $1 = target, $2 = request type, extra curl args...
+  local url="http://127.0.0.1:${PORT[$1]}${PATH_OF[$2]}"; shift 2
+  curl -s -o /dev/null -m 5 -w '%{http_code}' "$@" "$url" || true
+}
+
+post_args() {
+  local body
+  body=$(printf '{"user":{"id":1},"note":"%s"}' "$(head -c 1000 /dev/zero | tr '\0' x)")
+  printf '%s\0' -X POST -H 'content-type: application/json' --data-binary "$body"
+}
+
+wait_ready() { # $1 = target
+  for _ in $(seq 100); do
+    [ "$(status_of "$1" get)" = 200 ] && return 0
+    sleep 0.1
+  done
+  die "${LABEL[$1]} on 127.0.0.1:${PORT[$1]} does not answer 200 (logs in $WORK/$1)"
+}
+
+sanity() { # $1 = target
+  local s args=()
+  mapfile -d '' args < <(post_args)
+  s=$(status_of "$1" post "${args[@]}")
+  [ "$s" = 200 ] || die "${LABEL[$1]}: POST of a JSON body answered $s, not 200"
+  if [ "$1" = parapet ]; then # the limits policy is really in force
+    s=$(status_of parapet post -X POST -H 'content-type: text/xml' --data-binary '<a/>')
+    [ "$s" = 415 ] || die "Parapet: POST text/xml answered $s, not 415 (is the limits policy on?)"
+    s=$(status_of parapet get -X DELETE)
+    [ "$s" = 405 ] || die "Parapet: DELETE answered $s, not 405 (is the limits policy on?)"
+  fi
+}
+
+# ---------------------------------------------------------------- measuring
+
+cpu_sample() { # prints "busy0 total0 busy1 total1" for LOAD_CPU and PROXY_CPU (whole machine, /proc/stat)
+  awk -v a="cpu$LOAD_CPU" -v b="cpu$PROXY_CPU" '
+    $1 == a || $1 == b { t = 0; for (i = 2; i <= NF; i++) t += $i; busy = t - $5 - $6; v[$1] = busy " " t }
+    END { print v[a], v[b] }' /proc/stat
+}
+
+proc_ticks() { # $1 = pid: CPU ticks (user + system, all threads) of it and its children
+  local p sum=0
+  for p in "$1" $(pgrep -P "$1" || true); do
+    [ -r "/proc/$p/stat" ] || continue
+    sum=$((sum + $(sed 's/.*) //' "/proc/$p/stat" | awk '{ print $12 + $13 }')))
+  done
+  echo "$sum"
+}
+
+# run_wrk TARGET REQ DURATION OUTFILE -> wrk output in OUTFILE, then one CPU line: the busy share
+# of the load and proxy CPUs (whole machine), and the CPU used by the proxy and upstream processes
+# themselves, in % of one core.
+run_wrk() {
+  local url="http://127.0.0.1:${PORT[$1]}${PATH_OF[$2]}" before after pb pa ub ua t0 t1
+  before=$(cpu_sample); pb=$(proc_ticks "${PID_OF[$1]}"); ub=$(proc_ticks "${PID_OF[upstream]}"); t0=$(date +%s%N)
+  BENCH_REQ=$2 taskset -c "$LOAD_CPU" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$3" --latency \
+    -s "$BENCH_SRC/wrk.lua" "$url" >"$4" 2>&1 &
+  WRK_PID=$!
+  wait "$WRK_PID" || die "wrk failed against ${LABEL[$1]} ($4)"
+  WRK_PID=""
+  after=$(cpu_sample); pa=$(proc_ticks "${PID_OF[$1]}"); ua=$(proc_ticks "${PID_OF[upstream]}"); t1=$(date +%s%N)
+  echo "$before $after" | awk -v pt=$((pa - pb)) -v ut=$((ua - ub)) -v hz="$(getconf CLK_TCK)" -v ns=$((t1 - t0)) \
+    '{ printf "CPU load=%.0f proxy=%.0f proxyproc=%.0f upproc=%.0f\n", 100 * ($5 - $1) / ($6 - $2),
+       100 * ($7 - $3) / ($8 - $4), 100 * pt / hz / (ns / 1e9), 100 * ut / hz / (ns / 1e9) }' >>"$4"
+  grep -q '^RESULT ' "$4" || die "no RESULT line from wrk ($4)"
+}
+
+field() { # $1 = file, $2 = key  (from the RESULT / CPU lines)
+  grep -hoE "(^| )$2=[0-9.]+" "$1" | head -1 | cut -d= -f2
+}
+
+ms() { awk -v v="$1" 'BEGIN { printf "%.2f", v / 1000 }'; }   # microseconds -> "1.23"
+
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# ---------------------------------------------------------------- main
+
+install_tools
+check_cpus
+build_parapet
+WORK=${BENCH_TMP:-$(mktemp -d /tmp/parapet-bench.XXXXXX)}
+mkdir -p "$WORK/runs"
+read -ra TGT <<<"$TARGETS"
+read -ra REQ <<<"$REQUESTS"
+for t in upstream "${TGT[@]}"; do
+  [ -n "${PORT[$t]:-}" ] && declare -F "start_$t" >/dev/null || die "unknown target $t"
+done
+for r in "${REQ[@]}"; do [ -n "${PATH_OF[$r]:-}" ] || die "unknown request type $r"; done
+for t in $(printf '%s\n' upstream "${TGT[@]}" | awk '!s[$0]++'); do
+  port_free "${PORT[$t]}" || die "port ${PORT[$t]} (${LABEL[$t]}) is already in use on 127.0.0.1"
+  log "starting ${LABEL[$t]} on 127.0.0.1:${PORT[$t]}"
+  "start_$t"
+  PID_OF[$t]=${PIDS[-1]}
+  wait_ready "$t"
+  sanity "$t"
+done
+
+log "warm-up: $WARMUP per target and request type"
+for t in "${TGT[@]}"; do for r in "${REQ[@]}"; do
+  run_wrk "$t" "$r" "$WARMUP" "$WORK/runs/warmup-$t-$r.txt"
+done; done
+
+log "measuring: $ROUNDS rounds x ${#TGT[@]} targets x ${#REQ[@]} requests, $DURATION each," \
+  "$CONNECTIONS connections, $THREADS wrk thread(s)"
+echo "round,target,request,rps,p50_us,p99_us,errors,cpu_load,cpu_proxy,target_proc_cpu,upstream_proc_cpu,loadavg" >"$WORK/raw.csv"
+n=${#TGT[@]}
+for ((round = 1; round <= ROUNDS; round++)); do
+  for ((i = 0; i < n; i++)); do
+    t=${TGT[$(((i + round - 1) % n))]}
+    for r in "${REQ[@]}"; do
+      f=$WORK/runs/r$round-$t-$r.txt
+      la=$(cut -d' ' -f1 /proc/loadavg)
+      run_wrk "$t" "$r" "$DURATION" "$f"
+      errs=0
+      for k in connect read write status timeout; do errs=$((errs + $(field "$f" "$k"))); done
+      printf '%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n' "$round" "$t" "$r" "$(field "$f" rps)" "$(field "$f" p50_us)" \
+        "$(field "$f" p99_us)" "$errs" "$(field "$f" load)" "$(field "$f" proxy)" "$(field "$f" proxyproc)" \
+        "$(field "$f" upproc)" "$la" >>"$WORK/raw.csv"
+      log "round $round/$ROUNDS  $(printf '%-20s %-4s' "${LABEL[$t]}" "$r")  $(printf '%9.0f req/s  p50 %6s ms  p99 %6s ms  errors %s' \
+        "$(field "$f" rps)" "$(ms "$(field "$f" p50_us)")" "$(ms "$(field "$f" p99_us)")" "$errs")"
+      sleep 1
+    done
+  done
+done
+
+# ---------------------------------------------------------------- report
+
+col() { # $1 = target, $2 = request, $3 = column number in raw.csv -> median
+  awk -F, -v t="$1" -v r="$2" -v c="$3" '$2 == t && $3 == r { print $c }' "$WORK/raw.csv" | median
+}
+range() { # min-max of req/s
+  awk -F, -v t="$1" -v r="$2" '$2 == t && $3 == r { if (!n++ || $4 < lo) lo = $4; if ($4 > hi) hi = $4 }
+    END { printf "%.0f–%.0f", lo, hi }' "$WORK/raw.csv"
+}
+errsum() { awk -F, -v t="$1" -v r="$2" '$2 == t && $3 == r { s += $7 } END { print s + 0 }' "$WORK/raw.csv"; }
+
+{
+  echo "Parapet $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$REPO" diff --quiet HEAD -- crates Cargo.toml Cargo.lock 2>/dev/null || echo ' (+ local changes)')," \
+    "$(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')), kernel $(uname -r)"
+  echo "$(nginx -v 2>&1 | sed 's/.*: //'), $(wrk -v 2>&1 | head -1 | awk '{print "wrk " $2}')"
+  echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency, $ROUNDS rounds (medians), warm-up $WARMUP;" \
+    "proxy on CPU $PROXY_CPU, upstream + wrk on CPU $LOAD_CPU"
+  echo
+  echo "| target | request | req/s | p50 (ms) | p99 (ms) | req/s range | errors | target CPU | upstream CPU | CPU $LOAD_CPU busy | CPU $PROXY_CPU busy |"
+  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  for t in "${TGT[@]}"; do for r in "${REQ[@]}"; do
+    printf '| %s | %s | %.0f | %s | %s | %s | %s | %.0f%% | %.0f%% | %.0f%% | %.0f%% |\n' "${LABEL[$t]}" "${r^^}" \
+      "$(col "$t" "$r" 4)" "$(ms "$(col "$t" "$r" 5)")" "$(ms "$(col "$t" "$r" 6)")" \
+      "$(range "$t" "$r")" "$(errsum "$t" "$r")" "$(col "$t" "$r" 10)" "$(col "$t" "$r" 11)" \
+      "$(col "$t" "$r" 8)" "$(col "$t" "$r" 9)"
+  done; done
+  if [[ " ${TGT[*]} " == *" nginx "* && " ${TGT[*]} " == *" parapet "* ]]; then
+    echo
+    echo "Parapet / nginx (targets: req/s >= 1.00x, p99 <= 1.20x)"
+    for r in "${REQ[@]}"; do
+      awk -v r="${r^^}" -v pr="$(col parapet "$r" 4)" -v nr="$(col nginx "$r" 4)" \
+        -v pp="$(col parapet "$r" 6)" -v np="$(col nginx "$r" 6)" 'BEGIN {
+          a = pr / nr; b = pp / np
+          printf "  %-4s  req/s %.2fx %-4s   p99 %.2fx %s\n", r, a, (a >= 1.0 ? "ok" : "MISS"), b, (b <= 1.2 ? "ok" : "MISS") }'
+    done
+  fi
+  [ "$(awk -F, 'NR > 1 { s += $7 } END { print s + 0 }' "$WORK/raw.csv")" = 0 ] ||
+    echo "WARNING: some runs had socket errors or non-2xx answers (errors column); their figures are suspect."
+  echo
+  echo "target CPU / upstream CPU: CPU time of the target's (upstream's) processes during the run, in % of one core."
+  echo "CPU N busy: the whole machine's use of that core (includes anything else running on the box)."
+} | tee "$WORK/results.md"
