@@ -32,6 +32,9 @@
 #   PROXY_CPU [1]  LOAD_CPU [0]  TARGETS ["upstream nginx parapet"]  REQUESTS ["get post"]
 #   UPSTREAM_PORT [18080]  NGINX_PORT [18081]  PARAPET_PORT [18090]
 #   PARAPET_BIN [target/release/parapet, built with cargo]  SKIP_BUILD [0]  BENCH_TMP [mktemp]
+#   BENCH_NICE [unset]: e.g. -10 runs every bench process (targets, upstream, wrk) under
+#                       `nice -n -10` (root only), to shield the measurement from other work on a
+#                       shared box (a compile, ...). Applied to all sides alike.
 #
 # Adding a target (e.g. nginx + ModSecurity/CRS): give it a port and label in PORT/LABEL below,
 # write a start_<name> function that starts it pinned to PROXY_CPU and appends its pid to PIDS,
@@ -51,6 +54,9 @@ LOAD_CPU=${LOAD_CPU:-0}
 TARGETS=${TARGETS:-"upstream nginx parapet"}
 REQUESTS=${REQUESTS:-"get post"}
 SKIP_BUILD=${SKIP_BUILD:-0}
+BENCH_NICE=${BENCH_NICE:-}
+NICE=()
+[ -n "$BENCH_NICE" ] && NICE=(nice -n "$BENCH_NICE")
 
 declare -A PORT=([upstream]=${UPSTREAM_PORT:-18080} [nginx]=${NGINX_PORT:-18081} [parapet]=${PARAPET_PORT:-18090})
 declare -A LABEL=([upstream]="direct to upstream" [nginx]="nginx proxy" [parapet]="Parapet")
@@ -146,7 +152,7 @@ EOF
 
 start_nginx_conf() { # $1 = dir, $2 = cpu
   nginx -q -t -e "$1/error.log" -p "$1/" -c "$1/nginx.conf" || die "nginx config $1/nginx.conf"
-  taskset -c "$2" nginx -e "$1/error.log" -p "$1/" -c "$1/nginx.conf" -g 'daemon off;' \
+  "${NICE[@]}" taskset -c "$2" nginx -e "$1/error.log" -p "$1/" -c "$1/nginx.conf" -g 'daemon off;' \
     >>"$1/stdout.log" 2>&1 &
   PIDS+=($!)
 }
@@ -198,7 +204,7 @@ apis:
       limits: { max_body: 1MiB, max_url_length: 4KiB, max_query_params: 50, max_headers: 64, content_types: [application/json], methods: [GET, POST] }
 EOF
   "$PARAPET_BIN" check --config "$d/parapet.yaml" >"$d/check.log" 2>&1 || { cat "$d/check.log" >&2; die "parapet check"; }
-  taskset -c "$PROXY_CPU" "$PARAPET_BIN" run --config "$d/parapet.yaml" --workers 1 \
+  "${NICE[@]}" taskset -c "$PROXY_CPU" "$PARAPET_BIN" run --config "$d/parapet.yaml" --workers 1 \
     >"$d/stdout.log" 2>"$d/stderr.log" &
   PIDS+=($!)
 }
@@ -260,7 +266,7 @@ proc_ticks() { # $1 = pid: CPU ticks (user + system, all threads) of it and its 
 run_wrk() {
   local url="http://127.0.0.1:${PORT[$1]}${PATH_OF[$2]}" before after pb pa ub ua t0 t1
   before=$(cpu_sample); pb=$(proc_ticks "${PID_OF[$1]}"); ub=$(proc_ticks "${PID_OF[upstream]}"); t0=$(date +%s%N)
-  BENCH_REQ=$2 taskset -c "$LOAD_CPU" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$3" --latency \
+  BENCH_REQ=$2 "${NICE[@]}" taskset -c "$LOAD_CPU" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$3" --latency \
     -s "$BENCH_SRC/wrk.lua" "$url" >"$4" 2>&1 &
   WRK_PID=$!
   wait "$WRK_PID" || die "wrk failed against ${LABEL[$1]} ($4)"
@@ -309,7 +315,7 @@ done; done
 
 log "measuring: $ROUNDS rounds x ${#TGT[@]} targets x ${#REQ[@]} requests, $DURATION each," \
   "$CONNECTIONS connections, $THREADS wrk thread(s)"
-echo "round,target,request,rps,p50_us,p99_us,errors,cpu_load,cpu_proxy,target_proc_cpu,upstream_proc_cpu,loadavg" >"$WORK/raw.csv"
+echo "round,target,request,rps,p50_us,p99_us,errors,cpu_load,cpu_proxy,target_proc_cpu,upstream_proc_cpu,loadavg,req_per_cpu_s" >"$WORK/raw.csv"
 n=${#TGT[@]}
 for ((round = 1; round <= ROUNDS; round++)); do
   for ((i = 0; i < n; i++)); do
@@ -320,9 +326,10 @@ for ((round = 1; round <= ROUNDS; round++)); do
       run_wrk "$t" "$r" "$DURATION" "$f"
       errs=0
       for k in connect read write status timeout; do errs=$((errs + $(field "$f" "$k"))); done
-      printf '%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n' "$round" "$t" "$r" "$(field "$f" rps)" "$(field "$f" p50_us)" \
+      eff=$(awk -v a="$(field "$f" rps)" -v b="$(field "$f" proxyproc)" 'BEGIN { printf "%.0f", b > 0 ? 100 * a / b : 0 }')
+      printf '%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n' "$round" "$t" "$r" "$(field "$f" rps)" "$(field "$f" p50_us)" \
         "$(field "$f" p99_us)" "$errs" "$(field "$f" load)" "$(field "$f" proxy)" "$(field "$f" proxyproc)" \
-        "$(field "$f" upproc)" "$la" >>"$WORK/raw.csv"
+        "$(field "$f" upproc)" "$la" "$eff" >>"$WORK/raw.csv"
       log "round $round/$ROUNDS  $(printf '%-20s %-4s' "${LABEL[$t]}" "$r")  $(printf '%9.0f req/s  p50 %6s ms  p99 %6s ms  errors %s' \
         "$(field "$f" rps)" "$(ms "$(field "$f" p50_us)")" "$(ms "$(field "$f" p99_us)")" "$errs")"
       sleep 1
@@ -348,12 +355,12 @@ errsum() { awk -F, -v t="$1" -v r="$2" '$2 == t && $3 == r { s += $7 } END { pri
   echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency, $ROUNDS rounds (medians), warm-up $WARMUP;" \
     "proxy on CPU $PROXY_CPU, upstream + wrk on CPU $LOAD_CPU"
   echo
-  echo "| target | request | req/s | p50 (ms) | p99 (ms) | req/s range | errors | target CPU | upstream CPU | CPU $LOAD_CPU busy | CPU $PROXY_CPU busy |"
-  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| target | request | req/s | p50 (ms) | p99 (ms) | req/s range | errors | target CPU | req per target CPU-s | upstream CPU | CPU $LOAD_CPU busy | CPU $PROXY_CPU busy |"
+  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   for t in "${TGT[@]}"; do for r in "${REQ[@]}"; do
-    printf '| %s | %s | %.0f | %s | %s | %s | %s | %.0f%% | %.0f%% | %.0f%% | %.0f%% |\n' "${LABEL[$t]}" "${r^^}" \
+    printf '| %s | %s | %.0f | %s | %s | %s | %s | %.0f%% | %.0f | %.0f%% | %.0f%% | %.0f%% |\n' "${LABEL[$t]}" "${r^^}" \
       "$(col "$t" "$r" 4)" "$(ms "$(col "$t" "$r" 5)")" "$(ms "$(col "$t" "$r" 6)")" \
-      "$(range "$t" "$r")" "$(errsum "$t" "$r")" "$(col "$t" "$r" 10)" "$(col "$t" "$r" 11)" \
+      "$(range "$t" "$r")" "$(errsum "$t" "$r")" "$(col "$t" "$r" 10)" "$(col "$t" "$r" 13)" "$(col "$t" "$r" 11)" \
       "$(col "$t" "$r" 8)" "$(col "$t" "$r" 9)"
   done; done
   if [[ " ${TGT[*]} " == *" nginx "* && " ${TGT[*]} " == *" parapet "* ]]; then
@@ -370,5 +377,6 @@ errsum() { awk -F, -v t="$1" -v r="$2" '$2 == t && $3 == r { s += $7 } END { pri
     echo "WARNING: some runs had socket errors or non-2xx answers (errors column); their figures are suspect."
   echo
   echo "target CPU / upstream CPU: CPU time of the target's (upstream's) processes during the run, in % of one core."
+  echo "req per target CPU-s: req/s / target CPU, i.e. requests served per second of the target's CPU (efficiency)."
   echo "CPU N busy: the whole machine's use of that core (includes anything else running on the box)."
 } | tee "$WORK/results.md"

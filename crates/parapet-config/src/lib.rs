@@ -43,7 +43,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigErrors> {
     };
     match validate::validate(file, &mut checker) {
         Some(config) => Ok(config),
-        None => Err(ConfigErrors(checker.errors)),
+        None => {
+            checker.errors.sort_by_key(|e| (e.line, e.column));
+            Err(ConfigErrors(checker.errors))
+        }
     }
 }
 

@@ -1,5 +1,8 @@
 //! Integration tests over real sockets: client → Parapet → an upstream started by the test.
 
+// Test helpers outside #[test] functions unwrap too: a failed setup is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 mod pipeline;
 mod proxying;

@@ -23,10 +23,10 @@ fn cases() -> Vec<Case> {
             });
         } else if let Some(code) = line.strip_prefix("### expect: ") {
             out.last_mut().unwrap().expect = code.trim().parse().unwrap();
-        } else if !line.starts_with('#') {
-            if let Some(case) = out.last_mut() {
-                case.bytes.extend(unescape(line));
-            }
+        } else if !line.starts_with('#')
+            && let Some(case) = out.last_mut()
+        {
+            case.bytes.extend(unescape(line));
         }
     }
     out
