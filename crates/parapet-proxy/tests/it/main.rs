@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+mod http2;
 mod pipeline;
 mod proxying;
 mod reload;
