@@ -9,6 +9,7 @@
 
 pub mod body;
 pub mod forward;
+pub mod framing;
 pub mod hygiene;
 pub mod problem;
 pub mod server;

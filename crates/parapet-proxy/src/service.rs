@@ -7,6 +7,7 @@
 
 use crate::body::{Metered, ProxyBody, boxed, full};
 use crate::forward::{self, Origin, X_REQUEST_ID};
+use crate::framing::Verdicts;
 use crate::snapshot::{RoutePlan, Snapshot};
 use crate::telemetry::access::AccessRecord;
 use crate::upstream::{Group, Target};
@@ -38,6 +39,8 @@ pub struct Conn {
     pub client_cert: Option<Arc<ClientCert>>,
     /// Requests whose response has not ended yet.
     pub in_flight: AtomicUsize,
+    /// What the framing tracker saw in each HTTP/1.1 request head, in order.
+    pub verdicts: Verdicts,
     /// Gateway state.
     pub shared: Arc<Shared>,
 }
@@ -98,6 +101,10 @@ async fn exchange(
     body: Incoming,
     outcome: &mut Outcome,
 ) -> Result<Response<ProxyBody>, Reason> {
+    if framing_was_ambiguous(conn, &parts) {
+        outcome.close = true;
+        return Err(problem::INVALID_FRAMING);
+    }
     if let Err(reason) = hygiene::check(&parts) {
         outcome.close = true;
         return Err(reason);
@@ -210,6 +217,21 @@ async fn exchange(
         boxed(rbody)
     };
     Ok(Response::from_parts(rparts, rbody))
+}
+
+/// Whether the framing tracker saw, in this request's raw head, framing headers hyper
+/// normalized away. Verdicts are taken in order, one per HTTP/1 request, and used only when
+/// their request line is this request's.
+fn framing_was_ambiguous(conn: &Conn, parts: &http::request::Parts) -> bool {
+    if parts.version == Version::HTTP_2 {
+        return false;
+    }
+    let Some(verdict) = conn.verdicts.lock().ok().and_then(|mut q| q.pop_front()) else {
+        return false;
+    };
+    verdict.ambiguous
+        && verdict.method == parts.method.as_str()
+        && parts.uri == verdict.target.as_str()
 }
 
 /// Runs one phase over `policies`; returns the first enforced refusal.

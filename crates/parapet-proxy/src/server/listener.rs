@@ -5,9 +5,10 @@
 //! timeout), HTTP/1.1 or HTTP/2 is served, and the connection is closed gracefully when it
 //! has been idle too long or the gateway shuts down.
 
-use super::idle::{Activity, IdleIo};
+use super::client_io::{Activity, ClientIo};
 use super::tls;
 use crate::Shared;
+use crate::framing::{Tracker, Verdicts};
 use crate::service::{self, Conn};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -120,6 +121,7 @@ async fn serve(
         tls: tls_config.is_some(),
         client_cert: None,
         in_flight: AtomicUsize::new(0),
+        verdicts: Verdicts::default(),
         shared: shared.clone(),
     };
     match tls_config {
@@ -165,7 +167,12 @@ where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let activity = Activity::new();
-    let io = TokioIo::new(IdleIo::new(io, activity.clone()));
+    let verdicts = conn.verdicts.clone();
+    let io = TokioIo::new(ClientIo::new(
+        io,
+        activity.clone(),
+        Tracker::new(server.max_header_bytes * 2, verdicts),
+    ));
     let conn = Arc::new(conn);
     let handler = conn.clone();
     let svc = service_fn(move |req| service::handle(handler.clone(), req));

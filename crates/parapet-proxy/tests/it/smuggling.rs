@@ -76,65 +76,42 @@ async fn every_smuggling_case_is_refused_closed_and_not_forwarded() {
     let mut failures = Vec::new();
     for case in &cases {
         let (reply, closed) = raw(gw.addr, &case.bytes).await;
-        let status = status_of(&reply);
-        let responses = reply.matches("HTTP/1.1 ").count();
-        if status != case.expect || !closed || responses != 1 {
+        // A case may start with clean requests; the last response is the one that counts.
+        let status = status_of(&reply[reply.rfind("HTTP/1.1 ").unwrap_or(0)..]);
+        let clean = reply.matches("HTTP/1.1 200").count();
+        let refused = reply.matches("HTTP/1.1 ").count() - clean;
+        let ok = if case.expect == 200 {
+            refused == 1 && clean == 1
+        } else {
+            refused == 1 && clean == 0 && status == case.expect
+        };
+        if !ok || !closed {
             failures.push(format!(
-                "{}: got {status} closed={closed} responses={responses}\n{reply}",
+                "{}: got {status} closed={closed} refused={refused} clean={clean}\n{reply}",
                 case.name
             ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n---\n"));
-    assert_eq!(up.hits(), 0, "a smuggling case reached the upstream");
-}
-
-#[tokio::test]
-async fn a_clean_pipelined_pair_is_still_served() {
-    let up = Upstream::start("a").await;
-    let gw = start_gateway(&one_api(&up.url(), "{}")).await;
-    let two = b"POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabcGET /b HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
-    let (reply, _) = raw(gw.addr, two).await;
-    assert_eq!(reply.matches("HTTP/1.1 200").count(), 2, "{reply}");
-    assert_eq!(up.hits(), 2);
-}
-
-/// hyper resolves CL+TE by Transfer-Encoding alone, drops the Content-Length and closes the
-/// connection after the response (RFC 9112 §6.1), and merges identical repeated
-/// Content-Lengths. What reaches the upstream is one unambiguous message, and the bytes
-/// smuggled after the chunked body are never read as a request.
-#[tokio::test]
-async fn content_length_beside_transfer_encoding_cannot_smuggle() {
-    let up = Upstream::start("a").await;
-    let gw = start_gateway(&one_api(&up.url(), "{}")).await;
-    for cl_first in [true, false] {
-        let (first, second) = ("Content-Length: 6\r\n", "Transfer-Encoding: chunked\r\n");
-        let (a, b) = if cl_first {
-            (first, second)
-        } else {
-            (second, first)
-        };
-        let req = format!(
-            "POST / HTTP/1.1\r\nHost: a\r\n{a}{b}\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n"
-        );
-        let (reply, closed) = raw(gw.addr, req.as_bytes()).await;
-        assert_eq!(reply.matches("HTTP/1.1 ").count(), 1, "{reply}");
-        assert!(closed, "the connection must close after a CL+TE request");
-        let body = reply.split("\r\n\r\n").nth(1).unwrap();
-        let seen: serde_json::Value = serde_json::from_str(body).unwrap();
-        assert_eq!(seen["target"], "/");
-        assert!(
-            seen["headers"].get("transfer-encoding").is_none() && seen["body_len"] == 0,
-            "{seen}"
-        );
-    }
-    let (reply, _) = raw(gw.addr, b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc").await;
-    let seen: serde_json::Value =
-        serde_json::from_str(reply.split("\r\n\r\n").nth(1).unwrap()).unwrap();
-    assert_eq!(seen["body_len"], 3);
+    let clean_prefixes = cases.iter().filter(|c| c.expect == 200).count();
     assert_eq!(
         up.hits(),
-        3,
-        "only the three outer requests reached the upstream"
+        clean_prefixes,
+        "a smuggling case reached the upstream"
     );
+}
+
+#[tokio::test]
+async fn clean_pipelined_requests_with_both_framings_are_served() {
+    let up = Upstream::start("a").await;
+    let gw = start_gateway(&one_api(&up.url(), "{}")).await;
+    let pipeline = concat!(
+        "POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc",
+        "POST /b HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n4;x=y\r\nGET \r\n2\r\n/c\r\n0\r\nX-Trailer: 1\r\n\r\n",
+        "\r\nGET /d HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\n",
+        "abcGET /e HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+    );
+    let (reply, _) = raw(gw.addr, pipeline.as_bytes()).await;
+    assert_eq!(reply.matches("HTTP/1.1 200").count(), 4, "{reply}");
+    assert_eq!(up.hits(), 4);
 }

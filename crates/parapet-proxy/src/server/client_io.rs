@@ -1,5 +1,7 @@
-//! An I/O wrapper that remembers when bytes last moved, for the idle timeout.
+//! The I/O of a client connection: remembers when bytes last moved (for the idle timeout)
+//! and feeds what the client sends to the HTTP/1.1 framing tracker.
 
+use crate::framing::Tracker;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -36,20 +38,26 @@ impl Activity {
     }
 }
 
-/// Wraps an `Unpin` stream and records activity on every successful read or write.
-pub struct IdleIo<T> {
+/// Wraps an `Unpin` stream: records activity on every successful read or write, and feeds
+/// every byte read to `tracker` while it follows the connection.
+pub struct ClientIo<T> {
     inner: T,
     activity: Arc<Activity>,
+    tracker: Option<Tracker>,
 }
 
-impl<T> IdleIo<T> {
+impl<T> ClientIo<T> {
     /// Wraps `inner`.
-    pub fn new(inner: T, activity: Arc<Activity>) -> Self {
-        IdleIo { inner, activity }
+    pub fn new(inner: T, activity: Arc<Activity>, tracker: Tracker) -> Self {
+        ClientIo {
+            inner,
+            activity,
+            tracker: Some(tracker),
+        }
     }
 }
 
-impl<T: AsyncRead + Unpin> AsyncRead for IdleIo<T> {
+impl<T: AsyncRead + Unpin> AsyncRead for ClientIo<T> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -59,12 +67,18 @@ impl<T: AsyncRead + Unpin> AsyncRead for IdleIo<T> {
         let r = Pin::new(&mut self.inner).poll_read(cx, buf);
         if matches!(r, Poll::Ready(Ok(()))) && buf.filled().len() > before {
             self.activity.touch();
+            if let Some(t) = self.tracker.as_mut() {
+                t.feed(&buf.filled()[before..]);
+                if !t.is_on() {
+                    self.tracker = None;
+                }
+            }
         }
         r
     }
 }
 
-impl<T: AsyncWrite + Unpin> AsyncWrite for IdleIo<T> {
+impl<T: AsyncWrite + Unpin> AsyncWrite for ClientIo<T> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,

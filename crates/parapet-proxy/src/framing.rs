@@ -1,0 +1,291 @@
+//! Follows HTTP/1.1 message boundaries in the bytes a client sends, to see the framing
+//! headers hyper normalizes away before Parapet gets the request: `Content-Length` beside
+//! `Transfer-Encoding` (hyper drops the length) and repeated `Content-Length` (hyper keeps
+//! one). hyper still parses and frames every message; this tracker only produces, per
+//! request head, a [`Verdict`] the driver uses to refuse such requests with 400.
+//!
+//! It is deliberately conservative: anything it does not follow exactly (HTTP/2, upgrades,
+//! CONNECT, a malformed head or chunk, a head larger than its limit) turns it off for the
+//! rest of the connection, and each verdict carries its request line so the driver can
+//! check it belongs to the request hyper parsed.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+/// What the tracker saw in one request head.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    /// The request line's method.
+    pub method: String,
+    /// The request line's target, as sent.
+    pub target: String,
+    /// Content-Length together with Transfer-Encoding, or Content-Length more than once.
+    pub ambiguous: bool,
+}
+
+/// Verdicts waiting for the driver, shared between the connection's reader and its requests.
+pub type Verdicts = Arc<Mutex<VecDeque<Verdict>>>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Reading a request head.
+    Head,
+    /// Skipping this many body bytes, then a new head.
+    Body(u64),
+    /// Reading a chunk-size line (digits, then extensions until LF).
+    ChunkSize {
+        size: u64,
+        digits: u8,
+        in_extension: bool,
+    },
+    /// Skipping chunk data.
+    ChunkData(u64),
+    /// Expecting the CRLF after chunk data.
+    ChunkEnd { seen_cr: bool },
+    /// Reading trailer lines until an empty one; `line` is the current line's length.
+    Trailers { line: usize },
+    /// Not following this connection any more.
+    Off,
+}
+
+/// The tracker of one connection.
+#[derive(Debug)]
+pub struct Tracker {
+    state: State,
+    head: Vec<u8>,
+    max_head: usize,
+    /// The current message's body is followed by a possible protocol switch.
+    stop_after_body: bool,
+    verdicts: Verdicts,
+}
+
+impl Tracker {
+    /// A tracker that gives up on heads longer than `max_head` bytes.
+    pub fn new(max_head: usize, verdicts: Verdicts) -> Self {
+        Tracker {
+            state: State::Head,
+            head: Vec::new(),
+            max_head,
+            stop_after_body: false,
+            verdicts,
+        }
+    }
+
+    /// Whether it still follows the connection.
+    pub fn is_on(&self) -> bool {
+        self.state != State::Off
+    }
+
+    /// Feeds bytes read from the client, in order.
+    pub fn feed(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            let used = match self.state {
+                State::Off => return,
+                State::Head => self.head_bytes(bytes),
+                State::Body(n) | State::ChunkData(n) => {
+                    let take = n.min(bytes.len() as u64);
+                    let left = n - take;
+                    self.state = match (self.state, left) {
+                        (State::Body(_), 0) => self.after_body(),
+                        (State::Body(_), _) => State::Body(left),
+                        (_, 0) => State::ChunkEnd { seen_cr: false },
+                        _ => State::ChunkData(left),
+                    };
+                    take as usize
+                }
+                State::ChunkSize { .. } | State::ChunkEnd { .. } | State::Trailers { .. } => {
+                    self.chunk_byte(bytes[0]);
+                    1
+                }
+            };
+            bytes = &bytes[used..];
+        }
+    }
+
+    fn after_body(&self) -> State {
+        if self.stop_after_body {
+            State::Off
+        } else {
+            State::Head
+        }
+    }
+
+    /// Accumulates head bytes; returns how many were used.
+    fn head_bytes(&mut self, bytes: &[u8]) -> usize {
+        let mut used = 0;
+        for &b in bytes {
+            used += 1;
+            if self.head.is_empty() && (b == b'\r' || b == b'\n') {
+                continue; // empty lines before a request line are ignored, as hyper does
+            }
+            self.head.push(b);
+            if self.head.ends_with(b"\n\n") || self.head.ends_with(b"\n\r\n") {
+                let head = std::mem::take(&mut self.head);
+                self.state = self.end_of_head(&head);
+                return used;
+            }
+            if self.head.len() > self.max_head {
+                self.state = State::Off;
+                return used;
+            }
+        }
+        used
+    }
+
+    fn end_of_head(&mut self, head: &[u8]) -> State {
+        let Ok(text) = std::str::from_utf8(head) else {
+            return State::Off;
+        };
+        let mut lines = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
+        let mut request_line = lines.next().unwrap_or_default().split(' ');
+        let (Some(method), Some(target), Some(version)) = (
+            request_line.next(),
+            request_line.next(),
+            request_line.next(),
+        ) else {
+            return State::Off;
+        };
+        if version != "HTTP/1.1" && version != "HTTP/1.0" || method == "CONNECT" {
+            return State::Off;
+        }
+        let (mut lengths, mut length, mut chunked, mut encoded) = (0, None, false, false);
+        for line in lines.filter(|l| !l.is_empty()) {
+            let Some((name, value)) = line.split_once(':') else {
+                return State::Off;
+            };
+            let value = value.trim();
+            if name.eq_ignore_ascii_case("content-length") {
+                lengths += 1;
+                length = value.parse::<u64>().ok();
+            } else if name.eq_ignore_ascii_case("transfer-encoding") {
+                encoded = true;
+                chunked = value
+                    .rsplit(',')
+                    .next()
+                    .is_some_and(|last| last.trim().eq_ignore_ascii_case("chunked"));
+            } else if name.eq_ignore_ascii_case("upgrade") {
+                self.stop_after_body = true;
+            }
+        }
+        if let Ok(mut queue) = self.verdicts.lock() {
+            queue.push_back(Verdict {
+                method: method.into(),
+                target: target.into(),
+                ambiguous: lengths > 1 || (lengths > 0 && encoded),
+            });
+        }
+        // The framing hyper applies: Transfer-Encoding wins; otherwise one valid length.
+        match (encoded, chunked, lengths, length) {
+            (true, true, _, _) => State::ChunkSize {
+                size: 0,
+                digits: 0,
+                in_extension: false,
+            },
+            (false, _, 0, _) | (false, _, 1, Some(0)) => self.after_body(),
+            (false, _, 1, Some(n)) => State::Body(n),
+            _ => State::Off,
+        }
+    }
+
+    fn chunk_byte(&mut self, b: u8) {
+        self.state = match self.state {
+            State::ChunkSize {
+                size,
+                digits,
+                in_extension,
+            } => match b {
+                b'\n' if digits == 0 => State::Off,
+                b'\n' if size == 0 => State::Trailers { line: 0 },
+                b'\n' => State::ChunkData(size),
+                _ if in_extension => State::ChunkSize {
+                    size,
+                    digits,
+                    in_extension,
+                },
+                b';' | b'\r' | b' ' | b'\t' if digits > 0 => State::ChunkSize {
+                    size,
+                    digits,
+                    in_extension: true,
+                },
+                _ => match (b as char).to_digit(16) {
+                    Some(d) if digits < 16 => State::ChunkSize {
+                        size: size * 16 + u64::from(d),
+                        digits: digits + 1,
+                        in_extension: false,
+                    },
+                    _ => State::Off,
+                },
+            },
+            State::ChunkEnd { seen_cr } => match b {
+                b'\r' if !seen_cr => State::ChunkEnd { seen_cr: true },
+                b'\n' => State::ChunkSize {
+                    size: 0,
+                    digits: 0,
+                    in_extension: false,
+                },
+                _ => State::Off,
+            },
+            State::Trailers { line } => match b {
+                b'\n' if line == 0 => self.after_body(),
+                b'\n' => State::Trailers { line: 0 },
+                b'\r' if line == 0 => State::Trailers { line: 0 },
+                _ if line > self.max_head => State::Off,
+                _ => State::Trailers { line: line + 1 },
+            },
+            other => other,
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(chunks: &[&[u8]]) -> (Vec<Verdict>, bool) {
+        let verdicts = Verdicts::default();
+        let mut t = Tracker::new(16 * 1024, verdicts.clone());
+        for c in chunks {
+            t.feed(c);
+        }
+        let out = verdicts.lock().unwrap().drain(..).collect();
+        (out, t.is_on())
+    }
+
+    fn flags(v: &[Verdict]) -> Vec<(&str, bool)> {
+        v.iter().map(|v| (v.target.as_str(), v.ambiguous)).collect()
+    }
+
+    #[test]
+    fn follows_pipelined_messages_with_both_body_framings() {
+        let stream = b"POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nGET /bPOST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3;ext=1\r\nGET\r\n0\r\nTrailer: x\r\n\r\n\r\nGET /d HTTP/1.1\r\n\r\n";
+        let (v, on) = run(&[stream]);
+        assert_eq!(flags(&v), [("/a", false), ("/c", false), ("/d", false)]);
+        assert!(on);
+        // The same bytes one at a time give the same result.
+        let bytes: Vec<&[u8]> = stream.chunks(1).collect();
+        assert_eq!(run(&bytes).0, v);
+    }
+
+    #[test]
+    fn flags_what_hyper_normalizes() {
+        let (v, _) = run(&[
+            b"POST /a HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        ]);
+        assert_eq!(flags(&v), [("/a", true)]);
+        let (v, _) =
+            run(&[b"POST /b HTTP/1.1\r\nTransfer-Encoding: chunked\r\ncontent-length: 3\r\n\r\n"]);
+        assert_eq!(flags(&v), [("/b", true)]);
+        let (v, on) = run(&[b"POST /c HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabcGET /d HTTP/1.1\r\n\r\n"]);
+        assert_eq!(flags(&v), [("/c", true)]);
+        assert!(!on, "the connection is closed after an ambiguous request");
+    }
+
+    #[test]
+    fn turns_off_on_what_it_does_not_follow() {
+        assert!(!run(&[b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"]).1);
+        assert!(!run(&[b"CONNECT a:443 HTTP/1.1\r\n\r\n"]).1);
+        assert!(!run(&[b"GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n\r\n"]).1);
+        assert!(!run(&[b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"]).1);
+        assert!(!run(&[&[b'a'; 20_000]]).1);
+    }
+}
