@@ -234,6 +234,9 @@ pub struct UpstreamTimeouts {
     /// From the request being sent to the response headers arriving.
     #[serde(default)]
     pub response: Option<Spanned<Duration>>,
+    /// The whole exchange, from the request being sent to the end of the response body.
+    #[serde(default)]
+    pub total: Option<Spanned<Duration>>,
 }
 
 /// TLS to an upstream.

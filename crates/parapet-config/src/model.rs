@@ -139,6 +139,8 @@ pub struct Upstream {
     pub connect_timeout: Duration,
     /// Response-header timeout.
     pub response_timeout: Duration,
+    /// Whole-exchange timeout (none: unbounded).
+    pub total_timeout: Option<Duration>,
     /// Extra trusted CAs for TLS upstreams (none: the built-in web roots).
     pub tls_ca: Option<Vec<CertificateDer<'static>>>,
     /// Verification disabled (dangerous).

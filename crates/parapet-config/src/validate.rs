@@ -471,6 +471,17 @@ fn upstream(name: &str, u: &Spanned<file::Upstream>, c: &mut Checker) -> Option<
             format!("upstream {name:?}: TLS verification is OFF (dangerous_skip_verify)"),
         );
     }
+    let response_timeout = c.positive_duration(
+        &v.timeouts.response,
+        Duration::from_secs(60),
+        "response timeout",
+    );
+    let total_timeout = v.timeouts.total.as_ref().map(|t| {
+        if t.value.0 < response_timeout && v.timeouts.response.is_some() {
+            c.warn(&t.referenced, format!("upstream {name:?}: the total timeout {} ends before the response timeout, which never applies", t.value));
+        }
+        c.positive_duration(&Some(t.clone()), Duration::from_secs(60), "total timeout")
+    });
     Some(Upstream {
         name: name.to_string(),
         targets,
@@ -486,11 +497,8 @@ fn upstream(name: &str, u: &Spanned<file::Upstream>, c: &mut Checker) -> Option<
             Duration::from_secs(3),
             "connect timeout",
         ),
-        response_timeout: c.positive_duration(
-            &v.timeouts.response,
-            Duration::from_secs(60),
-            "response timeout",
-        ),
+        response_timeout,
+        total_timeout,
         tls_ca,
         dangerous_skip_verify: dangerous,
     })

@@ -4,6 +4,7 @@
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::{BodyExt, Full, combinators::UnsyncBoxBody};
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -90,5 +91,50 @@ impl<F: FnOnce(u64) + Unpin> Body for Metered<F> {
 impl<F: FnOnce(u64)> Drop for Metered<F> {
     fn drop(&mut self) {
         self.finish();
+    }
+}
+
+/// Ends a body with an error when `deadline` passes before it is complete (the client sees
+/// the connection cut, since the status line has already been sent).
+pub struct WithDeadline {
+    inner: ProxyBody,
+    sleep: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl WithDeadline {
+    /// Wraps `inner`.
+    pub fn new(inner: ProxyBody, deadline: tokio::time::Instant) -> Self {
+        WithDeadline {
+            inner,
+            sleep: Box::pin(tokio::time::sleep_until(deadline)),
+        }
+    }
+}
+
+impl Body for WithDeadline {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        if let Poll::Ready(frame) = Pin::new(&mut self.inner).poll_frame(cx) {
+            return Poll::Ready(frame);
+        }
+        match self.sleep.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Some(Err(
+                "upstream exchange exceeded its total timeout".into(),
+            ))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
     }
 }

@@ -5,7 +5,7 @@
 //! with a problem+json, in `monitor` mode it only raises an event. The upstream is contacted
 //! only after every request-phase policy has passed (inspect, then forward).
 
-use crate::body::{Metered, ProxyBody, boxed, full};
+use crate::body::{Metered, ProxyBody, WithDeadline, boxed, full};
 use crate::forward::{self, Origin, X_REQUEST_ID};
 use crate::framing::Verdicts;
 use crate::snapshot::{RoutePlan, Snapshot};
@@ -149,11 +149,11 @@ async fn exchange(
         upgrade.is_some(),
     )?;
     let req = Request::from_parts(parts, upstream_body);
-    let mut resp = match tokio::time::timeout(
-        group.config.response_timeout,
-        group.client.request(req),
-    )
-    .await
+    let sent = tokio::time::Instant::now();
+    let total_deadline = group.config.total_timeout.map(|t| sent + t);
+    let response_deadline = sent + group.config.response_timeout;
+    let headers_deadline = total_deadline.map_or(response_deadline, |t| t.min(response_deadline));
+    let mut resp = match tokio::time::timeout_at(headers_deadline, group.client.request(req)).await
     {
         Err(_) => {
             group.failure(target);
@@ -215,6 +215,10 @@ async fn exchange(
         full(bytes)
     } else {
         boxed(rbody)
+    };
+    let rbody = match total_deadline {
+        Some(deadline) => boxed(WithDeadline::new(rbody, deadline)),
+        None => rbody,
     };
     Ok(Response::from_parts(rparts, rbody))
 }

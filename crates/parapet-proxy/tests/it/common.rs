@@ -1,7 +1,8 @@
 //! Test harness: an echo upstream, a gateway started from YAML, raw-socket helpers.
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use parapet_proxy::Gateway;
@@ -78,7 +79,7 @@ async fn echo(
     hits: Arc<AtomicUsize>,
     healthy: Arc<AtomicBool>,
     req: hyper::Request<hyper::body::Incoming>,
-) -> Result<hyper::Response<Full<Bytes>>, std::convert::Infallible> {
+) -> Result<hyper::Response<BoxBody<Bytes, std::convert::Infallible>>, std::convert::Infallible> {
     let path = req.uri().path().to_string();
     if path == "/healthz" {
         let status = if healthy.load(Ordering::SeqCst) {
@@ -88,8 +89,21 @@ async fn echo(
         };
         return Ok(hyper::Response::builder()
             .status(status)
-            .body(Full::new(Bytes::new()))
+            .body(Full::new(Bytes::new()).boxed())
             .unwrap());
+    }
+    if let Some(ms) = path.strip_prefix("/drip/") {
+        // Five chunks, `ms` apart, after the headers.
+        hits.fetch_add(1, Ordering::SeqCst);
+        let gap = Duration::from_millis(ms.parse().unwrap_or(100));
+        let chunks = futures_util::stream::unfold(0, move |i| async move {
+            if i == 5 {
+                return None;
+            }
+            tokio::time::sleep(gap).await;
+            Some((Ok(hyper::body::Frame::data(Bytes::from("chunk\n"))), i + 1))
+        });
+        return Ok(hyper::Response::new(StreamBody::new(chunks).boxed()));
     }
     hits.fetch_add(1, Ordering::SeqCst);
     let mut headers = serde_json::Map::new();
@@ -122,7 +136,7 @@ async fn echo(
         .header("content-type", "application/json")
         .header("x-upstream-secret-hop", "x")
         .header("connection", "x-upstream-secret-hop")
-        .body(Full::new(Bytes::from(value.to_string())))
+        .body(Full::new(Bytes::from(value.to_string())).boxed())
         .unwrap())
 }
 

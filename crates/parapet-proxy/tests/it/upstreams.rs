@@ -129,3 +129,36 @@ apis:
         "internal address leaked: {body}"
     );
 }
+
+#[tokio::test]
+async fn the_total_timeout_bounds_the_whole_exchange() {
+    let a = Upstream::start("a").await;
+    let yaml = format!(
+        r#"
+listen: [{{ addr: "127.0.0.1:0" }}]
+upstreams:
+  up: {{ targets: ["{}"], timeouts: {{ response: 10s, total: 400ms }} }}
+apis: [{{ name: t, upstream: up }}]
+"#,
+        a.url()
+    );
+    let gw = start_gateway(&yaml).await;
+    let c = client();
+    // Headers later than the total: 504 although the response timeout is 10 s.
+    assert_problem(
+        c.get(gw.url("/slow/800")).send().await.unwrap(),
+        504,
+        "upstream-timeout",
+    )
+    .await;
+    // Headers in time, body too slow: the body is cut at the deadline.
+    let resp = c.get(gw.url("/drip/150")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(
+        resp.bytes().await.is_err(),
+        "a body past the total timeout must not complete"
+    );
+    // Within the total, everything passes.
+    let resp = c.get(gw.url("/drip/20")).send().await.unwrap();
+    assert_eq!(resp.bytes().await.unwrap().len(), 30);
+}
