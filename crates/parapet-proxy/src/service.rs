@@ -9,6 +9,7 @@ use crate::body::{Metered, ProxyBody, WithDeadline, boxed, full};
 use crate::forward::{self, Origin, X_REQUEST_ID};
 use crate::framing::Verdicts;
 use crate::snapshot::{RoutePlan, Snapshot};
+use crate::telemetry::Metrics;
 use crate::telemetry::access::AccessRecord;
 use crate::upstream::{Group, Target};
 use crate::{Shared, hygiene, problem};
@@ -125,7 +126,7 @@ async fn exchange(
     ctx.route = plan.template.clone();
     outcome.policies = Some(plan.policies.clone());
 
-    run_phase(conn, ctx, &plan.policies, |p, ctx| {
+    run_phase(&conn.shared.metrics, ctx, &plan.policies, |p, ctx| {
         p.on_request_headers(ctx, &parts)
     })?;
 
@@ -199,7 +200,7 @@ async fn exchange(
     let switching = resp.status() == StatusCode::SWITCHING_PROTOCOLS;
     let (mut rparts, rbody) = resp.into_parts();
     forward::strip_hop_by_hop(&mut rparts.headers, switching);
-    run_phase(conn, ctx, &plan.policies, |p, ctx| {
+    run_phase(&conn.shared.metrics, ctx, &plan.policies, |p, ctx| {
         p.on_response_headers(ctx, &mut rparts)
     })?;
     let rbody = if plan.buffer_response {
@@ -208,7 +209,7 @@ async fn exchange(
             .await
             .map_err(|_| problem::UPSTREAM_ERROR)?
             .to_bytes();
-        run_phase(conn, ctx, &plan.policies, |p, ctx| {
+        run_phase(&conn.shared.metrics, ctx, &plan.policies, |p, ctx| {
             p.on_response_body(ctx, &rparts, &mut bytes)
         })?;
         rparts.headers.remove(header::CONTENT_LENGTH);
@@ -240,7 +241,7 @@ fn framing_was_ambiguous(conn: &Conn, parts: &http::request::Parts) -> bool {
 
 /// Runs one phase over `policies`; returns the first enforced refusal.
 fn run_phase(
-    conn: &Conn,
+    metrics: &Metrics,
     ctx: &mut RequestContext,
     policies: &[Arc<dyn Policy>],
     mut phase: impl FnMut(&dyn Policy, &mut RequestContext) -> Decision,
@@ -248,7 +249,7 @@ fn run_phase(
     for p in policies {
         if let Decision::Refuse(refusal) = phase(p.as_ref(), ctx) {
             let blocked = p.mode() == Mode::Enforce;
-            record_refusal(conn, ctx, p.name(), &refusal, blocked);
+            record_refusal(metrics, ctx, p.name(), &refusal, blocked);
             if blocked {
                 return Err(refusal.reason);
             }
@@ -259,7 +260,7 @@ fn run_phase(
 
 /// Adds the event and counts the refusal.
 fn record_refusal(
-    conn: &Conn,
+    metrics: &Metrics,
     ctx: &mut RequestContext,
     policy: &'static str,
     refusal: &Refusal,
@@ -275,7 +276,7 @@ fn record_refusal(
         ("reason", refusal.reason.code.to_string()),
         ("action", action.as_str().to_string()),
     ];
-    conn.shared.metrics.refusals.get_or_create(&labels).inc();
+    metrics.refusals.get_or_create(&labels).inc();
     let event = SecurityEvent::new(ctx, policy, refusal, action);
     ctx.events.push(event);
 }
@@ -296,7 +297,7 @@ async fn request_body(
         outcome.close = true;
         let reason = parapet_policy::builtin::limits::BODY_TOO_LARGE;
         record_refusal(
-            conn,
+            &conn.shared.metrics,
             ctx,
             limit_policy,
             &Refusal {
@@ -329,7 +330,7 @@ async fn request_body(
         }
     };
     if plan.buffer_request {
-        run_phase(conn, ctx, &plan.policies, |p, ctx| {
+        run_phase(&conn.shared.metrics, ctx, &plan.policies, |p, ctx| {
             p.on_request_body(ctx, parts, &bytes)
         })?;
     }
@@ -512,5 +513,60 @@ impl LogLine {
         for p in outcome.policies.iter().flat_map(|p| p.iter()) {
             p.on_logging(ctx);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use parapet_policy::builtin::limits::METHOD_NOT_ALLOWED;
+
+    /// Refuses every request in the request-headers phase and counts its calls.
+    #[derive(Debug)]
+    struct Refuser(Mode, std::sync::atomic::AtomicUsize);
+
+    impl Policy for Refuser {
+        fn name(&self) -> &'static str {
+            "refuser"
+        }
+        fn order(&self) -> u16 {
+            1
+        }
+        fn mode(&self) -> Mode {
+            self.0
+        }
+        fn on_request_headers(&self, _: &mut RequestContext, _: &http::request::Parts) -> Decision {
+            self.1.fetch_add(1, Ordering::Relaxed);
+            Decision::refuse(METHOD_NOT_ALLOWED, Part::Method, None)
+        }
+    }
+
+    fn run(policies: &[Arc<dyn Policy>]) -> (Result<(), Reason>, Vec<Action>) {
+        let metrics = Metrics::new();
+        let mut ctx =
+            RequestContext::new("id".into(), [127, 0, 0, 1].into(), [127, 0, 0, 1].into());
+        let parts = http::Request::get("/").body(()).unwrap().into_parts().0;
+        let r = run_phase(&metrics, &mut ctx, policies, |p, ctx| {
+            p.on_request_headers(ctx, &parts)
+        });
+        (r, ctx.events.iter().map(|e| e.action).collect())
+    }
+
+    #[test]
+    fn monitor_refusals_are_recorded_and_the_first_enforced_one_stops_the_phase() {
+        let monitor: Arc<dyn Policy> = Arc::new(Refuser(Mode::Monitor, 0.into()));
+        let enforce: Arc<dyn Policy> = Arc::new(Refuser(Mode::Enforce, 0.into()));
+        let never: Arc<Refuser> = Arc::new(Refuser(Mode::Enforce, 0.into()));
+        let (r, actions) = run(&[monitor.clone(), enforce, never.clone()]);
+        assert_eq!(r, Err(METHOD_NOT_ALLOWED));
+        assert_eq!(actions, [Action::Monitored, Action::Blocked]);
+        assert_eq!(
+            never.1.load(Ordering::Relaxed),
+            0,
+            "policies after an enforced refusal must not run"
+        );
+        let (r, actions) = run(&[monitor.clone(), monitor]);
+        assert_eq!(r, Ok(()));
+        assert_eq!(actions, [Action::Monitored, Action::Monitored]);
     }
 }
