@@ -121,18 +121,23 @@ impl Checker {
         p
     }
 
-    fn certificates(&mut self, s: &SpannedStr) -> Option<Vec<CertificateDer<'static>>> {
+    /// Reads a file named in the config (and watches it for reload).
+    fn read(&mut self, s: &SpannedStr) -> Option<(PathBuf, Vec<u8>)> {
         let path = self.path(s);
-        let bytes = match std::fs::read(&path) {
-            Ok(b) => b,
+        match std::fs::read(&path) {
+            Ok(bytes) => Some((path, bytes)),
             Err(e) => {
                 self.error(
                     &s.referenced,
                     format!("cannot read {}: {e}", path.display()),
                 );
-                return None;
+                None
             }
-        };
+        }
+    }
+
+    fn certificates(&mut self, s: &SpannedStr) -> Option<Vec<CertificateDer<'static>>> {
+        let (path, bytes) = self.read(s)?;
         let certs: Result<Vec<_>, _> = CertificateDer::pem_slice_iter(&bytes).collect();
         match certs {
             Ok(c) if !c.is_empty() => Some(c),
@@ -154,17 +159,7 @@ impl Checker {
     }
 
     fn private_key(&mut self, s: &SpannedStr) -> Option<PrivateKeyDer<'static>> {
-        let path = self.path(s);
-        let bytes = match std::fs::read(&path) {
-            Ok(b) => b,
-            Err(e) => {
-                self.error(
-                    &s.referenced,
-                    format!("cannot read {}: {e}", path.display()),
-                );
-                return None;
-            }
-        };
+        let (path, bytes) = self.read(s)?;
         match PrivateKeyDer::from_pem_slice(&bytes) {
             Ok(k) => Some(k),
             Err(_) => {

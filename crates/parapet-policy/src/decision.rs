@@ -47,3 +47,12 @@ impl Decision {
         })
     }
 }
+
+/// Declares refusal reasons as constants: `NAME = (STATUS, "code", "Title");`, each with its
+/// doc comment. `http::StatusCode` and [`Reason`] must be in scope.
+#[macro_export]
+macro_rules! reasons {
+    ($($(#[$doc:meta])* $name:ident = ($status:ident, $code:literal, $title:literal);)*) => {
+        $( $(#[$doc])* pub const $name: Reason = Reason { status: StatusCode::$status, code: $code, title: $title }; )*
+    };
+}

@@ -5,16 +5,10 @@
 
 use crate::body::{ProxyBody, full};
 use http::{HeaderValue, Response, StatusCode, header};
-use parapet_policy::Reason;
+use parapet_policy::{Reason, reasons};
 
 /// Prefix of every problem `type`; the reason code follows it.
 pub const TYPE_PREFIX: &str = "urn:parapet:problem:";
-
-macro_rules! reasons {
-    ($($(#[$doc:meta])* $name:ident = ($status:ident, $code:literal, $title:literal);)*) => {
-        $( $(#[$doc])* pub const $name: Reason = Reason { status: StatusCode::$status, code: $code, title: $title }; )*
-    };
-}
 
 reasons! {
     /// Content-Length and Transfer-Encoding are ambiguous, repeated or malformed.

@@ -8,12 +8,10 @@ use crate::{Decision, Mode, Part, Policy, Reason, RequestContext};
 use http::StatusCode;
 use std::net::IpAddr;
 
-/// Refusal reason of this policy.
-pub const DENIED: Reason = Reason {
-    status: StatusCode::FORBIDDEN,
-    code: "ip-denied",
-    title: "Client address not allowed",
-};
+crate::reasons! {
+    /// Refusal reason of this policy.
+    DENIED = (FORBIDDEN, "ip-denied", "Client address not allowed");
+}
 
 /// The IP access policy.
 #[derive(Debug)]

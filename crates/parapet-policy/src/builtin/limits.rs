@@ -5,48 +5,22 @@
 use crate::{Decision, Mode, Part, Policy, Reason, RequestContext, redact_snippet};
 use http::StatusCode;
 
-/// Method not in the allowed list.
-pub const METHOD_NOT_ALLOWED: Reason = Reason {
-    status: StatusCode::METHOD_NOT_ALLOWED,
-    code: "method-not-allowed",
-    title: "Method not allowed",
-};
-/// Request target longer than allowed.
-pub const URL_TOO_LONG: Reason = Reason {
-    status: StatusCode::URI_TOO_LONG,
-    code: "url-too-long",
-    title: "Request URL too long",
-};
-/// Too many query parameters.
-pub const TOO_MANY_PARAMS: Reason = Reason {
-    status: StatusCode::BAD_REQUEST,
-    code: "too-many-query-params",
-    title: "Too many query parameters",
-};
-/// Too many header fields.
-pub const TOO_MANY_HEADERS: Reason = Reason {
-    status: StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-    code: "too-many-headers",
-    title: "Too many request header fields",
-};
-/// One header field too large.
-pub const HEADER_TOO_LARGE: Reason = Reason {
-    status: StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-    code: "header-too-large",
-    title: "Request header field too large",
-};
-/// Body larger than allowed.
-pub const BODY_TOO_LARGE: Reason = Reason {
-    status: StatusCode::PAYLOAD_TOO_LARGE,
-    code: "body-too-large",
-    title: "Request body too large",
-};
-/// Body media type not allowed.
-pub const UNSUPPORTED_MEDIA_TYPE: Reason = Reason {
-    status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
-    code: "unsupported-media-type",
-    title: "Unsupported media type",
-};
+crate::reasons! {
+    /// Method not in the allowed list.
+    METHOD_NOT_ALLOWED = (METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed");
+    /// Request target longer than allowed.
+    URL_TOO_LONG = (URI_TOO_LONG, "url-too-long", "Request URL too long");
+    /// Too many query parameters.
+    TOO_MANY_PARAMS = (BAD_REQUEST, "too-many-query-params", "Too many query parameters");
+    /// Too many header fields.
+    TOO_MANY_HEADERS = (REQUEST_HEADER_FIELDS_TOO_LARGE, "too-many-headers", "Too many request header fields");
+    /// One header field too large.
+    HEADER_TOO_LARGE = (REQUEST_HEADER_FIELDS_TOO_LARGE, "header-too-large", "Request header field too large");
+    /// Body larger than allowed.
+    BODY_TOO_LARGE = (PAYLOAD_TOO_LARGE, "body-too-large", "Request body too large");
+    /// Body media type not allowed.
+    UNSUPPORTED_MEDIA_TYPE = (UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Unsupported media type");
+}
 
 /// The request limits policy.
 #[derive(Debug)]
