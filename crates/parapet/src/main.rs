@@ -7,6 +7,11 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// mimalloc: a proxy allocates and frees small buffers on every request; glibc's allocator
+/// was 8–11% of the gateway's CPU in profiles.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Parapet, an API security gateway.
 #[derive(Parser)]
 #[command(name = "parapet", version, about, long_about = None, propagate_version = true)]

@@ -184,6 +184,8 @@ where
     if closing {
         http.as_mut().graceful_shutdown();
     }
+    // The idle clock: the last tick at which the I/O count had changed.
+    let (mut seen_ops, mut quiet_since) = (activity.operations(), tokio::time::Instant::now());
     loop {
         tokio::select! {
             _ = http.as_mut() => break,
@@ -192,7 +194,10 @@ where
                 http.as_mut().graceful_shutdown();
             }
             _ = tokio::time::sleep(tick), if !closing => {
-                if conn.in_flight.load(Ordering::Relaxed) == 0 && activity.idle_for() >= server.idle_timeout {
+                let ops = activity.operations();
+                if ops != seen_ops {
+                    (seen_ops, quiet_since) = (ops, tokio::time::Instant::now());
+                } else if conn.in_flight.load(Ordering::Relaxed) == 0 && quiet_since.elapsed() >= server.idle_timeout {
                     closing = true;
                     http.as_mut().graceful_shutdown();
                 }
