@@ -104,6 +104,7 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap, keep_upgrade: bool) {
 /// Sets `X-Forwarded-For/Proto/Host` and `Forwarded` for the upstream. Client-supplied values
 /// survive only when the peer is a trusted proxy; otherwise they are replaced.
 pub fn set_forwarding(headers: &mut HeaderMap, origin: &Origin<'_>) {
+    use std::fmt::Write;
     let peer = origin.peer.to_canonical();
     let host = origin.host.unwrap_or_default();
     if !origin.peer_trusted {
@@ -117,16 +118,10 @@ pub fn set_forwarding(headers: &mut HeaderMap, origin: &Origin<'_>) {
             headers.remove(name);
         }
     }
-    let prior_xff: Vec<String> = headers
-        .get_all(&X_FORWARDED_FOR)
-        .iter()
-        .filter_map(|v| v.to_str().ok().map(str::to_string))
-        .collect();
-    let xff = if prior_xff.is_empty() {
-        peer.to_string()
-    } else {
-        format!("{}, {peer}", prior_xff.join(", "))
-    };
+    // Writing into a String cannot fail.
+    let mut xff = String::with_capacity(48);
+    append_prior(&mut xff, headers, &X_FORWARDED_FOR);
+    let _ = write!(xff, "{peer}");
     set(headers, &X_FORWARDED_FOR, &xff);
     if !headers.contains_key(&X_FORWARDED_PROTO) {
         set(headers, &X_FORWARDED_PROTO, origin.scheme);
@@ -134,25 +129,26 @@ pub fn set_forwarding(headers: &mut HeaderMap, origin: &Origin<'_>) {
     if !headers.contains_key(&X_FORWARDED_HOST) && !host.is_empty() {
         set(headers, &X_FORWARDED_HOST, host);
     }
-    let node = match peer {
-        IpAddr::V4(v4) => v4.to_string(),
-        IpAddr::V6(v6) => format!("\"[{v6}]\""),
+    let mut forwarded = String::with_capacity(96);
+    append_prior(&mut forwarded, headers, &header::FORWARDED);
+    let _ = match peer {
+        IpAddr::V4(v4) => write!(forwarded, "for={v4};proto={}", origin.scheme),
+        IpAddr::V6(v6) => write!(forwarded, "for=\"[{v6}]\";proto={}", origin.scheme),
     };
-    let mut element = format!("for={node};proto={}", origin.scheme);
     if !host.is_empty() {
-        element.push_str(&format!(";host=\"{}\"", host.replace(['"', '\\'], "")));
+        forwarded.push_str(";host=\"");
+        forwarded.extend(host.chars().filter(|c| *c != '"' && *c != '\\'));
+        forwarded.push('"');
     }
-    let prior: Vec<String> = headers
-        .get_all(header::FORWARDED)
-        .iter()
-        .filter_map(|v| v.to_str().ok().map(str::to_string))
-        .collect();
-    let forwarded = if prior.is_empty() {
-        element
-    } else {
-        format!("{}, {element}", prior.join(", "))
-    };
     set(headers, &header::FORWARDED, &forwarded);
+}
+
+/// Appends the values of `name` already present, each followed by `, `.
+fn append_prior(out: &mut String, headers: &HeaderMap, name: &HeaderName) {
+    for v in headers.get_all(name).iter().filter_map(|v| v.to_str().ok()) {
+        out.push_str(v);
+        out.push_str(", ");
+    }
 }
 
 fn set(headers: &mut HeaderMap, name: &HeaderName, value: &str) {

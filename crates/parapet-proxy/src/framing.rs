@@ -112,24 +112,43 @@ impl Tracker {
 
     /// Accumulates head bytes; returns how many were used.
     fn head_bytes(&mut self, bytes: &[u8]) -> usize {
-        let mut used = 0;
-        for &b in bytes {
-            used += 1;
-            if self.head.is_empty() && (b == b'\r' || b == b'\n') {
-                continue; // empty lines before a request line are ignored, as hyper does
-            }
-            self.head.push(b);
-            if self.head.ends_with(b"\n\n") || self.head.ends_with(b"\n\r\n") {
+        let mut start = 0;
+        if self.head.is_empty() {
+            // Empty lines before a request line are ignored, as hyper does.
+            start = bytes
+                .iter()
+                .position(|b| *b != b'\r' && *b != b'\n')
+                .unwrap_or(bytes.len());
+        }
+        let before = self.head.len();
+        self.head.extend_from_slice(&bytes[start..]);
+        // A blank line ends the head; resume two bytes back so a split "\n\r\n" is found.
+        let resume = before.saturating_sub(2);
+        let blank = memchr::memchr_iter(b'\n', &self.head[resume..])
+            .map(|i| i + resume)
+            .find(|&nl| {
+                let h = &self.head[..nl];
+                h.ends_with(b"\n") || h.ends_with(b"\n\r")
+            });
+        match blank {
+            Some(nl) if nl < self.max_head => {
+                let end = nl + 1;
+                self.head.truncate(end);
                 let head = std::mem::take(&mut self.head);
                 self.state = self.end_of_head(&head);
-                return used;
+                (start + end).saturating_sub(before).max(1)
             }
-            if self.head.len() > self.max_head {
+            Some(_) => {
                 self.state = State::Off;
-                return used;
+                bytes.len()
+            }
+            None => {
+                if self.head.len() > self.max_head {
+                    self.state = State::Off;
+                }
+                bytes.len()
             }
         }
-        used
     }
 
     fn end_of_head(&mut self, head: &[u8]) -> State {

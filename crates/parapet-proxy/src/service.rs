@@ -11,6 +11,7 @@ use crate::framing::Verdicts;
 use crate::snapshot::{RoutePlan, Snapshot};
 use crate::telemetry::Metrics;
 use crate::telemetry::access::AccessRecord;
+use crate::telemetry::metrics::{ApiLabel, Name, RequestLabels, method_label};
 use crate::upstream::{Group, Target};
 use crate::{Shared, hygiene, problem};
 use bytes::Bytes;
@@ -415,11 +416,14 @@ fn is_upgrade(parts: &http::request::Parts) -> bool {
             })
 }
 
+/// The label value for "no API" and "no declared route".
+static NONE: std::sync::LazyLock<Arc<str>> = std::sync::LazyLock::new(|| Arc::from("-"));
+
 /// The parts of the access-log line known when the request arrives.
 struct LogLine {
     time: String,
     protocol: &'static str,
-    method: String,
+    method: http::Method,
     target: String,
     headers: std::collections::BTreeMap<String, String>,
 }
@@ -438,7 +442,7 @@ impl LogLine {
                 Version::HTTP_2 => "HTTP/2",
                 _ => "HTTP/1.1",
             },
-            method: parts.method.to_string(),
+            method: parts.method.clone(),
             target: if enabled {
                 snap.redactor.target(&parts.uri)
             } else {
@@ -464,18 +468,18 @@ impl LogLine {
     ) {
         let metrics = &conn.shared.metrics;
         let elapsed = ctx.started.elapsed();
-        let api = ctx.api.as_deref().unwrap_or("-").to_string();
-        let route = ctx.route.as_deref().unwrap_or("-").to_string();
+        let name = |n: &Option<Arc<str>>| Name(n.clone().unwrap_or_else(|| Arc::clone(&NONE)));
+        let api = name(&ctx.api);
         metrics
             .duration
-            .get_or_create(&vec![("api", api.clone())])
+            .get_or_create(&ApiLabel { api: api.clone() })
             .observe(elapsed.as_secs_f64());
-        let labels = vec![
-            ("api", api),
-            ("route", route),
-            ("method", self.method.clone()),
-            ("status", status.as_u16().to_string()),
-        ];
+        let labels = RequestLabels {
+            api,
+            route: name(&ctx.route),
+            method: method_label(&self.method),
+            status: status.as_u16(),
+        };
         metrics.requests.get_or_create(&labels).inc();
         for event in &ctx.events {
             if !snap.events.write_json(event) {
@@ -491,7 +495,7 @@ impl LogLine {
                 request_id: &ctx.request_id,
                 client_ip: ctx.client_ip,
                 protocol: self.protocol,
-                method: &self.method,
+                method: self.method.as_str(),
                 target: self.target,
                 status: status.as_u16(),
                 bytes,

@@ -1,21 +1,67 @@
 //! Prometheus metrics, served as text by the admin listener.
 
 use prometheus_client::encoding::text::encode;
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
+use std::borrow::Cow;
+use std::fmt::Write;
+use std::sync::Arc;
 
 type Labels = Vec<(&'static str, String)>;
+
+/// A label value shared with the config snapshot (an API or route name): cloning it is a
+/// reference-count increment, not a copy.
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+pub struct Name(pub Arc<str>);
+
+impl EncodeLabelValue for Name {
+    fn encode(&self, encoder: &mut LabelValueEncoder) -> std::fmt::Result {
+        encoder.write_str(&self.0)
+    }
+}
+
+/// Labels of the per-request metrics, built on every request without allocating.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    /// API name, `-` when none matched.
+    pub api: Name,
+    /// Route template, `-` for API defaults.
+    pub route: Name,
+    /// Method.
+    pub method: Cow<'static, str>,
+    /// Status sent.
+    pub status: u16,
+}
+
+/// Labels of the latency histogram.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ApiLabel {
+    /// API name.
+    pub api: Name,
+}
+
+/// The method as a label value, borrowed for the standard methods.
+pub fn method_label(method: &http::Method) -> Cow<'static, str> {
+    const STANDARD: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+    ];
+    match STANDARD.iter().find(|m| **m == method.as_str()) {
+        Some(m) => Cow::Borrowed(m),
+        None => Cow::Owned(method.as_str().to_string()),
+    }
+}
 
 /// Every metric the gateway exports.
 pub struct Metrics {
     registry: Registry,
     /// Requests answered, by API, route, method and status.
-    pub requests: Family<Labels, Counter>,
+    pub requests: Family<RequestLabels, Counter>,
     /// Time from request to the end of the response, by API.
-    pub duration: Family<Labels, Histogram>,
+    pub duration: Family<ApiLabel, Histogram>,
     /// Refusals and monitor hits, by policy, reason and action.
     pub refusals: Family<Labels, Counter>,
     /// 1 when a target is in rotation, by upstream and target.
