@@ -144,6 +144,7 @@ async fn exchange(
     outcome.upstream = Some(target.label.clone());
     prepare_upstream_request(
         conn,
+        snap,
         ctx,
         &mut parts,
         target,
@@ -342,17 +343,23 @@ async fn request_body(
 /// forwarding headers and the request id.
 fn prepare_upstream_request(
     conn: &Conn,
+    snap: &Snapshot,
     ctx: &RequestContext,
     parts: &mut http::request::Parts,
     target: &Target,
     host: Option<&str>,
     upgrade: bool,
 ) -> Result<(), Reason> {
-    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let mut uri = http::uri::Parts::default();
     uri.scheme = target.base.scheme().cloned();
     uri.authority = target.base.authority().cloned();
-    uri.path_and_query = path.parse().ok();
+    uri.path_and_query = Some(
+        parts
+            .uri
+            .path_and_query()
+            .cloned()
+            .unwrap_or_else(|| http::uri::PathAndQuery::from_static("/")),
+    );
     parts.uri = http::Uri::from_parts(uri).map_err(|_| problem::INVALID_TARGET)?;
     parts.version = Version::HTTP_11;
     let headers = &mut parts.headers;
@@ -361,12 +368,16 @@ fn prepare_upstream_request(
     let peer = conn.peer.ip();
     let origin = Origin {
         peer,
-        peer_trusted: Origin::is_trusted(peer, &conn.shared.snapshot.load().config.trusted_proxies),
+        peer_trusted: Origin::is_trusted(peer, &snap.config.trusted_proxies),
         scheme: if conn.tls { "https" } else { "http" },
         host,
     };
     forward::set_forwarding(headers, &origin);
-    if let Ok(id) = HeaderValue::from_str(&ctx.request_id) {
+    // A valid client id is already in place; only a generated one needs writing.
+    let kept = headers
+        .get(&X_REQUEST_ID)
+        .is_some_and(|v| v.as_bytes() == ctx.request_id.as_bytes());
+    if !kept && let Ok(id) = HeaderValue::from_str(&ctx.request_id) {
         headers.insert(X_REQUEST_ID.clone(), id);
     }
     Ok(())
