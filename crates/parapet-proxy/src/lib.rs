@@ -150,8 +150,13 @@ impl Gateway {
 
     /// Reloads on SIGHUP and whenever the config file or a file it names changes (polled
     /// every `poll`). Errors are logged and the old config keeps serving.
+    /// The SIGHUP handler is in place when this returns. Call it from within the runtime.
     pub fn watch(&self, poll: Duration) -> JoinHandle<()> {
-        tokio::spawn(watch_files(Arc::downgrade(&self.shared), poll))
+        let hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup());
+        if let Err(e) = &hangup {
+            tracing::warn!("cannot handle SIGHUP ({e}); reload on file change only");
+        }
+        tokio::spawn(watch_files(Arc::downgrade(&self.shared), poll, hangup.ok()))
     }
 
     /// Stops accepting, lets in-flight requests finish for up to `shutdown_grace`, then returns.
@@ -250,8 +255,11 @@ impl Shared {
     }
 }
 
-async fn watch_files(shared: std::sync::Weak<Shared>, poll: Duration) {
-    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+async fn watch_files(
+    shared: std::sync::Weak<Shared>,
+    poll: Duration,
+    mut hangup: Option<tokio::signal::unix::Signal>,
+) {
     let mut seen = match shared.upgrade() {
         Some(s) => s.fingerprint(),
         None => return,

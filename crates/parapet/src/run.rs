@@ -143,6 +143,9 @@ async fn serve(
     }
     let admin_addr = config.admin;
     let gateway = Gateway::start(config).await?;
+    // Reloads and the signal handlers are in place before the gateway says it is up.
+    let watcher = gateway.watch(Duration::from_secs(1));
+    let stop = stop_signal();
     for a in gateway.local_addrs() {
         tracing::info!("listening on {a}");
     }
@@ -165,8 +168,7 @@ async fn serve(
             .unwrap_or_default();
         print(&gw, &admin_addr.map(|a| a.to_string()).unwrap_or_default());
     }
-    let watcher = gateway.watch(Duration::from_secs(1));
-    wait_for_stop().await;
+    stop.await;
     tracing::info!("shutting down: draining in-flight requests");
     watcher.abort();
     gateway.shutdown().await;
@@ -174,10 +176,24 @@ async fn serve(
     Ok(())
 }
 
-async fn wait_for_stop() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        Some(_) = async { match term.as_mut() { Some(t) => t.recv().await, None => std::future::pending().await } } => {}
+/// Completes on SIGINT or SIGTERM; both handlers are registered when this returns.
+fn stop_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let handlers = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    );
+    async move {
+        match handlers {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+            }
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
     }
 }
