@@ -188,6 +188,11 @@ async fn exchange(
         group.success(target);
     }
 
+    if resp.status() == StatusCode::SWITCHING_PROTOCOLS && upgrade.is_none() {
+        // A protocol switch the client did not ask for cannot be relayed.
+        count_upstream_error(conn, group, "protocol");
+        return Err(problem::UPSTREAM_ERROR);
+    }
     if resp.status() == StatusCode::SWITCHING_PROTOCOLS
         && let Some(client_side) = upgrade
     {
