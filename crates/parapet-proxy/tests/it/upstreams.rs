@@ -162,3 +162,19 @@ apis: [{{ name: t, upstream: up }}]
     let resp = c.get(gw.url("/drip/20")).send().await.unwrap();
     assert_eq!(resp.bytes().await.unwrap().len(), 30);
 }
+
+#[tokio::test]
+async fn an_unrequested_protocol_switch_is_a_bad_gateway() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf).await;
+            let _ = s.write_all(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: evil\r\nConnection: upgrade\r\n\r\n").await;
+        }
+    });
+    let gw = start_gateway(&one_api(&format!("http://{addr}"), "{}")).await;
+    assert_problem(client().get(gw.url("/")).send().await.unwrap(), 502, "upstream-error").await;
+}
