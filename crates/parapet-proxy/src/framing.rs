@@ -26,24 +26,40 @@ pub struct Verdict {
 /// Verdicts waiting for the driver, shared between the connection's reader and its requests.
 pub type Verdicts = Arc<Mutex<VecDeque<Verdict>>>;
 
+/// Where the tracker is in the byte stream. The chunked states mirror hyper's chunked
+/// decoder one for one (strict CRLF, a bare LF inside a trailer line is content), so that
+/// both agree on where every message ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     /// Reading a request head.
     Head,
     /// Skipping this many body bytes, then a new head.
     Body(u64),
-    /// Reading a chunk-size line (digits, then extensions until LF).
-    ChunkSize {
-        size: u64,
-        digits: u8,
-        in_extension: bool,
-    },
+    /// The first hex digit of a chunk size.
+    ChunkStart,
+    /// More hex digits of a chunk size.
+    ChunkSize(u64),
+    /// Spaces or tabs after the size.
+    ChunkSizeSpace(u64),
+    /// A chunk extension, until CR.
+    ChunkExtension(u64),
+    /// The LF ending a size line.
+    ChunkSizeLf(u64),
     /// Skipping chunk data.
     ChunkData(u64),
-    /// Expecting the CRLF after chunk data.
-    ChunkEnd { seen_cr: bool },
-    /// Reading trailer lines until an empty one; `line` is the current line's length.
-    Trailers { line: usize },
+    /// The CR after chunk data.
+    ChunkDataCr,
+    /// The LF after chunk data.
+    ChunkDataLf,
+    /// After the last chunk or a trailer line: CR ends the message, anything else starts a
+    /// trailer line.
+    EndCr,
+    /// Inside a trailer line, until CR.
+    Trailer,
+    /// The LF ending a trailer line.
+    TrailerLf,
+    /// The LF ending the message.
+    EndLf,
     /// Not following this connection any more.
     Off,
 }
@@ -88,12 +104,12 @@ impl Tracker {
                     self.state = match (self.state, left) {
                         (State::Body(_), 0) => self.after_body(),
                         (State::Body(_), _) => State::Body(left),
-                        (_, 0) => State::ChunkEnd { seen_cr: false },
+                        (_, 0) => State::ChunkDataCr,
                         _ => State::ChunkData(left),
                     };
                     take as usize
                 }
-                State::ChunkSize { .. } | State::ChunkEnd { .. } | State::Trailers { .. } => {
+                _ => {
                     self.chunk_byte(bytes[0]);
                     1
                 }
@@ -193,13 +209,10 @@ impl Tracker {
                 ambiguous: lengths > 1 || (lengths > 0 && encoded),
             });
         }
-        // The framing hyper applies: Transfer-Encoding wins; otherwise one valid length.
+        // The framing hyper applies: Transfer-Encoding wins; otherwise one valid length (a
+        // repeated one, or a bad one, ends the connection: hyper refuses it or we do).
         match (encoded, chunked, lengths, length) {
-            (true, true, _, _) => State::ChunkSize {
-                size: 0,
-                digits: 0,
-                in_extension: false,
-            },
+            (true, true, _, _) => State::ChunkStart,
             (false, _, 0, _) | (false, _, 1, Some(0)) => self.after_body(),
             (false, _, 1, Some(n)) => State::Body(n),
             _ => State::Off,
@@ -207,51 +220,31 @@ impl Tracker {
     }
 
     fn chunk_byte(&mut self, b: u8) {
-        self.state = match self.state {
-            State::ChunkSize {
-                size,
-                digits,
-                in_extension,
-            } => match b {
-                b'\n' if digits == 0 => State::Off,
-                b'\n' if size == 0 => State::Trailers { line: 0 },
-                b'\n' => State::ChunkData(size),
-                _ if in_extension => State::ChunkSize {
-                    size,
-                    digits,
-                    in_extension,
-                },
-                b';' | b'\r' | b' ' | b'\t' if digits > 0 => State::ChunkSize {
-                    size,
-                    digits,
-                    in_extension: true,
-                },
-                _ => match (b as char).to_digit(16) {
-                    Some(d) if digits < 16 => State::ChunkSize {
-                        size: size * 16 + u64::from(d),
-                        digits: digits + 1,
-                        in_extension: false,
-                    },
-                    _ => State::Off,
-                },
-            },
-            State::ChunkEnd { seen_cr } => match b {
-                b'\r' if !seen_cr => State::ChunkEnd { seen_cr: true },
-                b'\n' => State::ChunkSize {
-                    size: 0,
-                    digits: 0,
-                    in_extension: false,
-                },
-                _ => State::Off,
-            },
-            State::Trailers { line } => match b {
-                b'\n' if line == 0 => self.after_body(),
-                b'\n' => State::Trailers { line: 0 },
-                b'\r' if line == 0 => State::Trailers { line: 0 },
-                _ if line > self.max_head => State::Off,
-                _ => State::Trailers { line: line + 1 },
-            },
-            other => other,
+        let hex = |size: u64| {
+            let digit = (b as char).to_digit(16)?;
+            size.checked_mul(16)?.checked_add(u64::from(digit))
+        };
+        self.state = match (self.state, b) {
+            (State::ChunkStart, _) => hex(0).map_or(State::Off, State::ChunkSize),
+            (State::ChunkSize(n), b' ' | b'\t') => State::ChunkSizeSpace(n),
+            (State::ChunkSize(n) | State::ChunkSizeSpace(n), b';') => State::ChunkExtension(n),
+            (State::ChunkSize(n) | State::ChunkSizeSpace(n) | State::ChunkExtension(n), b'\r') => {
+                State::ChunkSizeLf(n)
+            }
+            (State::ChunkSize(n), _) => hex(n).map_or(State::Off, State::ChunkSize),
+            (State::ChunkSizeSpace(n), b' ' | b'\t') => State::ChunkSizeSpace(n),
+            (State::ChunkExtension(_), b'\n') => State::Off,
+            (State::ChunkExtension(n), _) => State::ChunkExtension(n),
+            (State::ChunkSizeLf(0), b'\n') => State::EndCr,
+            (State::ChunkSizeLf(n), b'\n') => State::ChunkData(n),
+            (State::ChunkDataCr, b'\r') => State::ChunkDataLf,
+            (State::ChunkDataLf, b'\n') => State::ChunkStart,
+            (State::EndCr, b'\r') => State::EndLf,
+            (State::Trailer, b'\r') => State::TrailerLf,
+            (State::EndCr | State::Trailer, _) => State::Trailer,
+            (State::TrailerLf, b'\n') => State::EndCr,
+            (State::EndLf, b'\n') => self.after_body(),
+            _ => State::Off,
         };
     }
 }
@@ -297,6 +290,20 @@ mod tests {
         let (v, on) = run(&[b"POST /c HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabcGET /d HTTP/1.1\r\n\r\n"]);
         assert_eq!(flags(&v), [("/c", true)]);
         assert!(!on, "the connection is closed after an ambiguous request");
+    }
+
+    #[test]
+    fn a_bare_lf_inside_a_trailer_line_is_content_as_for_hyper() {
+        // Found by the differential fuzz target: hyper reads "X: y\n\r\nX:GET /fake ..." as
+        // trailer lines, so no request starts there and the next real request is /b.
+        let stream = concat!(
+            "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: y\n\r\nX:GET /fake HTTP/1.1\r\n\r\n",
+            "POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+        );
+        assert_eq!(
+            flags(&run(&[stream.as_bytes()]).0),
+            [("/a", false), ("/b", true)]
+        );
     }
 
     #[test]

@@ -176,5 +176,10 @@ async fn an_unrequested_protocol_switch_is_a_bad_gateway() {
         }
     });
     let gw = start_gateway(&one_api(&format!("http://{addr}"), "{}")).await;
-    assert_problem(client().get(gw.url("/")).send().await.unwrap(), 502, "upstream-error").await;
+    assert_problem(
+        client().get(gw.url("/")).send().await.unwrap(),
+        502,
+        "upstream-error",
+    )
+    .await;
 }
