@@ -16,6 +16,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Largest file a config may name (certificates, keys, CA bundles).
+const MAX_FILE: u64 = 1024 * 1024;
+
 /// Collects errors while converting.
 pub(crate) struct Checker {
     file: PathBuf,
@@ -121,11 +124,23 @@ impl Checker {
         p
     }
 
-    /// Reads a file named in the config (and watches it for reload).
+    /// Reads a file named in the config (and watches it for reload). PEM material is small:
+    /// more than [`MAX_FILE`] bytes (or an endless device) is refused rather than read.
     fn read(&mut self, s: &SpannedStr) -> Option<(PathBuf, Vec<u8>)> {
+        use std::io::Read;
         let path = self.path(s);
-        match std::fs::read(&path) {
-            Ok(bytes) => Some((path, bytes)),
+        let mut bytes = Vec::new();
+        let read =
+            std::fs::File::open(&path).and_then(|f| f.take(MAX_FILE + 1).read_to_end(&mut bytes));
+        match read {
+            Ok(n) if n as u64 > MAX_FILE => {
+                self.error(
+                    &s.referenced,
+                    format!("{} is larger than 1 MiB", path.display()),
+                );
+                None
+            }
+            Ok(_) => Some((path, bytes)),
             Err(e) => {
                 self.error(
                     &s.referenced,

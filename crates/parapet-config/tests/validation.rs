@@ -243,3 +243,13 @@ apis:
         "{e:?}"
     );
 }
+
+#[test]
+fn endless_or_huge_files_are_refused_not_read() {
+    let yaml = "listen: [{ addr: \"127.0.0.1:1\" }]\nupstreams: { u: { targets: [\"https://x:1\"], tls: { ca: /dev/zero } } }\n";
+    let e = errors(yaml);
+    assert_eq!(
+        e,
+        ["/etc/parapet/gw.yaml:2:56: /dev/zero is larger than 1 MiB"]
+    );
+}
