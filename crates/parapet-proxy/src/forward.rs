@@ -1,7 +1,7 @@
 //! Headers between client and upstream: the client's address behind trusted proxies,
 //! `Forwarded` / `X-Forwarded-*`, hop-by-hop removal and the request id.
 
-use http::{HeaderMap, HeaderName, HeaderValue, header};
+use http::{HeaderMap, HeaderName, HeaderValue, Version, header};
 use ipnet::IpNet;
 use std::net::IpAddr;
 
@@ -13,7 +13,7 @@ static X_REAL_IP: HeaderName = HeaderName::from_static("x-real-ip");
 pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Headers that belong to one connection and are never forwarded (RFC 9110 §7.6.1).
-const HOP_BY_HOP: [&str; 8] = [
+pub const HOP_BY_HOP: [&str; 8] = [
     "connection",
     "keep-alive",
     "proxy-connection",
@@ -170,6 +170,38 @@ pub fn request_id(headers: &HeaderMap) -> String {
         Some(id) if valid(id) => id.to_string(),
         _ => uuid::Uuid::new_v4().simple().to_string(),
     }
+}
+
+/// The authority the client asked for: from the URI (HTTP/2, absolute form) or Host.
+pub fn request_authority(parts: &http::request::Parts) -> Option<&str> {
+    parts
+        .uri
+        .authority()
+        .map(|a| a.as_str())
+        .or_else(|| parts.headers.get(header::HOST)?.to_str().ok())
+}
+
+/// The host of an authority, without port or IPv6 brackets.
+pub fn host_of(authority: &str) -> &str {
+    if let Some(rest) = authority.strip_prefix('[') {
+        return rest.split_once(']').map_or(rest, |(h, _)| h);
+    }
+    authority.rsplit_once(':').map_or(authority, |(h, _)| h)
+}
+
+/// An HTTP/1.1 `Connection: upgrade` request with an `Upgrade` header (WebSocket).
+pub fn is_upgrade(parts: &http::request::Parts) -> bool {
+    parts.version == Version::HTTP_11
+        && parts.headers.contains_key(header::UPGRADE)
+        && parts
+            .headers
+            .get_all(header::CONNECTION)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|v| {
+                v.split(',')
+                    .any(|t| t.trim().eq_ignore_ascii_case("upgrade"))
+            })
 }
 
 #[cfg(test)]

@@ -115,9 +115,9 @@ async fn exchange(
         outcome.close = true;
         return Err(problem::HEADERS_TOO_LARGE);
     }
-    let authority = request_authority(&parts).map(str::to_string);
+    let authority = forward::request_authority(&parts).map(str::to_string);
     let Some((api, plan)) = snap.route(
-        authority.as_deref().map(host_of),
+        authority.as_deref().map(forward::host_of),
         &parts.method,
         parts.uri.path(),
     ) else {
@@ -131,7 +131,7 @@ async fn exchange(
         p.on_request_headers(ctx, &parts)
     })?;
 
-    let upgrade = is_upgrade(&parts)
+    let upgrade = forward::is_upgrade(&parts)
         .then(|| parts.extensions.remove::<hyper::upgrade::OnUpgrade>())
         .flatten();
     let upstream_body = request_body(conn, ctx, plan, &parts, body, outcome).await?;
@@ -398,38 +398,6 @@ fn count_upstream_error(conn: &Conn, group: &Group, kind: &str) {
         .upstream_errors
         .get_or_create(&labels)
         .inc();
-}
-
-/// The authority the client asked for: from the URI (HTTP/2, absolute form) or Host.
-fn request_authority(parts: &http::request::Parts) -> Option<&str> {
-    parts
-        .uri
-        .authority()
-        .map(|a| a.as_str())
-        .or_else(|| parts.headers.get(header::HOST)?.to_str().ok())
-}
-
-/// The host of an authority, without port or IPv6 brackets.
-fn host_of(authority: &str) -> &str {
-    if let Some(rest) = authority.strip_prefix('[') {
-        return rest.split_once(']').map_or(rest, |(h, _)| h);
-    }
-    authority.rsplit_once(':').map_or(authority, |(h, _)| h)
-}
-
-/// An HTTP/1.1 `Connection: upgrade` request with an `Upgrade` header (WebSocket).
-fn is_upgrade(parts: &http::request::Parts) -> bool {
-    parts.version == Version::HTTP_11
-        && parts.headers.contains_key(header::UPGRADE)
-        && parts
-            .headers
-            .get_all(header::CONNECTION)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .any(|v| {
-                v.split(',')
-                    .any(|t| t.trim().eq_ignore_ascii_case("upgrade"))
-            })
 }
 
 /// The label value for "no API" and "no declared route".
