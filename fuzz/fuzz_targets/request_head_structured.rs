@@ -142,7 +142,9 @@ struct Input {
 
 fn method(m: &MethodIn) -> Option<Method> {
     match m {
-        MethodIn::Known(i) => Method::from_bytes(METHODS[*i as usize % METHODS.len()].as_bytes()).ok(),
+        MethodIn::Known(i) => {
+            Method::from_bytes(METHODS[*i as usize % METHODS.len()].as_bytes()).ok()
+        }
         MethodIn::Raw(b) => Method::from_bytes(b).ok(),
     }
 }
@@ -198,9 +200,13 @@ fn value(v: &ValueIn) -> Option<HeaderValue> {
     let known = |i: &u8| VALUES[*i as usize % VALUES.len()];
     match v {
         ValueIn::Known(i) => HeaderValue::from_str(known(i)).ok(),
-        ValueIn::Padded(i, before, after) => {
-            HeaderValue::from_str(&format!("{}{}{}", before.as_str(), known(i), after.as_str())).ok()
-        }
+        ValueIn::Padded(i, before, after) => HeaderValue::from_str(&format!(
+            "{}{}{}",
+            before.as_str(),
+            known(i),
+            after.as_str()
+        ))
+        .ok(),
         ValueIn::Raw(b) => HeaderValue::from_bytes(b).ok(),
     }
 }

@@ -8,7 +8,7 @@
 
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri, Version, header, request::Parts};
 use ipnet::IpNet;
-use parapet_proxy::forward::{self, Origin};
+use parapet_proxy::forward::{self, HOP_BY_HOP, Origin};
 use parapet_proxy::hygiene;
 use parapet_proxy::telemetry::access::{REDACTED, Redactor, SECRET_HEADERS, SECRET_PARAMS};
 use std::net::IpAddr;
@@ -17,18 +17,6 @@ use std::net::IpAddr;
 pub const MAX_HEADERS: usize = 256;
 /// hyper refuses request targets longer than this (`MAX_URI_LEN` in hyper's h1 role.rs).
 pub const MAX_URI_LEN: usize = (u16::MAX - 1) as usize;
-
-/// The headers `strip_hop_by_hop` must always remove (forward.rs `HOP_BY_HOP`).
-pub const HOP_BY_HOP: [&str; 8] = [
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-    "proxy-authorization",
-];
 
 /// Parses `bytes` as an HTTP/1.1 request head with httparse and builds the request parts
 /// the way hyper 1.x's `Server::parse` does (method, target, version, headers in order).
@@ -103,7 +91,11 @@ pub struct LogRules {
 
 impl LogRules {
     /// Rules from the three lists.
-    pub fn new(headers: Vec<String>, redact_headers: Vec<String>, redact_query: Vec<String>) -> Self {
+    pub fn new(
+        headers: Vec<String>,
+        redact_headers: Vec<String>,
+        redact_query: Vec<String>,
+    ) -> Self {
         let redactor = Redactor::new(&parapet_config::Log {
             access: parapet_config::LogTarget::Off,
             events: parapet_config::LogTarget::Off,
@@ -158,7 +150,11 @@ pub fn exercise(parts: &Parts, env: &Env<'_>) {
     // Before any check: client address, request id and the access log's view.
     let client = forward::client_ip(env.peer, &parts.headers, env.proxies);
     if !Origin::is_trusted(env.peer, env.proxies) {
-        assert_eq!(client, env.peer.to_canonical(), "untrusted peer's XFF believed");
+        assert_eq!(
+            client,
+            env.peer.to_canonical(),
+            "untrusted peer's XFF believed"
+        );
     }
     let id = forward::request_id(&parts.headers);
     assert!(
@@ -189,11 +185,13 @@ pub fn exercise(parts: &Parts, env: &Env<'_>) {
     if verdict.is_err() {
         return;
     }
-    let upgrade = is_upgrade(parts);
+    let upgrade = forward::is_upgrade(parts);
     let mut headers = parts.headers.clone();
     forward::strip_hop_by_hop(&mut headers, upgrade);
     headers.remove(header::HOST);
-    let host = request_host(parts);
+    let host = forward::request_authority(parts);
+    // The router's view of it: must not panic on any authority.
+    let _ = host.map(forward::host_of);
     let peer_trusted = Origin::is_trusted(env.peer, env.proxies);
     let origin = Origin {
         peer: env.peer,
@@ -202,7 +200,7 @@ pub fn exercise(parts: &Parts, env: &Env<'_>) {
         host,
     };
     forward::set_forwarding(&mut headers, &origin);
-    check_forwarding(&parts.headers, &headers, &origin);
+    check_forwarding(&headers, &origin);
 }
 
 /// `path?query` with every secret parameter's value replaced, the path untouched.
@@ -233,7 +231,10 @@ fn check_target_redacted(env: &Env<'_>, uri: &Uri) {
 fn check_headers_redacted(env: &Env<'_>, headers: &HeaderMap) {
     let out = env.redactor.headers(headers);
     for (name, value) in &out {
-        assert!(env.logged_headers.contains(name), "unlisted header {name:?} logged");
+        assert!(
+            env.logged_headers.contains(name),
+            "unlisted header {name:?} logged"
+        );
         let secret = SECRET_HEADERS.contains(&name.as_str()) || env.redact_headers.contains(name);
         if secret {
             assert_eq!(value, REDACTED, "secret header {name:?} logged");
@@ -252,7 +253,11 @@ fn check_accepted_head(parts: &Parts) {
     if parts.version == Version::HTTP_11 {
         assert_eq!(hosts, 1, "HTTP/1.1 without Host accepted");
     }
-    let lengths: Vec<&HeaderValue> = parts.headers.get_all(header::CONTENT_LENGTH).iter().collect();
+    let lengths: Vec<&HeaderValue> = parts
+        .headers
+        .get_all(header::CONTENT_LENGTH)
+        .iter()
+        .collect();
     assert!(lengths.len() <= 1, "repeated Content-Length accepted");
     for l in &lengths {
         assert!(
@@ -268,12 +273,22 @@ fn check_accepted_head(parts: &Parts) {
     if !encodings.is_empty() {
         assert_eq!(encodings.len(), 1, "repeated Transfer-Encoding accepted");
         assert!(
-            encodings[0].as_bytes().trim_ascii().eq_ignore_ascii_case(b"chunked"),
+            encodings[0]
+                .as_bytes()
+                .trim_ascii()
+                .eq_ignore_ascii_case(b"chunked"),
             "Transfer-Encoding {:?} accepted",
             encodings[0]
         );
-        assert!(lengths.is_empty(), "Content-Length with Transfer-Encoding accepted");
-        assert_eq!(parts.version, Version::HTTP_11, "Transfer-Encoding before HTTP/1.1");
+        assert!(
+            lengths.is_empty(),
+            "Content-Length with Transfer-Encoding accepted"
+        );
+        assert_eq!(
+            parts.version,
+            Version::HTTP_11,
+            "Transfer-Encoding before HTTP/1.1"
+        );
     }
     if let (Some(a), Some(h)) = (parts.uri.authority(), parts.headers.get(header::HOST)) {
         assert!(
@@ -283,7 +298,7 @@ fn check_accepted_head(parts: &Parts) {
     }
     // No dot segment in any case or `%2e` spelling, no `..` next to an encoded slash, no
     // backslash, encoded backslash or encoded NUL.
-    let decoded = percent_decode_ascii(path);
+    let decoded = dots_decoded(path);
     let has = |needle: &[u8]| decoded.windows(needle.len()).any(|w| w == needle);
     assert!(
         !has(b"\\") && !has(b"%5c") && !has(b"%00"),
@@ -301,7 +316,7 @@ fn check_accepted_head(parts: &Parts) {
 
 /// Lower-cases `path` and decodes `%2e` only, as hygiene does before looking for dot
 /// segments (`%2f` stays encoded: it is not a separator for the router).
-fn percent_decode_ascii(path: &str) -> Vec<u8> {
+fn dots_decoded(path: &str) -> Vec<u8> {
     path.to_ascii_lowercase().replace("%2e", ".").into_bytes()
 }
 
@@ -324,7 +339,10 @@ fn check_stripped(before: &HeaderMap, after: &HeaderMap, keep_upgrade: bool) {
         if keep_upgrade && (name == header::UPGRADE || name == header::CONNECTION) {
             continue;
         }
-        assert!(!after.contains_key(&name), "{name} named by Connection kept");
+        assert!(
+            !after.contains_key(&name),
+            "{name} named by Connection kept"
+        );
     }
     if keep_upgrade {
         let values: Vec<&HeaderValue> = after.get_all(header::CONNECTION).iter().collect();
@@ -334,12 +352,15 @@ fn check_stripped(before: &HeaderMap, after: &HeaderMap, keep_upgrade: bool) {
 
 /// The forwarding headers the upstream sees: the peer is always the last hop, and a
 /// client's own values survive only from a trusted proxy.
-fn check_forwarding(before: &HeaderMap, after: &HeaderMap, origin: &Origin<'_>) {
+fn check_forwarding(after: &HeaderMap, origin: &Origin<'_>) {
     let peer = origin.peer.to_canonical().to_string();
     let xff: Vec<&HeaderValue> = after.get_all("x-forwarded-for").iter().collect();
     assert_eq!(xff.len(), 1, "X-Forwarded-For not set once");
     let xff = xff[0].to_str().expect("X-Forwarded-For is text");
-    assert!(xff.ends_with(&peer), "X-Forwarded-For {xff:?} does not end with the peer");
+    assert!(
+        xff.ends_with(&peer),
+        "X-Forwarded-For {xff:?} does not end with the peer"
+    );
     let forwarded: Vec<&HeaderValue> = after.get_all(header::FORWARDED).iter().collect();
     assert_eq!(forwarded.len(), 1, "Forwarded not set once");
     let proto = after
@@ -356,43 +377,21 @@ fn check_forwarding(before: &HeaderMap, after: &HeaderMap, origin: &Origin<'_>) 
             assert_eq!(Some(h.as_bytes()), origin.host.map(str::as_bytes));
         }
     }
-    let _ = before;
-}
-
-/// service.rs `request_host` (private there): the host without port, from the target or Host.
-pub fn request_host(parts: &Parts) -> Option<&str> {
-    let raw = parts
-        .uri
-        .host()
-        .or_else(|| parts.headers.get(header::HOST)?.to_str().ok())?;
-    if raw.starts_with('[') {
-        return raw.split_once(']').map(|(h, _)| &h[1..]);
-    }
-    Some(raw.rsplit_once(':').map_or(raw, |(h, _)| h))
-}
-
-/// service.rs `is_upgrade` (private there).
-pub fn is_upgrade(parts: &Parts) -> bool {
-    parts.version == Version::HTTP_11
-        && parts.headers.contains_key(header::UPGRADE)
-        && parts
-            .headers
-            .get_all(header::CONNECTION)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .any(|v| {
-                v.split(',')
-                    .any(|t| t.trim().eq_ignore_ascii_case("upgrade"))
-            })
 }
 
 /// A few peers against `trusted_proxies = [10.0.0.0/8, 2001:db8:1::/48]`: trusted and not,
 /// v4, v6 and v4-mapped v6.
 pub fn fixed_peers() -> (Vec<IpAddr>, Vec<IpNet>) {
-    let peers = ["10.0.0.1", "203.0.113.9", "::ffff:10.1.2.3", "2001:db8:1::7", "::1"]
-        .iter()
-        .filter_map(|s| s.parse().ok())
-        .collect();
+    let peers = [
+        "10.0.0.1",
+        "203.0.113.9",
+        "::ffff:10.1.2.3",
+        "2001:db8:1::7",
+        "::1",
+    ]
+    .iter()
+    .filter_map(|s| s.parse().ok())
+    .collect();
     let proxies = ["10.0.0.0/8", "2001:db8:1::/48"]
         .iter()
         .filter_map(|s| s.parse().ok())

@@ -4,12 +4,13 @@
 //! one). hyper still parses and frames every message; this tracker only produces, per
 //! request head, a [`Verdict`] the driver uses to refuse such requests with 400.
 //!
-//! It is deliberately conservative: anything it does not follow exactly (HTTP/2, upgrades,
-//! CONNECT, a malformed head or chunk, a head larger than its limit) turns it off for the
-//! rest of the connection, and each verdict carries its request line so the driver can
-//! check it belongs to the request hyper parsed.
+//! It is deliberately conservative: anything it does not follow exactly (HTTP/2, a protocol
+//! switch, CONNECT, a malformed head or chunk, a head larger than its limit, too many
+//! pipelined requests) turns it off for the rest of the connection, and each verdict
+//! carries its request line so the driver can check it belongs to the request hyper parsed.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// What the tracker saw in one request head.
@@ -23,8 +24,40 @@ pub struct Verdict {
     pub ambiguous: bool,
 }
 
-/// Verdicts waiting for the driver, shared between the connection's reader and its requests.
-pub type Verdicts = Arc<Mutex<VecDeque<Verdict>>>;
+/// Verdicts waiting for the driver, shared between the connection's reader and its
+/// requests. The driver also says here when the connection switched protocols.
+#[derive(Debug, Default)]
+pub struct Verdicts {
+    queue: Mutex<VecDeque<Verdict>>,
+    switched: AtomicBool,
+}
+
+/// Verdicts a connection may hold before the tracker gives up (a client pipelining that
+/// far ahead is not worth following; memory stays bounded).
+const MAX_PENDING: usize = 256;
+
+impl Verdicts {
+    /// The verdict of the next request hyper hands over, in order.
+    pub fn next(&self) -> Option<Verdict> {
+        self.queue.lock().ok()?.pop_front()
+    }
+
+    /// The connection switched protocols (101): what follows is not HTTP/1.1.
+    pub fn switched_protocols(&self) {
+        self.switched.store(true, Ordering::Relaxed);
+    }
+
+    /// Queues a verdict; false when the queue is full.
+    fn push(&self, verdict: Verdict) -> bool {
+        match self.queue.lock() {
+            Ok(mut q) if q.len() < MAX_PENDING => {
+                q.push_back(verdict);
+                true
+            }
+            _ => false,
+        }
+    }
+}
 
 /// Where the tracker is in the byte stream. The chunked states mirror hyper's chunked
 /// decoder one for one (strict CRLF, a bare LF inside a trailer line is content), so that
@@ -70,19 +103,16 @@ pub struct Tracker {
     state: State,
     head: Vec<u8>,
     max_head: usize,
-    /// The current message's body is followed by a possible protocol switch.
-    stop_after_body: bool,
-    verdicts: Verdicts,
+    verdicts: Arc<Verdicts>,
 }
 
 impl Tracker {
     /// A tracker that gives up on heads longer than `max_head` bytes.
-    pub fn new(max_head: usize, verdicts: Verdicts) -> Self {
+    pub fn new(max_head: usize, verdicts: Arc<Verdicts>) -> Self {
         Tracker {
             state: State::Head,
             head: Vec::new(),
             max_head,
-            stop_after_body: false,
             verdicts,
         }
     }
@@ -94,6 +124,9 @@ impl Tracker {
 
     /// Feeds bytes read from the client, in order.
     pub fn feed(&mut self, mut bytes: &[u8]) {
+        if self.verdicts.switched.load(Ordering::Relaxed) {
+            self.state = State::Off;
+        }
         while !bytes.is_empty() {
             let used = match self.state {
                 State::Off => return,
@@ -102,7 +135,7 @@ impl Tracker {
                     let take = n.min(bytes.len() as u64);
                     let left = n - take;
                     self.state = match (self.state, left) {
-                        (State::Body(_), 0) => self.after_body(),
+                        (State::Body(_), 0) => State::Head,
                         (State::Body(_), _) => State::Body(left),
                         (_, 0) => State::ChunkDataCr,
                         _ => State::ChunkData(left),
@@ -115,14 +148,6 @@ impl Tracker {
                 }
             };
             bytes = &bytes[used..];
-        }
-    }
-
-    fn after_body(&self) -> State {
-        if self.stop_after_body {
-            State::Off
-        } else {
-            State::Head
         }
     }
 
@@ -168,11 +193,11 @@ impl Tracker {
     }
 
     fn end_of_head(&mut self, head: &[u8]) -> State {
-        let Ok(text) = std::str::from_utf8(head) else {
-            return State::Off;
-        };
-        let mut lines = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
-        let mut request_line = lines.next().unwrap_or_default().split(' ');
+        // Bytes, not text: header values may hold any octet hyper accepts.
+        let mut lines = head
+            .split(|b| *b == b'\n')
+            .map(|l| l.strip_suffix(b"\r").unwrap_or(l));
+        let mut request_line = lines.next().unwrap_or_default().split(|b| *b == b' ');
         let (Some(method), Some(target), Some(version)) = (
             request_line.next(),
             request_line.next(),
@@ -180,40 +205,41 @@ impl Tracker {
         ) else {
             return State::Off;
         };
-        if version != "HTTP/1.1" && version != "HTTP/1.0" || method == "CONNECT" {
+        if version != b"HTTP/1.1" && version != b"HTTP/1.0" || method == b"CONNECT" {
             return State::Off;
         }
         let (mut lengths, mut length, mut chunked, mut encoded) = (0, None, false, false);
         for line in lines.filter(|l| !l.is_empty()) {
-            let Some((name, value)) = line.split_once(':') else {
+            let Some(colon) = line.iter().position(|b| *b == b':') else {
                 return State::Off;
             };
-            let value = value.trim();
-            if name.eq_ignore_ascii_case("content-length") {
+            let (name, value) = (&line[..colon], line[colon + 1..].trim_ascii());
+            if name.eq_ignore_ascii_case(b"content-length") {
                 lengths += 1;
-                length = value.parse::<u64>().ok();
-            } else if name.eq_ignore_ascii_case("transfer-encoding") {
+                length = std::str::from_utf8(value)
+                    .ok()
+                    .and_then(|v| v.parse::<u64>().ok());
+            } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
                 encoded = true;
                 chunked = value
-                    .rsplit(',')
+                    .rsplit(|b| *b == b',')
                     .next()
-                    .is_some_and(|last| last.trim().eq_ignore_ascii_case("chunked"));
-            } else if name.eq_ignore_ascii_case("upgrade") {
-                self.stop_after_body = true;
+                    .is_some_and(|last| last.trim_ascii().eq_ignore_ascii_case(b"chunked"));
             }
         }
-        if let Ok(mut queue) = self.verdicts.lock() {
-            queue.push_back(Verdict {
-                method: method.into(),
-                target: target.into(),
-                ambiguous: lengths > 1 || (lengths > 0 && encoded),
-            });
+        let verdict = Verdict {
+            method: String::from_utf8_lossy(method).into_owned(),
+            target: String::from_utf8_lossy(target).into_owned(),
+            ambiguous: lengths > 1 || (lengths > 0 && encoded),
+        };
+        if !self.verdicts.push(verdict) {
+            return State::Off;
         }
         // The framing hyper applies: Transfer-Encoding wins; otherwise one valid length (a
         // repeated one, or a bad one, ends the connection: hyper refuses it or we do).
         match (encoded, chunked, lengths, length) {
             (true, true, _, _) => State::ChunkStart,
-            (false, _, 0, _) | (false, _, 1, Some(0)) => self.after_body(),
+            (false, _, 0, _) | (false, _, 1, Some(0)) => State::Head,
             (false, _, 1, Some(n)) => State::Body(n),
             _ => State::Off,
         }
@@ -243,7 +269,7 @@ impl Tracker {
             (State::Trailer, b'\r') => State::TrailerLf,
             (State::EndCr | State::Trailer, _) => State::Trailer,
             (State::TrailerLf, b'\n') => State::EndCr,
-            (State::EndLf, b'\n') => self.after_body(),
+            (State::EndLf, b'\n') => State::Head,
             _ => State::Off,
         };
     }
@@ -254,12 +280,12 @@ mod tests {
     use super::*;
 
     fn run(chunks: &[&[u8]]) -> (Vec<Verdict>, bool) {
-        let verdicts = Verdicts::default();
+        let verdicts = Arc::new(Verdicts::default());
         let mut t = Tracker::new(16 * 1024, verdicts.clone());
         for c in chunks {
             t.feed(c);
         }
-        let out = verdicts.lock().unwrap().drain(..).collect();
+        let out = std::iter::from_fn(|| verdicts.next()).collect();
         (out, t.is_on())
     }
 
@@ -307,10 +333,27 @@ mod tests {
     }
 
     #[test]
+    fn follows_heads_with_any_octet_and_declined_upgrades_until_a_switch() {
+        let verdicts = Arc::new(Verdicts::default());
+        let mut t = Tracker::new(16 * 1024, verdicts.clone());
+        t.feed(b"GET /ws HTTP/1.1\r\nX: caf\xe9\r\nUpgrade: websocket\r\n\r\n");
+        t.feed(
+            b"POST /b HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        );
+        let seen: Vec<Verdict> = std::iter::from_fn(|| verdicts.next()).collect();
+        assert_eq!(flags(&seen), [("/ws", false), ("/b", true)]);
+        verdicts.switched_protocols();
+        t.feed(b"GET /tunnel HTTP/1.1\r\n\r\n");
+        assert!(
+            !t.is_on() && verdicts.next().is_none(),
+            "bytes after a protocol switch are not HTTP"
+        );
+    }
+
+    #[test]
     fn turns_off_on_what_it_does_not_follow() {
         assert!(!run(&[b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"]).1);
         assert!(!run(&[b"CONNECT a:443 HTTP/1.1\r\n\r\n"]).1);
-        assert!(!run(&[b"GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n\r\n"]).1);
         assert!(!run(&[b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"]).1);
         assert!(!run(&[&[b'a'; 20_000]]).1);
     }

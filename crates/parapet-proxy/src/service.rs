@@ -42,7 +42,7 @@ pub struct Conn {
     /// Requests whose response has not ended yet.
     pub in_flight: AtomicUsize,
     /// What the framing tracker saw in each HTTP/1.1 request head, in order.
-    pub verdicts: Verdicts,
+    pub verdicts: Arc<Verdicts>,
     /// Gateway state.
     pub shared: Arc<Shared>,
 }
@@ -196,6 +196,7 @@ async fn exchange(
     if resp.status() == StatusCode::SWITCHING_PROTOCOLS
         && let Some(client_side) = upgrade
     {
+        conn.verdicts.switched_protocols();
         let upstream_side = hyper::upgrade::on(&mut resp);
         tokio::spawn(async move {
             if let (Ok(c), Ok(u)) = tokio::join!(client_side, upstream_side) {
@@ -238,7 +239,7 @@ fn framing_was_ambiguous(conn: &Conn, parts: &http::request::Parts) -> bool {
     if parts.version == Version::HTTP_2 {
         return false;
     }
-    let Some(verdict) = conn.verdicts.lock().ok().and_then(|mut q| q.pop_front()) else {
+    let Some(verdict) = conn.verdicts.next() else {
         return false;
     };
     verdict.ambiguous

@@ -121,7 +121,7 @@ async fn serve(
         tls: tls_config.is_some(),
         client_cert: None,
         in_flight: AtomicUsize::new(0),
-        verdicts: Verdicts::default(),
+        verdicts: Arc::new(Verdicts::default()),
         shared: shared.clone(),
     };
     match tls_config {
