@@ -224,6 +224,18 @@ apis:
     )
 }
 
+/// GETs `url` and parses the JSON answer (what the echo upstream saw).
+pub async fn get_json(url: &str) -> Value {
+    client()
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder().no_proxy().build().unwrap()
 }

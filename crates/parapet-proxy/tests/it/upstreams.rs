@@ -18,14 +18,7 @@ apis: [{{ name: t, upstream: up }}]
 }
 
 async fn who(gw: &TestGateway) -> String {
-    let v: Value = client()
-        .get(gw.url("/"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v: Value = get_json(&gw.url("/")).await;
     v["upstream"].as_str().unwrap().to_string()
 }
 
