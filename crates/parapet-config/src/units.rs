@@ -59,13 +59,6 @@ impl<'de> Deserialize<'de> for ByteSize {
     }
 }
 
-impl ByteSize {
-    /// The size as a `usize`, saturating on 32-bit targets.
-    pub fn as_usize(self) -> usize {
-        usize::try_from(self.0).unwrap_or(usize::MAX)
-    }
-}
-
 impl fmt::Display for ByteSize {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", bytesize::ByteSize(self.0).display().iec())
