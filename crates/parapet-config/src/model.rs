@@ -2,6 +2,9 @@
 //! these types has passed every check, so the engine never re-validates.
 
 pub use crate::file::{ClientAuth, Mode};
+pub use identity::*;
+
+mod identity;
 use http::Method;
 use ipnet::IpNet;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
@@ -28,6 +31,8 @@ pub struct Config {
     pub log: Log,
     /// Upstream groups by name.
     pub upstreams: BTreeMap<String, Arc<Upstream>>,
+    /// Identity: store, consumers, credential sources.
+    pub identity: Identity,
     /// APIs, most specific first (longest base path, then those with hosts).
     pub apis: Vec<Api>,
     /// Files whose change should trigger a reload (the config itself, TLS material).
@@ -197,6 +202,10 @@ pub struct PolicySet {
     pub ip_access: Option<IpAccess>,
     /// Request limits.
     pub limits: Option<Limits>,
+    /// Authentication (`None`: not configured, so every request is refused).
+    pub authn: Option<Authn>,
+    /// Authorization.
+    pub authz: Option<Authz>,
 }
 
 /// IP access lists.

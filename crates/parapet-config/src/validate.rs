@@ -309,6 +309,7 @@ pub(crate) fn validate(file: File, c: &mut Checker) -> Option<Config> {
         server,
         log,
         upstreams,
+        identity: Identity::default(),
         apis,
         watched_files: std::mem::take(&mut c.watched),
         warnings: std::mem::take(&mut c.warnings),
@@ -565,6 +566,8 @@ fn api(a: &file::Api, server: &Server, c: &mut Checker) -> Option<Api> {
         let effective = PolicySet {
             ip_access: own.ip_access.or_else(|| defaults.ip_access.clone()),
             limits: own.limits.or_else(|| defaults.limits.clone()),
+            authn: own.authn.or_else(|| defaults.authn.clone()),
+            authz: own.authz.or_else(|| defaults.authz.clone()),
         };
         routes.push(Route {
             method,
@@ -634,6 +637,8 @@ fn policies(p: &file::Policies, server: &Server, c: &mut Checker) -> PolicySet {
     PolicySet {
         ip_access: p.ip_access.as_ref().map(|i| ip_access(i, c)),
         limits: p.limits.as_ref().map(|l| limits(l, server, c)),
+        authn: None,
+        authz: None,
     }
 }
 
