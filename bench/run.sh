@@ -226,6 +226,7 @@ apis:
   - name: bench
     upstream: up
     defaults:
+      authn: public
       ip_access: { deny: [203.0.113.0/24] }
       limits: { max_body: 1MiB, max_url_length: 4KiB, max_query_params: 50, max_headers: 64, content_types: [application/json], methods: [GET, POST] }
 EOF

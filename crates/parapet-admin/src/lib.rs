@@ -6,6 +6,7 @@
 //! - `GET /healthz`: 200 while the process serves.
 //! - `GET /readyz`: 200 when ready for traffic; 503 while draining or when an upstream group
 //!   has no target in rotation, with a JSON body that says which.
+//! - consumers, API keys and the JWT key cache, behind the admin token: see [`identity`].
 
 use axum::Router;
 use axum::http::{StatusCode, header};
@@ -16,12 +17,15 @@ use std::future::Future;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
+pub mod identity;
+
 /// The admin routes over the gateway's shared state.
 pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
+        .merge(identity::router(shared.clone()))
         .with_state(shared)
 }
 

@@ -26,7 +26,7 @@ async fn metrics_health_and_readiness() {
         .local_addr()
         .unwrap();
     let yaml = format!(
-        "listen: [{{ addr: \"127.0.0.1:0\" }}]\nlog: {{ access: \"off\", events: \"off\" }}\nupstreams:\n  down: {{ targets: [\"http://{dead}\"], health: {{ path: /h, interval: 50ms, unhealthy_after: 1 }} }}\napis: [{{ name: a, upstream: down, defaults: {{ ip_access: {{ deny: [127.0.0.0/8] }} }} }}]\n"
+        "listen: [{{ addr: \"127.0.0.1:0\" }}]\nlog: {{ access: \"off\", events: \"off\" }}\nupstreams:\n  down: {{ targets: [\"http://{dead}\"], health: {{ path: /h, interval: 50ms, unhealthy_after: 1 }} }}\napis: [{{ name: a, upstream: down, defaults: {{ authn: public, ip_access: {{ deny: [127.0.0.0/8] }} }} }}]\n"
     );
     let (gateway, admin) = start(&yaml).await;
     let c = reqwest::Client::builder().no_proxy().build().unwrap();

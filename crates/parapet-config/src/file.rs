@@ -10,6 +10,10 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 use std::collections::BTreeMap;
 
+pub use identity::*;
+
+mod identity;
+
 /// Spanned string, the most common validated scalar.
 pub type SpannedStr = Spanned<String>;
 
@@ -34,6 +38,15 @@ pub struct File {
     /// Named upstream groups.
     #[serde(default)]
     pub upstreams: BTreeMap<String, Spanned<Upstream>>,
+    /// The embedded store (SQLite file) of consumers and API keys.
+    #[serde(default)]
+    pub store: Option<SpannedStr>,
+    /// Consumers declared in the file.
+    #[serde(default)]
+    pub consumers: Vec<Spanned<Consumer>>,
+    /// Credential sources, brute-force defence and identity forwarding.
+    #[serde(default)]
+    pub identity: Identity,
     /// The APIs in front of which the gateway stands.
     #[serde(default)]
     pub apis: Vec<Spanned<Api>>,
@@ -101,6 +114,9 @@ pub enum ClientAuth {
 pub struct Admin {
     /// `host:port` to bind; loopback by default.
     pub addr: SpannedStr,
+    /// Environment variable holding the bearer token the admin API requires.
+    #[serde(default)]
+    pub token_env: Option<SpannedStr>,
 }
 
 /// Connection-level limits.
@@ -283,6 +299,12 @@ pub struct Policies {
     /// Request size and shape limits.
     #[serde(default)]
     pub limits: Option<Limits>,
+    /// Authentication: `public` or the accepted credential methods.
+    #[serde(default)]
+    pub authn: Option<Spanned<Authn>>,
+    /// Authorization: required scopes or roles, object-level rules.
+    #[serde(default)]
+    pub authz: Option<Spanned<Authz>>,
 }
 
 /// Whether a policy refuses (`enforce`) or only records (`monitor`).

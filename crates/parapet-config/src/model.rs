@@ -21,8 +21,8 @@ pub struct Config {
     pub source: PathBuf,
     /// Client-facing listeners.
     pub listeners: Vec<Listener>,
-    /// Admin listener address.
-    pub admin: Option<SocketAddr>,
+    /// Admin listener.
+    pub admin: Option<Admin>,
     /// Networks whose forwarding headers are believed.
     pub trusted_proxies: Vec<IpNet>,
     /// Connection-level limits.
@@ -39,6 +39,15 @@ pub struct Config {
     pub watched_files: Vec<PathBuf>,
     /// Warnings: valid but worth a look.
     pub warnings: Vec<String>,
+}
+
+/// The admin listener.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Admin {
+    /// Address to bind.
+    pub addr: SocketAddr,
+    /// Bearer token the consumer and key endpoints require (they are off without one).
+    pub token: Option<Secret>,
 }
 
 /// A client-facing listener.

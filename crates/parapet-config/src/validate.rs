@@ -16,6 +16,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+mod identity;
+
 /// Largest file a config may name (certificates, keys, CA bundles).
 const MAX_FILE: u64 = 1024 * 1024;
 
@@ -259,7 +261,14 @@ pub(crate) fn validate(file: File, c: &mut Checker) -> Option<Config> {
         if !addr.ip().is_loopback() {
             c.warn(&a.addr.referenced, format!("admin listener {addr} is not on loopback: it will be reachable from the network"));
         }
-        Some(addr)
+        let token = a.token_env.as_ref().and_then(|name| {
+            let token = identity::env_secret(name, c)?;
+            if token.0.len() < 16 {
+                c.error(&name.referenced, "the admin token must be at least 16 characters");
+            }
+            Some(token)
+        });
+        Some(Admin { addr, token })
     });
     let trusted_proxies = c.networks(&file.trusted_proxies);
     let log = log(&file.log, c);
@@ -269,6 +278,7 @@ pub(crate) fn validate(file: File, c: &mut Checker) -> Option<Config> {
             upstreams.insert(name.clone(), Arc::new(up));
         }
     }
+    let identity = identity::identity(&file, c);
     let mut apis = Vec::new();
     for a in &file.apis {
         if !file.upstreams.contains_key(&a.value.upstream.value) {
@@ -286,7 +296,7 @@ pub(crate) fn validate(file: File, c: &mut Checker) -> Option<Config> {
                 ),
             );
         }
-        if let Some(api) = api(&a.value, &server, c) {
+        if let Some(api) = api(&a.value, &server, &identity, c) {
             apis.push((a.referenced, api));
         }
     }
@@ -309,7 +319,7 @@ pub(crate) fn validate(file: File, c: &mut Checker) -> Option<Config> {
         server,
         log,
         upstreams,
-        identity: Identity::default(),
+        identity,
         apis,
         watched_files: std::mem::take(&mut c.watched),
         warnings: std::mem::take(&mut c.warnings),
@@ -531,7 +541,7 @@ pub(crate) fn target_uri(text: &str) -> Result<http::Uri, &'static str> {
     Ok(uri)
 }
 
-fn api(a: &file::Api, server: &Server, c: &mut Checker) -> Option<Api> {
+fn api(a: &file::Api, server: &Server, id: &Identity, c: &mut Checker) -> Option<Api> {
     let base_path = match &a.base_path {
         Some(b) if !b.value.starts_with('/') => {
             c.error(&b.referenced, "base_path must start with /");
@@ -540,7 +550,11 @@ fn api(a: &file::Api, server: &Server, c: &mut Checker) -> Option<Api> {
         Some(b) if b.value.len() > 1 => b.value.trim_end_matches('/').to_string(),
         _ => "/".to_string(),
     };
-    let defaults = policies(&a.defaults, server, c);
+    let defaults = policies(&a.defaults, server, id, c);
+    if matches!(defaults.authn, Some(Authn::Public)) {
+        let key = format!("{} (defaults)", a.name.value);
+        identity::check_route(&a.name.referenced, &key, "", &defaults, c);
+    }
     let mut routes = Vec::new();
     let mut routers: BTreeMap<Option<Method>, matchit::Router<String>> = BTreeMap::new();
     for (key, p) in &a.routes {
@@ -562,13 +576,14 @@ fn api(a: &file::Api, server: &Server, c: &mut Checker) -> Option<Api> {
             c.error(&p.referenced, why);
             continue;
         }
-        let own = policies(&p.value, server, c);
+        let own = policies(&p.value, server, id, c);
         let effective = PolicySet {
             ip_access: own.ip_access.or_else(|| defaults.ip_access.clone()),
             limits: own.limits.or_else(|| defaults.limits.clone()),
             authn: own.authn.or_else(|| defaults.authn.clone()),
             authz: own.authz.or_else(|| defaults.authz.clone()),
         };
+        identity::check_route(&p.referenced, key, &path, &effective, c);
         routes.push(Route {
             method,
             path,
@@ -633,12 +648,12 @@ fn check_api_overlap(apis: &[(Location, Api)], c: &mut Checker) {
     }
 }
 
-fn policies(p: &file::Policies, server: &Server, c: &mut Checker) -> PolicySet {
+fn policies(p: &file::Policies, server: &Server, id: &Identity, c: &mut Checker) -> PolicySet {
     PolicySet {
         ip_access: p.ip_access.as_ref().map(|i| ip_access(i, c)),
         limits: p.limits.as_ref().map(|l| limits(l, server, c)),
-        authn: None,
-        authz: None,
+        authn: p.authn.as_ref().and_then(|a| identity::authn(a, id, c)),
+        authz: p.authz.as_ref().and_then(|a| identity::authz(a, c)),
     }
 }
 

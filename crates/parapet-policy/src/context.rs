@@ -1,6 +1,7 @@
 //! Per-request state shared by the phases of every policy.
 
 use crate::event::SecurityEvent;
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -10,8 +11,33 @@ use std::time::Instant;
 pub struct ClientCert {
     /// Subject distinguished name, RFC 4514 form.
     pub subject: String,
-    /// Subject alternative names (DNS names, URIs, e-mail addresses, IPs) as text.
+    /// Subject alternative names as `DNS:…`, `URI:…`, `email:…`, `IP:…`.
     pub sans: Vec<String>,
+    /// SHA-256 of the certificate's DER encoding (RFC 8705 `x5t#S256` binding).
+    pub sha256: [u8; 32],
+}
+
+/// A verified identity: who the caller is and what it holds. Never carries a secret.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Identity {
+    /// Consumer id (from the store, a token claim or a certificate mapping).
+    pub consumer: String,
+    /// How it was verified: `api_key`, `jwt`, `introspection` or `mtls`.
+    pub method: &'static str,
+    /// Token issuer, for JWTs.
+    pub issuer: Option<String>,
+    /// Scopes held.
+    pub scopes: Vec<String>,
+    /// Roles held.
+    pub roles: Vec<String>,
+    /// Claims of the token (JWT or introspection); empty for keys and certificates.
+    pub claims: serde_json::Map<String, serde_json::Value>,
+    /// Consumer metadata (keys and certificates).
+    pub metadata: BTreeMap<String, String>,
+    /// Rate plan of the consumer, when known.
+    pub rate_plan: Option<String>,
+    /// Id of the credential used (API key id, token `jti`), never the secret itself.
+    pub credential: Option<String>,
 }
 
 /// What is known about a request while it moves through the pipeline.
@@ -25,12 +51,14 @@ pub struct RequestContext {
     pub peer_ip: IpAddr,
     /// Verified client certificate, when mutual TLS is on and one was presented.
     pub client_cert: Option<Arc<ClientCert>>,
-    /// Authenticated consumer, once an identity policy has set it.
-    pub consumer: Option<String>,
+    /// Verified identity, once an authentication policy has set it.
+    pub identity: Option<Arc<Identity>>,
     /// API name, when the request matched one.
     pub api: Option<Arc<str>>,
     /// Route template (`GET /users/{id}`), when the request matched a declared route.
     pub route: Option<Arc<str>>,
+    /// Path template parameters of the matched route, decoded (`id` → `42`).
+    pub path_params: Vec<(String, String)>,
     /// When the request started.
     pub started: Instant,
     /// Security events raised so far.
@@ -45,11 +73,19 @@ impl RequestContext {
             client_ip,
             peer_ip,
             client_cert: None,
-            consumer: None,
+            identity: None,
             api: None,
             route: None,
+            path_params: Vec::new(),
             started: Instant::now(),
             events: Vec::new(),
         }
+    }
+}
+
+impl RequestContext {
+    /// The consumer id, once authenticated.
+    pub fn consumer(&self) -> Option<&str> {
+        self.identity.as_deref().map(|i| i.consumer.as_str())
     }
 }

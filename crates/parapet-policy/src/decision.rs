@@ -1,7 +1,7 @@
 //! What a policy answers: continue, or refuse with a stable reason.
 
 use crate::event::Part;
-use http::StatusCode;
+use http::{HeaderName, HeaderValue, StatusCode};
 
 /// The outcome of one policy phase.
 #[derive(Debug, PartialEq, Eq)]
@@ -35,15 +35,66 @@ pub struct Refusal {
     /// An already-redacted excerpt of the offending input, for the event only (never sent
     /// to the client).
     pub snippet: Option<String>,
+    /// The precise cause behind a deliberately uniform reason (`jwt-expired` behind
+    /// `unauthenticated`), for the event only.
+    pub cause: Option<&'static str>,
+    /// A hint sent to the client on how to fix the request; must reveal nothing internal.
+    pub detail: Option<String>,
+    /// Headers added to the problem response (`WWW-Authenticate`, `Retry-After`).
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl Refusal {
+    /// A refusal with no cause, detail or headers.
+    pub fn new(reason: Reason, part: Part) -> Self {
+        Refusal {
+            reason,
+            part,
+            snippet: None,
+            cause: None,
+            detail: None,
+            headers: Vec::new(),
+        }
+    }
+
+    /// Sets the event-only cause.
+    pub fn cause(mut self, cause: &'static str) -> Self {
+        self.cause = Some(cause);
+        self
+    }
+
+    /// Sets the client-facing hint.
+    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    /// Adds a response header.
+    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+}
+
+impl From<Refusal> for Decision {
+    fn from(r: Refusal) -> Self {
+        Decision::Refuse(r)
+    }
+}
+
+impl From<Reason> for Box<Refusal> {
+    /// A refusal raised by the gateway itself (not a policy): the part is the connection.
+    fn from(reason: Reason) -> Self {
+        Box::new(Refusal::new(reason, Part::Connection))
+    }
 }
 
 impl Decision {
     /// A refusal.
     pub fn refuse(reason: Reason, part: Part, snippet: Option<String>) -> Decision {
         Decision::Refuse(Refusal {
-            reason,
-            part,
             snippet,
+            ..Refusal::new(reason, part)
         })
     }
 }

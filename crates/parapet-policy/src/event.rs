@@ -33,6 +33,8 @@ pub enum Action {
     Blocked,
     /// The policy is in monitor mode: recorded and let through.
     Monitored,
+    /// Let through after a deliberate delay (brute-force slow-down).
+    Delayed,
 }
 
 impl Action {
@@ -41,6 +43,7 @@ impl Action {
         match self {
             Action::Blocked => "blocked",
             Action::Monitored => "monitored",
+            Action::Delayed => "delayed",
         }
     }
 }
@@ -72,6 +75,9 @@ pub struct SecurityEvent {
     pub part: Part,
     /// Redacted excerpt.
     pub snippet: Option<String>,
+    /// Precise cause behind a uniform reason (`jwt-expired` behind `unauthenticated`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<&'static str>,
 }
 
 impl SecurityEvent {
@@ -86,7 +92,7 @@ impl SecurityEvent {
             time: rfc3339(SystemTime::now()),
             request_id: ctx.request_id.clone(),
             client_ip: ctx.client_ip,
-            consumer: ctx.consumer.clone(),
+            consumer: ctx.consumer().map(str::to_string),
             api: ctx.api.as_deref().map(str::to_string),
             route: ctx.route.as_deref().map(str::to_string),
             policy,
@@ -95,6 +101,7 @@ impl SecurityEvent {
             action,
             part: refusal.part.clone(),
             snippet: refusal.snippet.clone(),
+            cause: refusal.cause,
         }
     }
 }

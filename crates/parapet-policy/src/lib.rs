@@ -14,14 +14,35 @@ mod context;
 mod decision;
 mod event;
 
-pub use context::{ClientCert, RequestContext};
+pub use context::{ClientCert, Identity, RequestContext};
 pub use decision::{Decision, Reason, Refusal};
 pub use event::{Action, Part, SecurityEvent, redact_snippet, rfc3339};
 pub use parapet_config::Mode;
 
 use bytes::Bytes;
 use std::fmt::Debug;
+use std::future::Future;
 use std::net::IpAddr;
+use std::pin::Pin;
+
+/// A decision that needs to wait (a key fetch, an introspection call, a brute-force delay).
+pub type Pending<'a> = Pin<Box<dyn Future<Output = Decision> + Send + 'a>>;
+
+/// What a request-headers phase answers: a decision now (the fast path, no allocation), or
+/// one to wait for.
+#[must_use]
+pub enum Step<'a> {
+    /// Decided.
+    Now(Decision),
+    /// Decided once the future completes.
+    Later(Pending<'a>),
+}
+
+impl From<Decision> for Step<'_> {
+    fn from(d: Decision) -> Self {
+        Step::Now(d)
+    }
+}
 
 /// A security policy. Every method but [`Policy::name`], [`Policy::order`] and
 /// [`Policy::mode`] has a default body that lets the request continue.
@@ -43,13 +64,14 @@ pub trait Policy: Send + Sync + Debug {
     }
 
     /// Request-headers phase: the request line and headers have arrived and passed the
-    /// framing checks; the upstream has not been contacted.
-    fn on_request_headers(
-        &self,
-        _ctx: &mut RequestContext,
-        _req: &http::request::Parts,
-    ) -> Decision {
-        Decision::Continue
+    /// framing checks; the upstream has not been contacted. Headers may be changed (what
+    /// the policy leaves is what the upstream gets).
+    fn on_request_headers<'a>(
+        &'a self,
+        _ctx: &'a mut RequestContext,
+        _req: &'a mut http::request::Parts,
+    ) -> Step<'a> {
+        Step::Now(Decision::Continue)
     }
 
     /// The largest request body this policy admits, enforced by the driver while the body

@@ -5,7 +5,7 @@
 
 use crate::body::{ProxyBody, full};
 use http::{HeaderValue, Response, StatusCode, header};
-use parapet_policy::{Reason, reasons};
+use parapet_policy::{Reason, Refusal, reasons};
 
 /// Prefix of every problem `type`; the reason code follows it.
 pub const TYPE_PREFIX: &str = "urn:parapet:problem:";
@@ -42,16 +42,21 @@ struct Problem<'a> {
     type_uri: String,
     title: &'static str,
     status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<&'a str>,
     request_id: &'a str,
 }
 
-/// The problem response for `reason`. `close` asks the client to close the connection
-/// (used after framing errors, so that nothing of the request is read as another request).
-pub fn response(reason: &Reason, request_id: &str, close: bool) -> Response<ProxyBody> {
+/// The problem response for `refusal`: its reason, its client-facing detail and headers.
+/// `close` asks the client to close the connection (used after framing errors, so that
+/// nothing of the request is read as another request).
+pub fn response(refusal: &Refusal, request_id: &str, close: bool) -> Response<ProxyBody> {
+    let reason = &refusal.reason;
     let body = Problem {
         type_uri: format!("{TYPE_PREFIX}{}", reason.code),
         title: reason.title,
         status: reason.status.as_u16(),
+        detail: refusal.detail.as_deref(),
         request_id,
     };
     let mut resp = Response::new(full(serde_json::to_vec(&body).unwrap_or_default()));
@@ -64,6 +69,9 @@ pub fn response(reason: &Reason, request_id: &str, close: bool) -> Response<Prox
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if close {
         h.insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    for (name, value) in &refusal.headers {
+        h.append(name.clone(), value.clone());
     }
     resp
 }

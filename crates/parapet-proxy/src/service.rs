@@ -21,8 +21,7 @@ use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use parapet_policy::{
-    Action, ClientCert, Decision, Mode, Part, Policy, Reason, Refusal, RequestContext,
-    SecurityEvent,
+    Action, ClientCert, Decision, Mode, Part, Policy, Refusal, RequestContext, SecurityEvent, Step,
 };
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -71,7 +70,7 @@ pub async fn handle(
     let mut outcome = Outcome::default();
     let mut resp = match exchange(&conn, &snap, &mut ctx, parts, body, &mut outcome).await {
         Ok(resp) => resp,
-        Err(reason) => problem::response(&reason, &ctx.request_id, outcome.close),
+        Err(refusal) => problem::response(&refusal, &ctx.request_id, outcome.close),
     };
     let headers = resp.headers_mut();
     if let Ok(id) = HeaderValue::from_str(&ctx.request_id) {
@@ -94,7 +93,10 @@ pub async fn handle(
     Ok(Response::from_parts(parts, boxed(body)))
 }
 
-/// Runs the phases; `Err` is the reason to answer with a problem.
+/// Why a request is answered with a problem instead of the upstream's response.
+type Refused = Box<Refusal>;
+
+/// Runs the phases; `Err` is the refusal to answer with a problem.
 async fn exchange(
     conn: &Conn,
     snap: &Snapshot,
@@ -102,34 +104,33 @@ async fn exchange(
     mut parts: http::request::Parts,
     body: Incoming,
     outcome: &mut Outcome,
-) -> Result<Response<ProxyBody>, Reason> {
+) -> Result<Response<ProxyBody>, Refused> {
     if framing_was_ambiguous(conn, &parts) {
         outcome.close = true;
-        return Err(problem::INVALID_FRAMING);
+        return Err(problem::INVALID_FRAMING.into());
     }
     if let Err(reason) = hygiene::check(&parts) {
         outcome.close = true;
-        return Err(reason);
+        return Err(reason.into());
     }
     if hygiene::head_size(&parts) > snap.config.server.max_header_bytes {
         outcome.close = true;
-        return Err(problem::HEADERS_TOO_LARGE);
+        return Err(problem::HEADERS_TOO_LARGE.into());
     }
     let authority = forward::request_authority(&parts).map(str::to_string);
     let Some((api, plan)) = snap.route(
         authority.as_deref().map(forward::host_of),
         &parts.method,
         parts.uri.path(),
+        &mut ctx.path_params,
     ) else {
-        return Err(problem::NO_ROUTE);
+        return Err(problem::NO_ROUTE.into());
     };
     ctx.api = Some(api.name.clone());
     ctx.route = plan.template.clone();
     outcome.policies = Some(plan.policies.clone());
 
-    run_phase(&conn.shared.metrics, ctx, &plan.policies, |p, ctx| {
-        p.on_request_headers(ctx, &parts)
-    })?;
+    request_headers(&conn.shared.metrics, ctx, &plan.policies, &mut parts).await?;
 
     let upgrade = forward::is_upgrade(&parts)
         .then(|| parts.extensions.remove::<hyper::upgrade::OnUpgrade>())
@@ -139,7 +140,7 @@ async fn exchange(
     let group = &api.group;
     let Some(target) = group.pick() else {
         count_upstream_error(conn, group, "unavailable");
-        return Err(problem::UPSTREAM_UNAVAILABLE);
+        return Err(problem::UPSTREAM_UNAVAILABLE.into());
     };
     outcome.upstream = Some(target.label.clone());
     prepare_upstream_request(
@@ -161,7 +162,7 @@ async fn exchange(
         Err(_) => {
             group.failure(target);
             count_upstream_error(conn, group, "timeout");
-            return Err(problem::UPSTREAM_TIMEOUT);
+            return Err(problem::UPSTREAM_TIMEOUT.into());
         }
         Ok(Err(e)) => {
             group.failure(target);
@@ -175,7 +176,7 @@ async fn exchange(
                 },
             );
             tracing::debug!(upstream = %group.config.name, target = %target.label, error = %e, "upstream exchange failed");
-            return Err(problem::UPSTREAM_ERROR);
+            return Err(problem::UPSTREAM_ERROR.into());
         }
         Ok(Ok(resp)) => resp,
     };
@@ -191,7 +192,7 @@ async fn exchange(
     if resp.status() == StatusCode::SWITCHING_PROTOCOLS && upgrade.is_none() {
         // A protocol switch the client did not ask for cannot be relayed.
         count_upstream_error(conn, group, "protocol");
-        return Err(problem::UPSTREAM_ERROR);
+        return Err(problem::UPSTREAM_ERROR.into());
     }
     if resp.status() == StatusCode::SWITCHING_PROTOCOLS
         && let Some(client_side) = upgrade
@@ -215,7 +216,7 @@ async fn exchange(
         let mut bytes = rbody
             .collect()
             .await
-            .map_err(|_| problem::UPSTREAM_ERROR)?
+            .map_err(|_| Refused::from(problem::UPSTREAM_ERROR))?
             .to_bytes();
         run_phase(&conn.shared.metrics, ctx, &plan.policies, |p, ctx| {
             p.on_response_body(ctx, &rparts, &mut bytes)
@@ -253,17 +254,49 @@ fn run_phase(
     ctx: &mut RequestContext,
     policies: &[Arc<dyn Policy>],
     mut phase: impl FnMut(&dyn Policy, &mut RequestContext) -> Decision,
-) -> Result<(), Reason> {
+) -> Result<(), Refused> {
     for p in policies {
-        if let Decision::Refuse(refusal) = phase(p.as_ref(), ctx) {
-            let blocked = p.mode() == Mode::Enforce;
-            record_refusal(metrics, ctx, p.name(), &refusal, blocked);
-            if blocked {
-                return Err(refusal.reason);
-            }
-        }
+        let decision = phase(p.as_ref(), ctx);
+        judge(metrics, ctx, p.as_ref(), decision)?;
     }
     Ok(())
+}
+
+/// The request-headers phase, whose policies may wait (key fetches, introspection, delays)
+/// and may change the headers sent upstream.
+async fn request_headers(
+    metrics: &Metrics,
+    ctx: &mut RequestContext,
+    policies: &[Arc<dyn Policy>],
+    parts: &mut http::request::Parts,
+) -> Result<(), Refused> {
+    for p in policies {
+        let decision = match p.on_request_headers(ctx, parts) {
+            Step::Now(d) => d,
+            Step::Later(pending) => pending.await,
+        };
+        judge(metrics, ctx, p.as_ref(), decision)?;
+    }
+    Ok(())
+}
+
+/// Records a refusal; `Err` when the policy enforces it.
+fn judge(
+    metrics: &Metrics,
+    ctx: &mut RequestContext,
+    policy: &dyn Policy,
+    decision: Decision,
+) -> Result<(), Refused> {
+    let Decision::Refuse(refusal) = decision else {
+        return Ok(());
+    };
+    let blocked = policy.mode() == Mode::Enforce;
+    record_refusal(metrics, ctx, policy.name(), &refusal, blocked);
+    if blocked {
+        Err(Box::new(refusal))
+    } else {
+        Ok(())
+    }
 }
 
 /// Adds the event and counts the refusal.
@@ -299,23 +332,13 @@ async fn request_body(
     parts: &http::request::Parts,
     body: Incoming,
     outcome: &mut Outcome,
-) -> Result<ProxyBody, Reason> {
+) -> Result<ProxyBody, Refused> {
     let (limit, limit_policy) = plan.body_limit;
     let too_large = |conn: &Conn, ctx: &mut RequestContext, outcome: &mut Outcome| {
         outcome.close = true;
-        let reason = parapet_policy::builtin::limits::BODY_TOO_LARGE;
-        record_refusal(
-            &conn.shared.metrics,
-            ctx,
-            limit_policy,
-            &Refusal {
-                reason,
-                part: Part::Body,
-                snippet: None,
-            },
-            true,
-        );
-        reason
+        let refusal = Refusal::new(parapet_policy::builtin::limits::BODY_TOO_LARGE, Part::Body);
+        record_refusal(&conn.shared.metrics, ctx, limit_policy, &refusal, true);
+        Box::new(refusal)
     };
     if body.is_end_stream() {
         return Ok(full(Bytes::new()));
@@ -334,7 +357,7 @@ async fn request_body(
         }
         Err(_) => {
             outcome.close = true;
-            return Err(problem::INVALID_BODY);
+            return Err(problem::INVALID_BODY.into());
         }
     };
     if plan.buffer_request {
@@ -355,7 +378,7 @@ fn prepare_upstream_request(
     target: &Target,
     host: Option<&str>,
     upgrade: bool,
-) -> Result<(), Reason> {
+) -> Result<(), Refused> {
     let mut uri = http::uri::Parts::default();
     uri.scheme = target.base.scheme().cloned();
     uri.authority = target.base.authority().cloned();
@@ -488,7 +511,7 @@ impl LogLine {
                 api: ctx.api.as_deref(),
                 route: ctx.route.as_deref(),
                 upstream: outcome.upstream,
-                consumer: ctx.consumer.as_deref(),
+                consumer: ctx.consumer(),
                 tls_client: ctx.client_cert.as_deref().map(|c| c.subject.as_str()),
                 headers: self.headers,
             };
@@ -524,21 +547,27 @@ mod tests {
         fn mode(&self) -> Mode {
             self.0
         }
-        fn on_request_headers(&self, _: &mut RequestContext, _: &http::request::Parts) -> Decision {
+        fn on_request_headers<'a>(
+            &'a self,
+            _: &'a mut RequestContext,
+            _: &'a mut http::request::Parts,
+        ) -> Step<'a> {
             self.1.fetch_add(1, Ordering::Relaxed);
-            Decision::refuse(METHOD_NOT_ALLOWED, Part::Method, None)
+            Decision::refuse(METHOD_NOT_ALLOWED, Part::Method, None).into()
         }
     }
 
-    fn run(policies: &[Arc<dyn Policy>]) -> (Result<(), Reason>, Vec<Action>) {
+    fn run(policies: &[Arc<dyn Policy>]) -> (Result<(), parapet_policy::Reason>, Vec<Action>) {
         let metrics = Metrics::new();
         let mut ctx =
             RequestContext::new("id".into(), [127, 0, 0, 1].into(), [127, 0, 0, 1].into());
-        let parts = http::Request::get("/").body(()).unwrap().into_parts().0;
-        let r = run_phase(&metrics, &mut ctx, policies, |p, ctx| {
-            p.on_request_headers(ctx, &parts)
-        });
-        (r, ctx.events.iter().map(|e| e.action).collect())
+        let mut parts = http::Request::get("/").body(()).unwrap().into_parts().0;
+        let phase = request_headers(&metrics, &mut ctx, policies, &mut parts);
+        let r = futures_util::FutureExt::now_or_never(phase).expect("no policy waits");
+        (
+            r.map_err(|e| e.reason),
+            ctx.events.iter().map(|e| e.action).collect(),
+        )
     }
 
     #[test]

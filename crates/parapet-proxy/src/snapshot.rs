@@ -29,6 +29,8 @@ pub struct Snapshot {
     pub access_log: LogSink,
     /// Security events.
     pub events: LogSink,
+    /// Identity: store, key caches, failure counters.
+    pub identity: Arc<parapet_identity::Runtime>,
 }
 
 /// What a listener applies to its connections.
@@ -70,8 +72,14 @@ pub struct RoutePlan {
 }
 
 impl RoutePlan {
-    fn new(template: Option<String>, set: &PolicySet) -> Self {
-        let policies = parapet_policy::builtin::build(set);
+    fn new(
+        template: Option<String>,
+        set: &PolicySet,
+        identity: &parapet_identity::Runtime,
+    ) -> Self {
+        let mut policies = parapet_policy::builtin::build(set);
+        policies.extend(identity.policies(set));
+        policies.sort_by_key(|p| p.order());
         let body_limit = policies
             .iter()
             .filter(|p| p.mode() == Mode::Enforce)
@@ -129,6 +137,11 @@ impl Snapshot {
                 },
             );
         }
+        let identity = Arc::new(parapet_identity::Runtime::build(
+            &config.identity,
+            previous.map(|p| p.identity.as_ref()),
+        )?);
+        identity.start();
         let mut apis = Vec::new();
         for api in &config.apis {
             let group = groups
@@ -140,7 +153,7 @@ impl Snapshot {
                 base_path: api.base_path.clone(),
                 hosts: api.hosts.clone(),
                 group,
-                fallback: RoutePlan::new(None, &api.defaults),
+                fallback: RoutePlan::new(None, &api.defaults, &identity),
                 by_method: HashMap::new(),
                 any_method: matchit::Router::new(),
                 routes: Vec::new(),
@@ -151,6 +164,7 @@ impl Snapshot {
                 compiled.routes.push(RoutePlan::new(
                     Some(format!("{method} {}", route.path)),
                     &route.policies,
+                    &identity,
                 ));
                 let router = match &route.method {
                     Some(m) => compiled.by_method.entry(m.clone()).or_default(),
@@ -176,15 +190,18 @@ impl Snapshot {
             listeners,
             access_log,
             events,
+            identity,
         })
     }
 
     /// The API and route plan for a request, or `None` when no API claims it.
+    /// The decoded path parameters of the matched route are written to `params`.
     pub fn route(
         &self,
         host: Option<&str>,
         method: &Method,
         path: &str,
+        params: &mut Vec<(String, String)>,
     ) -> Option<(&CompiledApi, &RoutePlan)> {
         let api = self.apis.iter().find(|a| a.claims(host, path))?;
         let relative = if api.base_path == "/" {
@@ -198,7 +215,15 @@ impl Snapshot {
             .get(method)
             .and_then(|r| r.at(relative).ok())
             .or_else(|| api.any_method.at(relative).ok());
-        Some((api, idx.map_or(&api.fallback, |m| &api.routes[*m.value])))
+        let Some(m) = idx else {
+            return Some((api, &api.fallback));
+        };
+        params.extend(
+            m.params
+                .iter()
+                .map(|(k, v)| (k.to_string(), percent_decode(v))),
+        );
+        Some((api, &api.routes[*m.value]))
     }
 }
 
@@ -212,4 +237,33 @@ impl CompiledApi {
             || (path.starts_with(b.as_str()) && path.as_bytes().get(b.len()) == Some(&b'/'));
         host_ok && path_ok
     }
+}
+
+/// Decodes `%XX` escapes of a path segment (an invalid escape or non-UTF-8 result is kept as
+/// written, so it never equals a clean value it was not).
+fn percent_decode(s: &str) -> String {
+    if !s.contains('%') {
+        return s.to_string();
+    }
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).and_then(|b| hex(*b)),
+            bytes.get(i + 2).and_then(|b| hex(*b)),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
 }

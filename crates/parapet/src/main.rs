@@ -1,6 +1,7 @@
 //! `parapet`: run the gateway, check a config, or start the built-in demo.
 
 mod bookstore;
+mod keys;
 mod run;
 
 use clap::{Parser, Subcommand};
@@ -39,6 +40,14 @@ enum Command {
     },
     /// Start the built-in bookstore API on 127.0.0.1:9090 with Parapet in front of it on 127.0.0.1:8080.
     Demo,
+    /// Create, list or revoke API keys in the configuration's store.
+    Keys {
+        /// The YAML configuration file (its `store:` is used).
+        #[arg(short, long, value_name = "FILE", global = true)]
+        config: Option<PathBuf>,
+        #[command(subcommand)]
+        command: keys::KeysCommand,
+    },
 }
 
 fn main() -> ExitCode {
@@ -48,5 +57,12 @@ fn main() -> ExitCode {
         Command::Check { config } => run::check(&config),
         Command::Run { config, workers } => run::run(&config, workers),
         Command::Demo => run::demo(),
+        Command::Keys { config, command } => match config {
+            Some(config) => keys::run(&config, command),
+            None => {
+                eprintln!("error: --config FILE is required");
+                ExitCode::FAILURE
+            }
+        },
     }
 }

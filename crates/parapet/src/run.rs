@@ -117,31 +117,54 @@ pub fn demo() -> ExitCode {
     }
 }
 
-fn print_demo_help(gateway: &str, admin: &str) {
+/// Creates an API key for each demo consumer (the demo store is in memory) and prints what
+/// to try.
+fn print_demo_help(gateway: &Gateway, admin: &str) -> anyhow::Result<()> {
+    let gw = gateway
+        .local_addrs()
+        .first()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    let store = gateway.shared().snapshot.load().identity.store().clone();
+    let key = |consumer: &str| {
+        store
+            .create_key(consumer, Some("demo"), None)
+            .map(|k| k.secret)
+            .map_err(|e| anyhow::anyhow!("demo key for {consumer}: {e}"))
+    };
+    let (alice, ops) = (key("alice")?, key("ops")?);
     println!(
         r#"
-Parapet demo: the bookstore API (http://{up}) is behind Parapet at http://{gateway}
-  allowed:  curl -i http://{gateway}/books/1
-  allowed:  curl -i -X POST http://{gateway}/books -H 'content-type: application/json' -d '{{"title":"Dune"}}'
-  refused:  curl -i http://{gateway}/admin/stats                       (403, ip-denied: admin only from 10.0.0.0/8)
-  refused:  curl -i -X POST http://{gateway}/books -H 'content-type: text/xml' -d '<a/>'   (415)
-  refused:  curl -i 'http://{gateway}/books/../admin/stats'  --path-as-is (400, path-not-normalized)
+Parapet demo: the bookstore API (http://{up}) is behind Parapet at http://{gw}
+API keys created for this run: alice (user 1, books:write) {alice}
+                               ops (admin)                 {ops}
+  allowed:  curl -i http://{gw}/books/1
+  allowed:  curl -i -X POST http://{gw}/books -H 'x-api-key: {alice}' -H 'content-type: application/json' -d '{{"title":"Dune"}}'
+  allowed:  curl -i http://{gw}/users/1 -H 'x-api-key: {alice}'
+  allowed:  curl -i http://{gw}/users/2 -H 'x-api-key: {ops}'
+  refused:  curl -i http://{gw}/users/2 -H 'x-api-key: {alice}'           (403: another user's record)
+  refused:  curl -i -X POST http://{gw}/books -d '{{}}' -H 'content-type: application/json'   (401: no key)
+  refused:  curl -i -X POST 'http://{gw}/books?api_key={alice}'            (400: key in the URL)
+  refused:  curl -i http://{gw}/admin/stats -H 'x-api-key: {ops}'         (403, ip-denied: admin only from 10.0.0.0/8)
+  refused:  curl -i -X POST http://{gw}/books -H 'x-api-key: {alice}' -H 'content-type: text/xml' -d '<a/>'   (415)
+  refused:  curl -i 'http://{gw}/books/../admin/stats' --path-as-is         (400, path-not-normalized)
   metrics:  curl -s http://{admin}/metrics | grep parapet_refusals
 Access log on stdout, security events on stderr. Ctrl-C stops."#,
         up = bookstore::DEMO_ADDR
     );
+    Ok(())
 }
 
 /// Starts the gateway and the admin listener, reloads on change, and shuts down gracefully
 /// on SIGINT or SIGTERM.
 async fn serve(
     config: parapet_config::Config,
-    on_ready: Option<fn(&str, &str)>,
+    on_ready: Option<fn(&Gateway, &str) -> anyhow::Result<()>>,
 ) -> anyhow::Result<()> {
     for w in &config.warnings {
         tracing::warn!("{w}");
     }
-    let admin_addr = config.admin;
+    let admin_addr = config.admin.as_ref().map(|a| a.addr);
     let gateway = Gateway::start(config).await?;
     // Reloads and the signal handlers are in place before the gateway says it is up.
     let watcher = gateway.watch(Duration::from_secs(1));
@@ -160,13 +183,11 @@ async fn serve(
             let _ = admin_stopped.await;
         }));
     }
-    if let Some(print) = on_ready {
-        let gw = gateway
-            .local_addrs()
-            .first()
-            .map(ToString::to_string)
-            .unwrap_or_default();
-        print(&gw, &admin_addr.map(|a| a.to_string()).unwrap_or_default());
+    if let Some(ready) = on_ready {
+        ready(
+            &gateway,
+            &admin_addr.map(|a| a.to_string()).unwrap_or_default(),
+        )?;
     }
     stop.await;
     tracing::info!("shutting down: draining in-flight requests");

@@ -47,8 +47,12 @@ fn check_accepts_the_shipped_examples() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(
-        stderr.contains("ok (1 listener(s), 1 upstream(s), 1 api(s), 1 route(s))"),
+        stderr.contains("ok (1 listener(s), 1 upstream(s), 1 api(s), 5 route(s))"),
         "{stderr}"
+    );
+    assert!(
+        stderr.contains("route \"GET /books\" is public"),
+        "every public route is named: {stderr}"
     );
 }
 
@@ -146,7 +150,7 @@ async fn run_reloads_on_sighup_keeps_serving_on_a_bad_file_and_stops_on_sigterm(
     let path = dir.path().join("gw.yaml");
     let config = |methods: &str| {
         format!(
-            "listen: [{{ addr: \"127.0.0.1:0\" }}]\nlog: {{ access: \"off\" }}\nupstreams: {{ u: {{ targets: [\"http://{up_addr}\"] }} }}\napis: [{{ name: a, upstream: u, defaults: {{ limits: {{ methods: [{methods}] }} }} }}]\n"
+            "listen: [{{ addr: \"127.0.0.1:0\" }}]\nlog: {{ access: \"off\" }}\nupstreams: {{ u: {{ targets: [\"http://{up_addr}\"] }} }}\napis: [{{ name: a, upstream: u, defaults: {{ authn: public, limits: {{ methods: [{methods}] }} }} }}]\n"
         )
     };
     std::fs::write(&path, config("GET")).unwrap();
@@ -199,9 +203,27 @@ async fn demo_serves_allowed_and_refused_requests() {
     let mut out = BufReader::new(child.0.stdout.take().unwrap())
         .lines()
         .map_while(Result::ok);
+    let keys_line = wait_for_line(&mut out, "API keys created");
+    let alice = keys_line
+        .split_whitespace()
+        .find(|w| w.starts_with("pk_"))
+        .unwrap()
+        .to_string();
     let curl_line = wait_for_line(&mut out, "allowed:  curl -i http://");
     assert!(curl_line.contains("127.0.0.1:8080/books/1"), "{curl_line}");
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let user = |id: u32, key: Option<&str>| {
+        let req = client.get(format!("http://127.0.0.1:8080/users/{id}"));
+        match key {
+            Some(k) => req.header("x-api-key", k.to_string()),
+            None => req,
+        }
+        .send()
+    };
+    assert_eq!(user(1, Some(&alice)).await.unwrap().status(), 200);
+    assert_eq!(user(2, Some(&alice)).await.unwrap().status(), 403, "BOLA");
+    assert_eq!(user(1, None).await.unwrap().status(), 401);
+    assert_eq!(user(1, Some("pk_not-a-key")).await.unwrap().status(), 401);
     let book = client
         .get("http://127.0.0.1:8080/books/1")
         .send()

@@ -4,7 +4,7 @@
 //! listener it runs in the connection phase on the TCP peer; on a route it runs in the
 //! request-headers phase on the client address resolved through trusted proxies.
 
-use crate::{Decision, Mode, Part, Policy, Reason, RequestContext};
+use crate::{Decision, Mode, Part, Policy, Reason, RequestContext, Step};
 use http::StatusCode;
 use std::net::IpAddr;
 
@@ -56,12 +56,12 @@ impl Policy for IpAccess {
     fn on_connection(&self, peer: IpAddr) -> Decision {
         self.decide(peer, Part::Connection)
     }
-    fn on_request_headers(
-        &self,
-        ctx: &mut RequestContext,
-        _req: &http::request::Parts,
-    ) -> Decision {
-        self.decide(ctx.client_ip, Part::Connection)
+    fn on_request_headers<'a>(
+        &'a self,
+        ctx: &'a mut RequestContext,
+        _req: &'a mut http::request::Parts,
+    ) -> Step<'a> {
+        self.decide(ctx.client_ip, Part::Connection).into()
     }
 }
 

@@ -2,7 +2,7 @@
 //! size, body size and media type. All are checked on the request head, before the upstream
 //! is contacted; the body size is also enforced while a chunked body streams.
 
-use crate::{Decision, Mode, Part, Policy, Reason, RequestContext, redact_snippet};
+use crate::{Decision, Mode, Part, Policy, Reason, RequestContext, Step, redact_snippet};
 use http::StatusCode;
 
 crate::reasons! {
@@ -139,14 +139,14 @@ impl Policy for Limits {
     fn mode(&self) -> Mode {
         self.config.mode
     }
-    fn on_request_headers(
-        &self,
-        _ctx: &mut RequestContext,
-        req: &http::request::Parts,
-    ) -> Decision {
+    fn on_request_headers<'a>(
+        &'a self,
+        _ctx: &'a mut RequestContext,
+        req: &'a mut http::request::Parts,
+    ) -> Step<'a> {
         match self.check(req) {
-            Some((reason, part, snippet)) => Decision::refuse(reason, part, snippet),
-            None => Decision::Continue,
+            Some((reason, part, snippet)) => Decision::refuse(reason, part, snippet).into(),
+            None => Decision::Continue.into(),
         }
     }
     fn max_request_body(&self) -> Option<u64> {

@@ -8,6 +8,7 @@ use rustls::crypto::CryptoProvider;
 use rustls::server::{ClientHello, ResolvesServerCert, WebPkiClientVerifier};
 use rustls::sign::CertifiedKey;
 use rustls::{RootCertStore, ServerConfig};
+use sha2::Digest;
 use std::sync::Arc;
 use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
 
@@ -132,6 +133,7 @@ pub fn client_cert(conn: &rustls::ServerConnection) -> Option<ClientCert> {
     Some(ClientCert {
         subject: cert.subject().to_string(),
         sans,
+        sha256: sha2::Sha256::digest(leaf.as_ref()).into(),
     })
 }
 

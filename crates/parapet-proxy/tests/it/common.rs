@@ -208,8 +208,23 @@ impl TestGateway {
     }
 }
 
-/// A minimal upstream config around one target, with `extra` YAML under the API.
+/// A minimal upstream config around one target, with `defaults` (a flow mapping) as the
+/// API's policies; `authn: public` is added unless they set `authn`.
 pub fn one_api(target: &str, defaults: &str) -> String {
+    let defaults = if defaults.contains("authn") {
+        defaults.to_string()
+    } else {
+        let inner = defaults
+            .trim()
+            .trim_start_matches('{')
+            .trim_end_matches('}')
+            .trim();
+        if inner.is_empty() {
+            "{ authn: public }".to_string()
+        } else {
+            format!("{{ authn: public, {inner} }}")
+        }
+    };
     format!(
         r#"
 listen:

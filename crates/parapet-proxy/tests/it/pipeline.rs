@@ -117,6 +117,7 @@ apis:
   - name: shop
     upstream: up
     defaults:
+      authn: public
       limits: {{ methods: [GET] }}
     routes:
       "POST /orders": {{ limits: {{ methods: [POST], max_body: 10B }} }}
@@ -181,7 +182,7 @@ async fn ip_access_on_a_listener_refuses_connections_ipv6_included() {
 listen:
   - {{ addr: "[::1]:0", ip_access: {{ deny: ["::1/128"] }} }}
 upstreams: {{ up: {{ targets: ["{}"] }} }}
-apis: [{{ name: t, upstream: up }}]
+apis: [{{ name: t, upstream: up, defaults: {{ authn: public }} }}]
 "#,
         up.url()
     );

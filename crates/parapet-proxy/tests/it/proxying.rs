@@ -231,7 +231,7 @@ async fn unknown_hosts_and_paths_are_not_forwarded() {
 listen: [{{ addr: "127.0.0.1:0" }}]
 upstreams: {{ up: {{ targets: ["{}"] }} }}
 apis:
-  - {{ name: v1, upstream: up, base_path: /v1, hosts: [api.example] }}
+  - {{ name: v1, upstream: up, base_path: /v1, hosts: [api.example], defaults: {{ authn: public }} }}
 "#,
         up.url()
     );

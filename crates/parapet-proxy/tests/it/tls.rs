@@ -57,7 +57,7 @@ listen:
       hsts: "max-age=63072000; includeSubDomains"
       {tls_extra}
 upstreams: {{ up: {{ targets: ["{target}"] }} }}
-apis: [{{ name: t, upstream: up }}]
+apis: [{{ name: t, upstream: up, defaults: {{ authn: public }} }}]
 "#
     )
 }
@@ -252,9 +252,9 @@ upstreams:
   webroots: {{ targets: ["{target}"] }}
   reckless: {{ targets: ["{target}"], tls: {{ dangerous_skip_verify: true }} }}
 apis:
-  - {{ name: a, upstream: trusted, base_path: /trusted }}
-  - {{ name: b, upstream: webroots, base_path: /webroots }}
-  - {{ name: c, upstream: reckless, base_path: /reckless }}
+  - {{ name: a, upstream: trusted, base_path: /trusted, defaults: {{ authn: public }} }}
+  - {{ name: b, upstream: webroots, base_path: /webroots, defaults: {{ authn: public }} }}
+  - {{ name: c, upstream: reckless, base_path: /reckless, defaults: {{ authn: public }} }}
 "#
     );
     let gw = start_gateway_in(dir, &yaml).await;

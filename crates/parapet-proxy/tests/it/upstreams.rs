@@ -12,7 +12,7 @@ upstreams:
   up:
     targets: ["{a}", "{b}"]
     {extra}
-apis: [{{ name: t, upstream: up }}]
+apis: [{{ name: t, upstream: up, defaults: {{ authn: public }} }}]
 "#
     )
 }
@@ -106,8 +106,8 @@ upstreams:
   slow: {{ targets: ["{}"], timeouts: {{ response: 200ms }} }}
   dead: {{ targets: ["http://{dead}"] }}
 apis:
-  - {{ name: slow, upstream: slow, base_path: /slow }}
-  - {{ name: dead, upstream: dead, base_path: /dead }}
+  - {{ name: slow, upstream: slow, base_path: /slow, defaults: {{ authn: public }} }}
+  - {{ name: dead, upstream: dead, base_path: /dead, defaults: {{ authn: public }} }}
 "#,
         a.url()
     );
@@ -131,7 +131,7 @@ async fn the_total_timeout_bounds_the_whole_exchange() {
 listen: [{{ addr: "127.0.0.1:0" }}]
 upstreams:
   up: {{ targets: ["{}"], timeouts: {{ response: 10s, total: 400ms }} }}
-apis: [{{ name: t, upstream: up }}]
+apis: [{{ name: t, upstream: up, defaults: {{ authn: public }} }}]
 "#,
         a.url()
     );

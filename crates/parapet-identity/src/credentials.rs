@@ -1,0 +1,97 @@
+//! Finding the credential a request presents: an API key in its header, a bearer token in
+//! `Authorization`, or a key misplaced in the query string.
+
+use http::HeaderMap;
+use sha2::{Digest, Sha256};
+
+/// A credential found in a request.
+#[derive(Debug)]
+pub enum Presented<'a> {
+    /// The value of the API-key header.
+    ApiKey(&'a str),
+    /// A bearer token.
+    Bearer(&'a str),
+}
+
+impl<'a> Presented<'a> {
+    /// The credential of `headers`: the API-key header first, then a bearer token.
+    pub fn find(headers: &'a HeaderMap, api_key_header: &str) -> Option<Presented<'a>> {
+        if let Some(k) = headers.get(api_key_header).and_then(|v| v.to_str().ok()) {
+            return Some(Presented::ApiKey(k.trim()));
+        }
+        bearer(headers).map(Presented::Bearer)
+    }
+
+    /// SHA-256 of the credential, to count failures per credential without keeping it.
+    pub fn fingerprint(&self) -> [u8; 32] {
+        let (Presented::ApiKey(s) | Presented::Bearer(s)) = self;
+        Sha256::digest(s.as_bytes()).into()
+    }
+}
+
+/// The token of `Authorization: Bearer <token>` (scheme case-insensitive, RFC 6750).
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let v = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// Whether a bearer token has the compact JWS shape (three base64url parts).
+pub fn looks_like_jwt(token: &str) -> bool {
+    let mut parts = 0;
+    for part in token.split('.') {
+        parts += 1;
+        if part.is_empty()
+            || !part
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return false;
+        }
+    }
+    parts == 3
+}
+
+/// The name of the first query parameter that carries an API key: one of `refused_names`
+/// (case-insensitive), or any whose value has the shape of a Parapet key.
+pub fn key_in_query<'q>(query: Option<&'q str>, refused_names: &[String]) -> Option<&'q str> {
+    query?.split('&').find_map(|pair| {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let named = refused_names.iter().any(|r| r.eq_ignore_ascii_case(name));
+        let shaped = value.starts_with("pk_") && value.len() >= 40;
+        (named || shaped).then_some(name)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_tokens_are_read_case_insensitively() {
+        let mut h = HeaderMap::new();
+        h.insert("authorization", "bEaReR  abc.def.ghi ".parse().unwrap());
+        assert_eq!(bearer(&h), Some("abc.def.ghi"));
+        h.insert("authorization", "Basic dXNlcjpwYXNz".parse().unwrap());
+        assert_eq!(bearer(&h), None);
+    }
+
+    #[test]
+    fn jwt_shape() {
+        assert!(looks_like_jwt("eyJh.eyJz.c2ln"));
+        assert!(!looks_like_jwt("eyJh.eyJz."));
+        assert!(!looks_like_jwt("opaque-token"));
+        assert!(!looks_like_jwt("a.b.c.d"));
+    }
+
+    #[test]
+    fn keys_in_the_query_are_found_by_name_or_shape() {
+        let names = vec!["api_key".to_string()];
+        assert_eq!(key_in_query(Some("a=1&API_KEY=x"), &names), Some("API_KEY"));
+        let shaped = format!("q=1&token=pk_{}", "A".repeat(43));
+        assert_eq!(key_in_query(Some(&shaped), &names), Some("token"));
+        assert_eq!(key_in_query(Some("q=pk_short"), &names), None);
+        assert_eq!(key_in_query(None, &names), None);
+    }
+}
