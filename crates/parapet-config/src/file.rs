@@ -114,9 +114,9 @@ pub enum ClientAuth {
 pub struct Admin {
     /// `host:port` to bind; loopback by default.
     pub addr: SpannedStr,
-    /// Environment variable holding the bearer token the admin API requires.
+    /// Bearer token the consumer and key endpoints require: `{ env: NAME }` or `{ file: PATH }`.
     #[serde(default)]
-    pub token_env: Option<SpannedStr>,
+    pub token: Option<Spanned<SecretSource>>,
 }
 
 /// Connection-level limits.

@@ -261,10 +261,10 @@ pub(crate) fn validate(file: File, c: &mut Checker) -> Option<Config> {
         if !addr.ip().is_loopback() {
             c.warn(&a.addr.referenced, format!("admin listener {addr} is not on loopback: it will be reachable from the network"));
         }
-        let token = a.token_env.as_ref().and_then(|name| {
-            let token = identity::env_secret(name, c)?;
+        let token = a.token.as_ref().and_then(|t| {
+            let token = identity::secret(t, c)?;
             if token.0.len() < 16 {
-                c.error(&name.referenced, "the admin token must be at least 16 characters");
+                c.error(&t.referenced, "the admin token must be at least 16 characters");
             }
             Some(token)
         });

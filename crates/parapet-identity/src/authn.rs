@@ -164,7 +164,12 @@ impl Authn {
                     }
                 }
                 AuthnMethod::Jwt => {
-                    if let Some(token) = bearer.filter(|t| credentials::looks_like_jwt(t)) {
+                    // Without introspection as an alternative, every bearer token is a JWT
+                    // to verify (and a malformed one is named so in the event).
+                    let jwt_only = !methods.contains(&AuthnMethod::Introspection);
+                    if let Some(token) =
+                        bearer.filter(|t| jwt_only || credentials::looks_like_jwt(t))
+                    {
                         return self.jwt(ctx, token, issuers).await;
                     }
                 }

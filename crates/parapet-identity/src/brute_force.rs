@@ -165,7 +165,7 @@ impl Policy for BruteForce {
         let refusal = Refusal::new(TOO_MANY_FAILURES, Part::Connection).cause("brute-force");
         match self.guard.settings.action {
             BruteForceAction::Block => {
-                let secs = left.as_secs().max(1);
+                let secs = (left.as_secs() + u64::from(left.subsec_nanos() > 0)).max(1);
                 let retry = HeaderValue::from(secs);
                 Decision::from(refusal.header(header::RETRY_AFTER, retry)).into()
             }

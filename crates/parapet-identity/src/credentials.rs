@@ -37,16 +37,16 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
-/// Whether a bearer token has the compact JWS shape (three base64url parts).
+/// Whether a bearer token has the compact JWS shape: three base64url parts, the last one
+/// possibly empty (as in an unsigned `alg: none` token, which the verifier then refuses).
 pub fn looks_like_jwt(token: &str) -> bool {
     let mut parts = 0;
     for part in token.split('.') {
         parts += 1;
-        if part.is_empty()
-            || !part
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        {
+        let base64url = part
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !base64url || (part.is_empty() && parts < 3) {
             return false;
         }
     }
@@ -80,7 +80,11 @@ mod tests {
     #[test]
     fn jwt_shape() {
         assert!(looks_like_jwt("eyJh.eyJz.c2ln"));
-        assert!(!looks_like_jwt("eyJh.eyJz."));
+        assert!(
+            looks_like_jwt("eyJh.eyJz."),
+            "unsigned tokens go to the verifier"
+        );
+        assert!(!looks_like_jwt("eyJh..c2ln"));
         assert!(!looks_like_jwt("opaque-token"));
         assert!(!looks_like_jwt("a.b.c.d"));
     }

@@ -183,7 +183,7 @@ impl Snapshot {
         let access_log = reuse(&config.log.access, previous.map(|p| &p.access_log))?;
         let events = reuse(&config.log.events, previous.map(|p| &p.events))?;
         Ok(Snapshot {
-            redactor: Redactor::new(&config.log),
+            redactor: Redactor::new(&config.log, &config.identity.api_keys),
             config,
             apis,
             groups,

@@ -33,6 +33,19 @@ impl<T> Default for OneOrMany<T> {
     }
 }
 
+/// Where a secret is read from: an environment variable or a file (trailing newline
+/// removed), never the config itself.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretSource {
+    /// Environment variable name.
+    #[serde(default)]
+    pub env: Option<SpannedStr>,
+    /// File path.
+    #[serde(default)]
+    pub file: Option<SpannedStr>,
+}
+
 /// A consumer declared in the file.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -112,9 +125,9 @@ pub struct JwtIssuer {
     /// Public keys in PEM files.
     #[serde(default)]
     pub keys: Vec<PemKey>,
-    /// Environment variable holding the HMAC secret.
+    /// The HMAC secret (HS* algorithms).
     #[serde(default)]
-    pub secret_env: Option<SpannedStr>,
+    pub secret: Option<Spanned<SecretSource>>,
     /// Clock skew allowed (default 30 s).
     #[serde(default)]
     pub leeway: Option<Spanned<Duration>>,
@@ -169,8 +182,8 @@ pub struct Introspection {
     pub url: SpannedStr,
     /// Client id.
     pub client_id: SpannedStr,
-    /// Environment variable holding the client secret.
-    pub client_secret_env: SpannedStr,
+    /// The client secret.
+    pub client_secret: Spanned<SecretSource>,
     /// Longest time an active answer is cached (default 5 min).
     #[serde(default)]
     pub cache_max: Option<Spanned<Duration>>,
@@ -248,8 +261,8 @@ pub struct ForwardJwt {
     /// Lifetime (default 60 s).
     #[serde(default)]
     pub ttl: Option<Spanned<Duration>>,
-    /// Environment variable holding the HS256 key shared with the upstream.
-    pub secret_env: SpannedStr,
+    /// The HS256 key shared with the upstream.
+    pub secret: Spanned<SecretSource>,
 }
 
 /// The `authn` block of a route: `public`, or the accepted credential methods.

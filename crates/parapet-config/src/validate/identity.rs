@@ -145,18 +145,51 @@ fn api_keys(k: &file::ApiKeys, c: &mut Checker) -> ApiKeys {
     }
 }
 
-/// Reads a secret from the environment variable named by `name`.
-pub(super) fn env_secret(name: &SpannedStr, c: &mut Checker) -> Option<Secret> {
-    match std::env::var(&name.value) {
-        Ok(v) if !v.is_empty() => Some(Secret(v.into_bytes())),
+/// Reads a secret from its environment variable or file.
+pub(super) fn secret(s: &Spanned<file::SecretSource>, c: &mut Checker) -> Option<Secret> {
+    let value = match (&s.value.env, &s.value.file) {
+        (Some(name), None) => match std::env::var(&name.value) {
+            Ok(v) => v.into_bytes(),
+            Err(_) => {
+                c.error(
+                    &name.referenced,
+                    format!("environment variable {} is not set", name.value),
+                );
+                return None;
+            }
+        },
+        (None, Some(path)) => {
+            let (_, mut bytes) = c.read(path)?;
+            while bytes.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+                bytes.pop();
+            }
+            bytes
+        }
         _ => {
             c.error(
-                &name.referenced,
-                format!("environment variable {} is not set or empty", name.value),
+                &s.referenced,
+                "give the secret as { env: NAME } or { file: PATH }",
             );
-            None
+            return None;
         }
+    };
+    if value.is_empty() {
+        c.error(&s.referenced, "the secret is empty");
+        return None;
     }
+    Some(Secret(value))
+}
+
+/// An HMAC key: at least 256 bits.
+fn hmac_key(s: &Spanned<file::SecretSource>, c: &mut Checker) -> Option<Secret> {
+    let key = secret(s, c)?;
+    if key.0.len() < 32 {
+        c.error(
+            &s.referenced,
+            "an HMAC secret must be at least 32 bytes (256 bits)",
+        );
+    }
+    Some(key)
 }
 
 /// An `http(s)://` URL for the gateway's own outgoing calls (JWKS, introspection).
@@ -232,19 +265,16 @@ fn jwt_issuer(j: &Spanned<file::JwtIssuer>, c: &mut Checker) -> Option<JwtIssuer
         j.jwks_url.is_some(),
         j.discovery.as_ref().is_some_and(|d| d.value),
         !j.keys.is_empty(),
-        j.secret_env.is_some(),
+        j.secret.is_some(),
     ];
     match sources.iter().filter(|s| **s).count() {
         1 => {}
         0 => {
-            c.error(&at, "give the issuer's keys: jwks_url, discovery: true, keys (PEM files) or secret_env (HMAC)");
+            c.error(&at, "give the issuer's keys: jwks_url, discovery: true, keys (PEM files) or secret (HMAC)");
             return None;
         }
         _ => {
-            c.error(
-                &at,
-                "give only one of jwks_url, discovery, keys and secret_env",
-            );
+            c.error(&at, "give only one of jwks_url, discovery, keys and secret");
             return None;
         }
     }
@@ -253,15 +283,8 @@ fn jwt_issuer(j: &Spanned<file::JwtIssuer>, c: &mut Checker) -> Option<JwtIssuer
     } else if j.discovery.is_some() {
         fetch_url(&j.issuer, c)?;
         JwtKeys::Discovery
-    } else if let Some(env) = &j.secret_env {
-        let secret = env_secret(env, c)?;
-        if secret.0.len() < 32 {
-            c.error(
-                &env.referenced,
-                "an HMAC secret must be at least 32 bytes (256 bits)",
-            );
-        }
-        JwtKeys::Secret(secret)
+    } else if let Some(s) = &j.secret {
+        JwtKeys::Secret(hmac_key(s, c)?)
     } else {
         let mut pems = Vec::new();
         for k in &j.keys {
@@ -286,9 +309,9 @@ fn jwt_issuer(j: &Spanned<file::JwtIssuer>, c: &mut Checker) -> Option<JwtIssuer
         c.error(
             &j.algorithms.referenced,
             if secret_keys {
-                "secret_env gives an HMAC key: list only HS256, HS384 or HS512"
+                "secret gives an HMAC key: list only HS256, HS384 or HS512"
             } else {
-                "public keys verify only RS*, PS*, ES* or EdDSA: HS* needs secret_env"
+                "public keys verify only RS*, PS*, ES* or EdDSA: HS* needs secret"
             },
         );
     }
@@ -317,7 +340,7 @@ fn jwt_issuer(j: &Spanned<file::JwtIssuer>, c: &mut Checker) -> Option<JwtIssuer
 fn introspection(i: &Spanned<file::Introspection>, c: &mut Checker) -> Option<Introspection> {
     let i = &i.value;
     let url = fetch_url(&i.url, c);
-    let secret = env_secret(&i.client_secret_env, c);
+    let secret = secret(&i.client_secret, c);
     Some(Introspection {
         url: url?,
         client_id: i.client_id.value.clone(),
@@ -366,13 +389,7 @@ fn forward(f: &file::Forward, c: &mut Checker) -> Forward {
     let roles_header = header(&f.roles_header, d.roles_header);
     let strip = f.strip.iter().filter_map(|s| header_name(s, c)).collect();
     let jwt = f.jwt.as_ref().and_then(|j| {
-        let secret = env_secret(&j.secret_env, c)?;
-        if secret.0.len() < 32 {
-            c.error(
-                &j.secret_env.referenced,
-                "an HMAC secret must be at least 32 bytes (256 bits)",
-            );
-        }
+        let secret = hmac_key(&j.secret, c)?;
         Some(ForwardJwt {
             header: j
                 .header

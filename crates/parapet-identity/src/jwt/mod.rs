@@ -175,8 +175,9 @@ impl JwtVerifier {
 
     /// Starts the background refresh of JWKS and discovery issuers: a first fetch right
     /// away (or, for keys kept from a previous verifier, when they are due), then every
-    /// `refresh`, sooner after a failure. Must be called inside a tokio runtime; calling it
-    /// again restarts the tasks. They stop when the verifier is dropped.
+    /// `refresh` (at least 1 s), sooner after a failure (backoff from 1 s). Must be called
+    /// inside a tokio runtime; calling it again restarts the tasks. They stop when the
+    /// verifier is dropped.
     pub fn start(&self) {
         let mut tasks = self.tasks.lock().unwrap_or_else(PoisonError::into_inner);
         for task in tasks.drain(..) {
@@ -195,6 +196,9 @@ impl JwtVerifier {
         token: &str,
         allowed_issuers: &[String],
     ) -> Result<VerifiedJwt, JwtFailure> {
+        if self.issuers.is_empty() {
+            return Err(JwtFailure::UnknownIssuer);
+        }
         if token.len() > self.max_token_size {
             return Err(JwtFailure::TooLarge);
         }

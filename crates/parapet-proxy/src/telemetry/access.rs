@@ -1,8 +1,9 @@
 //! The access log record, with secrets redacted.
 //!
 //! Header values are logged only for the names in `log.headers`; Authorization, cookies,
-//! API-key headers and `log.redact_headers` are always written as `[REDACTED]`. Query values
-//! of credential-like parameters and `log.redact_query` are redacted the same way. Every
+//! API-key headers (the configured one too) and `log.redact_headers` are always written as
+//! `[REDACTED]`. Query values of credential-like parameters, `log.redact_query`, and any
+//! value shaped like a Parapet API key (`pk_…`) are redacted the same way. Every
 //! string goes through JSON escaping, so a client cannot forge log lines.
 
 use serde::Serialize;
@@ -83,19 +84,21 @@ pub struct Redactor {
 }
 
 impl Redactor {
-    /// Rules for `log`.
-    pub fn new(log: &parapet_config::Log) -> Self {
+    /// Rules for `log`, with the API-key header and key parameter names of `keys`.
+    pub fn new(log: &parapet_config::Log, keys: &parapet_config::ApiKeys) -> Self {
         Redactor {
             logged_headers: log.headers.clone(),
             secret_headers: SECRET_HEADERS
                 .iter()
                 .map(|s| s.to_string())
                 .chain(log.redact_headers.iter().cloned())
+                .chain([keys.header.clone()])
                 .collect(),
             secret_params: SECRET_PARAMS
                 .iter()
                 .map(|s| s.to_string())
                 .chain(log.redact_query.iter().cloned())
+                .chain(keys.refused_query_params.iter().cloned())
                 .collect(),
         }
     }
@@ -134,16 +137,13 @@ impl Redactor {
             if i > 0 {
                 out.push('&');
             }
-            let (name, has_value) = match pair.split_once('=') {
-                Some((n, _)) => (n, true),
-                None => (pair, false),
-            };
-            if has_value
-                && self
-                    .secret_params
-                    .iter()
-                    .any(|s| s.eq_ignore_ascii_case(name))
-            {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let secret = self
+                .secret_params
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(name))
+                || value.starts_with("pk_");
+            if pair.contains('=') && secret {
                 out.push_str(name);
                 out.push('=');
                 out.push_str(REDACTED);
@@ -160,19 +160,26 @@ mod tests {
     use super::*;
 
     fn redactor(headers: &[&str]) -> Redactor {
-        Redactor::new(&parapet_config::Log {
-            access: parapet_config::LogTarget::Off,
-            events: parapet_config::LogTarget::Off,
-            headers: headers.iter().map(|s| s.to_string()).collect(),
-            redact_headers: vec!["x-session".into()],
-            redact_query: vec!["sig".into()],
-        })
+        Redactor::new(
+            &parapet_config::Log {
+                access: parapet_config::LogTarget::Off,
+                events: parapet_config::LogTarget::Off,
+                headers: headers.iter().map(|s| s.to_string()).collect(),
+                redact_headers: vec!["x-session".into()],
+                redact_query: vec!["sig".into()],
+            },
+            &parapet_config::ApiKeys {
+                header: "x-key".into(),
+                refused_query_params: vec!["k".into()],
+            },
+        )
     }
 
     #[test]
     fn secrets_never_reach_the_log() {
-        let r = redactor(&["authorization", "user-agent", "x-session"]);
+        let r = redactor(&["authorization", "user-agent", "x-session", "x-key"]);
         let mut h = http::HeaderMap::new();
+        h.insert("x-key", "pk_abc".parse().unwrap());
         h.insert("authorization", "Bearer s3cr3t".parse().unwrap());
         h.insert("x-session", "abc".parse().unwrap());
         h.insert("user-agent", "curl/8".parse().unwrap());
@@ -180,10 +187,13 @@ mod tests {
         assert_eq!(out["authorization"], REDACTED);
         assert_eq!(out["x-session"], REDACTED);
         assert_eq!(out["user-agent"], "curl/8");
-        let uri: http::Uri = "/a?q=1&api_key=s3cr3t&SIG=x&flag".parse().unwrap();
+        assert_eq!(out["x-key"], REDACTED);
+        let uri: http::Uri = "/a?q=1&api_key=s3cr3t&SIG=x&flag&k=1&n=pk_zz"
+            .parse()
+            .unwrap();
         assert_eq!(
             r.target(&uri),
-            "/a?q=1&api_key=[REDACTED]&SIG=[REDACTED]&flag"
+            "/a?q=1&api_key=[REDACTED]&SIG=[REDACTED]&flag&k=[REDACTED]&n=[REDACTED]"
         );
     }
 }

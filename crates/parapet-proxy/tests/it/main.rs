@@ -3,8 +3,10 @@
 // Test helpers outside #[test] functions unwrap too: a failed setup is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod certs;
 mod common;
 mod http2;
+mod identity;
 mod pipeline;
 mod proxying;
 mod reload;

@@ -1,49 +1,11 @@
 //! TLS termination (TLS 1.2/1.3, SNI, ALPN h2, HSTS, reload on file change), mutual TLS with
 //! the verified identity handed on, and verified TLS to upstreams. Certificates are made here.
 
+use crate::certs::*;
 use crate::common::*;
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
-
-struct Ca {
-    issuer: CertifiedIssuer<'static, KeyPair>,
-}
-
-impl Ca {
-    fn new(name: &str) -> Ca {
-        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.distinguished_name.push(DnType::CommonName, name);
-        Ca {
-            issuer: CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap(),
-        }
-    }
-
-    /// A leaf for `names` (and common name `cn`), as (cert PEM, key PEM).
-    fn leaf(&self, cn: &str, names: &[&str]) -> (String, String) {
-        let key = KeyPair::generate().unwrap();
-        let mut params =
-            CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
-                .unwrap();
-        params.distinguished_name.push(DnType::CommonName, cn);
-        let cert = params.signed_by(&key, &self.issuer).unwrap();
-        (cert.pem(), key.serialize_pem())
-    }
-
-    fn pem(&self) -> String {
-        self.issuer.pem()
-    }
-
-    fn reqwest_root(&self) -> reqwest::Certificate {
-        reqwest::Certificate::from_pem(self.pem().as_bytes()).unwrap()
-    }
-}
-
-fn write(dir: &Path, name: &str, text: &str) {
-    std::fs::write(dir.join(name), text).unwrap();
-}
 
 fn tls_config(target: &str, tls_extra: &str) -> String {
     format!(
@@ -60,16 +22,6 @@ upstreams: {{ up: {{ targets: ["{target}"] }} }}
 apis: [{{ name: t, upstream: up, defaults: {{ authn: public }} }}]
 "#
     )
-}
-
-fn https_client(ca: &Ca, gw: &TestGateway) -> reqwest::ClientBuilder {
-    reqwest::Client::builder()
-        .no_proxy()
-        .use_rustls_tls()
-        .tls_built_in_root_certs(false)
-        .add_root_certificate(ca.reqwest_root())
-        .resolve("localhost", gw.addr)
-        .resolve("other.test", gw.addr)
 }
 
 fn write_server_certs(ca: &Ca, dir: &Path) {
