@@ -63,14 +63,10 @@ async fn require_token(
         return problem(
             StatusCode::FORBIDDEN,
             "admin-token-not-configured",
-            "Set admin.token_env to use this endpoint",
+            "Set admin.token to use this endpoint",
         );
     };
-    let presented = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
+    let presented = parapet_identity::credentials::bearer(&headers).unwrap_or_default();
     let ok: bool = subtle::ConstantTimeEq::ct_eq(presented.as_bytes(), &token.0[..]).into();
     if !ok {
         let mut r = problem(
@@ -145,11 +141,8 @@ struct NewConsumer {
     certificates: Vec<String>,
 }
 
-async fn create_consumer(
-    State(shared): State<Arc<Shared>>,
-    body: Result<Json<NewConsumer>, axum::extract::rejection::JsonRejection>,
-) -> Response {
-    let Ok(Json(c)) = body else {
+async fn create_consumer(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) -> Response {
+    let Ok(c) = serde_json::from_slice::<NewConsumer>(&body) else {
         return store_error(StoreError::Invalid(
             "expected a JSON consumer: {\"id\": …, \"name\": …, \"scopes\": […], \"roles\": […]}"
                 .into(),
@@ -184,7 +177,17 @@ async fn get_consumer(State(shared): State<Arc<Shared>>, Path(id): Path<String>)
 }
 
 async fn delete_consumer(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
-    match store(&shared).delete_consumer(&id) {
+    let store = store(&shared);
+    if let Ok(Some(c)) = store.consumer(&id)
+        && c.origin == Origin::Config
+    {
+        return problem(
+            StatusCode::CONFLICT,
+            "declared-in-config",
+            "This consumer is declared in the configuration file: remove it there",
+        );
+    }
+    match store.delete_consumer(&id) {
         Ok(true) => StatusCode::NO_CONTENT.into_response(),
         Ok(false) => store_error(StoreError::NotFound),
         Err(e) => store_error(e),

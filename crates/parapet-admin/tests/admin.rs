@@ -75,3 +75,189 @@ async fn metrics_health_and_readiness() {
         "{metrics}"
     );
 }
+
+/// A gateway whose API needs an API key, with an admin token and an HMAC JWT issuer, plus
+/// a plain upstream that answers 200.
+async fn start_with_identity(dir: &std::path::Path, token: bool) -> (Gateway, String) {
+    let upstream = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let up = upstream.local_addr().unwrap();
+    let app = axum::Router::new().fallback(|| async { "ok" });
+    tokio::spawn(async move { axum::serve(upstream, app).await });
+    std::fs::write(dir.join("admin.token"), "admin-token-0123456789\n").unwrap();
+    std::fs::write(dir.join("hs.key"), "k".repeat(32)).unwrap();
+    let admin = if token {
+        format!(
+            "admin: {{ addr: \"127.0.0.1:0\", token: {{ file: {}/admin.token }} }}",
+            dir.display()
+        )
+    } else {
+        String::new()
+    };
+    let yaml = format!(
+        r#"
+listen: [{{ addr: "127.0.0.1:0" }}]
+log: {{ access: "off", events: "off" }}
+{admin}
+store: {dir}/parapet.db
+consumers: [{{ id: dave }}]
+identity:
+  jwt: [{{ issuer: https://id.example, algorithms: [HS256], secret: {{ file: {dir}/hs.key }} }}]
+upstreams: {{ u: {{ targets: ["http://{up}"] }} }}
+apis: [{{ name: a, upstream: u, defaults: {{ authn: [api_key] }} }}]
+"#,
+        dir = dir.display()
+    );
+    start(&yaml).await
+}
+
+#[tokio::test]
+async fn consumers_and_keys_are_managed_behind_the_admin_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let (gateway, admin) = start_with_identity(dir.path(), true).await;
+    let c = reqwest::Client::builder().no_proxy().build().unwrap();
+    let gw = format!("http://{}/x", gateway.local_addrs()[0]);
+    let token = "Bearer admin-token-0123456789";
+
+    // Without the token, or with a wrong one: 401, and nothing is created.
+    for auth in [
+        None,
+        Some("Bearer admin-token-0123456788"),
+        Some("admin-token-0123456789"),
+    ] {
+        let mut req = c.post(format!("{admin}/consumers")).body(r#"{"id":"eve"}"#);
+        if let Some(a) = auth {
+            req = req.header("authorization", a);
+        }
+        let resp = req.send().await.unwrap();
+        assert_eq!(resp.status(), 401);
+        assert_eq!(resp.headers()["content-type"], "application/problem+json");
+    }
+
+    let created = c
+        .post(format!("{admin}/consumers"))
+        .header("authorization", token)
+        .header("content-type", "application/json")
+        .body(r#"{"id":"carol","roles":["user"],"metadata":{"team":"red"}}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let again = c
+        .post(format!("{admin}/consumers"))
+        .header("authorization", token)
+        .body(r#"{"id":"carol"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 409);
+
+    let key: serde_json::Value = c
+        .post(format!("{admin}/consumers/carol/keys"))
+        .header("authorization", token)
+        .body(r#"{"label":"ci"}"#)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let secret = key["secret"].as_str().unwrap().to_string();
+    let id = key["key"]["id"].as_str().unwrap().to_string();
+    let call = || c.get(&gw).header("x-api-key", &secret).send();
+    assert_eq!(call().await.unwrap().status(), 200);
+
+    let listed = c
+        .get(format!("{admin}/consumers/carol/keys"))
+        .header("authorization", token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        listed.contains(&id) && listed.contains("\"label\":\"ci\""),
+        "{listed}"
+    );
+    assert!(!listed.contains(&secret), "a listing shows no secret");
+
+    let revoked = c
+        .delete(format!("{admin}/keys/{id}"))
+        .header("authorization", token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 204);
+    assert_eq!(
+        call().await.unwrap().status(),
+        401,
+        "revoked on the next request"
+    );
+
+    let declared = c
+        .delete(format!("{admin}/consumers/dave"))
+        .header("authorization", token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        declared.status(),
+        409,
+        "a config consumer is changed in the config"
+    );
+    let deleted = c
+        .delete(format!("{admin}/consumers/carol"))
+        .header("authorization", token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    let gone = c
+        .get(format!("{admin}/consumers/carol"))
+        .header("authorization", token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 404);
+
+    // The JWT key cache, on the admin API and in metrics.
+    let keys: serde_json::Value = c
+        .get(format!("{admin}/jwt/keys"))
+        .header("authorization", token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(keys[0]["issuer"], "https://id.example");
+    assert_eq!(keys[0]["source"], "secret");
+    assert!(
+        !keys.to_string().contains("kkkk"),
+        "no key material: {keys}"
+    );
+    let metrics = c
+        .get(format!("{admin}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("parapet_jwt_keys{issuer=\"https://id.example\"} 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("parapet_jwt_key_fetches_total{issuer=\"https://id.example\"} 0"));
+}
+
+#[tokio::test]
+async fn identity_endpoints_are_off_without_a_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_gateway, admin) = start_with_identity(dir.path(), false).await;
+    let c = reqwest::Client::builder().no_proxy().build().unwrap();
+    let resp = c.get(format!("{admin}/consumers")).send().await.unwrap();
+    assert_eq!(resp.status(), 403);
+    let body = resp.text().await.unwrap();
+    assert!(body.contains("admin-token-not-configured"), "{body}");
+}

@@ -115,15 +115,22 @@ impl Checker {
         list.iter().filter_map(|s| self.network(s)).collect()
     }
 
+    /// A path named in the config, relative to the config's folder, watched for reload.
     fn path(&mut self, s: &SpannedStr) -> PathBuf {
+        let p = self.resolve(s);
+        self.watched.push(p.clone());
+        p
+    }
+
+    /// A path named in the config, relative to the config's folder (not watched: the
+    /// store, which the gateway itself writes).
+    fn resolve(&self, s: &SpannedStr) -> PathBuf {
         let p = Path::new(&s.value);
-        let p = if p.is_absolute() {
+        if p.is_absolute() {
             p.to_path_buf()
         } else {
             self.dir.join(p)
-        };
-        self.watched.push(p.clone());
-        p
+        }
     }
 
     /// Reads a file named in the config (and watches it for reload). PEM material is small:
@@ -239,6 +246,7 @@ pub(crate) fn validate(file: File, c: &mut Checker) -> Option<Config> {
     for l in &file.listen.value {
         let addr = c.socket_addr(&l.addr);
         if let Some(a) = addr
+            && a.port() != 0
             && !seen_addrs.insert(a)
         {
             c.error(&l.addr.referenced, format!("address {a} is listed twice"));
@@ -255,7 +263,8 @@ pub(crate) fn validate(file: File, c: &mut Checker) -> Option<Config> {
     }
     let admin = file.admin.as_ref().and_then(|a| {
         let addr = c.socket_addr(&a.addr)?;
-        if seen_addrs.contains(&addr) {
+        // Port 0 asks the system for a free port: never the same one twice.
+        if addr.port() != 0 && seen_addrs.contains(&addr) {
             c.error(&a.addr.referenced, format!("admin address {addr} is also a client listener"));
         }
         if !addr.ip().is_loopback() {
@@ -551,6 +560,12 @@ fn api(a: &file::Api, server: &Server, id: &Identity, c: &mut Checker) -> Option
         _ => "/".to_string(),
     };
     let defaults = policies(&a.defaults, server, id, c);
+    if a.routes.is_empty() && defaults.authn.is_none() {
+        c.warn(
+            &a.name.referenced,
+            format!("api {:?} has no routes and no authn in its defaults: every request to it is refused", a.name.value),
+        );
+    }
     if matches!(defaults.authn, Some(Authn::Public)) {
         let key = format!("{} (defaults)", a.name.value);
         identity::check_route(&a.name.referenced, &key, "", &defaults, c);

@@ -253,3 +253,81 @@ fn endless_or_huge_files_are_refused_not_read() {
         ["/etc/parapet/gw.yaml:2:56: /dev/zero is larger than 1 MiB"]
     );
 }
+
+#[test]
+fn identity_mistakes_are_reported_where_they_are() {
+    let yaml = r#"
+listen: [{ addr: "127.0.0.1:8080" }]
+consumers:
+  - { id: "bad id", roles: [admin] }
+  - { id: ok, scopes: ["two words"] }
+  - { id: ok }
+identity:
+  jwt:
+    - { issuer: https://a.example, algorithms: [RS256, HS256], jwks_url: "https://a.example/jwks" }
+    - { issuer: https://b.example, algorithms: [none], discovery: true }
+    - { issuer: https://c.example, algorithms: [RS256] }
+    - { issuer: https://d.example, algorithms: [HS256], secret: { env: PARAPET_TEST_UNSET_SECRET } }
+upstreams: { u: { targets: ["http://127.0.0.1:9"] } }
+apis:
+  - name: a
+    upstream: u
+    defaults: { authn: [jwt, passwords] }
+    routes:
+      "GET /users/{id}": { authz: { object: "path.user == claims.sub" } }
+      "GET /x": { authz: { object: "claims.sub == path.id" } }
+      "GET /y": { authn: { methods: [introspection] } }
+      "GET /z": { authn: public, authz: { roles: [admin] } }
+"#;
+    let e = errors(yaml);
+    let expected = [
+        ":4:11: consumer id \"bad id\" must be 1 to 128 characters",
+        ":5:24: scope \"two words\" must be a non-empty word",
+        ":6:11: consumer \"ok\" is declared twice",
+        ":9:48: HMAC (HS*) and public-key algorithms cannot be mixed",
+        ":10:49: algorithm \"none\" is not accepted",
+        ":11:7: give the issuer's keys",
+        ":12:72: environment variable PARAPET_TEST_UNSET_SECRET is not set",
+        ":17:24: authn \"passwords\": write public, or list methods among",
+        ":19:26: object rule \"path.user == claims.sub\": route \"GET /users/{id}\" has no path parameter {user}",
+        ":20:26: object rule \"claims.sub == path.id\": the left side must start with path., query., header. or body.",
+        ":21:26: introspection needs identity.introspection",
+        ":22:17: route \"GET /z\" has authz rules but no authn",
+    ];
+    for want in expected {
+        assert!(
+            e.iter().any(|got| got.contains(want)),
+            "missing {want:?} in:\n{}",
+            e.join("\n")
+        );
+    }
+    assert_eq!(e.len(), expected.len(), "extra errors:\n{}", e.join("\n"));
+}
+
+#[test]
+fn public_and_unauthenticated_routes_are_warned_about() {
+    let yaml = r#"
+listen: [{ addr: "127.0.0.1:8080" }]
+upstreams: { u: { targets: ["http://127.0.0.1:9"] } }
+apis:
+  - name: a
+    upstream: u
+    defaults: { authn: [api_key] }
+    routes:
+      "GET /open": { authn: public }
+      "GET /closed": { authz: { scopes: [read] } }
+  - name: b
+    upstream: u
+    base_path: /b
+    routes:
+      "GET /forgotten": {}
+"#;
+    let config = parse(Path::new("gw.yaml"), yaml).unwrap();
+    let w = config.warnings.join("\n");
+    assert!(w.contains("route \"GET /open\" is public"), "{w}");
+    assert!(
+        w.contains("route \"GET /forgotten\" has no authn: every request to it is refused"),
+        "{w}"
+    );
+    assert_eq!(config.warnings.len(), 2, "{w}");
+}

@@ -1,6 +1,7 @@
 //! The `authn` policy: verifies the credential a request presents (API key, JWT, opaque
 //! token by introspection, client certificate), sets the request's [`Identity`], and hands
-//! it to the upstream in its place of the client's own identity headers.
+//! it to the upstream in place of the client's own identity headers (an API key itself is
+//! not forwarded; bearer tokens are).
 //!
 //! Every authentication failure gets the same 401 body and goes through the same work, so
 //! neither the answer nor its timing tells a missing key from a revoked one; the precise
@@ -124,10 +125,13 @@ impl Authn {
             ways.push("a client certificate".to_string());
         }
         let bearer = ways.iter().any(|w| w.starts_with("a bearer"));
+        // RFC 9110 wants a challenge on every 401; mutual TLS has no registered scheme.
         let challenge = HeaderValue::from_static(if bearer {
             "Bearer realm=\"api\""
-        } else {
+        } else if methods.contains(&AuthnMethod::ApiKey) {
             "ApiKey realm=\"api\""
+        } else {
+            "Certificate realm=\"api\""
         });
         Authn {
             hint: format!("Send {}.", ways.join(" or ")),
@@ -275,6 +279,10 @@ impl Authn {
                 ..Identity::default()
             }),
             Ok(None) => Err(Failure::Rejected("certificate-not-mapped")),
+            Err(parapet_store::StoreError::Invalid(why)) => {
+                tracing::warn!(%why, "ambiguous client certificate");
+                Err(Failure::Rejected("certificate-ambiguous"))
+            }
             Err(e) => {
                 tracing::error!(error = %e, "certificate lookup failed");
                 Err(Failure::Unavailable("store-error"))
@@ -410,6 +418,11 @@ impl Policy for Authn {
         Step::Later(Box::pin(async move {
             match self.verify(ctx, req, methods, issuers).await {
                 Ok(identity) => {
+                    // The upstream gets the identity, not the key: a key is a secret
+                    // between the client and the gateway.
+                    if identity.method == "api_key" {
+                        req.headers.remove(v.api_keys.header.as_str());
+                    }
                     v.forwarder.apply(&identity, &mut req.headers);
                     ctx.identity = Some(Arc::new(identity));
                     Decision::Continue
@@ -418,9 +431,12 @@ impl Policy for Authn {
                     .cause(cause)
                     .into(),
                 Err(Failure::Rejected(cause)) => {
-                    let presented = Presented::find(&req.headers, &v.api_keys.header);
-                    let sources = brute_force::sources(ctx, presented.as_ref());
-                    v.guard.failure(&sources, Instant::now());
+                    // A request without credentials guesses nothing: only attempts count.
+                    if cause != "credential-missing" {
+                        let presented = Presented::find(&req.headers, &v.api_keys.header);
+                        let sources = brute_force::sources(ctx, presented.as_ref());
+                        v.guard.failure(&sources, Instant::now());
+                    }
                     self.unauthenticated(cause)
                 }
             }

@@ -169,6 +169,10 @@ impl Policy for BruteForce {
                 let retry = HeaderValue::from(secs);
                 Decision::from(refusal.header(header::RETRY_AFTER, retry)).into()
             }
+            // In monitor mode the driver records the refusal and lets the request go on.
+            BruteForceAction::Delay(_) if self.mode() == Mode::Monitor => {
+                Decision::from(refusal).into()
+            }
             BruteForceAction::Delay(delay) => Step::Later(Box::pin(async move {
                 let event = SecurityEvent::new(ctx, self.name(), &refusal, Action::Delayed);
                 ctx.events.push(event);

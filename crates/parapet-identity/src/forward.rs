@@ -70,17 +70,29 @@ impl Forwarder {
             name(&f.scopes_header),
             name(&f.roles_header),
         );
-        let strip = [&consumer, &scopes, &roles]
+        // The default names are removed even when turned off or renamed: an upstream may
+        // still read them, and a client must never be able to set them.
+        let defaults = parapet_config::Forward::default();
+        let default_names = [
+            defaults.consumer_header,
+            defaults.scopes_header,
+            defaults.roles_header,
+            Some("x-parapet-identity".to_string()),
+        ];
+        let mut strip: Vec<HeaderName> = [&consumer, &scopes, &roles]
             .into_iter()
             .flatten()
             .cloned()
             .chain(jwt.as_ref().map(|s| s.header.clone()))
+            .chain(default_names.iter().filter_map(name))
             .chain(
                 f.strip
                     .iter()
                     .filter_map(|h| HeaderName::from_bytes(h.as_bytes()).ok()),
             )
             .collect();
+        strip.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        strip.dedup();
         Forwarder {
             consumer,
             scopes,

@@ -55,7 +55,7 @@ pub enum IntrospectionFailure {
 }
 
 impl IntrospectionFailure {
-    /// Cause name used in events and problem responses.
+    /// Cause name used in security events (never sent to the client).
     pub fn cause(&self) -> &'static str {
         match self {
             IntrospectionFailure::Inactive => "token-inactive",

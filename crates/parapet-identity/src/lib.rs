@@ -106,7 +106,12 @@ impl Runtime {
             self.verifiers.clone(),
             set.authn.as_ref(),
         )));
-        if let Some(z) = &set.authz {
+        // An empty `authz: {}` (a public route clearing inherited rules) checks nothing.
+        if let Some(z) = set
+            .authz
+            .as_ref()
+            .filter(|z| !(z.scopes.is_empty() && z.roles.is_empty() && z.object.is_empty()))
+        {
             out.push(Arc::new(Authz::new(z.clone())));
         }
         out

@@ -9,7 +9,7 @@ use std::time::Instant;
 /// A verified client certificate (mutual TLS).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ClientCert {
-    /// Subject distinguished name, RFC 4514 form.
+    /// Subject distinguished name, attributes in certificate order (`C=FR, O=Example, CN=a`).
     pub subject: String,
     /// Subject alternative names as `DNS:…`, `URI:…`, `email:…`, `IP:…`.
     pub sans: Vec<String>,

@@ -86,6 +86,7 @@ impl Gateway {
         let max_connections = config.server.max_connections;
         let configured: Vec<SocketAddr> = config.listeners.iter().map(|l| l.addr).collect();
         let snapshot = Snapshot::build(config, None, &metrics).map_err(StartError::Build)?;
+        metrics.jwt_keys.watch(snapshot.identity.jwt().clone());
         let shared = Arc::new(Shared {
             snapshot: ArcSwap::from_pointee(snapshot),
             metrics,
@@ -220,6 +221,7 @@ impl Shared {
         } else {
             self.connections.forget_permits(before - max);
         }
+        self.metrics.jwt_keys.watch(snapshot.identity.jwt().clone());
         self.snapshot.store(Arc::new(snapshot));
         Ok(())
     }

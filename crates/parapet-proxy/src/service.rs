@@ -208,6 +208,9 @@ async fn exchange(
     }
     let switching = resp.status() == StatusCode::SWITCHING_PROTOCOLS;
     let (mut rparts, rbody) = resp.into_parts();
+    // The client gets Parapet's HTTP version, not the upstream's (an HTTP/1.0 upstream
+    // must not turn the client connection into HTTP/1.0).
+    rparts.version = Version::HTTP_11;
     forward::strip_hop_by_hop(&mut rparts.headers, switching);
     run_phase(&conn.shared.metrics, ctx, &plan.policies, |p, ctx| {
         p.on_response_headers(ctx, &mut rparts)
@@ -341,6 +344,14 @@ async fn request_body(
         Box::new(refusal)
     };
     if body.is_end_stream() {
+        // Policies that inspect bodies judge an empty one too (a missing field is a
+        // finding, not a pass).
+        if plan.buffer_request {
+            let empty = Bytes::new();
+            run_phase(&conn.shared.metrics, ctx, &plan.policies, |p, ctx| {
+                p.on_request_body(ctx, parts, &empty)
+            })?;
+        }
         return Ok(full(Bytes::new()));
     }
     let declared = body.size_hint().exact();

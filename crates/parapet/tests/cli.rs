@@ -255,3 +255,60 @@ async fn demo_serves_allowed_and_refused_requests() {
     signal(&child.0, "-TERM");
     assert!(child.0.wait().unwrap().success());
 }
+
+#[test]
+fn keys_are_created_once_listed_without_secrets_and_revoked() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gw.yaml");
+    let yaml = "listen: [{ addr: \"127.0.0.1:0\" }]\nstore: keys.db\nconsumers: [{ id: alice }]\n";
+    std::fs::write(&path, yaml).unwrap();
+    let keys = |args: &[&str]| {
+        let out = parapet()
+            .arg("keys")
+            .args(args)
+            .arg("--config")
+            .arg(&path)
+            .output()
+            .unwrap();
+        let text = |b: &[u8]| String::from_utf8_lossy(b).to_string();
+        (out.status.code(), text(&out.stdout), text(&out.stderr))
+    };
+    let (code, stdout, stderr) = keys(&["create", "--consumer", "alice", "--label", "ci"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let secret = stdout.trim().to_string();
+    assert!(
+        secret.starts_with("pk_") && !secret.contains(char::is_whitespace),
+        "{stdout}"
+    );
+    assert!(stderr.contains("shown only once"), "{stderr}");
+
+    let store = parapet_store::Store::open(&dir.path().join("keys.db")).unwrap();
+    let check = || {
+        store
+            .check_key(&secret, std::time::SystemTime::now())
+            .unwrap()
+    };
+    assert!(matches!(check(), parapet_store::KeyCheck::Valid { .. }));
+
+    let (code, listed, _) = keys(&["list"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        listed.contains("alice") && listed.contains("active") && listed.contains("ci"),
+        "{listed}"
+    );
+    assert!(
+        listed.contains(&secret[..10]) && !listed.contains(&secret),
+        "{listed}"
+    );
+    let id = listed.split_whitespace().next().unwrap().to_string();
+
+    let (code, _, stderr) = keys(&["revoke", &id]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(matches!(check(), parapet_store::KeyCheck::Revoked));
+    let (_, listed, _) = keys(&["list", "--consumer", "alice"]);
+    assert!(listed.contains("revoked"), "{listed}");
+
+    let (code, _, stderr) = keys(&["create", "--consumer", "mallory"]);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("mallory"), "{stderr}");
+}

@@ -55,7 +55,8 @@ pub struct Consumer {
     pub rate_plan: Option<String>,
     /// Free-form metadata.
     pub metadata: BTreeMap<String, String>,
-    /// Client-certificate subjects (RFC 4514) or SANs that authenticate as this consumer.
+    /// Client-certificate subjects (attributes in certificate order, e.g. `O=Example, CN=a`)
+    /// or SANs (`DNS:…`, `URI:…`, `email:…`, `IP:…`) that authenticate as this consumer.
     pub certificates: Vec<String>,
 }
 

@@ -5,7 +5,7 @@ use super::Checker;
 use crate::file::{self, SpannedStr};
 use crate::model::*;
 use serde_saphyr::{Location, Spanned};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 const SECOND: Duration = Duration::from_secs(1);
@@ -21,6 +21,7 @@ pub(super) fn identity(f: &file::File, c: &mut Checker) -> Identity {
         forward,
     } = &f.identity;
     let mut ids = BTreeSet::new();
+    let mut certificate_names = BTreeMap::new();
     let consumers = f
         .consumers
         .iter()
@@ -31,12 +32,22 @@ pub(super) fn identity(f: &file::File, c: &mut Checker) -> Identity {
                     format!("consumer {:?} is declared twice", x.value.id.value),
                 );
             }
+            for name in &x.value.certificates {
+                let previous =
+                    certificate_names.insert(name.value.clone(), x.value.id.value.clone());
+                if let Some(other) = previous.filter(|o| *o != x.value.id.value) {
+                    c.error(
+                        &name.referenced,
+                        format!("certificate name {:?} already belongs to consumer {other:?}: a certificate must name one consumer", name.value),
+                    );
+                }
+            }
             consumer(&x.value, c)
         })
         .collect();
     let mut issuers = BTreeSet::new();
     Identity {
-        store: f.store.as_ref().map(|s| c.path(s)),
+        store: f.store.as_ref().map(|s| c.resolve(s)),
         consumers,
         api_keys: api_keys
             .as_ref()
@@ -82,6 +93,16 @@ fn consumer(x: &file::Consumer, c: &mut Checker) -> Option<Consumer> {
             ),
         );
         return None;
+    }
+    if let Some(n) = &x.name
+        && (n.value.trim().is_empty() || n.value.chars().count() > 256)
+    {
+        c.error(&n.referenced, "a consumer name must be 1 to 256 characters");
+    }
+    if let Some(r) = &x.rate_plan
+        && r.value.trim().is_empty()
+    {
+        c.error(&r.referenced, "rate_plan must not be empty");
     }
     Some(Consumer {
         id: id.value.clone(),
@@ -280,7 +301,7 @@ fn jwt_issuer(j: &Spanned<file::JwtIssuer>, c: &mut Checker) -> Option<JwtIssuer
     }
     let keys = if let Some(u) = &j.jwks_url {
         JwtKeys::Jwks(fetch_url(u, c)?)
-    } else if j.discovery.is_some() {
+    } else if j.discovery.as_ref().is_some_and(|d| d.value) {
         fetch_url(&j.issuer, c)?;
         JwtKeys::Discovery
     } else if let Some(s) = &j.secret {
@@ -296,6 +317,13 @@ fn jwt_issuer(j: &Spanned<file::JwtIssuer>, c: &mut Checker) -> Option<JwtIssuer
                 );
                 continue;
             };
+            if pem.contains("PRIVATE KEY") {
+                c.error(
+                    &k.file.referenced,
+                    format!("{} holds a private key: give the issuer's public key or certificate, and keep the private key away from the gateway", path.display()),
+                );
+                continue;
+            }
             pems.push(PemKey {
                 kid: k.kid.as_ref().map(|s| s.value.clone()),
                 pem,
@@ -305,7 +333,8 @@ fn jwt_issuer(j: &Spanned<file::JwtIssuer>, c: &mut Checker) -> Option<JwtIssuer
         JwtKeys::Pem(pems)
     };
     let secret_keys = matches!(keys, JwtKeys::Secret(_));
-    if !algorithms.is_empty() && secret_keys != (hmac > 0) {
+    let mixed = hmac != 0 && hmac != algorithms.len();
+    if !algorithms.is_empty() && !mixed && secret_keys != (hmac > 0) {
         c.error(
             &j.algorithms.referenced,
             if secret_keys {
@@ -313,6 +342,15 @@ fn jwt_issuer(j: &Spanned<file::JwtIssuer>, c: &mut Checker) -> Option<JwtIssuer
             } else {
                 "public keys verify only RS*, PS*, ES* or EdDSA: HS* needs secret"
             },
+        );
+    }
+    if j.audiences.is_empty() {
+        c.warn(
+            &j.issuer.referenced,
+            format!(
+                "issuer {:?} has no audiences: its tokens for any other service are accepted too",
+                j.issuer.value
+            ),
         );
     }
     Some(JwtIssuer {
@@ -547,7 +585,7 @@ pub(super) fn check_route(at: &Location, key: &str, path: &str, set: &PolicySet,
         if matches!(set.authn, Some(Authn::Public) | None)
             && (!z.scopes.is_empty() || !z.roles.is_empty() || !z.object.is_empty())
         {
-            c.error(at, format!("route {key:?} has authz rules but no authn: no identity would ever satisfy them"));
+            c.error(at, format!("route {key:?} has authz rules but no authn: no identity would ever satisfy them (a public route can clear inherited rules with authz: {{}})"));
         }
         for rule in &z.object {
             if let RequestValue::Path(p) = &rule.left

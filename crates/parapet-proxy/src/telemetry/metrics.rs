@@ -1,10 +1,15 @@
 //! Prometheus metrics, served as text by the admin listener.
 
+use arc_swap::ArcSwapOption;
+use parapet_identity::jwt::{IssuerKeys, JwtVerifier};
+use prometheus_client::collector::Collector;
 use prometheus_client::encoding::text::encode;
-use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
-use prometheus_client::metrics::counter::Counter;
+use prometheus_client::encoding::{
+    DescriptorEncoder, EncodeLabelSet, EncodeLabelValue, EncodeMetric, LabelValueEncoder,
+};
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
 use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use std::borrow::Cow;
@@ -76,6 +81,82 @@ pub struct Metrics {
     pub log_dropped: Family<Labels, Counter>,
     /// Configuration reloads, by result.
     pub reloads: Family<Labels, Counter>,
+    /// The JWT key caches of the configuration in force.
+    pub jwt_keys: Arc<JwtKeyCollector>,
+}
+
+/// A metric read from an issuer's key cache: name, help, value.
+type Exported<T> = (&'static str, &'static str, fn(&IssuerKeys) -> T);
+
+/// Exports the JWT key caches at scrape time: keys held, staleness and fetch counters per
+/// issuer (`parapet_jwt_*`).
+#[derive(Debug, Default)]
+pub struct JwtKeyCollector {
+    verifier: ArcSwapOption<JwtVerifier>,
+}
+
+impl JwtKeyCollector {
+    /// Points the collector at the verifier of the snapshot now in force.
+    pub fn watch(&self, verifier: Arc<JwtVerifier>) {
+        self.verifier.store(Some(verifier));
+    }
+}
+
+impl Collector for JwtKeyCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> std::fmt::Result {
+        let Some(verifier) = self.verifier.load_full() else {
+            return Ok(());
+        };
+        let caches = verifier.key_cache();
+        if caches.is_empty() {
+            return Ok(());
+        }
+        let gauges: [Exported<i64>; 2] = [
+            ("jwt_keys", "Verification keys cached, by issuer", |c| {
+                c.keys.len() as i64
+            }),
+            (
+                "jwt_keys_stale",
+                "1 while the last key fetch failed and older keys are served",
+                |c| i64::from(c.stale),
+            ),
+        ];
+        for (name, help, value) in gauges {
+            let gauge = ConstGauge::new(0i64);
+            let mut family = encoder.encode_descriptor(name, help, None, gauge.metric_type())?;
+            for c in &caches {
+                let labels = [("issuer", c.issuer.as_str())];
+                ConstGauge::new(value(c)).encode(family.encode_family(&labels)?)?;
+            }
+        }
+        let counters: [Exported<u64>; 4] = [
+            ("jwt_key_fetches", "Successful JWKS fetches", |c| {
+                c.fetches_ok
+            }),
+            ("jwt_key_fetch_failures", "Failed JWKS fetches", |c| {
+                c.fetches_failed
+            }),
+            (
+                "jwt_unknown_kid_refetches",
+                "JWKS fetches triggered by an unknown kid",
+                |c| c.unknown_kid_refetches,
+            ),
+            (
+                "jwt_refetches_refused",
+                "Unknown-kid refetches refused by the rate limit",
+                |c| c.refetches_refused,
+            ),
+        ];
+        for (name, help, value) in counters {
+            let counter = ConstCounter::new(0u64);
+            let mut family = encoder.encode_descriptor(name, help, None, counter.metric_type())?;
+            for c in &caches {
+                let labels = [("issuer", c.issuer.as_str())];
+                ConstCounter::new(value(c)).encode(family.encode_family(&labels)?)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Metrics {
@@ -94,6 +175,7 @@ impl Metrics {
             connections_rejected: Family::default(),
             log_dropped: Family::default(),
             reloads: Family::default(),
+            jwt_keys: Arc::default(),
             registry: Registry::default(),
         };
         registry.register("requests", "Requests answered", m.requests.clone());
@@ -133,6 +215,7 @@ impl Metrics {
             m.log_dropped.clone(),
         );
         registry.register("config_reloads", "Configuration reloads", m.reloads.clone());
+        registry.register_collector(Box::new(m.jwt_keys.clone()));
         Metrics { registry, ..m }
     }
 

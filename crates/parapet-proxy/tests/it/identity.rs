@@ -81,6 +81,10 @@ async fn api_keys_identify_consumers_and_every_failure_looks_the_same() {
         .unwrap();
     assert_eq!(seen["headers"]["x-consumer-id"], "alice");
     assert_eq!(seen["headers"]["x-consumer-roles"], "user");
+    assert!(
+        seen["headers"].get("x-api-key").is_none(),
+        "the key stays at the gateway"
+    );
 
     // Public route: anonymous is fine, forged identity headers are still removed.
     let seen: Value = client()
@@ -205,6 +209,36 @@ async fn revocation_reaches_every_replica_on_its_next_request_and_keys_survive_a
 }
 
 #[tokio::test]
+async fn a_reload_keeps_keys_and_applies_consumer_changes() {
+    let up = Upstream::start("a").await;
+    let gw = start_gateway(&api(&up.url(), "")).await;
+    let (alice, bob) = (key(&gw, "alice"), key(&gw, "bob"));
+    // bob leaves the configuration; alice becomes an admin.
+    let yaml = std::fs::read_to_string(&gw.config_path)
+        .unwrap()
+        .replace(
+            "  - { id: bob, roles: [user], metadata: { tenant: t2 } }\n",
+            "",
+        )
+        .replace(
+            "{ id: alice, scopes: [orders:write], roles: [user]",
+            "{ id: alice, scopes: [orders:write], roles: [admin]",
+        );
+    std::fs::write(&gw.config_path, yaml).unwrap();
+    gw.gw().reload_from_file().unwrap();
+    assert_eq!(
+        get(&gw, "/users/bob", Some(&alice)).await.status(),
+        200,
+        "alice is now admin"
+    );
+    assert_eq!(
+        get(&gw, "/users/bob", Some(&bob)).await.status(),
+        401,
+        "bob and his keys are gone"
+    );
+}
+
+#[tokio::test]
 async fn object_and_function_level_authorization() {
     let up = Upstream::start("a").await;
     let gw = start_gateway(&api(&up.url(), "")).await;
@@ -244,6 +278,12 @@ async fn object_and_function_level_authorization() {
     };
     assert_eq!(order(&alice, "alice").await.unwrap().status(), 200);
     assert_eq!(order(&alice, "bob").await.unwrap().status(), 403);
+    let no_body = client().post(gw.url("/orders")).header("x-api-key", &alice);
+    assert_eq!(
+        no_body.send().await.unwrap().status(),
+        403,
+        "a missing owner is no pass"
+    );
     assert_eq!(order(&bob, "bob").await.unwrap().status(), 403);
 
     // BFLA: a user never reaches the admin route; the admin does.
@@ -256,7 +296,7 @@ async fn object_and_function_level_authorization() {
     assert_problem(delete(&alice).await.unwrap(), 403, "forbidden").await;
     assert_eq!(delete(&root).await.unwrap().status(), 200);
 
-    let causes: Vec<String> = events(&gw, 7)
+    let causes: Vec<String> = events(&gw, 8)
         .await
         .iter()
         .map(|e| format!("{}:{}", e["policy"], e["cause"].as_str().unwrap()))
@@ -264,6 +304,7 @@ async fn object_and_function_level_authorization() {
     assert_eq!(
         causes,
         [
+            "\"authz\":object-mismatch",
             "\"authz\":object-mismatch",
             "\"authz\":object-mismatch",
             "\"authz\":object-mismatch",
@@ -306,6 +347,40 @@ async fn brute_force_blocks_the_source_after_the_threshold() {
     assert_eq!(last["policy"], "brute_force");
     assert_eq!(last["action"], "blocked");
     assert_eq!(up.hits(), 0);
+}
+
+#[tokio::test]
+async fn brute_force_counts_per_credential_across_addresses_and_can_slow_down_instead() {
+    let up = Upstream::start("a").await;
+    let extra = "trusted_proxies: [127.0.0.1/32]\nidentity: { brute_force: { threshold: 2, action: delay, delay: 300ms } }";
+    let gw = start_gateway(&api(&up.url(), extra)).await;
+    let alice = key(&gw, "alice");
+    let from = |ip: &str, k: &str| {
+        client()
+            .get(gw.url("/users/alice"))
+            .header("x-forwarded-for", ip.to_string())
+            .header("x-api-key", k.to_string())
+            .send()
+    };
+    // One guessed key from two addresses: its own counter trips, no address's does.
+    assert_eq!(from("192.0.2.1", "pk_stolen").await.unwrap().status(), 401);
+    assert_eq!(from("192.0.2.2", "pk_stolen").await.unwrap().status(), 401);
+    // A fresh address with a valid key is not slowed down...
+    let started = std::time::Instant::now();
+    assert_eq!(from("192.0.2.3", &alice).await.unwrap().status(), 200);
+    let fast = started.elapsed();
+    // ...but the tripped credential is, from any address.
+    let started = std::time::Instant::now();
+    assert_eq!(from("192.0.2.4", "pk_stolen").await.unwrap().status(), 401);
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    assert!(fast < Duration::from_millis(300), "{fast:?}");
+    let delayed: Vec<Value> = events(&gw, 4)
+        .await
+        .into_iter()
+        .filter(|e| e["action"] == "delayed")
+        .collect();
+    assert_eq!(delayed.len(), 1, "{delayed:?}");
+    assert_eq!(delayed[0]["client_ip"], "192.0.2.4");
 }
 
 fn now() -> u64 {
