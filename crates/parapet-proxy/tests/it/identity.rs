@@ -403,6 +403,7 @@ async fn jwt_bearer_tokens_at_the_gateway_with_scopes_and_a_signed_identity_upst
     let up = Upstream::start("a").await;
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("ed.pem"), jwt_key("ed25519.pub.pem")).unwrap();
+    std::fs::write(dir.path().join("rsa.pem"), jwt_key("rsa_a.pub.pem")).unwrap();
     std::fs::write(dir.path().join("fwd.key"), "f".repeat(40)).unwrap();
     let yaml = format!(
         r#"
@@ -413,6 +414,10 @@ identity:
       audiences: [shop]
       algorithms: [EdDSA]
       keys: [{{ file: $DIR/ed.pem }}]
+    - issuer: https://rsa.example
+      audiences: [shop]
+      algorithms: [RS256]
+      keys: [{{ file: $DIR/rsa.pem }}]
   forward:
     jwt: {{ audience: shop-backend, secret: {{ file: $DIR/fwd.key }} }}
 upstreams: {{ up: {{ targets: ["{}"] }} }}
@@ -492,19 +497,42 @@ apis:
         "{head}.{}.{sig}",
         base64_url(tampered_claims.to_string().as_bytes())
     );
+    let mut not_yet = good.clone();
+    not_yet["nbf"] = json!(now() + 3600);
+    let mut unknown_issuer = good.clone();
+    unknown_issuer["iss"] = json!("https://evil.example");
+    // RS256 → HS256: the RSA issuer's public key used as an HMAC secret.
+    let mut rsa_claims = good.clone();
+    rsa_claims["iss"] = json!("https://rsa.example");
+    let confused = encode(
+        &Header::new(Algorithm::HS256),
+        &rsa_claims,
+        &EncodingKey::from_secret(jwt_key("rsa_a.pub.pem").as_bytes()),
+    )
+    .unwrap();
+    let rsa_signed = encode(
+        &Header::new(Algorithm::RS256),
+        &rsa_claims,
+        &EncodingKey::from_rsa_pem(jwt_key("rsa_a.key").as_bytes()).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(bearer("/orders/1", rsa_signed).await.unwrap().status(), 200);
     for bad in [
         token(expired),
         token(wrong_aud),
         none,
         tampered,
         "x".repeat(9000),
+        token(not_yet),
+        token(unknown_issuer),
+        confused,
     ] {
         let resp = bearer("/orders/1", bad).await.unwrap();
         assert_eq!(resp.headers()["www-authenticate"], "Bearer realm=\"api\"");
         assert_problem(resp, 401, "unauthenticated").await;
     }
     let causes: Vec<Value> = gw
-        .log("events.log", 7)
+        .log("events.log", 10)
         .await
         .iter()
         .map(|e| e["cause"].clone())
@@ -516,10 +544,13 @@ apis:
             "jwt-wrong-audience",
             "jwt-algorithm-not-allowed",
             "jwt-bad-signature",
-            "jwt-too-large"
+            "jwt-too-large",
+            "jwt-not-yet-valid",
+            "jwt-unknown-issuer",
+            "jwt-algorithm-not-allowed"
         ]
     );
-    assert_eq!(up.hits(), 2);
+    assert_eq!(up.hits(), 3);
 }
 
 fn base64_url(bytes: &[u8]) -> String {
