@@ -117,6 +117,10 @@ async fn consumers_and_keys_are_managed_behind_the_admin_token() {
     let c = reqwest::Client::builder().no_proxy().build().unwrap();
     let gw = format!("http://{}/x", gateway.local_addrs()[0]);
     let token = "Bearer admin-token-0123456789";
+    let authed = |method: reqwest::Method, path: &str| {
+        c.request(method, format!("{admin}{path}"))
+            .header("authorization", token)
+    };
 
     // Without the token, or with a wrong one: 401, and nothing is created.
     for auth in [
@@ -133,27 +137,21 @@ async fn consumers_and_keys_are_managed_behind_the_admin_token() {
         assert_eq!(resp.headers()["content-type"], "application/problem+json");
     }
 
-    let created = c
-        .post(format!("{admin}/consumers"))
-        .header("authorization", token)
+    let created = authed(reqwest::Method::POST, "/consumers")
         .header("content-type", "application/json")
         .body(r#"{"id":"carol","roles":["user"],"metadata":{"team":"red"}}"#)
         .send()
         .await
         .unwrap();
     assert_eq!(created.status(), 201);
-    let again = c
-        .post(format!("{admin}/consumers"))
-        .header("authorization", token)
+    let again = authed(reqwest::Method::POST, "/consumers")
         .body(r#"{"id":"carol"}"#)
         .send()
         .await
         .unwrap();
     assert_eq!(again.status(), 409);
 
-    let key: serde_json::Value = c
-        .post(format!("{admin}/consumers/carol/keys"))
-        .header("authorization", token)
+    let key: serde_json::Value = authed(reqwest::Method::POST, "/consumers/carol/keys")
         .body(r#"{"label":"ci"}"#)
         .send()
         .await
@@ -166,9 +164,7 @@ async fn consumers_and_keys_are_managed_behind_the_admin_token() {
     let call = || c.get(&gw).header("x-api-key", &secret).send();
     assert_eq!(call().await.unwrap().status(), 200);
 
-    let listed = c
-        .get(format!("{admin}/consumers/carol/keys"))
-        .header("authorization", token)
+    let listed = authed(reqwest::Method::GET, "/consumers/carol/keys")
         .send()
         .await
         .unwrap()
@@ -181,9 +177,7 @@ async fn consumers_and_keys_are_managed_behind_the_admin_token() {
     );
     assert!(!listed.contains(&secret), "a listing shows no secret");
 
-    let revoked = c
-        .delete(format!("{admin}/keys/{id}"))
-        .header("authorization", token)
+    let revoked = authed(reqwest::Method::DELETE, &format!("/keys/{id}"))
         .send()
         .await
         .unwrap();
@@ -194,9 +188,7 @@ async fn consumers_and_keys_are_managed_behind_the_admin_token() {
         "revoked on the next request"
     );
 
-    let declared = c
-        .delete(format!("{admin}/consumers/dave"))
-        .header("authorization", token)
+    let declared = authed(reqwest::Method::DELETE, "/consumers/dave")
         .send()
         .await
         .unwrap();
@@ -205,25 +197,19 @@ async fn consumers_and_keys_are_managed_behind_the_admin_token() {
         409,
         "a config consumer is changed in the config"
     );
-    let deleted = c
-        .delete(format!("{admin}/consumers/carol"))
-        .header("authorization", token)
+    let deleted = authed(reqwest::Method::DELETE, "/consumers/carol")
         .send()
         .await
         .unwrap();
     assert_eq!(deleted.status(), 204);
-    let gone = c
-        .get(format!("{admin}/consumers/carol"))
-        .header("authorization", token)
+    let gone = authed(reqwest::Method::GET, "/consumers/carol")
         .send()
         .await
         .unwrap();
     assert_eq!(gone.status(), 404);
 
     // The JWT key cache, on the admin API and in metrics.
-    let keys: serde_json::Value = c
-        .get(format!("{admin}/jwt/keys"))
-        .header("authorization", token)
+    let keys: serde_json::Value = authed(reqwest::Method::GET, "/jwt/keys")
         .send()
         .await
         .unwrap()

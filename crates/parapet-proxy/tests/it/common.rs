@@ -241,14 +241,12 @@ apis:
 
 /// GETs `url` and parses the JSON answer (what the echo upstream saw).
 pub async fn get_json(url: &str) -> Value {
-    client()
-        .get(url)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    json_of(client().get(url)).await
+}
+
+/// Sends `req` and parses the JSON answer.
+pub async fn json_of(req: reqwest::RequestBuilder) -> Value {
+    req.send().await.unwrap().json().await.unwrap()
 }
 
 pub fn client() -> reqwest::Client {

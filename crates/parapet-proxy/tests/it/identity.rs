@@ -68,17 +68,14 @@ async fn api_keys_identify_consumers_and_every_failure_looks_the_same() {
     assert!(alice.starts_with("pk_") && alice.len() >= 40);
 
     // The upstream sees the verified identity, never the client's claim of one.
-    let seen: Value = client()
-        .get(gw.url("/users/alice"))
-        .header("x-api-key", &alice)
-        .header("x-consumer-id", "root")
-        .header("x-consumer-roles", "admin")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let seen = json_of(
+        client()
+            .get(gw.url("/users/alice"))
+            .header("x-api-key", &alice)
+            .header("x-consumer-id", "root")
+            .header("x-consumer-roles", "admin"),
+    )
+    .await;
     assert_eq!(seen["headers"]["x-consumer-id"], "alice");
     assert_eq!(seen["headers"]["x-consumer-roles"], "user");
     assert!(
@@ -87,15 +84,12 @@ async fn api_keys_identify_consumers_and_every_failure_looks_the_same() {
     );
 
     // Public route: anonymous is fine, forged identity headers are still removed.
-    let seen: Value = client()
-        .get(gw.url("/books"))
-        .header("x-consumer-id", "root")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let seen = json_of(
+        client()
+            .get(gw.url("/books"))
+            .header("x-consumer-id", "root"),
+    )
+    .await;
     assert!(seen["headers"].get("x-consumer-id").is_none(), "{seen}");
 
     // Missing, unknown, malformed, revoked and expired keys: one identical answer.
@@ -671,24 +665,10 @@ apis:
         )
         .build()
         .unwrap();
-    let seen: Value = bound
-        .get(url("/x"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let seen = json_of(bound.get(url("/x"))).await;
     assert_eq!(seen["headers"]["x-consumer-id"], "billing-svc");
     let by_san = client_with_cert(&ca, &gw, &clients, "whatever", &["reports.internal"]);
-    let seen: Value = by_san
-        .get(url("/x"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let seen = json_of(by_san.get(url("/x"))).await;
     assert_eq!(seen["headers"]["x-consumer-id"], "reports-svc");
     let unmapped = client_with_cert(&ca, &gw, &clients, "stranger", &["stranger.internal"]);
     assert_eq!(unmapped.get(url("/x")).send().await.unwrap().status(), 401);
