@@ -1195,3 +1195,23 @@ async fn failure_codes_and_admin_view() {
     );
     assert_eq!(view[1]["fetches_ok"], 0);
 }
+
+#[tokio::test]
+async fn a_token_verified_before_is_still_refused_once_expired_or_for_another_issuer() {
+    let v = verifier(&[JwtIssuer {
+        leeway: Duration::ZERO,
+        ..hmac_issuer()
+    }]);
+    let mut c = claims("https://hmac.example");
+    c["exp"] = json!(now() + 1);
+    let token = sign(Algorithm::HS256, "hmac", None, &c);
+    // Twice: the second answer comes from the cache of verified tokens.
+    check(&v, &token).await.unwrap();
+    check(&v, &token).await.unwrap();
+    let elsewhere = v
+        .verify(&token, &["https://other.example".to_string()])
+        .await;
+    assert_eq!(elsewhere.unwrap_err(), JwtFailure::UnknownIssuer);
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert_eq!(failure(&v, &token).await, JwtFailure::Expired);
+}

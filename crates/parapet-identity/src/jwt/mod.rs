@@ -10,6 +10,7 @@
 
 mod claims;
 mod keys;
+mod verified;
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use keys::{KeyCache, Lookup};
@@ -27,6 +28,8 @@ pub struct JwtVerifier {
     /// The largest `max_token_size` of all issuers: checked before anything is parsed.
     max_token_size: usize,
     tasks: Mutex<Vec<tokio::task::AbortHandle>>,
+    /// Tokens already verified with the current keys.
+    verified: verified::Verified,
 }
 
 /// One configured issuer with its precomputed rules and its keys. Shared by the verifier
@@ -170,6 +173,7 @@ impl JwtVerifier {
             issuers: built,
             http,
             tasks: Mutex::new(Vec::new()),
+            verified: verified::Verified::default(),
         })
     }
 
@@ -190,7 +194,8 @@ impl JwtVerifier {
     }
 
     /// Verifies a compact JWS. `allowed_issuers`: the issuers accepted here (any configured
-    /// one when empty). No I/O when the key is cached.
+    /// one when empty). No I/O when the key is cached; no signature check either when the
+    /// same token was verified before with the same keys and has not expired.
     pub async fn verify(
         &self,
         token: &str,
@@ -202,6 +207,48 @@ impl JwtVerifier {
         if token.len() > self.max_token_size {
             return Err(JwtFailure::TooLarge);
         }
+        let fingerprint = verified::fingerprint(token);
+        let now = jsonwebtoken::get_current_timestamp();
+        let current = |i: usize| Arc::clone(&self.issuers[i].cache.snapshot());
+        if let Some(hit) = self.verified.get(&fingerprint, now, current) {
+            let issuer = &self.issuers[hit.issuer].config.issuer;
+            if !allowed_issuers.is_empty() && !allowed_issuers.contains(issuer) {
+                return Err(JwtFailure::UnknownIssuer);
+            }
+            return Ok(VerifiedJwt {
+                issuer: issuer.clone(),
+                claims: (*hit.claims).clone(),
+            });
+        }
+        // The key sets before verifying: a token is cached only against the set it was
+        // verified with (not one swapped in meanwhile, which may have dropped its key).
+        let before: Vec<Arc<keys::KeySnapshot>> = (0..self.issuers.len()).map(current).collect();
+        let verified = self.verify_in_full(token, allowed_issuers).await?;
+        if let Some(index) = self
+            .issuers
+            .iter()
+            .position(|i| i.config.issuer == verified.issuer)
+        {
+            let issuer = &self.issuers[index];
+            let keys = &before[index];
+            let unchanged = Arc::ptr_eq(keys, &issuer.cache.snapshot());
+            let exp = verified.claims.get("exp").and_then(Value::as_u64);
+            if let (true, Some(exp)) = (unchanged, exp) {
+                let claims = Arc::new(verified.claims.clone());
+                let until = exp.saturating_add(issuer.leeway);
+                self.verified
+                    .insert(fingerprint, index, keys, until, claims, now);
+            }
+        }
+        Ok(verified)
+    }
+
+    /// The full check: parse, pick the issuer and key (fetching keys if needed), verify.
+    async fn verify_in_full(
+        &self,
+        token: &str,
+        allowed_issuers: &[String],
+    ) -> Result<VerifiedJwt, JwtFailure> {
         let (header, payload) = claims::split(token)?;
         let header = claims::decode_segment(header)?;
         let header = claims::parse_header(&header)?;
