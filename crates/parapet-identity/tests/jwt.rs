@@ -625,6 +625,9 @@ async fn size_shape_and_tampering() {
     header.extras.insert("exp-ext", true);
     let token = sign_with(&header, "", &claims(iss));
     assert_eq!(failure(&v, &token).await, JwtFailure::Malformed);
+    // `crit` must be an array when present: a `null` one is no pass (found by fuzzing).
+    let null_crit = raw_token(&json!({ "alg": "HS256", "crit": null }), &claims(iss), b"x");
+    assert_eq!(failure(&v, &null_crit).await, JwtFailure::Malformed);
 
     // Tampered payload (a different subject) and tampered signature.
     let mut forged = claims(iss);

@@ -58,8 +58,15 @@ struct RawHeader<'a> {
     alg: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     kid: Option<Cow<'a, str>>,
-    #[serde(default)]
-    crit: Option<serde::de::IgnoredAny>,
+    /// Present at all, whatever its value (`"crit": null` included).
+    #[serde(default, deserialize_with = "present")]
+    crit: bool,
+}
+
+/// `true` for a member that is there, even as `null`.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    serde::de::IgnoredAny::deserialize(d)?;
+    Ok(true)
 }
 
 /// Parses the decoded header. `alg: none` and unknown algorithms are refused as
@@ -74,7 +81,7 @@ pub(crate) fn parse_header(json: &[u8]) -> Result<Header<'_>, JwtFailure> {
         return Err(JwtFailure::AlgorithmNotAllowed);
     }
     let alg = Algorithm::from_str(&alg).map_err(|_| JwtFailure::AlgorithmNotAllowed)?;
-    if raw.crit.is_some() {
+    if raw.crit {
         return Err(JwtFailure::Malformed);
     }
     Ok(Header { alg, kid: raw.kid })
