@@ -5,6 +5,10 @@
 //! A failed `assert!` here is a finding just like a panic inside the gateway: it means a
 //! security property documented in `hygiene.rs`, `forward.rs` or `telemetry/access.rs` does
 //! not hold for some input.
+//!
+//! The JWT targets' verifier and checks are in [`jwt`].
+
+pub mod jwt;
 
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri, Version, header, request::Parts};
 use ipnet::IpNet;
@@ -75,6 +79,8 @@ pub struct Env<'a> {
     pub redact_headers: &'a [String],
     /// `log.redact_query`.
     pub redact_query: &'a [String],
+    /// `identity.api_keys`: its header and refused query parameters are secrets too.
+    pub api_keys: &'a parapet_config::ApiKeys,
 }
 
 /// A redactor and the lists it was built from.
@@ -85,28 +91,35 @@ pub struct LogRules {
     pub redact_headers: Vec<String>,
     /// `log.redact_query`.
     pub redact_query: Vec<String>,
+    /// `identity.api_keys` (the defaults).
+    pub api_keys: parapet_config::ApiKeys,
     /// Built from the above.
     pub redactor: Redactor,
 }
 
 impl LogRules {
-    /// Rules from the three lists.
+    /// Rules from the three lists, with the default API-key settings.
     pub fn new(
         headers: Vec<String>,
         redact_headers: Vec<String>,
         redact_query: Vec<String>,
     ) -> Self {
-        let redactor = Redactor::new(&parapet_config::Log {
-            access: parapet_config::LogTarget::Off,
-            events: parapet_config::LogTarget::Off,
-            headers: headers.clone(),
-            redact_headers: redact_headers.clone(),
-            redact_query: redact_query.clone(),
-        });
+        let api_keys = parapet_config::Identity::default().api_keys;
+        let redactor = Redactor::new(
+            &parapet_config::Log {
+                access: parapet_config::LogTarget::Off,
+                events: parapet_config::LogTarget::Off,
+                headers: headers.clone(),
+                redact_headers: redact_headers.clone(),
+                redact_query: redact_query.clone(),
+            },
+            &api_keys,
+        );
         LogRules {
             headers,
             redact_headers,
             redact_query,
+            api_keys,
             redactor,
         }
     }
@@ -119,6 +132,7 @@ impl LogRules {
                 "authorization",
                 "cookie",
                 "x-session",
+                "x-api-key",
                 "x-forwarded-for",
                 "host",
             ]
@@ -139,6 +153,7 @@ impl LogRules {
             logged_headers: &self.headers,
             redact_headers: &self.redact_headers,
             redact_query: &self.redact_query,
+            api_keys: &self.api_keys,
         }
     }
 }
@@ -219,6 +234,7 @@ fn check_target_redacted(env: &Env<'_>, uri: &Uri) {
                 .iter()
                 .copied()
                 .chain(env.redact_query.iter().map(String::as_str))
+                .chain(env.api_keys.refused_query_params.iter().map(String::as_str))
                 .any(|s| s.eq_ignore_ascii_case(name));
             if secret {
                 assert_eq!(value, REDACTED, "secret query parameter {name:?} logged");
@@ -235,7 +251,9 @@ fn check_headers_redacted(env: &Env<'_>, headers: &HeaderMap) {
             env.logged_headers.contains(name),
             "unlisted header {name:?} logged"
         );
-        let secret = SECRET_HEADERS.contains(&name.as_str()) || env.redact_headers.contains(name);
+        let secret = SECRET_HEADERS.contains(&name.as_str())
+            || env.redact_headers.contains(name)
+            || *name == env.api_keys.header;
         if secret {
             assert_eq!(value, REDACTED, "secret header {name:?} logged");
         }

@@ -3,6 +3,7 @@
 //! `claims.sub`, unless the identity holds a bypass role). Every refusal is the same 403;
 //! the event names the rule that failed.
 
+use crate::credentials::form_decode as decode;
 use bytes::Bytes;
 use http::StatusCode;
 use parapet_config::{IdentityValue, Mode, ObjectRule, RequestValue};
@@ -89,31 +90,6 @@ fn query_value(query: Option<&str>, name: &str) -> Option<String> {
         }
     }
     found
-}
-
-/// Form-style percent decoding (`+` is a space).
-fn decode(s: &str) -> Option<String> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'%' => {
-                let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
-                i += 3;
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            c => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 impl Policy for Authz {

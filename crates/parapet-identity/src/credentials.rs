@@ -16,8 +16,9 @@ pub enum Presented<'a> {
 impl<'a> Presented<'a> {
     /// The credential of `headers`: the API-key header first, then a bearer token.
     pub fn find(headers: &'a HeaderMap, api_key_header: &str) -> Option<Presented<'a>> {
-        if let Some(k) = headers.get(api_key_header).and_then(|v| v.to_str().ok()) {
-            return Some(Presented::ApiKey(k.trim()));
+        // A present header counts even when unreadable, as authentication reads it.
+        if let Some(k) = headers.get(api_key_header) {
+            return Some(Presented::ApiKey(k.to_str().unwrap_or_default().trim()));
         }
         bearer(headers).map(Presented::Bearer)
     }
@@ -54,14 +55,49 @@ pub fn looks_like_jwt(token: &str) -> bool {
 }
 
 /// The name of the first query parameter that carries an API key: one of `refused_names`
-/// (case-insensitive), or any whose value has the shape of a Parapet key.
+/// (case-insensitive), or any whose value has the shape of a Parapet key. Names and values
+/// are compared decoded (`api%5Fkey` is `api_key`).
 pub fn key_in_query<'q>(query: Option<&'q str>, refused_names: &[String]) -> Option<&'q str> {
     query?.split('&').find_map(|pair| {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let named = refused_names.iter().any(|r| r.eq_ignore_ascii_case(name));
-        let shaped = value.starts_with("pk_") && value.len() >= 40;
+        let (name_text, value_text) = (decoded(name), decoded(value));
+        let named = refused_names
+            .iter()
+            .any(|r| r.eq_ignore_ascii_case(&name_text));
+        let shaped = value_text.starts_with("pk_") && value_text.len() >= 40;
         (named || shaped).then_some(name)
     })
+}
+
+/// Form-style percent decoding (`+` is a space); `None` for a bad escape or non-UTF-8.
+pub fn form_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' => {
+                let hex = b.get(i + 1..i + 3)?;
+                let digit = |c: u8| (c as char).to_digit(16);
+                out.push((digit(hex[0])? * 16 + digit(hex[1])?) as u8);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// `s` decoded, or as written when it does not decode.
+pub fn decoded(s: &str) -> std::borrow::Cow<'_, str> {
+    form_decode(s).map_or(std::borrow::Cow::Borrowed(s), std::borrow::Cow::Owned)
 }
 
 #[cfg(test)]
@@ -96,6 +132,9 @@ mod tests {
         let shaped = format!("q=1&token=pk_{}", "A".repeat(43));
         assert_eq!(key_in_query(Some(&shaped), &names), Some("token"));
         assert_eq!(key_in_query(Some("q=pk_short"), &names), None);
+        assert_eq!(key_in_query(Some("api%5Fkey=x"), &names), Some("api%5Fkey"));
+        let encoded = format!("t=pk%5F{}", "A".repeat(43));
+        assert_eq!(key_in_query(Some(&encoded), &names), Some("t"));
         assert_eq!(key_in_query(None, &names), None);
     }
 }

@@ -549,6 +549,9 @@ fn object_rule(text: &str) -> Result<ObjectRule, String> {
     let right = if r == "consumer.id" {
         IdentityValue::Consumer
     } else if let Some(k) = r.strip_prefix("consumer.metadata.") {
+        if k.is_empty() {
+            return Err("empty metadata key on the right side".into());
+        }
         IdentityValue::Metadata(k.to_string())
     } else if let Some(claim) = r.strip_prefix("claims.") {
         if claim.split('.').any(str::is_empty) {

@@ -6,6 +6,7 @@
 //! value shaped like a Parapet API key (`pk_…`) are redacted the same way. Every
 //! string goes through JSON escaping, so a client cannot forge log lines.
 
+use parapet_identity::credentials::decoded;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -138,11 +139,12 @@ impl Redactor {
                 out.push('&');
             }
             let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let name_text = decoded(name);
             let secret = self
                 .secret_params
                 .iter()
-                .any(|s| s.eq_ignore_ascii_case(name))
-                || value.starts_with("pk_");
+                .any(|s| s.eq_ignore_ascii_case(&name_text))
+                || decoded(value).starts_with("pk_");
             if pair.contains('=') && secret {
                 out.push_str(name);
                 out.push('=');
@@ -188,12 +190,12 @@ mod tests {
         assert_eq!(out["x-session"], REDACTED);
         assert_eq!(out["user-agent"], "curl/8");
         assert_eq!(out["x-key"], REDACTED);
-        let uri: http::Uri = "/a?q=1&api_key=s3cr3t&SIG=x&flag&k=1&n=pk_zz"
+        let uri: http::Uri = "/a?q=1&api%5Fkey=s3cr3t&SIG=x&flag&k=1&n=pk%5Fzz"
             .parse()
             .unwrap();
         assert_eq!(
             r.target(&uri),
-            "/a?q=1&api_key=[REDACTED]&SIG=[REDACTED]&flag&k=[REDACTED]&n=[REDACTED]"
+            "/a?q=1&api%5Fkey=[REDACTED]&SIG=[REDACTED]&flag&k=[REDACTED]&n=[REDACTED]"
         );
     }
 }
