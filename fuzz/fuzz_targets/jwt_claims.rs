@@ -18,7 +18,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use libfuzzer_sys::fuzz_target;
-use parapet_fuzz::jwt::{ED_ISSUER, Fixture, HS_ISSUER};
+use parapet_fuzz::jwt::Fixture;
 
 const DEFAULT_HEADERS: [&[u8]; 2] = [
     br#"{"alg":"HS256","typ":"JWT"}"#,
@@ -31,37 +31,7 @@ fn exercise(fixture: &Fixture, header: &[u8], claims: &[u8]) {
         URL_SAFE_NO_PAD.encode(header),
         URL_SAFE_NO_PAD.encode(claims)
     );
-    let hs = format!("{message}.{}", fixture.sign_hs(&message));
-    if let Ok(v) = fixture.verify(&hs, &[]) {
-        assert_eq!(
-            v.issuer, HS_ISSUER,
-            "HS256-signed token accepted by {}",
-            v.issuer
-        );
-        fixture.recheck(&hs, &v);
-    }
-    let ed = format!("{message}.{}", fixture.sign_ed(&message));
-    if let Ok(v) = fixture.verify(&ed, &[]) {
-        assert_eq!(
-            v.issuer, ED_ISSUER,
-            "EdDSA-signed token accepted by {}",
-            v.issuer
-        );
-        fixture.recheck(&ed, &v);
-    }
-    let [pem, raw] = fixture.sign_confused(&message);
-    for token in [
-        format!("{message}.{pem}"),
-        format!("{message}.{raw}"),
-        format!("{message}."),
-    ] {
-        if let Ok(v) = fixture.verify(&token, &[]) {
-            panic!(
-                "token without a valid signature accepted by {}: {token:?}",
-                v.issuer
-            );
-        }
-    }
+    fixture.resign(&message);
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -164,6 +164,38 @@ impl Fixture {
 }
 
 impl Fixture {
+    /// Signs `message` (`header.claims`, base64url) with each issuer's real key and checks
+    /// that each signed token is accepted, if at all, only by the issuer of that key (then
+    /// rechecked), and that tokens HMAC-signed with the EdDSA public key, or unsigned, are
+    /// never accepted.
+    pub fn resign(&self, message: &str) {
+        let signed = [
+            (HS_ISSUER, self.sign_hs(message)),
+            (ED_ISSUER, self.sign_ed(message)),
+        ];
+        for (issuer, signature) in signed {
+            let token = format!("{message}.{signature}");
+            if let Ok(v) = self.verify(&token, &[]) {
+                assert_eq!(
+                    v.issuer, issuer,
+                    "token signed with the key of {issuer} accepted by {}",
+                    v.issuer
+                );
+                self.recheck(&token, &v);
+            }
+        }
+        let [pem, raw] = self.sign_confused(message);
+        for signature in [pem, raw, String::new()] {
+            let token = format!("{message}.{signature}");
+            if let Ok(v) = self.verify(&token, &[]) {
+                panic!(
+                    "token without a valid signature accepted by {}: {token:?}",
+                    v.issuer
+                );
+            }
+        }
+    }
+
     /// Verifies a token that was just accepted (`first`) again, now answered from the
     /// verifier's cache of verified tokens when it is cached: the answer must be the same
     /// issuer and claims, and narrowing the accepted issuers to the other one must refuse it

@@ -3,10 +3,10 @@
 //! `claims.sub`, unless the identity holds a bypass role). Every refusal is the same 403;
 //! the event names the rule that failed.
 
-use crate::credentials::form_decode as decode;
 use bytes::Bytes;
 use http::StatusCode;
 use parapet_config::{IdentityValue, Mode, ObjectRule, RequestValue};
+use parapet_policy::percent::decode;
 use parapet_policy::{
     Decision, Identity, Part, Policy, Reason, Refusal, RequestContext, Step, reasons,
 };
@@ -82,11 +82,11 @@ fn query_value(query: Option<&str>, name: &str) -> Option<String> {
     let mut found = None;
     for pair in query?.split('&') {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        if decode(k).as_deref() == Some(name) {
+        if decode(k, true).as_deref() == Some(name) {
             if found.is_some() {
                 return None;
             }
-            found = Some(decode(v)?);
+            found = Some(decode(v, true)?);
         }
     }
     found

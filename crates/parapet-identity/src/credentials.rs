@@ -69,35 +69,9 @@ pub fn key_in_query<'q>(query: Option<&'q str>, refused_names: &[String]) -> Opt
     })
 }
 
-/// Form-style percent decoding (`+` is a space); `None` for a bad escape or non-UTF-8.
-pub fn form_decode(s: &str) -> Option<String> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'%' => {
-                let hex = b.get(i + 1..i + 3)?;
-                let digit = |c: u8| (c as char).to_digit(16);
-                out.push((digit(hex[0])? * 16 + digit(hex[1])?) as u8);
-                i += 3;
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            c => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
-/// `s` decoded, or as written when it does not decode.
+/// A query name or value decoded (`+` is a space), or as written when it does not decode.
 pub fn decoded(s: &str) -> std::borrow::Cow<'_, str> {
-    form_decode(s).map_or(std::borrow::Cow::Borrowed(s), std::borrow::Cow::Owned)
+    parapet_policy::percent::decode_or_raw(s, true)
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ pub mod builtin;
 mod context;
 mod decision;
 mod event;
+pub mod percent;
 
 pub use context::{ClientCert, Identity, RequestContext};
 pub use decision::{Decision, Reason, Refusal};

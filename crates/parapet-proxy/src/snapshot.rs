@@ -9,6 +9,7 @@ use crate::upstream::Group;
 use http::{HeaderValue, Method};
 use parapet_config::{Config, DEFAULT_MAX_BODY, Mode, PolicySet};
 use parapet_policy::Policy;
+use parapet_policy::percent::decode_or_raw;
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -221,7 +222,7 @@ impl Snapshot {
         params.extend(
             m.params
                 .iter()
-                .map(|(k, v)| (k.to_string(), percent_decode(v))),
+                .map(|(k, v)| (k.to_string(), decode_or_raw(v, false).into_owned())),
         );
         Some((api, &api.routes[*m.value]))
     }
@@ -237,33 +238,4 @@ impl CompiledApi {
             || (path.starts_with(b.as_str()) && path.as_bytes().get(b.len()) == Some(&b'/'));
         host_ok && path_ok
     }
-}
-
-/// Decodes `%XX` escapes of a path segment (an invalid escape or non-UTF-8 result is kept as
-/// written, so it never equals a clean value it was not).
-fn percent_decode(s: &str) -> String {
-    if !s.contains('%') {
-        return s.to_string();
-    }
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match (
-            bytes[i],
-            bytes.get(i + 1).and_then(|b| hex(*b)),
-            bytes.get(i + 2).and_then(|b| hex(*b)),
-        ) {
-            (b'%', Some(h), Some(l)) => {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-            }
-            (b, _, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
 }
