@@ -1,5 +1,5 @@
-//! Parapet's embedded store: the consumers (who calls the APIs) and their API keys,
-//! kept in one SQLite file.
+//! Parapet's embedded store: the consumers (who calls the APIs), their API keys and the
+//! quota usage of the in-process rate state, kept in one SQLite file.
 //!
 //! - A [`Store`] wraps a single SQLite connection behind a mutex, so it is `Send + Sync`
 //!   and can be shared (in an `Arc`) by every request handler.
@@ -21,6 +21,7 @@ use rusqlite::{Connection, TransactionBehavior};
 mod consumers;
 mod error;
 mod keys;
+mod quotas;
 mod time;
 
 pub use consumers::{Consumer, Origin};
@@ -67,6 +68,16 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX api_keys_consumer ON api_keys (consumer_id, created_at, id);
     CREATE INDEX api_keys_created ON api_keys (created_at, id);
+    ",
+    // Version 2.
+    "
+    -- Quota usage of the in-process rate state, saved so a restart keeps it.
+    CREATE TABLE quota_usage (
+        key    TEXT NOT NULL,                  -- digest of the quota key, never a client value
+        window INTEGER NOT NULL,               -- day or month number since 1970
+        used   INTEGER NOT NULL,
+        PRIMARY KEY (key, window)
+    ) WITHOUT ROWID;
     ",
 ];
 
