@@ -11,8 +11,10 @@ use serde_saphyr::Spanned;
 use std::collections::BTreeMap;
 
 pub use identity::*;
+pub use traffic::*;
 
 mod identity;
+mod traffic;
 
 /// Spanned string, the most common validated scalar.
 pub type SpannedStr = Spanned<String>;
@@ -41,6 +43,9 @@ pub struct File {
     /// The embedded store (SQLite file) of consumers and API keys.
     #[serde(default)]
     pub store: Option<SpannedStr>,
+    /// Where rate counters, quotas and nonces live: `memory` or Redis.
+    #[serde(default)]
+    pub state: Option<Spanned<StateSpec>>,
     /// Consumers declared in the file.
     #[serde(default)]
     pub consumers: Vec<Spanned<Consumer>>,
@@ -305,6 +310,21 @@ pub struct Policies {
     /// Authorization: required scopes or roles, object-level rules.
     #[serde(default)]
     pub authz: Option<Spanned<Authz>>,
+    /// Rate limits, all of which must admit a request.
+    #[serde(default)]
+    pub rate_limit: Option<Spanned<Vec<Spanned<RateLimit>>>>,
+    /// Requests per consumer per day or month.
+    #[serde(default)]
+    pub quota: Option<Spanned<Quota>>,
+    /// Smoothing to a steady rate.
+    #[serde(default)]
+    pub spike_arrest: Option<Spanned<SpikeArrest>>,
+    /// Requests in flight at once.
+    #[serde(default)]
+    pub concurrency: Option<Spanned<Concurrency>>,
+    /// Marks a login, password-reset or OTP route.
+    #[serde(default)]
+    pub sensitive: Option<Spanned<Sensitive>>,
 }
 
 /// Whether a policy refuses (`enforce`) or only records (`monitor`).

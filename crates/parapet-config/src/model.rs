@@ -3,8 +3,10 @@
 
 pub use crate::file::{ClientAuth, Mode};
 pub use identity::*;
+pub use traffic::*;
 
 mod identity;
+mod traffic;
 use http::Method;
 use ipnet::IpNet;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
@@ -33,6 +35,8 @@ pub struct Config {
     pub upstreams: BTreeMap<String, Arc<Upstream>>,
     /// Identity: store, consumers, credential sources.
     pub identity: Identity,
+    /// Where traffic state lives.
+    pub state: StateConfig,
     /// APIs, most specific first (longest base path, then those with hosts).
     pub apis: Vec<Api>,
     /// Files whose change should trigger a reload (the config itself, TLS material).
@@ -215,6 +219,14 @@ pub struct PolicySet {
     pub authn: Option<Authn>,
     /// Authorization.
     pub authz: Option<Authz>,
+    /// Rate limits (the route's own, or the API's, plus those of `sensitive`).
+    pub rate_limits: Vec<RateLimit>,
+    /// Quota.
+    pub quota: Option<Quota>,
+    /// Spike arrest.
+    pub spike_arrest: Option<SpikeArrest>,
+    /// Concurrency limits.
+    pub concurrency: Option<Concurrency>,
 }
 
 /// IP access lists.

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 mod identity;
+mod traffic;
 
 /// Largest file a config may name (certificates, keys, CA bundles).
 const MAX_FILE: u64 = 1024 * 1024;
@@ -288,6 +289,7 @@ pub(crate) fn validate(file: File, c: &mut Checker) -> Option<Config> {
         }
     }
     let identity = identity::identity(&file, c);
+    let state = traffic::state(&file.state, c);
     let mut apis = Vec::new();
     for a in &file.apis {
         if !file.upstreams.contains_key(&a.value.upstream.value) {
@@ -329,6 +331,7 @@ pub(crate) fn validate(file: File, c: &mut Checker) -> Option<Config> {
         log,
         upstreams,
         identity,
+        state,
         apis,
         watched_files: std::mem::take(&mut c.watched),
         warnings: std::mem::take(&mut c.warnings),
@@ -559,7 +562,7 @@ fn api(a: &file::Api, server: &Server, id: &Identity, c: &mut Checker) -> Option
         Some(b) if b.value.len() > 1 => b.value.trim_end_matches('/').to_string(),
         _ => "/".to_string(),
     };
-    let defaults = policies(&a.defaults, server, id, c);
+    let defaults = policies(&a.defaults, &a.name.value, server, id, c);
     if a.routes.is_empty() && defaults.authn.is_none() {
         c.warn(
             &a.name.referenced,
@@ -591,13 +594,33 @@ fn api(a: &file::Api, server: &Server, id: &Identity, c: &mut Checker) -> Option
             c.error(&p.referenced, why);
             continue;
         }
-        let own = policies(&p.value, server, id, c);
+        let scope = format!("{} {key}", a.name.value);
+        let mut own = policies(&p.value, &scope, server, id, c);
+        // A route's own `rate_limit` list replaces the API's; `sensitive` adds to either.
+        let mut rate_limits = if p.value.rate_limit.is_some() {
+            Vec::new()
+        } else {
+            defaults.rate_limits.clone()
+        };
+        rate_limits.append(&mut own.rate_limits);
         let effective = PolicySet {
             ip_access: own.ip_access.or_else(|| defaults.ip_access.clone()),
             limits: own.limits.or_else(|| defaults.limits.clone()),
             authn: own.authn.or_else(|| defaults.authn.clone()),
             authz: own.authz.or_else(|| defaults.authz.clone()),
+            rate_limits,
+            quota: own.quota.or_else(|| defaults.quota.clone()),
+            spike_arrest: own.spike_arrest.or_else(|| defaults.spike_arrest.clone()),
+            concurrency: own.concurrency.or_else(|| defaults.concurrency.clone()),
         };
+        if let Some(dup) = effective.rate_limits.iter().enumerate().find_map(|(i, l)| {
+            effective.rate_limits[..i]
+                .iter()
+                .any(|o| o.name == l.name)
+                .then_some(&l.name)
+        }) {
+            c.error(&p.referenced, format!("route {key:?} has two rate limits named {dup:?} (its own and the API's): give one a distinct name"));
+        }
         identity::check_route(&p.referenced, key, &path, &effective, c);
         routes.push(Route {
             method,
@@ -663,12 +686,38 @@ fn check_api_overlap(apis: &[(Location, Api)], c: &mut Checker) {
     }
 }
 
-fn policies(p: &file::Policies, server: &Server, id: &Identity, c: &mut Checker) -> PolicySet {
+/// The policy blocks of an API's defaults or of one route; `scope` names where they were
+/// declared (the API, or the API and route), which is what their counters are shared by.
+fn policies(
+    p: &file::Policies,
+    scope: &str,
+    server: &Server,
+    id: &Identity,
+    c: &mut Checker,
+) -> PolicySet {
+    let mut rate_limits = p
+        .rate_limit
+        .as_ref()
+        .map(|l| traffic::rate_limits(l, scope, c))
+        .unwrap_or_default();
+    if let Some(s) = &p.sensitive {
+        rate_limits.extend(traffic::sensitive(s, scope, c));
+    }
     PolicySet {
         ip_access: p.ip_access.as_ref().map(|i| ip_access(i, c)),
         limits: p.limits.as_ref().map(|l| limits(l, server, c)),
         authn: p.authn.as_ref().and_then(|a| identity::authn(a, id, c)),
         authz: p.authz.as_ref().and_then(|a| identity::authz(a, c)),
+        rate_limits,
+        quota: p.quota.as_ref().map(|q| traffic::quota(q, scope, c)),
+        spike_arrest: p
+            .spike_arrest
+            .as_ref()
+            .and_then(|s| traffic::spike_arrest(s, scope, c)),
+        concurrency: p
+            .concurrency
+            .as_ref()
+            .map(|x| traffic::concurrency(x, scope, c)),
     }
 }
 

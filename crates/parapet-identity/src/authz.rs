@@ -6,7 +6,7 @@
 use bytes::Bytes;
 use http::StatusCode;
 use parapet_config::{IdentityValue, Mode, ObjectRule, RequestValue};
-use parapet_policy::percent::decode;
+use parapet_policy::values::{self, query_value};
 use parapet_policy::{
     Decision, Identity, Part, Policy, Reason, Refusal, RequestContext, Step, reasons,
 };
@@ -56,40 +56,8 @@ fn identity_value(id: &Identity, v: &IdentityValue) -> Option<String> {
     match v {
         IdentityValue::Consumer => Some(id.consumer.clone()),
         IdentityValue::Metadata(k) => id.metadata.get(k).cloned(),
-        IdentityValue::Claim(path) => {
-            let mut cur = id.claims.get(path.first()?)?;
-            for seg in &path[1..] {
-                cur = cur.get(seg)?;
-            }
-            scalar(cur)
-        }
+        IdentityValue::Claim(path) => values::claim(id, path),
     }
-}
-
-/// A JSON scalar as text (`42` and `"42"` both give `42`); objects and arrays never match.
-fn scalar(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
-
-/// The single value of query parameter `name`, percent-decoded; `None` when absent or
-/// repeated (a repeated parameter is ambiguous: different layers pick different copies).
-fn query_value(query: Option<&str>, name: &str) -> Option<String> {
-    let mut found = None;
-    for pair in query?.split('&') {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        if decode(k, true).as_deref() == Some(name) {
-            if found.is_some() {
-                return None;
-            }
-            found = Some(decode(v, true)?);
-        }
-    }
-    found
 }
 
 impl Policy for Authz {
@@ -161,12 +129,19 @@ impl Policy for Authz {
         self.reads_body
     }
 
-    fn on_request_body(
-        &self,
-        ctx: &mut RequestContext,
-        _req: &http::request::Parts,
-        body: &Bytes,
-    ) -> Decision {
+    fn on_request_body<'a>(
+        &'a self,
+        ctx: &'a mut RequestContext,
+        _req: &'a http::request::Parts,
+        body: &'a Bytes,
+    ) -> Step<'a> {
+        self.judge_body(ctx, body).into()
+    }
+}
+
+impl Authz {
+    /// The object rules on body fields.
+    fn judge_body(&self, ctx: &RequestContext, body: &Bytes) -> Decision {
         let Some(id) = ctx.identity.as_deref() else {
             return Self::deny("no-identity", Part::Body, None);
         };
@@ -178,13 +153,7 @@ impl Policy for Authz {
             let RequestValue::Body(path) = &rule.left else {
                 continue;
             };
-            let value = json.as_ref().and_then(|j| {
-                let mut cur = j;
-                for seg in path {
-                    cur = cur.get(seg)?;
-                }
-                scalar(cur)
-            });
+            let value = json.as_ref().and_then(|j| values::json_field(j, path));
             if value.is_none() || value != identity_value(id, &rule.right) {
                 return Self::deny("object-mismatch", Part::Body, Some(rule));
             }
@@ -196,17 +165,6 @@ impl Policy for Authz {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn query_values_are_decoded_and_repeats_are_refused() {
-        assert_eq!(
-            query_value(Some("a=1&id=b%40c+d"), "id").as_deref(),
-            Some("b@c d")
-        );
-        assert_eq!(query_value(Some("id=1&id=2"), "id"), None);
-        assert_eq!(query_value(Some("x=1"), "id"), None);
-        assert_eq!(query_value(Some("id=%zz"), "id"), None);
-    }
 
     #[test]
     fn claims_compare_as_scalars() {

@@ -63,6 +63,29 @@ pub struct RequestContext {
     pub started: Instant,
     /// Security events raised so far.
     pub events: Vec<SecurityEvent>,
+    /// Headers added to whatever response the client gets, the upstream's or a refusal
+    /// (e.g. `RateLimit`).
+    pub response_headers: http::HeaderMap,
+    /// Resources the request holds until its response has been sent (concurrency slots).
+    pub held: Held,
+}
+
+/// Resources released when the request ends: dropped with its context, after the last
+/// byte of the response (or when the client goes away).
+#[derive(Default)]
+pub struct Held(Vec<Box<dyn std::any::Any + Send + Sync>>);
+
+impl Held {
+    /// Keeps `resource` until the request ends.
+    pub fn keep(&mut self, resource: impl std::any::Any + Send + Sync) {
+        self.0.push(Box::new(resource));
+    }
+}
+
+impl std::fmt::Debug for Held {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Held({})", self.0.len())
+    }
 }
 
 impl RequestContext {
@@ -79,6 +102,8 @@ impl RequestContext {
             path_params: Vec::new(),
             started: Instant::now(),
             events: Vec::new(),
+            response_headers: http::HeaderMap::new(),
+            held: Held::default(),
         }
     }
 }

@@ -14,8 +14,9 @@ mod context;
 mod decision;
 mod event;
 pub mod percent;
+pub mod values;
 
-pub use context::{ClientCert, Identity, RequestContext};
+pub use context::{ClientCert, Held, Identity, RequestContext};
 pub use decision::{Decision, Reason, Refusal};
 pub use event::{Action, Part, SecurityEvent, redact_snippet, rfc3339};
 pub use parapet_config::Mode;
@@ -26,7 +27,8 @@ use std::future::Future;
 use std::net::IpAddr;
 use std::pin::Pin;
 
-/// A decision that needs to wait (a key fetch, an introspection call, a brute-force delay).
+/// A decision that needs to wait (a key fetch, an introspection call, a brute-force delay, a
+/// shared counter).
 pub type Pending<'a> = Pin<Box<dyn Future<Output = Decision> + Send + 'a>>;
 
 /// What a request-headers phase answers: a decision now (the fast path, no allocation), or
@@ -88,14 +90,15 @@ pub trait Policy: Send + Sync + Debug {
         false
     }
 
-    /// Request-body phase: the whole body, read once and shared by every policy.
-    fn on_request_body(
-        &self,
-        _ctx: &mut RequestContext,
-        _req: &http::request::Parts,
-        _body: &Bytes,
-    ) -> Decision {
-        Decision::Continue
+    /// Request-body phase: the whole body, read once and shared by every policy. Like the
+    /// headers phase, it may wait (a shared counter keyed on a body field, a replay check).
+    fn on_request_body<'a>(
+        &'a self,
+        _ctx: &'a mut RequestContext,
+        _req: &'a http::request::Parts,
+        _body: &'a Bytes,
+    ) -> Step<'a> {
+        Step::Now(Decision::Continue)
     }
 
     /// Response-headers phase: the upstream answered; headers may be changed.

@@ -73,6 +73,13 @@ pub async fn handle(
         Err(refusal) => problem::response(&refusal, &ctx.request_id, outcome.close),
     };
     let headers = resp.headers_mut();
+    // Parapet's own values replace the upstream's (a `RateLimit` is the gateway's to say).
+    for name in ctx.response_headers.keys() {
+        headers.remove(name);
+    }
+    for (name, value) in ctx.response_headers.iter() {
+        headers.append(name.clone(), value.clone());
+    }
     if let Ok(id) = HeaderValue::from_str(&ctx.request_id) {
         headers.insert(X_REQUEST_ID.clone(), id);
     }
@@ -265,8 +272,8 @@ fn run_phase(
     Ok(())
 }
 
-/// The request-headers phase, whose policies may wait (key fetches, introspection, delays)
-/// and may change the headers sent upstream.
+/// The request-headers phase, whose policies may wait (key fetches, introspection, delays,
+/// shared counters) and may change the headers sent upstream.
 async fn request_headers(
     metrics: &Metrics,
     ctx: &mut RequestContext,
@@ -274,13 +281,32 @@ async fn request_headers(
     parts: &mut http::request::Parts,
 ) -> Result<(), Refused> {
     for p in policies {
-        let decision = match p.on_request_headers(ctx, parts) {
-            Step::Now(d) => d,
-            Step::Later(pending) => pending.await,
-        };
+        let decision = settle(p.on_request_headers(ctx, parts)).await;
         judge(metrics, ctx, p.as_ref(), decision)?;
     }
     Ok(())
+}
+
+/// The request-body phase over the whole body; its policies may wait too.
+async fn body_phase(
+    metrics: &Metrics,
+    ctx: &mut RequestContext,
+    policies: &[Arc<dyn Policy>],
+    parts: &http::request::Parts,
+    body: &Bytes,
+) -> Result<(), Refused> {
+    for p in policies {
+        let decision = settle(p.on_request_body(ctx, parts, body)).await;
+        judge(metrics, ctx, p.as_ref(), decision)?;
+    }
+    Ok(())
+}
+
+async fn settle(step: Step<'_>) -> Decision {
+    match step {
+        Step::Now(d) => d,
+        Step::Later(pending) => pending.await,
+    }
 }
 
 /// Records a refusal; `Err` when the policy enforces it.
@@ -348,9 +374,7 @@ async fn request_body(
         // finding, not a pass).
         if plan.buffer_request {
             let empty = Bytes::new();
-            run_phase(&conn.shared.metrics, ctx, &plan.policies, |p, ctx| {
-                p.on_request_body(ctx, parts, &empty)
-            })?;
+            body_phase(&conn.shared.metrics, ctx, &plan.policies, parts, &empty).await?;
         }
         return Ok(full(Bytes::new()));
     }
@@ -372,9 +396,7 @@ async fn request_body(
         }
     };
     if plan.buffer_request {
-        run_phase(&conn.shared.metrics, ctx, &plan.policies, |p, ctx| {
-            p.on_request_body(ctx, parts, &bytes)
-        })?;
+        body_phase(&conn.shared.metrics, ctx, &plan.policies, parts, &bytes).await?;
     }
     Ok(full(bytes))
 }

@@ -179,11 +179,18 @@ impl State {
 
     /// Decides one request against every limit of `checks`, all or nothing: when one
     /// refuses, the others are refunded.
-    pub async fn rate(&self, checks: &[(Key, Gcra)], cost: u32) -> Result<Vec<Outcome>, Unavailable> {
+    pub async fn rate(
+        &self,
+        checks: &[(Key, Gcra)],
+        cost: u32,
+    ) -> Result<Vec<Outcome>, Unavailable> {
         let Some(remote) = &self.remote else {
             return Ok(self.local.rate(checks, cost));
         };
-        let names: Vec<String> = checks.iter().map(|(k, _)| k.redis_name(&remote.prefix)).collect();
+        let names: Vec<String> = checks
+            .iter()
+            .map(|(k, _)| k.redis_name(&remote.prefix))
+            .collect();
         let calls = checks.iter().zip(&names).map(|((_, gcra), name)| {
             remote.call(move |c| async move { c.gcra(name, gcra, cost).await })
         });
@@ -197,7 +204,9 @@ impl State {
                     let remote = remote.clone();
                     let gcra = *gcra;
                     tokio::spawn(async move {
-                        let _ = remote.call(|c| async move { c.refund(&name, &gcra, cost).await }).await;
+                        let _ = remote
+                            .call(|c| async move { c.refund(&name, &gcra, cost).await })
+                            .await;
                     });
                 }
             }
@@ -217,7 +226,9 @@ impl State {
             return Ok(self.local.quota(key, window, max, cost));
         };
         let name = redis::quota_name(key, &remote.prefix, window);
-        remote.call(|c| async move { c.quota(&name, window, max, cost).await }).await
+        remote
+            .call(|c| async move { c.quota(&name, window, max, cost).await })
+            .await
     }
 
     /// Stores `record` for `ttl` unless a live record is under `key`; returns that one.
@@ -231,7 +242,9 @@ impl State {
             return Ok(self.local.put_if_absent(key, record, ttl));
         };
         let name = key.redis_name(&remote.prefix);
-        remote.call(|c| async move { c.put_if_absent(&name, &record, ttl).await }).await
+        remote
+            .call(|c| async move { c.put_if_absent(&name, &record, ttl).await })
+            .await
     }
 
     /// Replaces the record under `key` for `ttl`.
@@ -241,7 +254,9 @@ impl State {
             return Ok(());
         };
         let name = key.redis_name(&remote.prefix);
-        remote.call(|c| async move { c.put(&name, &record, ttl).await }).await
+        remote
+            .call(|c| async move { c.put(&name, &record, ttl).await })
+            .await
     }
 
     /// Removes the record under `key`.
@@ -285,7 +300,10 @@ impl Remote {
 
     fn down(&self, why: &str) {
         if self.up.swap(false, Ordering::Relaxed) {
-            tracing::warn!(error = why, "shared state (Redis) unreachable; local fallback in use");
+            tracing::warn!(
+                error = why,
+                "shared state (Redis) unreachable; local fallback in use"
+            );
         }
     }
 
@@ -305,7 +323,10 @@ async fn watch(remote: Weak<Remote>) {
     loop {
         let Some(r) = remote.upgrade() else { return };
         let healthy = match r.conn.get() {
-            Some(conn) => matches!(tokio::time::timeout(r.timeout.max(Duration::from_millis(200)), conn.ping()).await, Ok(Ok(()))),
+            Some(conn) => matches!(
+                tokio::time::timeout(r.timeout.max(Duration::from_millis(200)), conn.ping()).await,
+                Ok(Ok(()))
+            ),
             None => match Conn::open(&r.target, r.timeout.max(Duration::from_millis(200))).await {
                 Ok(conn) => {
                     let _ = r.conn.set(conn);

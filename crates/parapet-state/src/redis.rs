@@ -196,7 +196,10 @@ impl Conn {
 
     pub(crate) async fn put(&self, name: &str, record: &Record, ttl: Duration) -> RedisResult<()> {
         let mut cmd = redis::cmd("SET");
-        cmd.arg(name).arg(record.as_ref()).arg("PX").arg(ttl_ms(ttl));
+        cmd.arg(name)
+            .arg(record.as_ref())
+            .arg("PX")
+            .arg(ttl_ms(ttl));
         self.query::<()>(&cmd).await
     }
 

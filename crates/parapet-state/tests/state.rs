@@ -62,17 +62,31 @@ async fn two_replicas_share_one_limit_through_redis() {
         total += admitted(&a, k, gcra, 1).await.unwrap();
         total += admitted(&b, k, gcra, 1).await.unwrap();
     }
-    assert_eq!(total, 10, "the two replicas admitted {total} of a limit of 10");
+    assert_eq!(
+        total, 10,
+        "the two replicas admitted {total} of a limit of 10"
+    );
     // Another key is not affected.
-    assert_eq!(admitted(&b, key(Kind::Rate, "other"), gcra, 3).await.unwrap(), 3);
+    assert_eq!(
+        admitted(&b, key(Kind::Rate, "other"), gcra, 3)
+            .await
+            .unwrap(),
+        3
+    );
 }
 
 #[tokio::test]
 async fn a_refusal_by_one_limit_refunds_the_others() {
     let redis = RedisServer::start();
     let state = connected(Target::Single(redis.url())).await;
-    let loose = (key(Kind::Rate, "loose"), Gcra::new(5, Duration::from_secs(3600), 5));
-    let tight = (key(Kind::Rate, "tight"), Gcra::new(1, Duration::from_secs(3600), 1));
+    let loose = (
+        key(Kind::Rate, "loose"),
+        Gcra::new(5, Duration::from_secs(3600), 5),
+    );
+    let tight = (
+        key(Kind::Rate, "tight"),
+        Gcra::new(1, Duration::from_secs(3600), 1),
+    );
     let first = state.rate(&[loose, tight], 1).await.unwrap();
     assert!(first.iter().all(|o| o.allowed()));
     for _ in 0..3 {
@@ -146,12 +160,18 @@ async fn quotas_nonces_and_records_are_shared() {
     let ttl = Duration::from_secs(60);
     assert_eq!(a.put_if_absent(&n, "1".into(), ttl).await.unwrap(), None);
     assert_eq!(
-        b.put_if_absent(&n, "2".into(), ttl).await.unwrap().as_deref(),
+        b.put_if_absent(&n, "2".into(), ttl)
+            .await
+            .unwrap()
+            .as_deref(),
         Some(b"1".as_slice())
     );
     b.put(&n, "3".into(), ttl).await.unwrap();
     assert_eq!(
-        a.put_if_absent(&n, "4".into(), ttl).await.unwrap().as_deref(),
+        a.put_if_absent(&n, "4".into(), ttl)
+            .await
+            .unwrap()
+            .as_deref(),
         Some(b"3".as_slice())
     );
     a.remove(&n).await.unwrap();
@@ -170,7 +190,8 @@ async fn a_cluster_shares_limits_across_slots() {
     // Many keys, so that every node holds some.
     for i in 0..20 {
         let k = key(Kind::Rate, &format!("user-{i}"));
-        let total = admitted(&a, k, gcra, 4).await.unwrap() + admitted(&b, k, gcra, 4).await.unwrap();
+        let total =
+            admitted(&a, k, gcra, 4).await.unwrap() + admitted(&b, k, gcra, 4).await.unwrap();
         assert_eq!(total, 5, "key {i}");
     }
     let window = Period::Month.window(SystemTime::now());
@@ -186,13 +207,19 @@ fn local_quota_usage_survives_a_restart() {
     let window = Period::Month.window(SystemTime::now());
     let q = key(Kind::Quota, "alice");
     {
-        let state = State::new(Settings::default(), Some(Arc::new(Store::open(&path).unwrap())));
+        let state = State::new(
+            Settings::default(),
+            Some(Arc::new(Store::open(&path).unwrap())),
+        );
         for _ in 0..3 {
             assert!(state.local().quota(&q, window, 4, 1).allowed);
         }
         state.flush();
     }
-    let state = State::new(Settings::default(), Some(Arc::new(Store::open(&path).unwrap())));
+    let state = State::new(
+        Settings::default(),
+        Some(Arc::new(Store::open(&path).unwrap())),
+    );
     assert!(state.local().quota(&q, window, 4, 1).allowed);
     let o = state.local().quota(&q, window, 4, 1);
     assert!(!o.allowed);
@@ -215,5 +242,8 @@ fn a_full_local_map_makes_newcomers_share_one_bucket() {
         admitted += usize::from(state.local().rate(&[(k, gcra)], 1)[0].allowed());
     }
     // At most one key per shard slot, plus the shared overflow bucket of each shard.
-    assert!(admitted <= 64, "{admitted} of 1000 rotating keys were admitted");
+    assert!(
+        admitted <= 64,
+        "{admitted} of 1000 rotating keys were admitted"
+    );
 }

@@ -30,7 +30,11 @@ impl Store {
             let mut prune =
                 tx.prepare_cached("DELETE FROM quota_usage WHERE key = ?1 AND window < ?2")?;
             for (key, window, used) in rows {
-                upsert.execute(params![key, window, i64::try_from(*used).unwrap_or(i64::MAX)])?;
+                upsert.execute(params![
+                    key,
+                    window,
+                    i64::try_from(*used).unwrap_or(i64::MAX)
+                ])?;
                 prune.execute(params![key, window - KEEP_WINDOWS])?;
             }
         }
@@ -61,6 +65,10 @@ mod tests {
         assert_eq!(store.quota_used("j", 7).unwrap(), 1);
         assert_eq!(store.quota_used("k", 8).unwrap(), 0);
         store.save_quota_usage(&[("k".into(), 500, 1)]).unwrap();
-        assert_eq!(store.quota_used("k", 7).unwrap(), 0, "old windows are pruned");
+        assert_eq!(
+            store.quota_used("k", 7).unwrap(),
+            0,
+            "old windows are pruned"
+        );
     }
 }

@@ -1,0 +1,143 @@
+//! Validated traffic control: the state backend and the per-route limits.
+
+pub use crate::file::Fallback;
+use std::time::Duration;
+
+/// Where traffic state lives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StateConfig {
+    /// `None`: in this process only.
+    pub redis: Option<RedisTarget>,
+    /// Longest wait for one Redis operation.
+    pub timeout: Duration,
+    /// Prefix of every Redis key.
+    pub prefix: String,
+    /// Keys of each kind kept in memory.
+    pub max_keys: usize,
+}
+
+impl Default for StateConfig {
+    fn default() -> Self {
+        StateConfig {
+            redis: None,
+            timeout: Duration::from_millis(50),
+            prefix: "parapet:".into(),
+            max_keys: 1_000_000,
+        }
+    }
+}
+
+/// A Redis/Valkey deployment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RedisTarget {
+    /// One node.
+    Single(String),
+    /// Seed nodes of a cluster.
+    Cluster(Vec<String>),
+}
+
+/// One part of what a limit counts.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum KeyPart {
+    /// The consumer id (the client IP for anonymous requests).
+    Consumer,
+    /// The client IP, after trusted-proxy resolution.
+    Ip,
+    /// The route template (all clients together).
+    Route,
+    /// A request header (lower-case name).
+    Header(String),
+    /// A token claim, by dotted path.
+    Claim(Vec<String>),
+    /// A query parameter.
+    Query(String),
+    /// A path template parameter.
+    Path(String),
+    /// A JSON body field, by dotted path (the limit is then decided on the body).
+    Body(Vec<String>),
+}
+
+/// A rate, `count` per `period`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Rate {
+    /// Requests.
+    pub count: u32,
+    /// Per this long.
+    pub period: Duration,
+}
+
+/// One rate limit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Name in `RateLimit-Policy` and events.
+    pub name: String,
+    /// Where it was declared (`api` or `api route`): limits inherited from an API's
+    /// defaults share their counters across its routes.
+    pub scope: String,
+    /// What is counted, in order.
+    pub key: Vec<KeyPart>,
+    /// The rate.
+    pub rate: Rate,
+    /// Requests admitted at once.
+    pub burst: u32,
+    /// When the shared state is unreachable.
+    pub on_unavailable: Fallback,
+    /// Enforce or monitor.
+    pub mode: crate::Mode,
+}
+
+/// Quota window length.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum QuotaPeriod {
+    /// UTC day.
+    Day,
+    /// UTC month.
+    Month,
+}
+
+/// A quota.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Quota {
+    /// Requests per period.
+    pub limit: u64,
+    /// The period.
+    pub per: QuotaPeriod,
+    /// What is counted.
+    pub key: Vec<KeyPart>,
+    /// Where it was declared.
+    pub scope: String,
+    /// When the shared state is unreachable.
+    pub on_unavailable: Fallback,
+    /// Enforce or monitor.
+    pub mode: crate::Mode,
+}
+
+/// Spike arrest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SpikeArrest {
+    /// The steady rate.
+    pub rate: Rate,
+    /// Longest wait for a slot.
+    pub max_delay: Duration,
+    /// What is smoothed.
+    pub key: Vec<KeyPart>,
+    /// Where it was declared.
+    pub scope: String,
+    /// When the shared state is unreachable.
+    pub on_unavailable: Fallback,
+    /// Enforce or monitor.
+    pub mode: crate::Mode,
+}
+
+/// Concurrency limits, per replica.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Concurrency {
+    /// Per consumer (per IP when anonymous).
+    pub per_consumer: Option<u32>,
+    /// Per route.
+    pub per_route: Option<u32>,
+    /// Where it was declared.
+    pub scope: String,
+    /// Enforce or monitor.
+    pub mode: crate::Mode,
+}
