@@ -48,7 +48,7 @@ async fn metrics_health_and_readiness() {
     assert_eq!(ready.status(), 503);
     assert_eq!(
         ready.text().await.unwrap(),
-        r#"{"ready":false,"draining":false,"unavailable_upstreams":["down"]}"#
+        r#"{"ready":false,"draining":false,"unavailable_upstreams":["down"],"state":{"backend":"memory","reachable":true,"fallback":false}}"#
     );
 
     let metrics = c

@@ -14,10 +14,10 @@ use crate::introspection::{IntrospectionFailure, Introspector};
 use crate::jwt::{JwtFailure, JwtVerifier};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use http::{HeaderValue, StatusCode, header};
+use http::{HeaderValue, header};
 use parapet_config::{AuthnMethod, ClaimNames, Mode};
 use parapet_policy::{
-    ClientCert, Decision, Identity, Part, Policy, Reason, Refusal, RequestContext, Step, reasons,
+    ClientCert, Decision, Identity, Part, Policy, Refusal, RequestContext, Step, reasons,
     redact_snippet,
 };
 use parapet_store::{KeyCheck, Store};

@@ -4,12 +4,9 @@
 //! the event names the rule that failed.
 
 use bytes::Bytes;
-use http::StatusCode;
 use parapet_config::{IdentityValue, Mode, ObjectRule, RequestValue};
 use parapet_policy::values::{self, query_value};
-use parapet_policy::{
-    Decision, Identity, Part, Policy, Reason, Refusal, RequestContext, Step, reasons,
-};
+use parapet_policy::{Decision, Identity, Part, Policy, Refusal, RequestContext, Step, reasons};
 use serde_json::Value;
 
 reasons! {

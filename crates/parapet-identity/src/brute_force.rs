@@ -7,10 +7,10 @@
 //! belongs to the distributed state store.
 
 use crate::credentials::Presented;
-use http::{HeaderValue, StatusCode, header};
+use http::{HeaderValue, header};
 use parapet_config::{BruteForceAction, Mode};
 use parapet_policy::{
-    Action, Decision, Part, Policy, Reason, Refusal, RequestContext, SecurityEvent, Step, reasons,
+    Action, Decision, Part, Policy, Refusal, RequestContext, SecurityEvent, Step, reasons,
 };
 use std::collections::HashMap;
 use std::net::IpAddr;

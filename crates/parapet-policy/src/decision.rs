@@ -100,10 +100,10 @@ impl Decision {
 }
 
 /// Declares refusal reasons as constants: `NAME = (STATUS, "code", "Title");`, each with its
-/// doc comment. `http::StatusCode` and [`Reason`] must be in scope.
+/// doc comment.
 #[macro_export]
 macro_rules! reasons {
     ($($(#[$doc:meta])* $name:ident = ($status:ident, $code:literal, $title:literal);)*) => {
-        $( $(#[$doc])* pub const $name: Reason = Reason { status: StatusCode::$status, code: $code, title: $title }; )*
+        $( $(#[$doc])* pub const $name: $crate::Reason = $crate::Reason { status: $crate::StatusCode::$status, code: $code, title: $title }; )*
     };
 }

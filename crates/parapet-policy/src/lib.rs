@@ -19,6 +19,7 @@ pub mod values;
 pub use context::{ClientCert, Held, Identity, RequestContext};
 pub use decision::{Decision, Reason, Refusal};
 pub use event::{Action, Part, SecurityEvent, redact_snippet, rfc3339};
+pub use http::StatusCode;
 pub use parapet_config::Mode;
 
 use bytes::Bytes;

@@ -69,6 +69,21 @@ pub struct Readiness {
     pub draining: bool,
     /// Upstream groups with no target in rotation.
     pub unavailable_upstreams: Vec<String>,
+    /// The traffic state backend. An unreachable Redis does not make the gateway unready:
+    /// limits fall back as configured, and taking every replica out of rotation would
+    /// turn a Redis outage into an API outage.
+    pub state: StateReadiness,
+}
+
+/// The traffic state part of `/readyz`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StateReadiness {
+    /// `memory` or `redis`.
+    pub backend: &'static str,
+    /// Whether it answers.
+    pub reachable: bool,
+    /// Whether limits are counted by each replica alone for now.
+    pub fallback: bool,
 }
 
 /// A running gateway.
@@ -87,6 +102,7 @@ impl Gateway {
         let configured: Vec<SocketAddr> = config.listeners.iter().map(|l| l.addr).collect();
         let snapshot = Snapshot::build(config, None, &metrics).map_err(StartError::Build)?;
         metrics.jwt_keys.watch(snapshot.identity.jwt().clone());
+        metrics.state.watch(snapshot.traffic.state());
         let shared = Arc::new(Shared {
             snapshot: ArcSwap::from_pointee(snapshot),
             metrics,
@@ -175,6 +191,8 @@ impl Gateway {
         {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+        // Quota usage counted since the last periodic save.
+        self.shared.snapshot.load().traffic.state().flush();
     }
 }
 
@@ -189,10 +207,16 @@ impl Shared {
             .map(|(n, _)| n.clone())
             .collect();
         let draining = self.draining.load(Ordering::Relaxed);
+        let state = snap.traffic.state().status();
         Readiness {
             ready: !draining && unavailable.is_empty(),
             draining,
             unavailable_upstreams: unavailable,
+            state: StateReadiness {
+                backend: state.backend,
+                reachable: state.reachable,
+                fallback: !state.reachable,
+            },
         }
     }
 
@@ -222,6 +246,7 @@ impl Shared {
             self.connections.forget_permits(before - max);
         }
         self.metrics.jwt_keys.watch(snapshot.identity.jwt().clone());
+        self.metrics.state.watch(snapshot.traffic.state());
         self.snapshot.store(Arc::new(snapshot));
         Ok(())
     }

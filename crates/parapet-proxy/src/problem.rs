@@ -4,8 +4,8 @@
 //! id, and never anything about the upstream or Parapet's internals.
 
 use crate::body::{ProxyBody, full};
-use http::{HeaderValue, Response, StatusCode, header};
-use parapet_policy::{Reason, Refusal, reasons};
+use http::{HeaderValue, Response, header};
+use parapet_policy::{Refusal, reasons};
 
 /// Prefix of every problem `type`; the reason code follows it.
 pub const TYPE_PREFIX: &str = "urn:parapet:problem:";

@@ -32,6 +32,8 @@ pub struct Snapshot {
     pub events: LogSink,
     /// Identity: store, key caches, failure counters.
     pub identity: Arc<parapet_identity::Runtime>,
+    /// Traffic state: rate counters, quotas, in-flight counts.
+    pub traffic: Arc<parapet_traffic::Runtime>,
 }
 
 /// What a listener applies to its connections.
@@ -77,9 +79,11 @@ impl RoutePlan {
         template: Option<String>,
         set: &PolicySet,
         identity: &parapet_identity::Runtime,
+        traffic: &parapet_traffic::Runtime,
     ) -> Self {
         let mut policies = parapet_policy::builtin::build(set);
         policies.extend(identity.policies(set));
+        policies.extend(traffic.policies(set));
         policies.sort_by_key(|p| p.order());
         let body_limit = policies
             .iter()
@@ -143,6 +147,13 @@ impl Snapshot {
             previous.map(|p| p.identity.as_ref()),
         )?);
         identity.start();
+        let previous_traffic = previous.map(|p| p.traffic.as_ref());
+        let traffic = Arc::new(parapet_traffic::Runtime::build(
+            &config.state,
+            identity.store(),
+            previous_traffic,
+        ));
+        traffic.start(previous_traffic);
         let mut apis = Vec::new();
         for api in &config.apis {
             let group = groups
@@ -154,7 +165,7 @@ impl Snapshot {
                 base_path: api.base_path.clone(),
                 hosts: api.hosts.clone(),
                 group,
-                fallback: RoutePlan::new(None, &api.defaults, &identity),
+                fallback: RoutePlan::new(None, &api.defaults, &identity, &traffic),
                 by_method: HashMap::new(),
                 any_method: matchit::Router::new(),
                 routes: Vec::new(),
@@ -166,6 +177,7 @@ impl Snapshot {
                     Some(format!("{method} {}", route.path)),
                     &route.policies,
                     &identity,
+                    &traffic,
                 ));
                 let router = match &route.method {
                     Some(m) => compiled.by_method.entry(m.clone()).or_default(),
@@ -192,6 +204,7 @@ impl Snapshot {
             access_log,
             events,
             identity,
+            traffic,
         })
     }
 

@@ -13,7 +13,7 @@ pub enum StateSpec {
     /// `memory` or `redis://host:port`.
     Short(SpannedStr),
     /// The long form.
-    Full(StateBlock),
+    Full(Box<StateBlock>),
 }
 
 /// The long form of `state`.

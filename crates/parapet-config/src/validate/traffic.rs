@@ -286,13 +286,13 @@ pub(super) fn spike_arrest(
     let v = &s.value;
     let rate = rate(&v.rate, c)?;
     let max_delay = v.max_delay.as_ref().map_or(Duration::ZERO, |d| d.value.0);
-    if max_delay > Duration::from_secs(30) {
-        if let Some(d) = &v.max_delay {
-            c.warn(
-                &d.referenced,
-                "spike_arrest holds requests up to max_delay; more than 30s ties up connections",
-            );
-        }
+    if max_delay > Duration::from_secs(30)
+        && let Some(d) = &v.max_delay
+    {
+        c.warn(
+            &d.referenced,
+            "spike_arrest holds requests up to max_delay; more than 30s ties up connections",
+        );
     }
     Some(SpikeArrest {
         rate,

@@ -4,8 +4,7 @@
 //! listener it runs in the connection phase on the TCP peer; on a route it runs in the
 //! request-headers phase on the client address resolved through trusted proxies.
 
-use crate::{Decision, Mode, Part, Policy, Reason, RequestContext, Step};
-use http::StatusCode;
+use crate::{Decision, Mode, Part, Policy, RequestContext, Step};
 use std::net::IpAddr;
 
 crate::reasons! {

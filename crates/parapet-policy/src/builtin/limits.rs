@@ -3,7 +3,6 @@
 //! is contacted; the body size is also enforced while a chunked body streams.
 
 use crate::{Decision, Mode, Part, Policy, Reason, RequestContext, Step, redact_snippet};
-use http::StatusCode;
 
 crate::reasons! {
     /// Method not in the allowed list.

@@ -2,6 +2,7 @@
 
 use arc_swap::ArcSwapOption;
 use parapet_identity::jwt::{IssuerKeys, JwtVerifier};
+use parapet_state::State;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::encoding::{
@@ -83,6 +84,48 @@ pub struct Metrics {
     pub reloads: Family<Labels, Counter>,
     /// The JWT key caches of the configuration in force.
     pub jwt_keys: Arc<JwtKeyCollector>,
+    /// The traffic state backend of the configuration in force.
+    pub state: Arc<StateCollector>,
+}
+
+/// Exports the health of the traffic state backend at scrape time
+/// (`parapet_state_reachable`, `parapet_state_unavailable_total`).
+#[derive(Debug, Default)]
+pub struct StateCollector {
+    state: ArcSwapOption<State>,
+}
+
+impl StateCollector {
+    /// Points the collector at the state of the snapshot now in force.
+    pub fn watch(&self, state: &State) {
+        self.state.store(Some(Arc::new(state.clone())));
+    }
+}
+
+impl Collector for StateCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> std::fmt::Result {
+        let Some(state) = self.state.load_full() else {
+            return Ok(());
+        };
+        let status = state.status();
+        let labels = [("backend", status.backend)];
+        let gauge = ConstGauge::new(i64::from(status.reachable));
+        let mut family = encoder.encode_descriptor(
+            "state_reachable",
+            "1 while the traffic state backend answers (always 1 for memory)",
+            None,
+            gauge.metric_type(),
+        )?;
+        gauge.encode(family.encode_family(&labels)?)?;
+        let counter = ConstCounter::new(status.unavailable);
+        let mut family = encoder.encode_descriptor(
+            "state_unavailable",
+            "Traffic state operations that could not reach the backend (fallback used)",
+            None,
+            counter.metric_type(),
+        )?;
+        counter.encode(family.encode_family(&labels)?)
+    }
 }
 
 /// A metric read from an issuer's key cache: name, help, value.
@@ -176,6 +219,7 @@ impl Metrics {
             log_dropped: Family::default(),
             reloads: Family::default(),
             jwt_keys: Arc::default(),
+            state: Arc::default(),
             registry: Registry::default(),
         };
         registry.register("requests", "Requests answered", m.requests.clone());
@@ -216,6 +260,7 @@ impl Metrics {
         );
         registry.register("config_reloads", "Configuration reloads", m.reloads.clone());
         registry.register_collector(Box::new(m.jwt_keys.clone()));
+        registry.register_collector(Box::new(m.state.clone()));
         Metrics { registry, ..m }
     }
 

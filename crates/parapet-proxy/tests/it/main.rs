@@ -12,5 +12,6 @@ mod proxying;
 mod reload;
 mod smuggling;
 mod tls;
+mod traffic;
 mod upstreams;
 mod websocket;

@@ -1,0 +1,150 @@
+//! State keys of a request: the values a limit counts by, read from the request, its
+//! identity and (for `body.*` parts) its JSON body.
+//!
+//! Every part is tagged, and an absent value is distinct from an empty one: all requests
+//! lacking a value share one bucket (a client cannot escape a limit by leaving a field
+//! out; another limit, usually per IP, still applies to it).
+
+use parapet_config::KeyPart;
+use parapet_policy::RequestContext;
+use parapet_policy::values::{claim, json_field, query_value};
+use parapet_state::{Key, Kind};
+use serde_json::Value;
+
+/// Builds the key of `kind` for the limit declared in `scope` as `name`, counting by
+/// `parts` of this request.
+pub(crate) fn key(
+    kind: Kind,
+    scope: &str,
+    name: &str,
+    parts: &[KeyPart],
+    ctx: &RequestContext,
+    req: &http::request::Parts,
+    body: Option<&Value>,
+) -> Key {
+    let values: Vec<Vec<u8>> = parts
+        .iter()
+        .map(|p| tagged(value(p, ctx, req, body)))
+        .collect();
+    let head = [scope.as_bytes(), name.as_bytes()];
+    Key::new(
+        kind,
+        head.into_iter().chain(values.iter().map(Vec::as_slice)),
+    )
+}
+
+/// `=value` when present, `!` when absent.
+fn tagged(v: Option<String>) -> Vec<u8> {
+    match v {
+        Some(v) => {
+            let mut out = Vec::with_capacity(v.len() + 1);
+            out.push(b'=');
+            out.extend_from_slice(v.as_bytes());
+            out
+        }
+        None => vec![b'!'],
+    }
+}
+
+/// The value of one key part.
+pub(crate) fn value(
+    part: &KeyPart,
+    ctx: &RequestContext,
+    req: &http::request::Parts,
+    body: Option<&Value>,
+) -> Option<String> {
+    match part {
+        // Anonymous callers are counted by address, each apart.
+        KeyPart::Consumer => Some(match ctx.consumer() {
+            Some(c) => format!("c:{c}"),
+            None => format!("ip:{}", ctx.client_ip),
+        }),
+        KeyPart::Ip => Some(ctx.client_ip.to_string()),
+        KeyPart::Route => Some(ctx.route.as_deref().unwrap_or("-").to_string()),
+        KeyPart::Header(name) => {
+            let mut values = req.headers.get_all(name.as_str()).iter();
+            let first = values.next()?;
+            // A repeated header is ambiguous: count it apart from any single value.
+            if values.next().is_some() {
+                return Some("\u{0}repeated".into());
+            }
+            Some(String::from_utf8_lossy(first.as_bytes()).into_owned())
+        }
+        KeyPart::Claim(path) => claim(ctx.identity.as_deref()?, path),
+        KeyPart::Query(name) => query_value(req.uri.query(), name),
+        KeyPart::Path(name) => ctx
+            .path_params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone()),
+        KeyPart::Body(path) => json_field(body?, path),
+    }
+}
+
+/// Whether counting by `parts` needs the body.
+pub(crate) fn needs_body(parts: &[KeyPart]) -> bool {
+    parts.iter().any(|p| matches!(p, KeyPart::Body(_)))
+}
+
+/// The body as JSON, when it is JSON.
+pub(crate) fn json(body: &[u8]) -> Option<Value> {
+    serde_json::from_slice(body).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use std::net::{IpAddr, Ipv4Addr};
+
+    fn ctx() -> RequestContext {
+        let ip = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 7));
+        RequestContext::new("r".into(), ip, ip)
+    }
+
+    fn req(headers: &[(&str, &str)]) -> http::request::Parts {
+        let mut b = http::Request::builder().uri("/x?u=bob");
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        b.body(()).unwrap().into_parts().0
+    }
+
+    #[test]
+    fn absent_empty_and_repeated_values_are_distinct() {
+        let (c, r) = (ctx(), req(&[("x-a", ""), ("x-b", "1"), ("x-b", "2")]));
+        let k = |part: KeyPart| key(Kind::Rate, "s", "n", &[part], &c, &r, None);
+        let absent = k(KeyPart::Header("x-z".into()));
+        let empty = k(KeyPart::Header("x-a".into()));
+        let repeated = k(KeyPart::Header("x-b".into()));
+        assert_ne!(absent, empty);
+        assert_ne!(empty, repeated);
+        assert_ne!(absent, repeated);
+    }
+
+    #[test]
+    fn consumers_and_anonymous_addresses_never_collide() {
+        let mut c = ctx();
+        let r = req(&[]);
+        let anonymous = value(&KeyPart::Consumer, &c, &r, None).unwrap();
+        assert_eq!(anonymous, "ip:192.0.2.7");
+        c.identity = Some(std::sync::Arc::new(parapet_policy::Identity {
+            consumer: "ip:192.0.2.7".into(),
+            ..Default::default()
+        }));
+        assert_ne!(value(&KeyPart::Consumer, &c, &r, None).unwrap(), anonymous);
+    }
+
+    #[test]
+    fn body_and_query_values_are_read() {
+        let (c, r) = (ctx(), req(&[]));
+        let body = json(br#"{"user": {"name": "alice"}}"#).unwrap();
+        let path = KeyPart::Body(vec!["user".into(), "name".into()]);
+        assert_eq!(value(&path, &c, &r, Some(&body)).as_deref(), Some("alice"));
+        assert_eq!(value(&path, &c, &r, None), None);
+        assert_eq!(
+            value(&KeyPart::Query("u".into()), &c, &r, None).as_deref(),
+            Some("bob")
+        );
+    }
+}
