@@ -325,6 +325,12 @@ pub struct Policies {
     /// Marks a login, password-reset or OTP route.
     #[serde(default)]
     pub sensitive: Option<Spanned<Sensitive>>,
+    /// Replay protection: nonces, timestamps, request signatures.
+    #[serde(default)]
+    pub replay: Option<Spanned<Replay>>,
+    /// Idempotency keys.
+    #[serde(default)]
+    pub idempotency: Option<Spanned<Idempotency>>,
 }
 
 /// Whether a policy refuses (`enforce`) or only records (`monitor`).

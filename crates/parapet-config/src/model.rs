@@ -227,6 +227,10 @@ pub struct PolicySet {
     pub spike_arrest: Option<SpikeArrest>,
     /// Concurrency limits.
     pub concurrency: Option<Concurrency>,
+    /// Replay protection.
+    pub replay: Option<Replay>,
+    /// Idempotency keys.
+    pub idempotency: Option<Idempotency>,
 }
 
 /// IP access lists.

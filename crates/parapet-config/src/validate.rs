@@ -612,6 +612,8 @@ fn api(a: &file::Api, server: &Server, id: &Identity, c: &mut Checker) -> Option
             quota: own.quota.or_else(|| defaults.quota.clone()),
             spike_arrest: own.spike_arrest.or_else(|| defaults.spike_arrest.clone()),
             concurrency: own.concurrency.or_else(|| defaults.concurrency.clone()),
+            replay: own.replay.or_else(|| defaults.replay.clone()),
+            idempotency: own.idempotency.or_else(|| defaults.idempotency.clone()),
         };
         if let Some(dup) = effective.rate_limits.iter().enumerate().find_map(|(i, l)| {
             effective.rate_limits[..i]
@@ -718,6 +720,11 @@ fn policies(
             .concurrency
             .as_ref()
             .map(|x| traffic::concurrency(x, scope, c)),
+        replay: p.replay.as_ref().map(|r| traffic::replay(r, scope, c)),
+        idempotency: p
+            .idempotency
+            .as_ref()
+            .map(|i| traffic::idempotency(i, scope, c)),
     }
 }
 

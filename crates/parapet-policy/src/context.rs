@@ -68,6 +68,9 @@ pub struct RequestContext {
     pub response_headers: http::HeaderMap,
     /// Resources the request holds until its response has been sent (concurrency slots).
     pub held: Held,
+    /// A response to send instead of contacting the upstream (a stored idempotent
+    /// response), set by a request-phase policy.
+    pub answer: Option<http::Response<bytes::Bytes>>,
 }
 
 /// Resources released when the request ends: dropped with its context, after the last
@@ -79,6 +82,12 @@ impl Held {
     /// Keeps `resource` until the request ends.
     pub fn keep(&mut self, resource: impl std::any::Any + Send + Sync) {
         self.0.push(Box::new(resource));
+    }
+
+    /// The first kept resource of type `T` (how a policy finds, in a later phase, what it
+    /// kept in an earlier one).
+    pub fn get<T: std::any::Any>(&self) -> Option<&T> {
+        self.0.iter().find_map(|r| r.downcast_ref::<T>())
     }
 }
 
@@ -104,6 +113,7 @@ impl RequestContext {
             events: Vec::new(),
             response_headers: http::HeaderMap::new(),
             held: Held::default(),
+            answer: None,
         }
     }
 }

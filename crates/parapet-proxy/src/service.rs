@@ -143,6 +143,10 @@ async fn exchange(
         .then(|| parts.extensions.remove::<hyper::upgrade::OnUpgrade>())
         .flatten();
     let upstream_body = request_body(conn, ctx, plan, &parts, body, outcome).await?;
+    if let Some(answer) = ctx.answer.take() {
+        let (parts, bytes) = answer.into_parts();
+        return Ok(Response::from_parts(parts, full(bytes)));
+    }
 
     let group = &api.group;
     let Some(target) = group.pick() else {

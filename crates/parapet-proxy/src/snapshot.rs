@@ -151,6 +151,7 @@ impl Snapshot {
         let traffic = Arc::new(parapet_traffic::Runtime::build(
             &config.state,
             identity.store(),
+            &config.identity.consumers,
             previous_traffic,
         ));
         traffic.start(previous_traffic);

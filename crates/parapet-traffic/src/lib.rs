@@ -1,27 +1,31 @@
-//! Traffic control: rate limits, quotas, spike arrest and concurrency limits, with the
-//! HTTP message signature and content-digest checks of replay protection.
+//! Traffic control: rate limits, quotas, spike arrest, concurrency limits, replay
+//! protection (nonces, timestamps, HTTP message signatures) and idempotency keys.
 //!
 //! [`Runtime`] holds what outlives a route and, when unchanged, a reload: the traffic
-//! [`State`] (local or Redis) and the in-flight counters. Its [`Runtime::policies`] builds
-//! the traffic policies of one route.
+//! [`State`] (local or Redis), the in-flight counters and the consumers' signing keys. Its
+//! [`Runtime::policies`] builds the traffic policies of one route.
 
 pub mod concurrency;
 mod headers;
+pub mod idempotency;
 mod keys;
 pub mod quota;
 pub mod rate_limit;
+pub mod replay;
 pub mod signature;
 pub mod spike_arrest;
 
 use concurrency::{Concurrency, Slots};
 use http::HeaderValue;
 use http::header::RETRY_AFTER;
-use parapet_config::{PolicySet, RedisTarget, StateConfig};
+use idempotency::Idempotency;
+use parapet_config::{Consumer, PolicySet, RedisTarget, StateConfig};
 use parapet_policy::{Decision, Part, Policy, Refusal, reasons};
 use parapet_state::{Settings, State, Target};
 use parapet_store::Store;
 use quota::Quota;
 use rate_limit::RateLimits;
+use replay::{Replay, SigningKeys};
 use spike_arrest::SpikeArrest;
 use std::sync::Arc;
 
@@ -43,18 +47,27 @@ pub struct Runtime {
     config: StateConfig,
     state: State,
     slots: Arc<Slots>,
+    signing_keys: Arc<SigningKeys>,
 }
 
 impl Runtime {
     /// The runtime for `config`, reusing `previous`'s state when its settings are the same
-    /// (counters survive a reload); quota usage of the local state is saved in `store`.
-    pub fn build(config: &StateConfig, store: &Arc<Store>, previous: Option<&Runtime>) -> Runtime {
+    /// (counters survive a reload); quota usage of the local state is saved in `store`;
+    /// request signatures are checked with the keys of `consumers`.
+    pub fn build(
+        config: &StateConfig,
+        store: &Arc<Store>,
+        consumers: &[Consumer],
+        previous: Option<&Runtime>,
+    ) -> Runtime {
         let slots = previous.map_or_else(Arc::default, |p| p.slots.clone());
+        let signing_keys = Arc::new(SigningKeys::new(consumers));
         if let Some(p) = previous.filter(|p| p.config == *config) {
             return Runtime {
                 config: config.clone(),
                 state: p.state.clone(),
                 slots,
+                signing_keys,
             };
         }
         let settings = Settings {
@@ -70,6 +83,7 @@ impl Runtime {
             config: config.clone(),
             state: State::new(settings, Some(store.clone())),
             slots,
+            signing_keys,
         }
     }
 
@@ -100,6 +114,12 @@ impl Runtime {
         }
         if let Some(c) = &set.concurrency {
             out.push(Arc::new(Concurrency::new(c, &self.slots)));
+        }
+        if let Some(r) = &set.replay {
+            out.push(Arc::new(Replay::new(r, &self.signing_keys, &self.state)));
+        }
+        if let Some(i) = &set.idempotency {
+            out.push(Arc::new(Idempotency::new(i, &self.state)));
         }
         out
     }

@@ -70,6 +70,23 @@ pub struct Consumer {
     /// Client-certificate subjects or SANs that authenticate as this consumer.
     #[serde(default)]
     pub certificates: Vec<SpannedStr>,
+    /// Keys the consumer signs requests with (HTTP Message Signatures).
+    #[serde(default)]
+    pub signing_keys: Vec<Spanned<SigningKey>>,
+}
+
+/// A request-signing key of a consumer: an HMAC-SHA256 secret or an Ed25519 public key.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SigningKey {
+    /// The `keyid` of signatures made with it (unique across consumers).
+    pub id: SpannedStr,
+    /// Shared secret for `hmac-sha256`.
+    #[serde(default)]
+    pub hmac_sha256: Option<Spanned<SecretSource>>,
+    /// PEM file of the Ed25519 public key.
+    #[serde(default)]
+    pub ed25519: Option<SpannedStr>,
 }
 
 /// Top-level `identity:` block.

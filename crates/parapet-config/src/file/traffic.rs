@@ -140,3 +140,70 @@ pub struct Sensitive {
     #[serde(default)]
     pub on_unavailable: Fallback,
 }
+
+/// Replay protection: each request carries a fresh nonce and a recent timestamp (or is
+/// signed with them), and a nonce is accepted once.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Replay {
+    /// How far a request's timestamp may be from now, either way (default 5m); nonces are
+    /// remembered this long after it.
+    #[serde(default)]
+    pub window: Option<Spanned<Duration>>,
+    /// Where the nonce is: `header.NAME`, `jti` (the token's claim) or `signature` (the
+    /// signature's `nonce` parameter). Default: `signature` when signatures are required,
+    /// `header.x-nonce` otherwise.
+    #[serde(default)]
+    pub nonce: Option<SpannedStr>,
+    /// Where the timestamp is: `header.NAME` (unix seconds or RFC 3339), `iat` or
+    /// `created` (the signature's). Default: `created` with signatures, `iat` with `jti`,
+    /// `header.x-timestamp` otherwise.
+    #[serde(default)]
+    pub timestamp: Option<SpannedStr>,
+    /// Require an HTTP Message Signature (RFC 9421) by a key of the consumer.
+    #[serde(default)]
+    pub signature: Option<Spanned<SignatureRequirement>>,
+    /// When the shared state is unreachable.
+    #[serde(default)]
+    pub on_unavailable: Fallback,
+    /// Enforce or monitor.
+    #[serde(default)]
+    pub mode: Mode,
+}
+
+/// What a request signature must cover.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignatureRequirement {
+    /// Components that must be covered (default: `@method`, `@authority`, `@path`,
+    /// `@query`, and `content-digest` when the request has a body).
+    #[serde(default)]
+    pub components: Option<Vec<SpannedStr>>,
+    /// The signature label to check (default: the first one made with a known key).
+    #[serde(default)]
+    pub label: Option<SpannedStr>,
+}
+
+/// Idempotency keys: a retried request with the same key gets the first response again.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Idempotency {
+    /// The header (default `Idempotency-Key`).
+    #[serde(default)]
+    pub header: Option<SpannedStr>,
+    /// How long a response is kept for retries (default 24h).
+    #[serde(default)]
+    pub ttl: Option<Spanned<Duration>>,
+    /// Refuse requests without a key (default false).
+    #[serde(default)]
+    pub required: bool,
+    /// Largest response body kept (default 1MiB); larger responses are not replayed.
+    #[serde(default)]
+    pub max_body: Option<Spanned<crate::units::ByteSize>>,
+    /// When the shared state is unreachable.
+    #[serde(default)]
+    pub on_unavailable: Fallback,
+    /// Enforce or monitor.
+    #[serde(default)]
+    pub mode: Mode,
+}

@@ -58,6 +58,26 @@ pub struct Consumer {
     /// Client-certificate subjects (attributes in certificate order, e.g. `O=Example, CN=a`)
     /// or SANs (`DNS:…`, `URI:…`, `email:…`, `IP:…`) that authenticate as this consumer.
     pub certificates: Vec<String>,
+    /// Keys it signs requests with.
+    pub signing_keys: Vec<SigningKey>,
+}
+
+/// A request-signing key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SigningKey {
+    /// The signatures' `keyid`.
+    pub id: String,
+    /// The key.
+    pub material: SigningMaterial,
+}
+
+/// What a signing key is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SigningMaterial {
+    /// HMAC-SHA256 shared secret.
+    HmacSha256(Secret),
+    /// Ed25519 public key, PEM (SubjectPublicKeyInfo).
+    Ed25519Pem(String),
 }
 
 /// API-key transport.

@@ -141,3 +141,73 @@ pub struct Concurrency {
     /// Enforce or monitor.
     pub mode: crate::Mode,
 }
+
+/// Where a replay nonce is read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NonceSource {
+    /// A request header (lower-case name).
+    Header(String),
+    /// The token's `jti` claim.
+    Jti,
+    /// The signature's `nonce` parameter.
+    Signature,
+}
+
+/// Where a replay timestamp is read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TimestampSource {
+    /// A request header: unix seconds or RFC 3339.
+    Header(String),
+    /// The token's `iat` claim.
+    Iat,
+    /// The signature's `created` parameter.
+    Created,
+}
+
+/// Replay protection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Replay {
+    /// Timestamp tolerance either way; nonces are remembered for twice this.
+    pub window: Duration,
+    /// The nonce.
+    pub nonce: NonceSource,
+    /// The timestamp.
+    pub timestamp: TimestampSource,
+    /// Required signature, if any.
+    pub signature: Option<SignatureRequirement>,
+    /// Where it was declared.
+    pub scope: String,
+    /// When the shared state is unreachable.
+    pub on_unavailable: Fallback,
+    /// Enforce or monitor.
+    pub mode: crate::Mode,
+}
+
+/// What a request signature must cover.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignatureRequirement {
+    /// Covered components, lower case (`content-digest` is required of requests with a
+    /// body whatever this says).
+    pub components: Vec<String>,
+    /// The label to check.
+    pub label: Option<String>,
+}
+
+/// Idempotency keys.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Idempotency {
+    /// Header name, lower case.
+    pub header: String,
+    /// How long a response is kept.
+    pub ttl: Duration,
+    /// Whether requests without a key are refused.
+    pub required: bool,
+    /// Largest response body kept.
+    pub max_body: u64,
+    /// Where it was declared.
+    pub scope: String,
+    /// When the shared state is unreachable.
+    pub on_unavailable: Fallback,
+    /// Enforce or monitor.
+    pub mode: crate::Mode,
+}

@@ -22,6 +22,7 @@ pub(super) fn identity(f: &file::File, c: &mut Checker) -> Identity {
     } = &f.identity;
     let mut ids = BTreeSet::new();
     let mut certificate_names = BTreeMap::new();
+    let mut signing_key_ids = BTreeSet::new();
     let consumers = f
         .consumers
         .iter()
@@ -39,6 +40,14 @@ pub(super) fn identity(f: &file::File, c: &mut Checker) -> Identity {
                     c.error(
                         &name.referenced,
                         format!("certificate name {:?} already belongs to consumer {other:?}: a certificate must name one consumer", name.value),
+                    );
+                }
+            }
+            for k in &x.value.signing_keys {
+                if !signing_key_ids.insert(k.value.id.value.clone()) {
+                    c.error(
+                        &k.value.id.referenced,
+                        format!("signing key id {:?} is used twice: a key id must name one key", k.value.id.value),
                     );
                 }
             }
@@ -115,6 +124,58 @@ fn consumer(x: &file::Consumer, c: &mut Checker) -> Option<Consumer> {
         rate_plan: x.rate_plan.as_ref().map(|r| r.value.clone()),
         metadata: x.metadata.clone(),
         certificates: x.certificates.iter().map(|s| s.value.clone()).collect(),
+        signing_keys: x
+            .signing_keys
+            .iter()
+            .filter_map(|k| signing_key(k, c))
+            .collect(),
+    })
+}
+
+fn signing_key(k: &Spanned<file::SigningKey>, c: &mut Checker) -> Option<SigningKey> {
+    let v = &k.value;
+    let material = match (&v.hmac_sha256, &v.ed25519) {
+        (Some(secret), None) => {
+            let secret = self::secret(secret, c)?;
+            if secret.0.len() < 32 {
+                c.error(
+                    &k.referenced,
+                    "an hmac_sha256 signing secret must be at least 32 bytes",
+                );
+            }
+            SigningMaterial::HmacSha256(secret)
+        }
+        (None, Some(path)) => {
+            let (_, pem) = c.read(path)?;
+            let pem = String::from_utf8(pem)
+                .ok()
+                .filter(|p| p.contains("-----BEGIN PUBLIC KEY-----"));
+            let Some(pem) = pem else {
+                c.error(
+                    &path.referenced,
+                    "ed25519 must be a PEM file holding a PUBLIC KEY",
+                );
+                return None;
+            };
+            SigningMaterial::Ed25519Pem(pem)
+        }
+        _ => {
+            c.error(
+                &k.referenced,
+                "a signing key has either hmac_sha256 (a secret) or ed25519 (a public key file)",
+            );
+            return None;
+        }
+    };
+    if v.id.value.trim().is_empty() || v.id.value.len() > 256 {
+        c.error(
+            &v.id.referenced,
+            "a signing key id must be 1 to 256 characters",
+        );
+    }
+    Some(SigningKey {
+        id: v.id.value.clone(),
+        material,
     })
 }
 

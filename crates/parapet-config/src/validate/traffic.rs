@@ -330,6 +330,123 @@ pub(super) fn concurrency(
     }
 }
 
+/// The `replay` block.
+pub(super) fn replay(r: &Spanned<file::Replay>, scope: &str, c: &mut Checker) -> Replay {
+    let v = &r.value;
+    let window = c.positive_duration(&v.window, Duration::from_secs(300), "window");
+    let signature = v
+        .signature
+        .as_ref()
+        .map(|s| signature_requirement(&s.value, c));
+    let nonce = match &v.nonce {
+        None if signature.is_some() => NonceSource::Signature,
+        None => NonceSource::Header("x-nonce".into()),
+        Some(n) => match n.value.trim() {
+            "jti" => NonceSource::Jti,
+            "signature" => NonceSource::Signature,
+            other => match other.strip_prefix("header.") {
+                Some(h) if !h.is_empty() => NonceSource::Header(h.to_ascii_lowercase()),
+                _ => {
+                    c.error(&n.referenced, "nonce must be header.NAME, jti or signature");
+                    NonceSource::Jti
+                }
+            },
+        },
+    };
+    let timestamp = match &v.timestamp {
+        None => match nonce {
+            NonceSource::Signature => TimestampSource::Created,
+            NonceSource::Jti => TimestampSource::Iat,
+            NonceSource::Header(_) if signature.is_some() => TimestampSource::Created,
+            NonceSource::Header(_) => TimestampSource::Header("x-timestamp".into()),
+        },
+        Some(t) => match t.value.trim() {
+            "iat" => TimestampSource::Iat,
+            "created" => TimestampSource::Created,
+            other => match other.strip_prefix("header.") {
+                Some(h) if !h.is_empty() => TimestampSource::Header(h.to_ascii_lowercase()),
+                _ => {
+                    c.error(
+                        &t.referenced,
+                        "timestamp must be header.NAME, iat or created",
+                    );
+                    TimestampSource::Iat
+                }
+            },
+        },
+    };
+    let needs_signature =
+        matches!(nonce, NonceSource::Signature) || matches!(timestamp, TimestampSource::Created);
+    if needs_signature && signature.is_none() {
+        c.error(
+            &r.referenced,
+            "nonce: signature and timestamp: created need a signature block",
+        );
+    }
+    Replay {
+        window,
+        nonce,
+        timestamp,
+        signature,
+        scope: scope.to_string(),
+        on_unavailable: v.on_unavailable,
+        mode: v.mode,
+    }
+}
+
+fn signature_requirement(s: &file::SignatureRequirement, c: &mut Checker) -> SignatureRequirement {
+    let components = match &s.components {
+        None => ["@method", "@authority", "@path", "@query"].map(str::to_string).to_vec(),
+        Some(list) => list
+            .iter()
+            .filter_map(|x| {
+                let name = x.value.trim().to_ascii_lowercase();
+                let known = name.starts_with('@') && ["@method", "@target-uri", "@authority", "@scheme", "@request-target", "@path", "@query"].contains(&name.as_str());
+                let header = !name.starts_with('@') && !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+                if known || header {
+                    Some(name)
+                } else {
+                    c.error(&x.referenced, format!("cannot require component {:?}: use @method, @target-uri, @authority, @scheme, @request-target, @path, @query or a header name", x.value));
+                    None
+                }
+            })
+            .collect(),
+    };
+    SignatureRequirement {
+        components,
+        label: s.label.as_ref().map(|l| l.value.clone()),
+    }
+}
+
+/// The `idempotency` block.
+pub(super) fn idempotency(
+    i: &Spanned<file::Idempotency>,
+    scope: &str,
+    c: &mut Checker,
+) -> Idempotency {
+    let v = &i.value;
+    let header = v.header.as_ref().map_or_else(
+        || "idempotency-key".to_string(),
+        |h| h.value.trim().to_ascii_lowercase(),
+    );
+    if http::HeaderName::from_bytes(header.as_bytes()).is_err()
+        && let Some(h) = &v.header
+    {
+        c.error(&h.referenced, format!("invalid header name {:?}", h.value));
+    }
+    Idempotency {
+        header,
+        ttl: c.positive_duration(&v.ttl, Duration::from_secs(86_400), "ttl"),
+        required: v.required,
+        max_body: c
+            .positive_size(&v.max_body, "max_body")
+            .unwrap_or(1024 * 1024),
+        scope: scope.to_string(),
+        on_unavailable: v.on_unavailable,
+        mode: v.mode,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]

@@ -10,6 +10,7 @@ mod identity;
 mod pipeline;
 mod proxying;
 mod reload;
+mod replay;
 mod smuggling;
 mod tls;
 mod traffic;
