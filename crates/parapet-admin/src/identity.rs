@@ -5,7 +5,9 @@
 //!
 //! - `GET /consumers`, `POST /consumers`, `GET /consumers/{id}`, `DELETE /consumers/{id}`
 //! - `GET /consumers/{id}/keys`, `POST /consumers/{id}/keys` (the secret is in this answer
-//!   only), `DELETE /keys/{id}` (revokes)
+//!   only), `DELETE /keys/{id}` (revokes, in the store and in the shared state)
+//! - `POST /revocations`: revokes a token (`jti`), key or certificate in the shared state,
+//!   so that every replica refuses it on its next request
 //! - `GET /jwt/keys`: the JWT key cache per issuer
 
 use axum::Json;
@@ -14,7 +16,8 @@ use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get};
+use axum::routing::{delete, get, post};
+use parapet_identity::revocation::Revocations;
 use parapet_proxy::Shared;
 use parapet_store::{Consumer, Origin, Store, StoreError};
 use serde::Deserialize;
@@ -28,6 +31,7 @@ pub fn router(shared: Arc<Shared>) -> Router<Arc<Shared>> {
         .route("/consumers/{id}", get(get_consumer).delete(delete_consumer))
         .route("/consumers/{id}/keys", get(list_keys).post(create_key))
         .route("/keys/{id}", delete(revoke_key))
+        .route("/revocations", post(revoke_credential))
         .route("/jwt/keys", get(jwt_keys))
         .route_layer(middleware::from_fn_with_state(shared, require_token))
 }
@@ -248,11 +252,72 @@ async fn create_key(
     }
 }
 
+/// How long a revocation mark is kept when the credential's own expiry is not given.
+const REVOCATION_TTL: Duration = Duration::from_secs(400 * 86_400);
+
 async fn revoke_key(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
     match store(&shared).revoke_key(&id) {
-        Ok(true) => StatusCode::NO_CONTENT.into_response(),
+        // Replicas with stores of their own learn it from the shared state.
+        Ok(true) => mark_revoked(&shared, "api_key", &id, REVOCATION_TTL).await,
         Ok(false) => store_error(StoreError::NotFound),
         Err(e) => store_error(e),
+    }
+}
+
+/// `POST /revocations` body.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Revocation {
+    /// `jwt`, `introspection`, `api_key` or `mtls`.
+    method: String,
+    /// The token's `jti`, the key's id, or the certificate's SHA-256 (base64url).
+    credential: String,
+    /// Unix seconds at which the credential expires anyway (the mark is kept until then).
+    #[serde(default)]
+    expires_at: Option<u64>,
+}
+
+async fn revoke_credential(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) -> Response {
+    let invalid = |why: &str| store_error(StoreError::Invalid(why.into()));
+    let Ok(r) = serde_json::from_slice::<Revocation>(&body) else {
+        return invalid(
+            "expected {\"method\": \"jwt\", \"credential\": \"<jti>\", \"expires_at\": unix seconds}",
+        );
+    };
+    if !["jwt", "introspection", "api_key", "mtls"].contains(&r.method.as_str()) {
+        return invalid("method must be jwt, introspection, api_key or mtls");
+    }
+    if r.credential.is_empty() || r.credential.len() > 512 {
+        return invalid("credential must be 1 to 512 characters");
+    }
+    let ttl = match r.expires_at {
+        None => REVOCATION_TTL,
+        Some(at) => {
+            let at = SystemTime::UNIX_EPOCH + Duration::from_secs(at);
+            match at.duration_since(SystemTime::now()) {
+                Ok(left) => left.min(REVOCATION_TTL),
+                // Already expired: nothing to revoke.
+                Err(_) => return StatusCode::NO_CONTENT.into_response(),
+            }
+        }
+    };
+    mark_revoked(&shared, &r.method, &r.credential, ttl).await
+}
+
+/// Writes a revocation mark; 503 when the shared state cannot take it (this replica still
+/// honours it).
+async fn mark_revoked(shared: &Shared, method: &str, credential: &str, ttl: Duration) -> Response {
+    let revocations = {
+        let snapshot = shared.snapshot.load();
+        Revocations::new(snapshot.traffic.state())
+    };
+    match revocations.revoke(method, credential, ttl).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(_) => problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "state-unavailable",
+            "Revoked on this replica only: the shared state is unreachable",
+        ),
     }
 }
 

@@ -78,7 +78,9 @@ async fn metrics_health_and_readiness() {
 
 /// A gateway whose API needs an API key, with an admin token and an HMAC JWT issuer, plus
 /// a plain upstream that answers 200.
-async fn start_with_identity(dir: &std::path::Path, token: bool) -> (Gateway, String) {
+/// A gateway with a store, an HS256 issuer and an admin token (when `token`); `extra` is
+/// added to the config (e.g. a `state`).
+async fn start_with_identity(dir: &std::path::Path, token: bool, extra: &str) -> (Gateway, String) {
     let upstream = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let up = upstream.local_addr().unwrap();
     let app = axum::Router::new().fallback(|| async { "ok" });
@@ -99,11 +101,12 @@ listen: [{{ addr: "127.0.0.1:0" }}]
 log: {{ access: "off", events: "off" }}
 {admin}
 store: {dir}/parapet.db
+{extra}
 consumers: [{{ id: dave }}]
 identity:
   jwt: [{{ issuer: https://id.example, algorithms: [HS256], secret: {{ file: {dir}/hs.key }} }}]
 upstreams: {{ u: {{ targets: ["http://{up}"] }} }}
-apis: [{{ name: a, upstream: u, defaults: {{ authn: [api_key] }} }}]
+apis: [{{ name: a, upstream: u, defaults: {{ authn: [api_key, jwt] }} }}]
 "#,
         dir = dir.display()
     );
@@ -113,7 +116,7 @@ apis: [{{ name: a, upstream: u, defaults: {{ authn: [api_key] }} }}]
 #[tokio::test]
 async fn consumers_and_keys_are_managed_behind_the_admin_token() {
     let dir = tempfile::tempdir().unwrap();
-    let (gateway, admin) = start_with_identity(dir.path(), true).await;
+    let (gateway, admin) = start_with_identity(dir.path(), true, "").await;
     let c = reqwest::Client::builder().no_proxy().build().unwrap();
     let gw = format!("http://{}/x", gateway.local_addrs()[0]);
     let token = "Bearer admin-token-0123456789";
@@ -240,10 +243,70 @@ async fn consumers_and_keys_are_managed_behind_the_admin_token() {
 #[tokio::test]
 async fn identity_endpoints_are_off_without_a_token() {
     let dir = tempfile::tempdir().unwrap();
-    let (_gateway, admin) = start_with_identity(dir.path(), false).await;
+    let (_gateway, admin) = start_with_identity(dir.path(), false, "").await;
     let c = reqwest::Client::builder().no_proxy().build().unwrap();
     let resp = c.get(format!("{admin}/consumers")).send().await.unwrap();
     assert_eq!(resp.status(), 403);
     let body = resp.text().await.unwrap();
     assert!(body.contains("admin-token-not-configured"), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_revoked_on_one_replica_is_refused_by_the_other() {
+    let redis = parapet_state::testing::RedisServer::start();
+    let state = format!("state: {}", redis.url());
+    // Two replicas, each with a store of its own, sharing Redis.
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, admin_a) = start_with_identity(dir_a.path(), true, &state).await;
+    let (b, _) = start_with_identity(dir_b.path(), true, &state).await;
+    for gw in [&a, &b] {
+        while !gw.shared().readiness().state.reachable {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    let exp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 600;
+    let claims =
+        serde_json::json!({ "iss": "https://id.example", "sub": "dave", "jti": "t-1", "exp": exp });
+    let token = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret("k".repeat(32).as_bytes()),
+    )
+    .unwrap();
+    let c = reqwest::Client::builder().no_proxy().build().unwrap();
+    let call = |gw: &Gateway| {
+        c.get(format!("http://{}/x", gw.local_addrs()[0]))
+            .bearer_auth(&token)
+            .send()
+    };
+    assert_eq!(call(&b).await.unwrap().status(), 200);
+    let revoke = c
+        .post(format!("{admin_a}/revocations"))
+        .bearer_auth("admin-token-0123456789")
+        .json(&serde_json::json!({ "method": "jwt", "credential": "t-1", "expires_at": exp }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoke.status(), 204);
+    let refused = call(&b).await.unwrap();
+    assert_eq!(
+        refused.status(),
+        401,
+        "replica B refuses a token revoked through A"
+    );
+    assert!(refused.headers().contains_key("www-authenticate"));
+    assert_eq!(call(&a).await.unwrap().status(), 401);
+    // Malformed revocations are refused.
+    let bad = c
+        .post(format!("{admin_a}/revocations"))
+        .bearer_auth("admin-token-0123456789")
+        .json(&serde_json::json!({ "method": "password", "credential": "x" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
 }

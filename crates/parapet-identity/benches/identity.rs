@@ -296,26 +296,8 @@ fn bench_api_key(c: &mut Criterion, fx: &Fixtures) {
 
 /// Times `P99_CALLS` single calls of `call` after `P99_WARMUP` untimed ones and prints
 /// the p99 and p50 (nearest rank).
-fn percentiles(case: &str, mut call: impl FnMut()) {
-    for _ in 0..P99_WARMUP {
-        call();
-    }
-    let mut times = Vec::with_capacity(P99_CALLS);
-    for _ in 0..P99_CALLS {
-        let start = Instant::now();
-        call();
-        times.push(start.elapsed());
-    }
-    times.sort_unstable();
-    let rank = |p: f64| {
-        let index = ((p * times.len() as f64).ceil() as usize).clamp(1, times.len()) - 1;
-        times[index].as_secs_f64() * 1e6
-    };
-    println!(
-        "p99 {case}: {:.2} µs (p50 {:.2} µs)",
-        rank(0.99),
-        rank(0.50)
-    );
+fn percentiles(case: &str, call: impl FnMut()) {
+    parapet_state::testing::percentiles(case, P99_WARMUP, P99_CALLS, call);
 }
 
 fn p99_pass(fx: &Fixtures) {

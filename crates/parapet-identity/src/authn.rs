@@ -12,6 +12,7 @@ use crate::credentials::{self, Presented};
 use crate::forward::Forwarder;
 use crate::introspection::{IntrospectionFailure, Introspector};
 use crate::jwt::{JwtFailure, JwtVerifier};
+use crate::revocation::Revocations;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http::{HeaderValue, header};
@@ -78,6 +79,8 @@ pub struct Authn {
     /// Hint in every 401 of this route: where to put credentials.
     hint: String,
     challenge: HeaderValue,
+    /// Credentials revoked before they expire.
+    revocations: Revocations,
 }
 
 /// Why a credential was not accepted.
@@ -90,7 +93,11 @@ enum Failure {
 
 impl Authn {
     /// The policy for a route's `authn` block (`None`: not configured).
-    pub fn new(verifiers: Arc<Verifiers>, config: Option<&parapet_config::Authn>) -> Self {
+    pub fn new(
+        verifiers: Arc<Verifiers>,
+        config: Option<&parapet_config::Authn>,
+        revocations: Revocations,
+    ) -> Self {
         let requirement = match config {
             None => Requirement::Missing,
             Some(parapet_config::Authn::Public) => Requirement::Public,
@@ -136,6 +143,7 @@ impl Authn {
         Authn {
             hint: format!("Send {}.", ways.join(" or ")),
             verifiers,
+            revocations,
             requirement,
             challenge,
         }
@@ -416,7 +424,13 @@ impl Policy for Authn {
             .into();
         }
         Step::Later(Box::pin(async move {
-            match self.verify(ctx, req, methods, issuers).await {
+            let verified = match self.verify(ctx, req, methods, issuers).await {
+                Ok(identity) if self.revocations.is_revoked(&identity).await => {
+                    Err(Failure::Rejected("credential-revoked"))
+                }
+                other => other,
+            };
+            match verified {
                 Ok(identity) => {
                     // The upstream gets the identity, not the key: a key is a secret
                     // between the client and the gateway.

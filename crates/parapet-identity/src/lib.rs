@@ -13,6 +13,7 @@ pub mod credentials;
 pub mod forward;
 pub mod introspection;
 pub mod jwt;
+pub mod revocation;
 
 use authn::{Authn, Verifiers};
 use authz::Authz;
@@ -23,6 +24,7 @@ use jwt::JwtVerifier;
 use parapet_config::{Authn as AuthnConfig, PolicySet};
 use parapet_policy::Policy;
 use parapet_store::{Origin, Store};
+use revocation::Revocations;
 use std::sync::Arc;
 
 /// Identity state of one configuration.
@@ -94,7 +96,8 @@ impl Runtime {
     /// The identity policies of a route: brute-force defence and authentication for every
     /// route that requires credentials, authentication alone (to strip client identity
     /// headers, or to refuse an unconfigured route) otherwise, and authorization when set.
-    pub fn policies(&self, set: &PolicySet) -> Vec<Arc<dyn Policy>> {
+    /// Authentication also refuses credentials marked in `revocations`.
+    pub fn policies(&self, set: &PolicySet, revocations: &Revocations) -> Vec<Arc<dyn Policy>> {
         let mut out: Vec<Arc<dyn Policy>> = Vec::new();
         if matches!(set.authn, Some(AuthnConfig::Required { .. })) {
             out.push(Arc::new(BruteForce::new(
@@ -105,6 +108,7 @@ impl Runtime {
         out.push(Arc::new(Authn::new(
             self.verifiers.clone(),
             set.authn.as_ref(),
+            revocations.clone(),
         )));
         // An empty `authz: {}` (a public route clearing inherited rules) checks nothing.
         if let Some(z) = set

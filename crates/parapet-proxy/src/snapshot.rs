@@ -8,6 +8,7 @@ use crate::telemetry::{LogSink, Metrics};
 use crate::upstream::Group;
 use http::{HeaderValue, Method};
 use parapet_config::{Config, DEFAULT_MAX_BODY, Mode, PolicySet};
+use parapet_identity::revocation::Revocations;
 use parapet_policy::Policy;
 use parapet_policy::percent::decode_or_raw;
 use std::collections::{BTreeMap, HashMap};
@@ -82,7 +83,8 @@ impl RoutePlan {
         traffic: &parapet_traffic::Runtime,
     ) -> Self {
         let mut policies = parapet_policy::builtin::build(set);
-        policies.extend(identity.policies(set));
+        let revocations = Revocations::new(traffic.state());
+        policies.extend(identity.policies(set, &revocations));
         policies.extend(traffic.policies(set));
         policies.sort_by_key(|p| p.order());
         let body_limit = policies

@@ -20,6 +20,8 @@ pub enum Kind {
     Nonce,
     /// An idempotency record.
     Idempotency,
+    /// A revoked credential.
+    Revocation,
 }
 
 impl Kind {
@@ -29,6 +31,7 @@ impl Kind {
             Kind::Quota => "q",
             Kind::Nonce => "n",
             Kind::Idempotency => "i",
+            Kind::Revocation => "rv",
         }
     }
 }

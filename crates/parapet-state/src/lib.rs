@@ -1,5 +1,5 @@
-//! Parapet's shared traffic state: rate-limit counters (GCRA), quota usage, replay nonces
-//! and idempotency records.
+//! Parapet's shared traffic state: rate-limit counters (GCRA), quota usage, replay nonces,
+//! idempotency records and revoked credentials.
 //!
 //! - With `state: memory` everything lives in this process ([`Memory`]); quota usage is
 //!   written to the embedded store every second and on shutdown, so a restart neither
@@ -257,6 +257,15 @@ impl State {
         remote
             .call(|c| async move { c.put(&name, &record, ttl).await })
             .await
+    }
+
+    /// The live record under `key`.
+    pub async fn get(&self, key: &Key) -> Result<Option<Record>, Unavailable> {
+        let Some(remote) = &self.remote else {
+            return Ok(self.local.get(key));
+        };
+        let name = key.redis_name(&remote.prefix);
+        remote.call(|c| async move { c.get(&name).await }).await
     }
 
     /// Removes the record under `key`.

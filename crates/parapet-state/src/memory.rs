@@ -252,6 +252,19 @@ impl Memory {
         );
     }
 
+    /// The live record under `key`.
+    pub fn get(&self, key: &Key) -> Option<Record> {
+        let now = Instant::now();
+        self.records.with(
+            key,
+            |(until, _)| *until <= now,
+            |map, key| match map.get(&key) {
+                Some((until, record)) if *until > now => Some(record.clone()),
+                _ => None,
+            },
+        )
+    }
+
     /// Removes the record under `key`.
     pub fn remove(&self, key: &Key) {
         self.records.with(

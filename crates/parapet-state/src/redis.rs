@@ -203,6 +203,11 @@ impl Conn {
         self.query::<()>(&cmd).await
     }
 
+    pub(crate) async fn get(&self, name: &str) -> RedisResult<Option<Record>> {
+        let value: Option<Vec<u8>> = self.query(redis::cmd("GET").arg(name)).await?;
+        Ok(value.map(Record::from))
+    }
+
     pub(crate) async fn remove(&self, name: &str) -> RedisResult<()> {
         self.query::<()>(redis::cmd("DEL").arg(name)).await
     }

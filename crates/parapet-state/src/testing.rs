@@ -1,7 +1,10 @@
-//! Real Redis servers for tests (feature `testing`): a single node that can be killed and
-//! restarted on the same port, and a three-node cluster. They need `redis-server` and
-//! `redis-cli` on the `PATH` (`scripts/install-deps.sh` installs them); a test that needs
-//! one fails, it does not skip, when they are missing.
+//! Test and benchmark support (feature `testing`):
+//!
+//! - real Redis servers: a single node that can be killed and restarted on the same port,
+//!   and a three-node cluster. They need `redis-server` and `redis-cli` on the `PATH`
+//!   (`scripts/install-deps.sh` installs them); a test that needs one fails, it does not
+//!   skip, when they are missing;
+//! - [`percentiles`], the single-call p50/p99 pass of the benchmarks.
 
 #![allow(clippy::expect_used, missing_docs)]
 
@@ -9,6 +12,29 @@ use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+/// Times `calls` single calls of `call` (after `warmup` untimed ones) and prints
+/// `p99 <case>: <µs> µs (p50 <µs> µs)`; returns the p99 in µs. Benchmarks print this after
+/// criterion's means, for requirements stated as a p99.
+pub fn percentiles(case: &str, warmup: usize, calls: usize, mut call: impl FnMut()) -> f64 {
+    for _ in 0..warmup {
+        call();
+    }
+    let mut times = Vec::with_capacity(calls);
+    for _ in 0..calls {
+        let start = Instant::now();
+        call();
+        times.push(start.elapsed());
+    }
+    times.sort_unstable();
+    let rank = |p: f64| {
+        let index = ((p * times.len() as f64).ceil() as usize).clamp(1, times.len()) - 1;
+        times[index].as_secs_f64() * 1e6
+    };
+    let p99 = rank(0.99);
+    println!("p99 {case}: {p99:.2} µs (p50 {:.2} µs)", rank(0.50));
+    p99
+}
 
 /// A `redis-server` process on a loopback port, killed when dropped.
 pub struct RedisServer {

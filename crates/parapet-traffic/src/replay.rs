@@ -224,9 +224,25 @@ impl Replay {
             SignatureError::MissingCreated => (INVALID_SIGNATURE, "signature-missing-created"),
             SignatureError::BadSignature => (INVALID_SIGNATURE, "signature-mismatch"),
         };
+        // Fixed texts only: the component names of some errors come from the request.
+        let detail = match e {
+            SignatureError::MissingComponent(_) => {
+                "the signature does not cover every component this route requires".into()
+            }
+            SignatureError::UnsupportedComponent(_) => {
+                "the signature covers a component this gateway does not support".into()
+            }
+            SignatureError::AbsentComponent(_) => {
+                "the signature covers a component absent from the request".into()
+            }
+            SignatureError::AmbiguousComponent(_) => {
+                "the signature covers a query parameter that occurs more than once".into()
+            }
+            other => other.to_string(),
+        };
         let mut refusal = Refusal::new(reason, Part::Header(Some("signature".into())))
             .cause(cause)
-            .detail(e.to_string());
+            .detail(detail);
         if let Some(accept) = &self.accept_signature {
             refusal = refusal.header(ACCEPT_SIGNATURE.clone(), accept.clone());
         }

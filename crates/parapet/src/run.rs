@@ -139,7 +139,8 @@ Parapet demo: the bookstore API (http://{up}) is behind Parapet at http://{gw}
 API keys created for this run: alice (user 1, books:write) {alice}
                                ops (admin)                 {ops}
   allowed:  curl -i http://{gw}/books/1
-  allowed:  curl -i -X POST http://{gw}/books -H 'x-api-key: {alice}' -H 'content-type: application/json' -d '{{"title":"Dune"}}'
+  allowed:  curl -i -X POST http://{gw}/books -H 'x-api-key: {alice}' -H 'content-type: application/json' -H 'idempotency-key: order-1' -d '{{"title":"Dune"}}'
+            (send it twice: the retry gets the first answer, Idempotent-Replayed: true)
   allowed:  curl -i http://{gw}/users/1 -H 'x-api-key: {alice}'
   allowed:  curl -i http://{gw}/users/2 -H 'x-api-key: {ops}'
   refused:  curl -i http://{gw}/users/2 -H 'x-api-key: {alice}'           (403: another user's record)
@@ -148,6 +149,7 @@ API keys created for this run: alice (user 1, books:write) {alice}
   refused:  curl -i http://{gw}/admin/stats -H 'x-api-key: {ops}'         (403, ip-denied: admin only from 10.0.0.0/8)
   refused:  curl -i -X POST http://{gw}/books -H 'x-api-key: {alice}' -H 'content-type: text/xml' -d '<a/>'   (415)
   refused:  curl -i 'http://{gw}/books/../admin/stats' --path-as-is         (400, path-not-normalized)
+  limited:  for i in $(seq 25); do curl -s -o /dev/null -w '%{{http_code}} ' http://{gw}/books/1; done   (429 after 20)
   metrics:  curl -s http://{admin}/metrics | grep parapet_refusals
 Access log on stdout, security events on stderr. Ctrl-C stops."#,
         up = bookstore::DEMO_ADDR

@@ -238,6 +238,18 @@ async fn demo_serves_allowed_and_refused_requests() {
         .unwrap();
     assert_eq!(admin.status(), 403);
     assert_eq!(admin.headers()["content-type"], "application/problem+json");
+    // The rate limit: 20 at once per address, then 429 with where the client stands.
+    let mut codes = Vec::new();
+    for _ in 0..25 {
+        let resp = client
+            .get("http://127.0.0.1:8080/books/1")
+            .send()
+            .await
+            .unwrap();
+        assert!(resp.headers().contains_key("ratelimit"));
+        codes.push(resp.status().as_u16());
+    }
+    assert!(codes.contains(&429), "{codes:?}");
     let metrics = client
         .get("http://127.0.0.1:9901/metrics")
         .send()
