@@ -5,7 +5,7 @@
 //! point at the right place too. Nothing here is used by the engine directly: `validate`
 //! turns a [`File`] into the internal [`crate::Config`].
 
-use crate::units::{ByteSize, Duration};
+use crate::units::{ByteRate, ByteSize, Duration};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 use std::collections::BTreeMap;
@@ -155,6 +155,13 @@ pub struct ServerTimeouts {
     /// Time a connection may stay open with nothing in flight.
     #[serde(default)]
     pub idle: Option<Spanned<Duration>>,
+    /// Average rate, in bytes per second, a request body must keep up after `body_grace`
+    /// (`off` or `0`: none).
+    #[serde(default)]
+    pub body_min_rate: Option<Spanned<ByteRate>>,
+    /// Time a request body may take before `body_min_rate` applies.
+    #[serde(default)]
+    pub body_grace: Option<Spanned<Duration>>,
 }
 
 /// HTTP/2 limits.

@@ -102,6 +102,11 @@ pub struct Server {
     pub header_read_timeout: Duration,
     /// Idle keep-alive time.
     pub idle_timeout: Duration,
+    /// Average rate, in bytes per second, a request body must keep up once
+    /// `body_grace` has passed; `None`: no floor.
+    pub body_min_rate: Option<u64>,
+    /// Time spent waiting for a request body that is not held against `body_min_rate`.
+    pub body_grace: Duration,
     /// Shutdown drain time.
     pub shutdown_grace: Duration,
     /// HTTP/2 concurrent streams per connection.
@@ -272,6 +277,8 @@ impl Default for Server {
             max_header_bytes: 16 * 1024,
             header_read_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
+            body_min_rate: Some(DEFAULT_BODY_MIN_RATE),
+            body_grace: Duration::from_secs(5),
             shutdown_grace: Duration::from_secs(30),
             h2_max_concurrent_streams: 128,
             h2_max_header_list_size: 16 * 1024,
@@ -279,6 +286,9 @@ impl Default for Server {
         }
     }
 }
+
+/// The default floor of request body rates: 1 KiB/s, far below any real link.
+pub const DEFAULT_BODY_MIN_RATE: u64 = 1024;
 
 /// The default body limit when a route sets none: 1 MiB, as nginx.
 pub const DEFAULT_MAX_BODY: u64 = 1024 * 1024;

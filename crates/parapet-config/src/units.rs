@@ -64,3 +64,73 @@ impl fmt::Display for ByteSize {
         write!(f, "{}", bytesize::ByteSize(self.0).display().iec())
     }
 }
+
+/// A rate in bytes per second, written as a size with an optional `/s` (`1KiB`, `1KiB/s`,
+/// `512`), or `off` (also `0`) for no rate at all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ByteRate(pub u64);
+
+impl ByteRate {
+    /// The rate, or `None` when it is off.
+    pub fn per_second(self) -> Option<u64> {
+        (self.0 > 0).then_some(self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for ByteRate {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl de::Visitor<'_> for Visitor {
+            type Value = ByteRate;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a rate in bytes per second such as 1KiB or 1KiB/s, or off")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<ByteRate, E> {
+                Ok(ByteRate(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<ByteRate, E> {
+                u64::try_from(v)
+                    .map(ByteRate)
+                    .map_err(|_| E::custom("a rate cannot be negative"))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<ByteRate, E> {
+                // YAML 1.1 readers may turn a bare `off` into false.
+                if v {
+                    Err(E::custom(
+                        "invalid rate true; write e.g. 1KiB (bytes per second) or off",
+                    ))
+                } else {
+                    Ok(ByteRate(0))
+                }
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ByteRate, E> {
+                let text = v.trim();
+                if text.eq_ignore_ascii_case("off") {
+                    return Ok(ByteRate(0));
+                }
+                let size = text
+                    .strip_suffix("/s")
+                    .or_else(|| text.strip_suffix("/S"))
+                    .unwrap_or(text)
+                    .trim();
+                size.parse::<bytesize::ByteSize>()
+                    .map(|b| ByteRate(b.as_u64()))
+                    .map_err(|_| {
+                        E::custom(format!(
+                            "invalid rate {v:?}; write e.g. 1KiB or 1KiB/s (bytes per second), or off"
+                        ))
+                    })
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+impl fmt::Display for ByteRate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.per_second() {
+            None => f.write_str("off"),
+            Some(r) => write!(f, "{}/s", bytesize::ByteSize(r).display().iec()),
+        }
+    }
+}

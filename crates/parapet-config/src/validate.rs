@@ -19,6 +19,9 @@ use std::time::Duration;
 mod identity;
 mod traffic;
 
+/// Above this `body_min_rate` (1 MiB/s) a warning says real clients will be cut off.
+const MAX_SENSIBLE_BODY_RATE: u64 = 1024 * 1024;
+
 /// Largest file a config may name (certificates, keys, CA bundles).
 const MAX_FILE: u64 = 1024 * 1024;
 
@@ -356,6 +359,32 @@ fn server(s: &file::Server, c: &mut Checker) -> Server {
         .map_or(d.h2_max_header_list_size, |v| {
             u32::try_from(v).unwrap_or(u32::MAX)
         });
+    let body_min_rate = s
+        .timeouts
+        .body_min_rate
+        .as_ref()
+        .map_or(d.body_min_rate, |r| r.value.per_second());
+    if let Some(r) = &s.timeouts.body_min_rate
+        && r.value.0 > MAX_SENSIBLE_BODY_RATE
+    {
+        c.warn(
+            &r.referenced,
+            format!(
+                "body_min_rate {} cuts off clients on slow or busy links; a floor is meant to catch trickling clients (default {})",
+                r.value,
+                crate::units::ByteRate(DEFAULT_BODY_MIN_RATE)
+            ),
+        );
+    }
+    let body_grace = c.positive_duration(&s.timeouts.body_grace, d.body_grace, "body_grace");
+    if let Some(g) = &s.timeouts.body_grace
+        && body_min_rate.is_none()
+    {
+        c.warn(
+            &g.referenced,
+            "body_grace has no effect: body_min_rate is off",
+        );
+    }
     Server {
         max_connections: c.positive_u32(
             &s.max_connections,
@@ -369,6 +398,8 @@ fn server(s: &file::Server, c: &mut Checker) -> Server {
             "header_read timeout",
         ),
         idle_timeout: c.positive_duration(&s.timeouts.idle, d.idle_timeout, "idle timeout"),
+        body_min_rate,
+        body_grace,
         shutdown_grace: s
             .shutdown_grace
             .as_ref()
@@ -615,13 +646,16 @@ fn api(a: &file::Api, server: &Server, id: &Identity, c: &mut Checker) -> Option
             replay: own.replay.or_else(|| defaults.replay.clone()),
             idempotency: own.idempotency.or_else(|| defaults.idempotency.clone()),
         };
-        if let Some(dup) = effective.rate_limits.iter().enumerate().find_map(|(i, l)| {
-            effective.rate_limits[..i]
-                .iter()
-                .any(|o| o.name == l.name)
-                .then_some(&l.name)
-        }) {
-            c.error(&p.referenced, format!("route {key:?} has two rate limits named {dup:?} (its own and the API's): give one a distinct name"));
+        // A route's own list was checked for duplicates; `sensitive` adds names to it.
+        if p.value.sensitive.is_some()
+            && let Some(dup) = effective.rate_limits.iter().enumerate().find_map(|(i, l)| {
+                effective.rate_limits[..i]
+                    .iter()
+                    .any(|o| o.name == l.name)
+                    .then_some(&l.name)
+            })
+        {
+            c.error(&p.referenced, format!("route {key:?} has two rate limits named {dup:?} (one from `sensitive`): give the other a distinct name"));
         }
         identity::check_route(&p.referenced, key, &path, &effective, c);
         routes.push(Route {

@@ -104,6 +104,33 @@ impl SecurityEvent {
             cause: refusal.cause,
         }
     }
+
+    /// Builds the event for `refusal` raised by `policy` on a connection, outside any
+    /// request (on accept, or for a request head that never arrived): the request id is
+    /// `-`, there is no consumer, API or route, and the client is the TCP peer (forwarding
+    /// headers are never read for such an event).
+    pub fn for_connection(
+        peer: IpAddr,
+        policy: &'static str,
+        refusal: &Refusal,
+        action: Action,
+    ) -> Self {
+        SecurityEvent {
+            time: rfc3339(SystemTime::now()),
+            request_id: "-".to_string(),
+            client_ip: peer,
+            consumer: None,
+            api: None,
+            route: None,
+            policy,
+            reason: refusal.reason.code,
+            status: refusal.reason.status.as_u16(),
+            action,
+            part: refusal.part.clone(),
+            snippet: refusal.snippet.clone(),
+            cause: refusal.cause,
+        }
+    }
 }
 
 /// Keeps at most 64 characters of `input`, replacing control characters, so that an event

@@ -122,6 +122,12 @@ impl Tracker {
         self.state != State::Off
     }
 
+    /// Whether part of a request head has arrived but not its end (blank lines before a
+    /// request line, which hyper skips, do not count).
+    pub fn in_head(&self) -> bool {
+        self.state == State::Head && !self.head.is_empty()
+    }
+
     /// Feeds bytes read from the client, in order.
     pub fn feed(&mut self, mut bytes: &[u8]) {
         if self.verdicts.switched.load(Ordering::Relaxed) {
@@ -348,6 +354,22 @@ mod tests {
             !t.is_on() && verdicts.next().is_none(),
             "bytes after a protocol switch are not HTTP"
         );
+    }
+
+    #[test]
+    fn knows_when_a_head_has_started_but_not_ended() {
+        let mut t = Tracker::new(1024, Arc::new(Verdicts::default()));
+        assert!(!t.in_head());
+        t.feed(b"\r\n");
+        assert!(!t.in_head(), "blank lines before a request are not a head");
+        t.feed(b"POST / HTTP/1.1\r\nContent-Length: 2\r\n");
+        assert!(t.in_head());
+        t.feed(b"\r\na");
+        assert!(!t.in_head(), "in the body");
+        t.feed(b"b");
+        assert!(!t.in_head(), "between requests");
+        t.feed(b"G");
+        assert!(t.in_head());
     }
 
     #[test]

@@ -10,6 +10,10 @@ use parapet_policy::{Refusal, reasons};
 /// Prefix of every problem `type`; the reason code follows it.
 pub const TYPE_PREFIX: &str = "urn:parapet:problem:";
 
+/// The `policy` of events and refusal metrics about clients too slow to send a request
+/// ([`BODY_TOO_SLOW`], [`HEADER_TIMEOUT`]).
+pub const SLOW_CLIENT: &str = "slow_client";
+
 reasons! {
     /// Content-Length and Transfer-Encoding are ambiguous, repeated or malformed.
     INVALID_FRAMING = (BAD_REQUEST, "invalid-framing", "Ambiguous or malformed message framing");
@@ -27,6 +31,11 @@ reasons! {
     NO_ROUTE = (NOT_FOUND, "no-route", "No API matches this request");
     /// The body could not be read.
     INVALID_BODY = (BAD_REQUEST, "invalid-body", "Request body could not be read");
+    /// The client sent the body below `server.timeouts.body_min_rate`.
+    BODY_TOO_SLOW = (REQUEST_TIMEOUT, "body-too-slow", "Request body too slow");
+    /// The request head did not arrive within `server.timeouts.header_read` (the
+    /// connection is closed without an answer: this reason appears in events only).
+    HEADER_TIMEOUT = (REQUEST_TIMEOUT, "header-timeout", "Request head too slow");
     /// Every target of the upstream is down.
     UPSTREAM_UNAVAILABLE = (SERVICE_UNAVAILABLE, "upstream-unavailable", "Service unavailable");
     /// The upstream did not answer in time.

@@ -5,7 +5,7 @@
 //! with a problem+json, in `monitor` mode it only raises an event. The upstream is contacted
 //! only after every request-phase policy has passed (inspect, then forward).
 
-use crate::body::{Metered, ProxyBody, WithDeadline, boxed, full};
+use crate::body::{Metered, MinRate, ProxyBody, RateWatch, WithDeadline, boxed, full};
 use crate::forward::{self, Origin, X_REQUEST_ID};
 use crate::framing::Verdicts;
 use crate::snapshot::{RoutePlan, Snapshot};
@@ -52,6 +52,10 @@ struct Outcome {
     upstream: Option<String>,
     close: bool,
     policies: Option<Arc<[Arc<dyn Policy>]>>,
+    /// The request body's rate floor, when one applied.
+    body_rate: Option<Arc<RateWatch>>,
+    /// Whether the body was refused as too slow (and that refusal recorded).
+    body_too_slow: bool,
 }
 
 /// Entry point for every request (the hyper service).
@@ -94,6 +98,22 @@ pub async fn handle(
     let (parts, body) = resp.into_parts();
     let conn2 = conn.clone();
     let body = Metered::new(body, move |bytes| {
+        // A body streamed upstream can still be cut off after the upstream has answered
+        // (it answered before reading it all).
+        if !outcome.body_too_slow
+            && let Some(watch) = outcome.body_rate.as_deref()
+            && watch.too_slow()
+        {
+            outcome.body_too_slow = true;
+            let refusal = too_slow_refusal(watch);
+            record_refusal(
+                &conn2.shared.metrics,
+                &mut ctx,
+                problem::SLOW_CLIENT,
+                &refusal,
+                true,
+            );
+        }
         log_line.finish(&conn2, &snap, &ctx, status, bytes, outcome);
         conn2.in_flight.fetch_sub(1, Ordering::Relaxed);
     });
@@ -142,7 +162,7 @@ async fn exchange(
     let upgrade = forward::is_upgrade(&parts)
         .then(|| parts.extensions.remove::<hyper::upgrade::OnUpgrade>())
         .flatten();
-    let upstream_body = request_body(conn, ctx, plan, &parts, body, outcome).await?;
+    let upstream_body = request_body(conn, snap, ctx, plan, &parts, body, outcome).await?;
     if let Some(answer) = ctx.answer.take() {
         let (parts, bytes) = answer.into_parts();
         return Ok(Response::from_parts(parts, full(bytes)));
@@ -168,8 +188,14 @@ async fn exchange(
     let total_deadline = group.config.total_timeout.map(|t| sent + t);
     let response_deadline = sent + group.config.response_timeout;
     let headers_deadline = total_deadline.map_or(response_deadline, |t| t.min(response_deadline));
-    let mut resp = match tokio::time::timeout_at(headers_deadline, group.client.request(req)).await
-    {
+    let exchanged = tokio::time::timeout_at(headers_deadline, group.client.request(req)).await;
+    if !matches!(exchanged, Ok(Ok(_))) {
+        // The client, not the upstream, is at fault when its body was cut off.
+        if let Some(refused) = body_too_slow(conn, ctx, outcome) {
+            return Err(refused);
+        }
+    }
+    let mut resp = match exchanged {
         Err(_) => {
             group.failure(target);
             count_upstream_error(conn, group, "timeout");
@@ -355,11 +381,45 @@ fn record_refusal(
     ctx.events.push(event);
 }
 
+/// The refusal of a body sent below the rate floor, with what had arrived (sizes and times
+/// only, nothing of the content).
+fn too_slow_refusal(watch: &RateWatch) -> Refusal {
+    let mut refusal = Refusal::new(problem::BODY_TOO_SLOW, Part::Body);
+    refusal.snippet = Some(format!(
+        "{} bytes in {:.1}s",
+        watch.received(),
+        watch.waited().as_secs_f64()
+    ));
+    refusal
+}
+
+/// When the request body was cut off by its rate floor: records the refusal and asks for
+/// the connection to be closed (the rest of the body is never read).
+fn body_too_slow(conn: &Conn, ctx: &mut RequestContext, outcome: &mut Outcome) -> Option<Refused> {
+    let watch = outcome.body_rate.clone()?;
+    if !watch.too_slow() || outcome.body_too_slow {
+        return None;
+    }
+    outcome.close = true;
+    outcome.body_too_slow = true;
+    let refusal = too_slow_refusal(&watch);
+    record_refusal(
+        &conn.shared.metrics,
+        ctx,
+        problem::SLOW_CLIENT,
+        &refusal,
+        true,
+    );
+    Some(Box::new(refusal))
+}
+
 /// Produces the body sent upstream: streamed when its length is declared (and within the
 /// limit), otherwise read whole within the limit first, so that an oversized chunked body
-/// is answered 413 and never reaches the upstream cut off.
+/// is answered 413 and never reaches the upstream cut off. Either way it is read through
+/// the server's rate floor ([`MinRate`]).
 async fn request_body(
     conn: &Conn,
+    snap: &Snapshot,
     ctx: &mut RequestContext,
     plan: &RoutePlan,
     parts: &http::request::Parts,
@@ -386,10 +446,22 @@ async fn request_body(
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large(conn, ctx, outcome));
     }
+    let server = &snap.config.server;
+    let watch = RateWatch::new();
+    if server.body_min_rate.is_some() {
+        outcome.body_rate = Some(watch.clone());
+    }
+    let body = MinRate::new(body, server.body_min_rate, server.body_grace, watch);
     if declared.is_some() && !plan.buffer_request {
         return Ok(boxed(body));
     }
-    let bytes = match Limited::new(body, limit as usize).collect().await {
+    let collected = Limited::new(body, limit as usize).collect().await;
+    if collected.is_err()
+        && let Some(refused) = body_too_slow(conn, ctx, outcome)
+    {
+        return Err(refused);
+    }
+    let bytes = match collected {
         Ok(collected) => collected.to_bytes(),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => {
             return Err(too_large(conn, ctx, outcome));

@@ -4,7 +4,7 @@
 use super::Checker;
 use crate::file::{self, OneOrMany, SpannedStr};
 use crate::model::*;
-use serde_saphyr::Spanned;
+use serde_saphyr::{Location, Spanned};
 use std::time::Duration;
 
 /// The `state` block.
@@ -14,7 +14,8 @@ pub(super) fn state(spec: &Option<Spanned<file::StateSpec>>, c: &mut Checker) ->
     match &spec.value {
         file::StateSpec::Short(s) if s.value.trim() == "memory" => d,
         file::StateSpec::Short(s) => StateConfig {
-            redis: redis_url(s, c).map(RedisTarget::Single),
+            redis: redis_url(s, within(&s.referenced, &spec.referenced), c)
+                .map(RedisTarget::Single),
             ..d
         },
         file::StateSpec::Full(b) => {
@@ -26,13 +27,17 @@ pub(super) fn state(spec: &Option<Spanned<file::StateSpec>>, c: &mut Checker) ->
                     );
                     None
                 }
-                (Some(url), None) => redis_url(url, c).map(RedisTarget::Single),
+                (Some(url), None) => redis_url(url, within(&url.referenced, &spec.referenced), c)
+                    .map(RedisTarget::Single),
                 (None, Some(nodes)) => {
                     if nodes.value.is_empty() {
                         c.error(&nodes.referenced, "cluster needs at least one seed node");
                     }
-                    let urls: Vec<String> =
-                        nodes.value.iter().filter_map(|n| redis_url(n, c)).collect();
+                    let urls: Vec<String> = nodes
+                        .value
+                        .iter()
+                        .filter_map(|n| redis_url(n, within(&n.referenced, &spec.referenced), c))
+                        .collect();
                     Some(RedisTarget::Cluster(urls))
                 }
                 (None, None) => None,
@@ -62,15 +67,15 @@ pub(super) fn state(spec: &Option<Spanned<file::StateSpec>>, c: &mut Checker) ->
 }
 
 /// A `redis://` URL with a host.
-fn redis_url(s: &SpannedStr, c: &mut Checker) -> Option<String> {
+fn redis_url(s: &SpannedStr, at: &Location, c: &mut Checker) -> Option<String> {
     let url = s.value.trim();
     if url.starts_with("rediss://") {
-        c.error(&s.referenced, "TLS to Redis (rediss://) is not supported yet; use redis:// on a private network or a TLS sidecar");
+        c.error(at, "TLS to Redis (rediss://) is not supported yet; use redis:// on a private network or a TLS sidecar");
         return None;
     }
     let Some(rest) = url.strip_prefix("redis://") else {
         c.error(
-            &s.referenced,
+            at,
             format!(
                 "invalid state {:?}: write memory or redis://host:port",
                 s.value
@@ -81,10 +86,7 @@ fn redis_url(s: &SpannedStr, c: &mut Checker) -> Option<String> {
     let authority = rest.split('/').next().unwrap_or("");
     let host = authority.rsplit('@').next().unwrap_or("");
     if host.is_empty() || host.starts_with(':') {
-        c.error(
-            &s.referenced,
-            "the Redis URL has no host: write redis://host:port",
-        );
+        c.error(at, "the Redis URL has no host: write redis://host:port");
         return None;
     }
     Some(url.to_string())
@@ -112,8 +114,14 @@ fn parse_rate(text: &str) -> Option<Rate> {
     (!period.is_zero()).then_some(Rate { count, period })
 }
 
+/// Values inside untagged enums (`state: …`, `key: a` or `key: [a, b]`) lose their
+/// location when parsed: errors about them point at the enclosing value instead.
+fn within<'a>(inner: &'a Location, outer: &'a Location) -> &'a Location {
+    if inner.line() == 0 { outer } else { inner }
+}
+
 /// One key part.
-fn key_part(s: &SpannedStr, c: &mut Checker) -> Option<KeyPart> {
+fn key_part(s: &SpannedStr, at: &Location, c: &mut Checker) -> Option<KeyPart> {
     let dotted = |p: &str| -> Vec<String> { p.split('.').map(str::to_string).collect() };
     let text = s.value.trim();
     let part = match text.split_once('.') {
@@ -132,7 +140,7 @@ fn key_part(s: &SpannedStr, c: &mut Checker) -> Option<KeyPart> {
         Some(_) => None,
     };
     if part.is_none() {
-        c.error(&s.referenced, format!("invalid key {:?}: write consumer, ip, route, header.NAME, claim.PATH, query.NAME, path.NAME or body.PATH", s.value));
+        c.error(at, format!("invalid key {:?}: write consumer, ip, route, header.NAME, claim.PATH, query.NAME, path.NAME or body.PATH", s.value));
     }
     part
 }
@@ -147,7 +155,7 @@ fn key(k: &Spanned<OneOrMany<SpannedStr>>, c: &mut Checker) -> Vec<KeyPart> {
     k.value
         .as_slice()
         .iter()
-        .filter_map(|p| key_part(p, c))
+        .filter_map(|p| key_part(p, within(&p.referenced, &k.referenced), c))
         .collect()
 }
 
@@ -215,7 +223,7 @@ pub(super) fn sensitive(
     c: &mut Checker,
 ) -> Vec<RateLimit> {
     let v = &s.value;
-    let username = key_part(&v.username, c);
+    let username = key_part(&v.username, &v.username.referenced, c);
     if matches!(
         username,
         Some(KeyPart::Consumer | KeyPart::Ip | KeyPart::Route)

@@ -4,17 +4,24 @@
 //! connection-phase policy refuses the peer. Otherwise TLS is terminated (within the header
 //! timeout), HTTP/1.1 or HTTP/2 is served, and the connection is closed gracefully when it
 //! has been idle too long or the gateway shuts down.
+//!
+//! A client that starts a request head and does not finish it within the header timeout
+//! (slowloris) is cut off by hyper (HTTP/1.1) or here (a stalled HTTP/2 preface, before
+//! the protocol is known); either way a `header-timeout` security event is recorded. An
+//! idle keep-alive connection closed on the same timer, with nothing of a next request
+//! received, is not an event.
 
 use super::client_io::{Activity, ClientIo};
 use super::tls;
 use crate::Shared;
 use crate::framing::{Tracker, Verdicts};
+use crate::problem;
 use crate::service::{self, Conn};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use parapet_config::Server;
-use parapet_policy::{Action, Decision, Mode, RequestContext, SecurityEvent};
+use parapet_policy::{Action, Decision, Mode, Part, Refusal, SecurityEvent};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -81,9 +88,8 @@ fn admit(shared: &Shared, local: SocketAddr, peer: SocketAddr) -> bool {
     for p in &plan.policies {
         if let Decision::Refuse(refusal) = p.on_connection(peer.ip()) {
             let blocked = p.mode() == Mode::Enforce;
-            let ctx = RequestContext::new("-".into(), peer.ip(), peer.ip());
-            let event = SecurityEvent::new(
-                &ctx,
+            let event = SecurityEvent::for_connection(
+                peer.ip(),
                 p.name(),
                 &refusal,
                 if blocked {
@@ -99,6 +105,37 @@ fn admit(shared: &Shared, local: SocketAddr, peer: SocketAddr) -> bool {
         }
     }
     true
+}
+
+/// Records a connection cut off because its request head did not arrive in time: an event
+/// (the client is the TCP peer: no header of the request was parsed), the refusal count
+/// and `parapet_connections_rejected_total{reason="header_timeout"}`.
+fn header_timeout(shared: &Shared, peer: SocketAddr) {
+    let refusal = Refusal::new(problem::HEADER_TIMEOUT, Part::Header(None));
+    let action = Action::Blocked;
+    let labels = vec![
+        ("policy", problem::SLOW_CLIENT.to_string()),
+        ("reason", refusal.reason.code.to_string()),
+        ("action", action.as_str().to_string()),
+    ];
+    shared.metrics.refusals.get_or_create(&labels).inc();
+    reject(shared, "header_timeout");
+    let event = SecurityEvent::for_connection(peer.ip(), problem::SLOW_CLIENT, &refusal, action);
+    if !shared.snapshot.load().events.write_json(&event) {
+        shared
+            .metrics
+            .log_dropped
+            .get_or_create(&vec![("log", "events".to_string())])
+            .inc();
+    }
+}
+
+/// Whether hyper ended the connection because a request head did not arrive within
+/// `header_read_timeout` (its only timeout on an HTTP/1.1 server connection; HTTP/2
+/// keep-alive timeouts are excluded by the caller).
+fn is_header_timeout(e: &(dyn std::error::Error + Send + Sync + 'static)) -> bool {
+    e.downcast_ref::<hyper::Error>()
+        .is_some_and(hyper::Error::is_timeout)
 }
 
 async fn serve(
@@ -173,6 +210,7 @@ where
         activity.clone(),
         Tracker::new(server.max_header_bytes * 2, verdicts),
     ));
+    let (shared, peer) = (conn.shared.clone(), conn.peer);
     let conn = Arc::new(conn);
     let handler = conn.clone();
     let svc = service_fn(move |req| service::handle(handler.clone(), req));
@@ -186,9 +224,22 @@ where
     }
     // The idle clock: the last tick at which the I/O count had changed.
     let (mut seen_ops, mut quiet_since) = (activity.operations(), tokio::time::Instant::now());
-    loop {
+    // hyper-util reads the first bytes to choose the protocol, with no timeout: a client
+    // that stops inside the HTTP/2 preface is cut off here, once.
+    let preface_deadline = tokio::time::sleep(server.header_read_timeout);
+    tokio::pin!(preface_deadline);
+    let mut preface_checked = false;
+    let ended = loop {
         tokio::select! {
-            _ = http.as_mut() => break,
+            ended = http.as_mut() => break ended,
+            _ = &mut preface_deadline, if !preface_checked => {
+                preface_checked = true;
+                if activity.in_preface() && !closing {
+                    header_timeout(&shared, peer);
+                    closing = true;
+                    http.as_mut().graceful_shutdown();
+                }
+            }
             _ = stop.changed(), if !closing => {
                 closing = true;
                 http.as_mut().graceful_shutdown();
@@ -203,5 +254,14 @@ where
                 }
             }
         }
+    };
+    // hyper's header timer also runs while a kept-alive connection waits for its next
+    // request: only a head that had started to arrive makes it a slow client.
+    if let Err(e) = ended
+        && is_header_timeout(&*e)
+        && !activity.is_http2()
+        && activity.partial_head()
+    {
+        header_timeout(&shared, peer);
     }
 }

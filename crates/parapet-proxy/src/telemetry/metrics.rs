@@ -76,7 +76,8 @@ pub struct Metrics {
     pub upstream_errors: Family<Labels, Counter>,
     /// Open client connections.
     pub connections_active: Gauge,
-    /// Client connections closed on accept, by reason.
+    /// Client connections closed on accept (`limit`, `policy`), or because a request head
+    /// did not arrive in time (`header_timeout`), by reason.
     pub connections_rejected: Family<Labels, Counter>,
     /// Log lines dropped because a queue was full, by log.
     pub log_dropped: Family<Labels, Counter>,
@@ -250,7 +251,7 @@ impl Metrics {
         );
         registry.register(
             "connections_rejected",
-            "Client connections closed on accept",
+            "Client connections closed on accept, or for a request head that did not arrive in time",
             m.connections_rejected.clone(),
         );
         registry.register(

@@ -11,6 +11,7 @@ mod pipeline;
 mod proxying;
 mod reload;
 mod replay;
+mod slow_clients;
 mod smuggling;
 mod tls;
 mod traffic;

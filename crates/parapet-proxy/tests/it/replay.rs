@@ -5,6 +5,7 @@
 use crate::common::*;
 use aws_lc_rs::digest::{SHA256, digest};
 use aws_lc_rs::hmac;
+use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use parapet_state::testing::RedisServer;
@@ -23,12 +24,15 @@ fn now() -> u64 {
 async fn signed_gateway(target: &str, state: &str) -> TestGateway {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("alice.key"), SECRET).unwrap();
+    std::fs::write(dir.path().join("bob.pem"), ed25519_public_pem()).unwrap();
     let yaml = format!(
         r#"
 {state}
 consumers:
   - id: alice
     signing_keys: [ {{ id: alice-1, hmac_sha256: {{ file: $DIR/alice.key }} }} ]
+  - id: bob
+    signing_keys: [ {{ id: bob-ed, ed25519: $DIR/bob.pem }} ]
 {}"#,
         one_api(target, "{}").replace(
             "    defaults:",
@@ -48,24 +52,55 @@ struct Signed {
 }
 
 fn sign(authority: &str, path: &str, body: &str, created: u64, nonce: &str) -> Signed {
+    let key = hmac::Key::new(hmac::HMAC_SHA256, SECRET.as_bytes());
+    sign_with(authority, path, body, created, nonce, "alice-1", |base| {
+        hmac::sign(&key, base).as_ref().to_vec()
+    })
+}
+
+fn sign_with(
+    authority: &str,
+    path: &str,
+    body: &str,
+    created: u64,
+    nonce: &str,
+    keyid: &str,
+    signer: impl Fn(&[u8]) -> Vec<u8>,
+) -> Signed {
     let digest = format!(
         "sha-256=:{}:",
         STANDARD.encode(digest(&SHA256, body.as_bytes()))
     );
     let params = format!(
-        r#"("@method" "@authority" "@path" "@query" "content-digest");created={created};nonce="{nonce}";keyid="alice-1""#
+        r#"("@method" "@authority" "@path" "@query" "content-digest");created={created};nonce="{nonce}";keyid="{keyid}""#
     );
     let base = format!(
         "\"@method\": POST\n\"@authority\": {authority}\n\"@path\": {path}\n\"@query\": ?\n\"content-digest\": {digest}\n\"@signature-params\": {params}"
     );
-    let key = hmac::Key::new(hmac::HMAC_SHA256, SECRET.as_bytes());
-    let signature = STANDARD.encode(hmac::sign(&key, base.as_bytes()));
+    let signature = STANDARD.encode(signer(base.as_bytes()));
     Signed {
         body: body.to_string(),
         digest,
         input: format!("sig1={params}"),
         signature: format!("sig1=:{signature}:"),
     }
+}
+
+/// Bob's Ed25519 key pair, the same for every test (from a fixed seed).
+fn bob() -> Ed25519KeyPair {
+    Ed25519KeyPair::from_seed_unchecked(&[7u8; 32]).unwrap()
+}
+
+/// Bob's public key as a SubjectPublicKeyInfo PEM.
+fn ed25519_public_pem() -> String {
+    let mut der = vec![
+        0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+    ];
+    der.extend_from_slice(bob().public_key().as_ref());
+    format!(
+        "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+        STANDARD.encode(der)
+    )
 }
 
 async fn send(gw: &TestGateway, s: &Signed) -> reqwest::Response {
@@ -130,6 +165,46 @@ async fn a_signed_request_is_accepted_once_and_never_altered_or_late() {
         causes.contains(&"digest-mismatch") && causes.contains(&"signature-mismatch"),
         "{causes:?}"
     );
+}
+
+#[tokio::test]
+async fn an_ed25519_signature_is_verified_with_the_consumers_public_key() {
+    let up = Upstream::start("up").await;
+    let gw = signed_gateway(&up.url(), "").await;
+    let authority = gw.addr.to_string();
+    let by_bob = |nonce: &str, body: &str| {
+        sign_with(
+            &authority,
+            "/orders",
+            body,
+            now(),
+            nonce,
+            "bob-ed",
+            |base| bob().sign(base).as_ref().to_vec(),
+        )
+    };
+    assert_eq!(send(&gw, &by_bob("e-1", "{}")).await.status(), 200);
+    // Signed by another key under bob's key id.
+    let other = Ed25519KeyPair::from_seed_unchecked(&[8u8; 32]).unwrap();
+    let forged = sign_with(
+        &authority,
+        "/orders",
+        "{}",
+        now(),
+        "e-2",
+        "bob-ed",
+        |base| other.sign(base).as_ref().to_vec(),
+    );
+    assert_problem(send(&gw, &forged).await, 401, "invalid-signature").await;
+    // The nonce space is bob's: alice's "e-1" is not his.
+    let alice = sign(&authority, "/orders", "{}", now(), "e-1");
+    assert_eq!(send(&gw, &alice).await.status(), 200);
+    assert_problem(
+        send(&gw, &by_bob("e-1", "{}")).await,
+        409,
+        "request-replayed",
+    )
+    .await;
 }
 
 #[tokio::test]
