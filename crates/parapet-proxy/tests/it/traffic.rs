@@ -459,3 +459,31 @@ async fn when_redis_dies_limits_fall_back_as_configured_and_sharing_resumes() {
     let metrics = a.gw().shared().metrics.encode();
     assert!(metrics.contains("parapet_state_reachable{backend=\"redis\"} 1"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_share_limits_through_a_redis_cluster() {
+    let cluster = parapet_state::testing::RedisCluster::start();
+    let up = Upstream::start("up").await;
+    let nodes: Vec<String> = cluster.urls().iter().map(|u| format!("\"{u}\"")).collect();
+    let yaml = format!(
+        "state: {{ cluster: [{}], timeout: 200ms }}\n{}",
+        nodes.join(", "),
+        one_api(
+            &up.url(),
+            "{ rate_limit: [ { key: header.x-user, rate: 3/min } ] }"
+        )
+    );
+    let a = start_gateway(&yaml).await;
+    let b = start_gateway(&yaml).await;
+    until_state(&a, true).await;
+    until_state(&b, true).await;
+    // Several users, so that their keys land on different nodes.
+    for user in ["u1", "u2", "u3", "u4", "u5", "u6"] {
+        let mut admitted = 0;
+        for gw in [&a, &b, &a, &b, &a] {
+            let resp = get_from(gw, "/x", &[("x-user", user)]).await;
+            admitted += usize::from(resp.status() == 200);
+        }
+        assert_eq!(admitted, 3, "user {user}");
+    }
+}
