@@ -89,19 +89,11 @@ impl SecurityEvent {
         action: Action,
     ) -> Self {
         SecurityEvent {
-            time: rfc3339(SystemTime::now()),
             request_id: ctx.request_id.clone(),
-            client_ip: ctx.client_ip,
             consumer: ctx.consumer().map(str::to_string),
             api: ctx.api.as_deref().map(str::to_string),
             route: ctx.route.as_deref().map(str::to_string),
-            policy,
-            reason: refusal.reason.code,
-            status: refusal.reason.status.as_u16(),
-            action,
-            part: refusal.part.clone(),
-            snippet: refusal.snippet.clone(),
-            cause: refusal.cause,
+            ..SecurityEvent::for_connection(ctx.client_ip, policy, refusal, action)
         }
     }
 
@@ -150,30 +142,7 @@ pub fn redact_snippet(input: &str) -> String {
 
 /// Formats a time as RFC 3339 in UTC with millisecond precision.
 pub fn rfc3339(t: SystemTime) -> String {
-    let d = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs();
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    let (y, m, day) = civil_from_days(days as i64);
-    format!(
-        "{y:04}-{m:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60,
-        d.subsec_millis()
-    )
-}
-
-/// Days since 1970-01-01 to (year, month, day), after Howard Hinnant's `civil_from_days`.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
+    humantime::format_rfc3339_millis(t).to_string()
 }
 
 #[cfg(test)]

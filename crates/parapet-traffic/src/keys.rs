@@ -6,8 +6,8 @@
 //! out; another limit, usually per IP, still applies to it).
 
 use parapet_config::KeyPart;
-use parapet_policy::RequestContext;
 use parapet_policy::values::{claim, json_field, query_value};
+use parapet_policy::{Decision, RequestContext, Step};
 use parapet_state::{Key, Kind};
 use serde_json::Value;
 
@@ -86,9 +86,47 @@ pub(crate) fn needs_body(parts: &[KeyPart]) -> bool {
     parts.iter().any(|p| matches!(p, KeyPart::Body(_)))
 }
 
-/// The body as JSON, when it is JSON.
-pub(crate) fn json(body: &[u8]) -> Option<Value> {
-    serde_json::from_slice(body).ok()
+/// A policy that counts requests by key parts: decided on the request head, or once the
+/// body is read when a part is a body field. Its `Policy` phases call [`on_head`] and
+/// [`on_body`].
+pub(crate) trait Counting {
+    /// Whether a key part is a body field.
+    fn on_body(&self) -> bool;
+
+    /// Counts the request; `body` is its JSON when [`Counting::on_body`] (or when it is
+    /// not JSON, `None`).
+    fn count<'a>(
+        &'a self,
+        ctx: &'a mut RequestContext,
+        req: &http::request::Parts,
+        body: Option<&Value>,
+    ) -> Step<'a>;
+}
+
+/// The request-head phase of a [`Counting`] policy.
+pub(crate) fn on_head<'a>(
+    policy: &'a impl Counting,
+    ctx: &'a mut RequestContext,
+    req: &http::request::Parts,
+) -> Step<'a> {
+    if policy.on_body() {
+        return Decision::Continue.into();
+    }
+    policy.count(ctx, req, None)
+}
+
+/// The request-body phase of a [`Counting`] policy.
+pub(crate) fn on_body<'a>(
+    policy: &'a impl Counting,
+    ctx: &'a mut RequestContext,
+    req: &http::request::Parts,
+    body: &[u8],
+) -> Step<'a> {
+    if !policy.on_body() {
+        return Decision::Continue.into();
+    }
+    let json: Option<Value> = serde_json::from_slice(body).ok();
+    policy.count(ctx, req, json.as_ref())
 }
 
 #[cfg(test)]
@@ -138,7 +176,7 @@ mod tests {
     #[test]
     fn body_and_query_values_are_read() {
         let (c, r) = (ctx(), req(&[]));
-        let body = json(br#"{"user": {"name": "alice"}}"#).unwrap();
+        let body: Value = serde_json::from_str(r#"{"user": {"name": "alice"}}"#).unwrap();
         let path = KeyPart::Body(vec!["user".into(), "name".into()]);
         assert_eq!(value(&path, &c, &r, Some(&body)).as_deref(), Some("alice"));
         assert_eq!(value(&path, &c, &r, None), None);

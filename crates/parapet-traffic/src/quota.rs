@@ -4,7 +4,7 @@
 //! the window; every response carries the quota's `RateLimit` state.
 
 use crate::headers::{self, RATELIMIT, RATELIMIT_POLICY};
-use crate::keys;
+use crate::keys::{self, Counting};
 use bytes::Bytes;
 use http::HeaderValue;
 use http::header::RETRY_AFTER;
@@ -97,16 +97,6 @@ impl Quota {
             Some(format!("{} per {:?}", self.config.limit, self.config.per).to_lowercase());
         refusal.into()
     }
-
-    fn key(
-        &self,
-        ctx: &RequestContext,
-        req: &http::request::Parts,
-        body: Option<&serde_json::Value>,
-    ) -> Key {
-        let c = &self.config;
-        keys::key(Kind::Quota, &c.scope, NAME, &c.key, ctx, req, body)
-    }
 }
 
 impl Policy for Quota {
@@ -127,11 +117,7 @@ impl Policy for Quota {
         ctx: &'a mut RequestContext,
         req: &'a mut http::request::Parts,
     ) -> Step<'a> {
-        if self.on_body {
-            return Decision::Continue.into();
-        }
-        let key = self.key(ctx, req, None);
-        self.decide(ctx, key)
+        keys::on_head(self, ctx, req)
     }
 
     fn inspects_request_body(&self) -> bool {
@@ -144,10 +130,23 @@ impl Policy for Quota {
         req: &'a http::request::Parts,
         body: &'a Bytes,
     ) -> Step<'a> {
-        if !self.on_body {
-            return Decision::Continue.into();
-        }
-        let key = self.key(ctx, req, keys::json(body).as_ref());
+        keys::on_body(self, ctx, req, body)
+    }
+}
+
+impl Counting for Quota {
+    fn on_body(&self) -> bool {
+        self.on_body
+    }
+
+    fn count<'a>(
+        &'a self,
+        ctx: &'a mut RequestContext,
+        req: &http::request::Parts,
+        body: Option<&serde_json::Value>,
+    ) -> Step<'a> {
+        let c = &self.config;
+        let key = keys::key(Kind::Quota, &c.scope, NAME, &c.key, ctx, req, body);
         self.decide(ctx, key)
     }
 }

@@ -7,7 +7,7 @@
 //! the others on the request head.
 
 use crate::headers::{self, RATELIMIT, RATELIMIT_POLICY};
-use crate::keys::{self, needs_body};
+use crate::keys::{self, Counting, needs_body};
 use bytes::Bytes;
 use http::HeaderValue;
 use http::header::RETRY_AFTER;
@@ -204,11 +204,7 @@ impl Policy for RateLimits {
         ctx: &'a mut RequestContext,
         req: &'a mut http::request::Parts,
     ) -> Step<'a> {
-        if self.on_body {
-            return Decision::Continue.into();
-        }
-        let checks = self.checks(ctx, req, None);
-        self.decide(ctx, checks)
+        keys::on_head(self, ctx, req)
     }
 
     fn inspects_request_body(&self) -> bool {
@@ -221,11 +217,22 @@ impl Policy for RateLimits {
         req: &'a http::request::Parts,
         body: &'a Bytes,
     ) -> Step<'a> {
-        if !self.on_body {
-            return Decision::Continue.into();
-        }
-        let json = keys::json(body);
-        let checks = self.checks(ctx, req, json.as_ref());
+        keys::on_body(self, ctx, req, body)
+    }
+}
+
+impl Counting for RateLimits {
+    fn on_body(&self) -> bool {
+        self.on_body
+    }
+
+    fn count<'a>(
+        &'a self,
+        ctx: &'a mut RequestContext,
+        req: &http::request::Parts,
+        body: Option<&serde_json::Value>,
+    ) -> Step<'a> {
+        let checks = self.checks(ctx, req, body);
         self.decide(ctx, checks)
     }
 }
