@@ -6,9 +6,11 @@
 //! security property documented in `hygiene.rs`, `forward.rs` or `telemetry/access.rs` does
 //! not hold for some input.
 //!
-//! The JWT targets' verifier and checks are in [`jwt`].
+//! The JWT targets' verifier and checks are in [`jwt`], the HTTP Message Signature targets'
+//! input form, keys and models in [`signature`].
 
 pub mod jwt;
+pub mod signature;
 
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri, Version, header, request::Parts};
 use ipnet::IpNet;
