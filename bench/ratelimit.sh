@@ -19,10 +19,8 @@
 #     limit-memory   rate_limit { key: route, rate: LIMIT_RATE/s, burst: LIMIT_BURST }, state memory
 #     limit-redis    the same, state redis
 #     nolimit        no rate_limit (= run.sh's Parapet)
-#     local-nolimit  rate_limit { key: route, rate: 100000000/s }, state memory: every request is
-#                    counted, none refused (the GCRA's emission interval has a floor of 1 us, so
-#                    this is 1000000/s with a burst of 10^8 in effect: RateLimit-Policy says
-#                    q=100000000;w=100)
+#     local-nolimit  rate_limit { key: route, rate: 1000000/s }, state memory: every request is
+#                    counted, none refused (one per microsecond, the finest rate a limit takes)
 #     redis-nolimit  the same, state redis (one Redis round trip per request)
 #
 # Cases (CASES): a configuration name, optionally "@N" for N wrk connections instead of
@@ -53,7 +51,7 @@
 #   DURATION [20s]  WARMUP [3s]  CONNECTIONS [64]  LIGHT_CONNECTIONS [1]  THREADS [1]  ROUNDS [3]
 #   CASES ["limit-memory limit-redis nolimit local-nolimit redis-nolimit nginx
 #          nolimit@LIGHT local-nolimit@LIGHT redis-nolimit@LIGHT nginx@LIGHT"]
-#   LIMIT_RATE [1000] (per second)  LIMIT_BURST [50]  NOLIMIT_RATE [100000000] (per second)
+#   LIMIT_RATE [1000] (per second)  LIMIT_BURST [50]  NOLIMIT_RATE [1000000] (per second)
 #   PROXY_CPU [1]  LOAD_CPU [0]
 #   UPSTREAM_PORT [18080]  NGINX_PORT [18081]  REDIS_PORT [18379]
 #   PARAPET_BASE_PORT [18091]: the configurations listen on 18091.., their admin on 18191..
@@ -75,7 +73,7 @@ L=$LIGHT_CONNECTIONS
 CASES=${CASES:-"limit-memory limit-redis nolimit local-nolimit redis-nolimit nginx nolimit@$L local-nolimit@$L redis-nolimit@$L nginx@$L"}
 LIMIT_RATE=${LIMIT_RATE:-1000}
 LIMIT_BURST=${LIMIT_BURST:-50}
-NOLIMIT_RATE=${NOLIMIT_RATE:-100000000}
+NOLIMIT_RATE=${NOLIMIT_RATE:-1000000}
 REDIS_PORT=${REDIS_PORT:-18379}
 PARAPET_BASE_PORT=${PARAPET_BASE_PORT:-18091}
 SKIP_BUILD=${SKIP_BUILD:-0}

@@ -96,7 +96,7 @@ fn redis_url(s: &SpannedStr, at: &Location, c: &mut Checker) -> Option<String> {
 fn rate(s: &SpannedStr, c: &mut Checker) -> Option<Rate> {
     let parsed = parse_rate(&s.value);
     if parsed.is_none() {
-        c.error(&s.referenced, format!("invalid rate {:?}: write N/s, N/min, N/h, N/day or N/<duration> such as 100/10s (N at least 1)", s.value));
+        c.error(&s.referenced, format!("invalid rate {:?}: write N/s, N/min, N/h, N/day or N/<duration> such as 100/10s (N at least 1, at most one per microsecond)", s.value));
     }
     parsed
 }
@@ -111,7 +111,9 @@ fn parse_rate(text: &str) -> Option<Rate> {
         "d" | "day" => Duration::from_secs(86_400),
         other => humantime::parse_duration(other).ok()?,
     };
-    (!period.is_zero()).then_some(Rate { count, period })
+    // The limiter counts in microseconds: one request per µs is the finest rate.
+    let finest = period.as_micros() >= u128::from(count);
+    (!period.is_zero() && finest).then_some(Rate { count, period })
 }
 
 /// Values inside untagged enums (`state: …`, `key: a` or `key: [a, b]`) lose their
@@ -469,7 +471,16 @@ mod tests {
         assert_eq!(r("3/day"), Some((3, 86_400.0)));
         assert_eq!(r("100/10s"), Some((100, 10.0)));
         assert_eq!(r("1/250ms"), Some((1, 0.25)));
-        for bad in ["0/s", "10", "x/s", "10/fortnight", "-1/s", "10/0s"] {
+        assert_eq!(r("1000000/s"), Some((1_000_000, 1.0)));
+        for bad in [
+            "0/s",
+            "10",
+            "x/s",
+            "10/fortnight",
+            "-1/s",
+            "10/0s",
+            "1000001/s",
+        ] {
             assert_eq!(parse_rate(bad), None, "{bad}");
         }
     }
