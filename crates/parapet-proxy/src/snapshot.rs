@@ -149,14 +149,13 @@ impl Snapshot {
             previous.map(|p| p.identity.as_ref()),
         )?);
         identity.start();
-        let previous_traffic = previous.map(|p| p.traffic.as_ref());
         let traffic = Arc::new(parapet_traffic::Runtime::build(
             &config.state,
             identity.store(),
             &config.identity.consumers,
-            previous_traffic,
+            previous.map(|p| p.traffic.as_ref()),
         ));
-        traffic.start(previous_traffic);
+        traffic.start();
         let mut apis = Vec::new();
         for api in &config.apis {
             let group = groups

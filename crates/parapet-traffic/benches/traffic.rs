@@ -89,7 +89,7 @@ fn main() {
             timeout: Duration::from_millis(200),
             ..StateConfig::default()
         });
-        r.start(None);
+        r.start();
         while !r.state().status().reachable {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }

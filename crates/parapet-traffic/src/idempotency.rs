@@ -65,7 +65,6 @@ struct Claim {
     state: State,
     key: Key,
     fingerprint: String,
-    shared: bool,
     stored: AtomicBool,
 }
 
@@ -75,7 +74,7 @@ impl Drop for Claim {
             return;
         }
         let (state, key) = (self.state.clone(), self.key);
-        if !self.shared {
+        if !self.state.is_shared() {
             state.local().remove(&key);
             return;
         }
@@ -160,7 +159,6 @@ impl Idempotency {
             state: self.state.clone(),
             key,
             fingerprint,
-            shared: self.state.is_shared(),
             stored: AtomicBool::new(false),
         };
         if !self.state.is_shared() {

@@ -48,6 +48,8 @@ pub struct Runtime {
     state: State,
     slots: Arc<Slots>,
     signing_keys: Arc<SigningKeys>,
+    /// Whether `state` was made for this runtime (not reused from the previous one).
+    new_state: bool,
 }
 
 impl Runtime {
@@ -68,6 +70,7 @@ impl Runtime {
                 state: p.state.clone(),
                 slots,
                 signing_keys,
+                new_state: false,
             };
         }
         let settings = Settings {
@@ -84,13 +87,14 @@ impl Runtime {
             state: State::new(settings, Some(store.clone())),
             slots,
             signing_keys,
+            new_state: true,
         }
     }
 
-    /// Starts the state's background work (Redis connection, quota saving) on the current
-    /// runtime. Idempotent for a reused state.
-    pub fn start(&self, previous: Option<&Runtime>) {
-        if previous.is_none_or(|p| p.config != self.config) {
+    /// Starts the background work of a new state (Redis connection, quota saving) on the
+    /// current runtime; a state reused from the previous runtime is already running.
+    pub fn start(&self) {
+        if self.new_state {
             self.state.start();
         }
     }

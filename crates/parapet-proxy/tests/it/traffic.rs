@@ -487,3 +487,21 @@ async fn replicas_share_limits_through_a_redis_cluster() {
         assert_eq!(admitted, 3, "user {user}");
     }
 }
+
+#[tokio::test]
+async fn counters_survive_a_reload_that_keeps_the_state() {
+    let up = Upstream::start("up").await;
+    let yaml = one_api(&up.url(), "{ rate_limit: [ { key: ip, rate: 3/min } ] }");
+    let gw = start_gateway(&yaml).await;
+    for _ in 0..2 {
+        assert_eq!(get_from(&gw, "/a", &[]).await.status(), 200);
+    }
+    // Another setting changes; the state does not: the count goes on.
+    let changed = yaml.replace("    defaults:", "    hosts: []\n    defaults:");
+    let path = write_config(gw.dir.path(), &changed);
+    gw.gw()
+        .reload(parapet_config::load(&path).unwrap())
+        .unwrap();
+    assert_eq!(get_from(&gw, "/a", &[]).await.status(), 200);
+    assert_eq!(get_from(&gw, "/a", &[]).await.status(), 429);
+}
