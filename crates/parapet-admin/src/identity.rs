@@ -293,7 +293,9 @@ async fn revoke_credential(State(shared): State<Arc<Shared>>, body: axum::body::
     let ttl = match r.expires_at {
         None => REVOCATION_TTL,
         Some(at) => {
-            let at = SystemTime::UNIX_EPOCH + Duration::from_secs(at);
+            let at = SystemTime::UNIX_EPOCH
+                .checked_add(Duration::from_secs(at))
+                .unwrap_or(SystemTime::UNIX_EPOCH + REVOCATION_TTL * 1000);
             match at.duration_since(SystemTime::now()) {
                 Ok(left) => left.min(REVOCATION_TTL),
                 // Already expired: nothing to revoke.

@@ -5,8 +5,10 @@
 //! file; a revocation mark in the state also reaches replicas with stores of their own,
 //! and it is the only way to revoke a token before it expires. Every authenticated request
 //! whose identity names a credential is checked (one lookup: in memory, or one Redis `GET`).
-//! While Redis is unreachable the replica's own marks are checked (those revoked through
-//! its admin API), and requests are not refused for the outage.
+//! A replica also checks the marks written through its own admin API, so one written
+//! while Redis was unreachable stays in force there; requests are not refused for an
+//! outage. Marks live as long as the state: with `state: memory` a restart forgets them,
+//! as does a Redis without persistence.
 
 use parapet_policy::Identity;
 use parapet_state::{Key, Kind, Record, State, Unavailable};
@@ -54,10 +56,12 @@ impl Revocations {
             return false;
         };
         let key = key(identity.method, credential);
-        match self.state.get(&key).await {
-            Ok(mark) => mark.is_some(),
-            Err(_) => self.state.local().get(&key).is_some(),
+        // This replica's own marks count too: one written while Redis was down never
+        // reached it.
+        if self.state.local().get(&key).is_some() {
+            return true;
         }
+        matches!(self.state.get(&key).await, Ok(Some(_)))
     }
 }
 

@@ -50,7 +50,8 @@ impl Outcome {
 impl Gcra {
     /// `count` requests per `period`, `burst` at once (`burst` and `count` at least 1).
     pub fn new(count: u32, period: Duration, burst: u32) -> Gcra {
-        let interval = period.as_micros() / u128::from(count.max(1));
+        // Rounded up: a limit may admit a little less than asked, never more.
+        let interval = period.as_micros().div_ceil(u128::from(count.max(1)));
         Gcra {
             interval_us: u64::try_from(interval).unwrap_or(u64::MAX).max(1),
             burst: burst.max(1),

@@ -291,8 +291,19 @@ impl Remote {
         };
         match tokio::time::timeout(self.timeout, op(conn)).await {
             Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => {
+            // A lost connection takes the backend down for every caller; a command error
+            // (out of memory, an old server refusing a command) fails this call only.
+            Ok(Err(e))
+                if e.is_io_error()
+                    || e.is_connection_dropped()
+                    || e.is_connection_refusal()
+                    || e.is_timeout() =>
+            {
                 self.down(&e.to_string());
+                Err(self.unavailable())
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "shared state (Redis) refused a command; fallback used");
                 Err(self.unavailable())
             }
             Err(_) => {

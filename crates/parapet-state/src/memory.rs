@@ -1,13 +1,15 @@
 //! The in-process backend: exact, lock-sharded maps. It is the only backend with
 //! `state: memory`, and the fallback of every Redis operation when Redis is unreachable.
 //!
-//! Every map is bounded: when a shard is full, expired entries are swept, and if it is
-//! still full the new key shares one overflow entry with every other newcomer (its limits
-//! then count together). Memory stays bounded under key-rotation floods, and the flood
-//! is still limited rather than waved through.
+//! Every map is bounded, per kind: when a shard is full, expired entries are swept. If a
+//! counter shard is still full, the new key shares one overflow counter with every other
+//! newcomer (their limits then count together): memory stays bounded under key-rotation
+//! floods, and the flood is still limited rather than waved through. A record (nonce,
+//! idempotency claim, revocation) is never shared with another key: a full record shard
+//! drops the record that expires soonest.
 
 use crate::gcra::{Gcra, Outcome};
-use crate::key::Key;
+use crate::key::{Key, Kind};
 use crate::window::Window;
 use crate::{QuotaOutcome, Record};
 use parapet_store::Store;
@@ -42,8 +44,7 @@ impl<V> Sharded<V> {
         expired: impl Fn(&V) -> bool,
         f: impl FnOnce(&mut HashMap<Key, V>, Key) -> R,
     ) -> R {
-        let shard = &self.shards[(self.hasher.hash_one(key) as usize) % SHARDS];
-        let mut map = shard.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut map = self.shard(key);
         let mut key = *key;
         if map.len() >= self.per_shard && !map.contains_key(&key) {
             map.retain(|_, v| !expired(v));
@@ -54,6 +55,12 @@ impl<V> Sharded<V> {
         f(&mut map, key)
     }
 
+    /// The shard of `key`, locked.
+    fn shard(&self, key: &Key) -> std::sync::MutexGuard<'_, HashMap<Key, V>> {
+        let shard = &self.shards[(self.hasher.hash_one(key) as usize) % SHARDS];
+        shard.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn len(&self) -> usize {
         self.shards
             .iter()
@@ -62,7 +69,41 @@ impl<V> Sharded<V> {
     }
 }
 
-/// The key every newcomer to a full shard shares.
+/// A record and when it expires.
+type Timed = (Instant, Record);
+
+impl Sharded<Timed> {
+    /// Runs `f` on the live record of `key` with the shard locked; `f` may insert. When
+    /// `inserting` into a full shard, expired records are dropped, then the one expiring
+    /// soonest.
+    fn with_record<R>(
+        &self,
+        key: &Key,
+        inserting: bool,
+        f: impl FnOnce(&mut HashMap<Key, Timed>, Option<&Record>) -> R,
+    ) -> R {
+        let now = Instant::now();
+        let mut map = self.shard(key);
+        if inserting && map.len() >= self.per_shard && !map.contains_key(key) {
+            map.retain(|_, (until, _)| *until > now);
+            if map.len() >= self.per_shard
+                && let Some(soonest) = map
+                    .iter()
+                    .min_by_key(|(_, (until, _))| *until)
+                    .map(|(k, _)| *k)
+            {
+                map.remove(&soonest);
+            }
+        }
+        let live = map
+            .get(key)
+            .filter(|(until, _)| *until > now)
+            .map(|(_, r)| r.clone());
+        f(&mut map, live.as_ref())
+    }
+}
+
+/// The key every newcomer to a full counter shard shares.
 fn overflow(key: Key) -> Key {
     Key::new(key.kind(), [b"overflow".as_slice()])
 }
@@ -79,7 +120,9 @@ pub struct Memory {
     epoch: Instant,
     rates: Sharded<u64>,
     quotas: Sharded<Usage>,
-    records: Sharded<(Instant, Record)>,
+    nonces: Sharded<Timed>,
+    idempotency: Sharded<Timed>,
+    revocations: Sharded<Timed>,
     store: Option<Arc<Store>>,
 }
 
@@ -88,7 +131,9 @@ impl std::fmt::Debug for Memory {
         f.debug_struct("Memory")
             .field("rates", &self.rates.len())
             .field("quotas", &self.quotas.len())
-            .field("records", &self.records.len())
+            .field("nonces", &self.nonces.len())
+            .field("idempotency", &self.idempotency.len())
+            .field("revocations", &self.revocations.len())
             .finish()
     }
 }
@@ -101,7 +146,9 @@ impl Memory {
             epoch: Instant::now(),
             rates: Sharded::new(capacity),
             quotas: Sharded::new(capacity),
-            records: Sharded::new(capacity),
+            nonces: Sharded::new(capacity),
+            idempotency: Sharded::new(capacity),
+            revocations: Sharded::new(capacity),
             store,
         }
     }
@@ -223,56 +270,43 @@ impl Memory {
         }
     }
 
+    /// The record map of `key`'s kind.
+    fn records(&self, key: &Key) -> &Sharded<Timed> {
+        match key.kind() {
+            Kind::Idempotency => &self.idempotency,
+            Kind::Revocation => &self.revocations,
+            Kind::Nonce | Kind::Rate | Kind::Quota => &self.nonces,
+        }
+    }
+
     /// Stores `record` under `key` for `ttl` unless a live one is there; returns the live
     /// one when there is.
     pub fn put_if_absent(&self, key: &Key, record: Record, ttl: Duration) -> Option<Record> {
-        let now = Instant::now();
-        self.records.with(
-            key,
-            |(until, _)| *until <= now,
-            |map, key| match map.get(&key) {
-                Some((until, existing)) if *until > now => Some(existing.clone()),
-                _ => {
-                    map.insert(key, (now + ttl, record));
+        self.records(key)
+            .with_record(key, true, |map, live| match live {
+                Some(existing) => Some(existing.clone()),
+                None => {
+                    map.insert(*key, (Instant::now() + ttl, record));
                     None
                 }
-            },
-        )
+            })
     }
 
     /// Replaces the record under `key` for `ttl`.
     pub fn put(&self, key: &Key, record: Record, ttl: Duration) {
-        let now = Instant::now();
-        self.records.with(
-            key,
-            |(until, _)| *until <= now,
-            |map, key| {
-                map.insert(key, (now + ttl, record));
-            },
-        );
+        self.records(key).with_record(key, true, |map, _| {
+            map.insert(*key, (Instant::now() + ttl, record));
+        });
     }
 
     /// The live record under `key`.
     pub fn get(&self, key: &Key) -> Option<Record> {
-        let now = Instant::now();
-        self.records.with(
-            key,
-            |(until, _)| *until <= now,
-            |map, key| match map.get(&key) {
-                Some((until, record)) if *until > now => Some(record.clone()),
-                _ => None,
-            },
-        )
+        self.records(key)
+            .with_record(key, false, |_, live| live.cloned())
     }
 
     /// Removes the record under `key`.
     pub fn remove(&self, key: &Key) {
-        self.records.with(
-            key,
-            |_| false,
-            |map, key| {
-                map.remove(&key);
-            },
-        );
+        self.records(key).shard(key).remove(key);
     }
 }

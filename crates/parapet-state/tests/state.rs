@@ -247,3 +247,33 @@ fn a_full_local_map_makes_newcomers_share_one_bucket() {
         "{admitted} of 1000 rotating keys were admitted"
     );
 }
+
+#[test]
+fn a_full_record_map_never_answers_for_another_key() {
+    let state = State::new(
+        Settings {
+            max_keys: 32,
+            ..Settings::default()
+        },
+        None,
+    );
+    let ttl = Duration::from_secs(60);
+    let revoked = key(Kind::Revocation, "jti-1");
+    state.local().put(&revoked, "1".into(), ttl);
+    for i in 0..1000 {
+        let nonce = key(Kind::Nonce, &format!("n-{i}"));
+        assert_eq!(
+            state.local().put_if_absent(&nonce, "1".into(), ttl),
+            None,
+            "fresh nonce {i} reported as seen"
+        );
+        assert_eq!(
+            state
+                .local()
+                .get(&key(Kind::Idempotency, &format!("k-{i}"))),
+            None
+        );
+    }
+    // A flood of nonces does not push a revocation out.
+    assert!(state.local().get(&revoked).is_some());
+}

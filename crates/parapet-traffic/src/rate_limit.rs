@@ -149,7 +149,14 @@ impl RateLimits {
             let name = &limit.config.name;
             match outcome {
                 Some(Outcome::Allowed { remaining, reset }) => {
-                    states.push(headers::state_item(name, u64::from(*remaining), *reset));
+                    // With nothing left, `t` is when the next request will be admitted.
+                    let t = if *remaining == 0 {
+                        let slot = Duration::from_micros(limit.gcra.interval_us);
+                        (*reset + slot).saturating_sub(limit.gcra.window())
+                    } else {
+                        *reset
+                    };
+                    states.push(headers::state_item(name, u64::from(*remaining), t));
                 }
                 Some(Outcome::Limited { retry_after, .. }) => {
                     states.push(headers::state_item(name, 0, *retry_after));

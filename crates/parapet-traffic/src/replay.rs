@@ -94,11 +94,19 @@ impl Replay {
     /// The policy for `config`, verifying signatures with `keys`.
     pub fn new(config: &ReplayConfig, keys: &Arc<SigningKeys>, state: &State) -> Replay {
         let accept_signature = config.signature.as_ref().and_then(|s| {
-            let mut components: Vec<String> =
-                s.components.iter().map(|c| format!("\"{c}\"")).collect();
-            components.push("\"content-digest\"".into());
+            let mut components: Vec<String> = s.components.clone();
+            components.extend(covered_sources(config));
+            components.push("content-digest".into());
             components.dedup();
-            HeaderValue::from_str(&format!("sig1=({});created;nonce", components.join(" "))).ok()
+            let quoted: Vec<String> = components.iter().map(|c| format!("\"{c}\"")).collect();
+            let mut params = String::new();
+            if config.timestamp == TimestampSource::Created {
+                params.push_str(";created");
+            }
+            if config.nonce == NonceSource::Signature {
+                params.push_str(";nonce");
+            }
+            HeaderValue::from_str(&format!("sig1=({}){params}", quoted.join(" "))).ok()
         });
         Replay {
             config: config.clone(),
@@ -121,6 +129,7 @@ impl Replay {
         let signed = match &self.config.signature {
             Some(s) => {
                 let mut components = s.components.clone();
+                components.extend(covered_sources(&self.config));
                 if !body.is_empty() {
                     components.push("content-digest".into());
                 }
@@ -259,7 +268,9 @@ impl Replay {
                 checked.nonce.as_bytes(),
             ],
         );
-        let ttl = self.config.window * 2;
+        // Timestamps are checked in whole seconds: keep the nonce a little past the last
+        // second its timestamp is accepted in.
+        let ttl = self.config.window * 2 + Duration::from_secs(2);
         let marker = Record::from_static(b"1");
         if !self.state.is_shared() {
             return seen(
@@ -298,6 +309,23 @@ impl Replay {
             Err(refusal) => Decision::from(*refusal).into(),
         }
     }
+}
+
+/// What a signature must cover besides the configured components: the headers the nonce
+/// and timestamp come from (and the token, for `jti`/`iat`); otherwise a captured request
+/// could be sent again with a fresh, unsigned nonce or time.
+fn covered_sources(config: &ReplayConfig) -> Vec<String> {
+    let mut out = Vec::new();
+    if let NonceSource::Header(h) = &config.nonce {
+        out.push(h.clone());
+    }
+    if let TimestampSource::Header(h) = &config.timestamp {
+        out.push(h.clone());
+    }
+    if config.nonce == NonceSource::Jti || config.timestamp == TimestampSource::Iat {
+        out.push("authorization".into());
+    }
+    out
 }
 
 fn seen(seen: bool) -> Decision {

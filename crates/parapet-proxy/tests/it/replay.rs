@@ -36,7 +36,7 @@ consumers:
 {}"#,
         one_api(target, "{}").replace(
             "    defaults:",
-            "    routes:\n      \"POST /orders\": { replay: { window: 60s, signature: {} } }\n      \"POST /plain\": { replay: { window: 60s } }\n    defaults:",
+            "    routes:\n      \"POST /orders\": { replay: { window: 60s, signature: {} } }\n      \"POST /plain\": { replay: { window: 60s } }\n      \"POST /hdr\": { replay: { window: 60s, nonce: header.x-nonce, signature: {} } }\n    defaults:",
         )
     );
     start_gateway_in(dir, &yaml).await
@@ -205,6 +205,32 @@ async fn an_ed25519_signature_is_verified_with_the_consumers_public_key() {
         "request-replayed",
     )
     .await;
+}
+
+#[tokio::test]
+async fn a_header_nonce_on_a_signed_route_must_be_signed_too() {
+    let up = Upstream::start("up").await;
+    let gw = signed_gateway(&up.url(), "").await;
+    // Signed without covering x-nonce: a captured request could be replayed with a new one.
+    let s = sign(&gw.addr.to_string(), "/hdr", "{}", now(), "unused");
+    let resp = client()
+        .post(gw.url("/hdr"))
+        .header("x-nonce", "fresh-1")
+        .header("content-digest", &s.digest)
+        .header("signature-input", &s.input)
+        .header("signature", &s.signature)
+        .body(s.body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        resp.headers()["accept-signature"]
+            .to_str()
+            .unwrap()
+            .contains("\"x-nonce\"")
+    );
+    assert_problem(resp, 401, "invalid-signature").await;
+    assert_eq!(up.hits(), 0);
 }
 
 #[tokio::test]
