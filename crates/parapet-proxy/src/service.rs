@@ -120,6 +120,10 @@ pub async fn handle(
     Ok(Response::from_parts(parts, boxed(body)))
 }
 
+/// The largest upstream response a route whose policies inspect response bodies holds in
+/// memory; a larger one is answered 502.
+const MAX_BUFFERED_RESPONSE: usize = 16 * 1024 * 1024;
+
 /// Why a request is answered with a problem instead of the upstream's response.
 type Refused = Box<Refusal>;
 
@@ -253,9 +257,16 @@ async fn exchange(
         p.on_response_headers(ctx, &mut rparts)
     })?;
     let rbody = if plan.buffer_response {
-        let mut bytes = rbody
-            .collect()
-            .await
+        // Bounded in size and time: an upstream cannot make the gateway hold a huge or
+        // endless response in memory.
+        let collect = Limited::new(rbody, MAX_BUFFERED_RESPONSE).collect();
+        let collected = match total_deadline {
+            Some(deadline) => tokio::time::timeout_at(deadline, collect)
+                .await
+                .map_err(|_| Refused::from(problem::UPSTREAM_TIMEOUT))?,
+            None => collect.await,
+        };
+        let mut bytes = collected
             .map_err(|_| Refused::from(problem::UPSTREAM_ERROR))?
             .to_bytes();
         run_phase(&conn.shared.metrics, ctx, &plan.policies, |p, ctx| {

@@ -410,3 +410,29 @@ async fn a_key_in_progress_is_refused_and_a_failed_one_released() {
     );
     assert_eq!(up.hits(), 3);
 }
+
+#[tokio::test]
+async fn a_buffered_response_is_bounded() {
+    let up = Upstream::start("up").await;
+    let gw = start_gateway(&one_api(
+        &up.url(),
+        "{ idempotency: {}, limits: { max_body: 32MiB } }",
+    ))
+    .await;
+    // The echo upstream answers with the body it got: 17 MiB, above the 16 MiB bound.
+    let big = "x".repeat(17 * 1024 * 1024);
+    let resp = client()
+        .post(gw.url("/echo"))
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(resp, 502, "upstream-error").await;
+    let small = client()
+        .post(gw.url("/echo"))
+        .body("ok")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(small.status(), 200);
+}
