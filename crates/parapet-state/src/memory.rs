@@ -111,6 +111,9 @@ fn overflow(key: Key) -> Key {
 /// A quota counter of one window, and whether the store has its latest value.
 struct Usage {
     window: i64,
+    /// Unix second the window ends (day and month windows are compared by it: their ids
+    /// count different units).
+    end: u64,
     used: u64,
     saved: bool,
 }
@@ -202,16 +205,19 @@ impl Memory {
     pub fn quota(&self, key: &Key, window: Window, max: u64, cost: u64) -> QuotaOutcome {
         self.quotas.with(
             key,
-            |u| u.window < window.id,
+            // Ended, and saved (an unsaved count would be lost).
+            |u| u.end < window.end && u.saved,
             |map, key| {
                 let usage = map.entry(key).or_insert_with(|| Usage {
                     window: i64::MIN,
+                    end: 0,
                     used: 0,
                     saved: true,
                 });
                 if usage.window != window.id {
                     *usage = Usage {
                         window: window.id,
+                        end: window.end,
                         used: self.load_usage(&key, window.id),
                         saved: true,
                     };

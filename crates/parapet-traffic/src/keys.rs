@@ -10,6 +10,7 @@ use parapet_policy::values::{claim, json_field, query_value};
 use parapet_policy::{Decision, RequestContext, Step};
 use parapet_state::{Key, Kind};
 use serde_json::Value;
+use std::net::IpAddr;
 
 /// Builds the key of `kind` for the limit declared in `scope` as `name`, counting by
 /// `parts` of this request.
@@ -57,9 +58,9 @@ pub(crate) fn value(
         // Anonymous callers are counted by address, each apart.
         KeyPart::Consumer => Some(match ctx.consumer() {
             Some(c) => format!("c:{c}"),
-            None => format!("ip:{}", ctx.client_ip),
+            None => format!("ip:{}", network(ctx.client_ip)),
         }),
-        KeyPart::Ip => Some(ctx.client_ip.to_string()),
+        KeyPart::Ip => Some(network(ctx.client_ip)),
         KeyPart::Route => Some(ctx.route.as_deref().unwrap_or("-").to_string()),
         KeyPart::Header(name) => {
             let mut values = req.headers.get_all(name.as_str()).iter();
@@ -78,6 +79,22 @@ pub(crate) fn value(
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.clone()),
         KeyPart::Body(path) => json_field(body?, path),
+    }
+}
+
+/// The address a client is counted by: itself for IPv4, its /64 for IPv6 (one subscriber
+/// line or host usually holds a whole /64, so counting addresses would let it multiply its
+/// budget by 2^64).
+fn network(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
     }
 }
 
@@ -171,6 +188,15 @@ mod tests {
             ..Default::default()
         }));
         assert_ne!(value(&KeyPart::Consumer, &c, &r, None).unwrap(), anonymous);
+    }
+
+    #[test]
+    fn ipv6_clients_are_counted_by_their_64() {
+        let ip = |s: &str| network(s.parse().unwrap());
+        assert_eq!(ip("2001:db8:1:2:aaaa::1"), ip("2001:db8:1:2:ffff::9"));
+        assert_ne!(ip("2001:db8:1:2::1"), ip("2001:db8:1:3::1"));
+        assert_eq!(ip("::ffff:192.0.2.7"), "192.0.2.7");
+        assert_eq!(ip("192.0.2.7"), "192.0.2.7");
     }
 
     #[test]
