@@ -104,16 +104,26 @@ fn ed25519_public_pem() -> String {
 }
 
 async fn send(gw: &TestGateway, s: &Signed) -> reqwest::Response {
-    client()
-        .post(gw.url("/orders"))
+    send_to(gw, "/orders", s, &[]).await
+}
+
+/// Sends the signed request `s` to `path` with `extra` headers.
+async fn send_to(
+    gw: &TestGateway,
+    path: &str,
+    s: &Signed,
+    extra: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut req = client()
+        .post(gw.url(path))
         .header("content-type", "application/json")
         .header("content-digest", &s.digest)
         .header("signature-input", &s.input)
-        .header("signature", &s.signature)
-        .body(s.body.clone())
-        .send()
-        .await
-        .unwrap()
+        .header("signature", &s.signature);
+    for (k, v) in extra {
+        req = req.header(*k, *v);
+    }
+    req.body(s.body.clone()).send().await.unwrap()
 }
 
 #[tokio::test]
@@ -213,16 +223,7 @@ async fn a_header_nonce_on_a_signed_route_must_be_signed_too() {
     let gw = signed_gateway(&up.url(), "").await;
     // Signed without covering x-nonce: a captured request could be replayed with a new one.
     let s = sign(&gw.addr.to_string(), "/hdr", "{}", now(), "unused");
-    let resp = client()
-        .post(gw.url("/hdr"))
-        .header("x-nonce", "fresh-1")
-        .header("content-digest", &s.digest)
-        .header("signature-input", &s.input)
-        .header("signature", &s.signature)
-        .body(s.body.clone())
-        .send()
-        .await
-        .unwrap();
+    let resp = send_to(&gw, "/hdr", &s, &[("x-nonce", "fresh-1")]).await;
     assert!(
         resp.headers()["accept-signature"]
             .to_str()
