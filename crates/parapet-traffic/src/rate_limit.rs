@@ -3,8 +3,8 @@
 //! `Retry-After`; every response of a limited route carries `RateLimit-Policy` and
 //! `RateLimit`.
 //!
-//! Limits counting by a body field (`body.username`) are decided once the body is read;
-//! the others on the request head.
+//! A route's limits are decided on the request head, or all of them once the body is read
+//! when one counts by a body field (`body.username`).
 
 use crate::headers::{self, RATELIMIT, RATELIMIT_POLICY};
 use crate::keys::{self, Counting, needs_body};
@@ -39,11 +39,15 @@ pub struct RateLimits {
 }
 
 impl RateLimits {
-    /// The policies for `limits`: one per (mode, phase) group.
+    /// The policies for `limits`: one per mode. A group with a limit keyed on the body is
+    /// decided, whole, once the body is read, so that all its limits admit a request or
+    /// none is charged (a login refused per username is not charged per IP).
     pub fn build(limits: &[RateLimit], state: &State) -> Vec<RateLimits> {
         let mut groups: Vec<RateLimits> = Vec::new();
         for config in limits {
-            let on_body = needs_body(&config.key);
+            let on_body = limits
+                .iter()
+                .any(|l| l.mode == config.mode && needs_body(&l.key));
             let gcra = Gcra::new(config.rate.count, config.rate.period, config.burst);
             let limit = Limit {
                 config: config.clone(),

@@ -215,6 +215,14 @@ async fn a_sensitive_route_limits_each_username_across_addresses_and_each_addres
     assert_eq!(by_username, 3, "{events:?}");
     assert!(events.iter().all(|e| e["reason"] == "rate-limited"));
     assert!(events.iter().any(|e| e["part"]["kind"] == "body"));
+    // Refused per username, not charged per address: that address still has its three.
+    for _ in 0..3 {
+        assert_eq!(login("203.0.113.50".into(), "victim").await.status(), 429);
+    }
+    for i in 0..3 {
+        let resp = login("203.0.113.50".into(), &format!("other{i}")).await;
+        assert_eq!(resp.status(), 200);
+    }
     // The username itself is never written to the events.
     assert!(!serde_json::to_string(&events).unwrap().contains("victim"));
 }
