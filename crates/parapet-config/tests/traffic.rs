@@ -93,7 +93,10 @@ fn route_limits_replace_the_apis_and_sensitive_adds_to_them() {
     );
     assert_eq!(
         route("/login").rate_limits[2].key,
-        [KeyPart::Body(vec!["user".into(), "name".into()])]
+        [KeyPart::Username(Box::new(KeyPart::Body(vec![
+            "user".into(),
+            "name".into()
+        ])))]
     );
 }
 

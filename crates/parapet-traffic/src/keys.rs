@@ -79,6 +79,7 @@ pub(crate) fn value(
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.clone()),
         KeyPart::Body(path) => json_field(body?, path),
+        KeyPart::Username(inner) => value(inner, ctx, req, body).map(|v| v.trim().to_lowercase()),
     }
 }
 
@@ -100,7 +101,7 @@ fn network(ip: IpAddr) -> String {
 
 /// Whether counting by `parts` needs the body.
 pub(crate) fn needs_body(parts: &[KeyPart]) -> bool {
-    parts.iter().any(|p| matches!(p, KeyPart::Body(_)))
+    parts.iter().any(KeyPart::in_body)
 }
 
 /// A policy that counts requests by key parts: decided on the request head, or once the

@@ -55,6 +55,20 @@ pub enum KeyPart {
     Path(String),
     /// A JSON body field, by dotted path (the limit is then decided on the body).
     Body(Vec<String>),
+    /// A username: the value of the inner part, trimmed and lower-cased, so that `Alice`
+    /// and `alice ` count as one account (`sensitive` routes).
+    Username(Box<KeyPart>),
+}
+
+impl KeyPart {
+    /// Whether the value is read from the request body.
+    pub fn in_body(&self) -> bool {
+        match self {
+            KeyPart::Body(_) => true,
+            KeyPart::Username(inner) => inner.in_body(),
+            _ => false,
+        }
+    }
 }
 
 /// A rate, `count` per `period`.

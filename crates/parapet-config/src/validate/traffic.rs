@@ -253,7 +253,10 @@ pub(super) fn sensitive(
     };
     vec![
         limit("sensitive per ip", vec![KeyPart::Ip]),
-        limit("sensitive per username", vec![username]),
+        limit(
+            "sensitive per username",
+            vec![KeyPart::Username(Box::new(username))],
+        ),
     ]
 }
 

@@ -179,11 +179,14 @@ async fn a_sensitive_route_limits_each_username_across_addresses_and_each_addres
             .json(&body);
         async move { req.send().await.unwrap() }
     };
-    // Credential stuffing against one account from many addresses.
+    // Credential stuffing against one account from many addresses, in any letter case.
     let mut codes = Vec::new();
-    for i in 0..5 {
+    for (i, user) in ["victim", "Victim", " VICTIM", "victim", "vIctim"]
+        .iter()
+        .enumerate()
+    {
         codes.push(
-            login(format!("198.51.100.{i}"), "victim")
+            login(format!("198.51.100.{i}"), user)
                 .await
                 .status()
                 .as_u16(),
