@@ -311,7 +311,7 @@ async fn revoke_credential(State(shared): State<Arc<Shared>>, body: axum::body::
 async fn mark_revoked(shared: &Shared, method: &str, credential: &str, ttl: Duration) -> Response {
     let revocations = {
         let snapshot = shared.snapshot.load();
-        Revocations::new(snapshot.traffic.state())
+        Revocations::new(snapshot.traffic.state(), snapshot.identity.store())
     };
     match revocations.revoke(method, credential, ttl).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),

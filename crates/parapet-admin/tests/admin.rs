@@ -251,6 +251,49 @@ async fn identity_endpoints_are_off_without_a_token() {
     assert!(body.contains("admin-token-not-configured"), "{body}");
 }
 
+/// A token with `jti`, valid for ten minutes, from the HS256 issuer of `start_with_identity`.
+fn token(jti: &str) -> (String, u64) {
+    let exp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 600;
+    let claims =
+        serde_json::json!({ "iss": "https://id.example", "sub": "dave", "jti": jti, "exp": exp });
+    let token = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret("k".repeat(32).as_bytes()),
+    )
+    .unwrap();
+    (token, exp)
+}
+
+#[tokio::test]
+async fn a_revoked_token_stays_revoked_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (gateway, admin) = start_with_identity(dir.path(), true, "").await;
+    let (token, exp) = token("t-restart");
+    let c = reqwest::Client::builder().no_proxy().build().unwrap();
+    let revoke = c
+        .post(format!("{admin}/revocations"))
+        .bearer_auth("admin-token-0123456789")
+        .json(&serde_json::json!({ "method": "jwt", "credential": "t-restart", "expires_at": exp }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoke.status(), 204);
+    gateway.shutdown().await;
+    let (gateway, _) = start_with_identity(dir.path(), true, "").await;
+    let resp = c
+        .get(format!("http://{}/x", gateway.local_addrs()[0]))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_revoked_on_one_replica_is_refused_by_the_other() {
     let redis = parapet_state::testing::RedisServer::start();
@@ -264,19 +307,7 @@ async fn a_token_revoked_on_one_replica_is_refused_by_the_other() {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
-    let exp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        + 600;
-    let claims =
-        serde_json::json!({ "iss": "https://id.example", "sub": "dave", "jti": "t-1", "exp": exp });
-    let token = jsonwebtoken::encode(
-        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-        &claims,
-        &jsonwebtoken::EncodingKey::from_secret("k".repeat(32).as_bytes()),
-    )
-    .unwrap();
+    let (token, exp) = token("t-1");
     let c = reqwest::Client::builder().no_proxy().build().unwrap();
     let call = |gw: &Gateway| {
         c.get(format!("http://{}/x", gw.local_addrs()[0]))

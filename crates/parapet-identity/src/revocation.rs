@@ -1,23 +1,24 @@
-//! Revoked credentials, shared by every replica through the traffic state (Redis when
-//! `state: redis://…`): a token's `jti`, an API key's id, a certificate's SHA-256.
+//! Revoked credentials: a token's `jti`, an API key's id, a certificate's SHA-256.
 //!
-//! Revoking an API key in the store already reaches every replica that shares the store
-//! file; a revocation mark in the state also reaches replicas with stores of their own,
-//! and it is the only way to revoke a token before it expires. Every authenticated request
-//! whose identity names a credential is checked (one lookup: in memory, or one Redis `GET`).
-//! A replica also checks the marks written through its own admin API, so one written
-//! while Redis was unreachable stays in force there; requests are not refused for an
-//! outage. Marks live as long as the state: with `state: memory` a restart forgets them,
-//! as does a Redis without persistence.
+//! A revocation mark is written to the store (so a restart does not bring the credential
+//! back, and replicas sharing the store file see it) and, with `state: redis://…`, to Redis
+//! (so replicas with stores of their own see it too). Every authenticated request whose
+//! identity names a credential is checked: one indexed store read, and one Redis `GET`
+//! when the state is shared. While Redis is unreachable the store's marks still hold, and
+//! requests are not refused for the outage. Marks are digests: the credential id itself is
+//! written nowhere.
 
 use parapet_policy::Identity;
 use parapet_state::{Key, Kind, Record, State, Unavailable};
-use std::time::Duration;
+use parapet_store::Store;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
-/// The revocation marks of a configuration's state.
+/// The revocation marks of a configuration.
 #[derive(Clone, Debug)]
 pub struct Revocations {
     state: State,
+    store: Arc<Store>,
 }
 
 fn key(method: &str, credential: &str) -> Key {
@@ -25,16 +26,17 @@ fn key(method: &str, credential: &str) -> Key {
 }
 
 impl Revocations {
-    /// Marks kept in `state`.
-    pub fn new(state: &State) -> Revocations {
+    /// Marks kept in `store` and, when shared, in `state`.
+    pub fn new(state: &State, store: &Arc<Store>) -> Revocations {
         Revocations {
             state: state.clone(),
+            store: store.clone(),
         }
     }
 
     /// Revokes `credential` of `method` (`jwt`, `introspection`, `api_key`, `mtls`) for
-    /// `ttl` (until the credential would have expired anyway). The mark is kept locally too,
-    /// so this replica honours it through a Redis outage.
+    /// `ttl` (until the credential would have expired anyway). Fails when the mark could
+    /// not reach the store or the shared state; what was written stays in force.
     pub async fn revoke(
         &self,
         method: &str,
@@ -42,12 +44,16 @@ impl Revocations {
         ttl: Duration,
     ) -> Result<(), Unavailable> {
         let key = key(method, credential);
-        let mark = Record::from_static(b"1");
-        self.state.local().put(&key, mark.clone(), ttl);
-        if self.state.is_shared() {
-            self.state.put(&key, mark, ttl).await?;
+        let stored = self
+            .store
+            .revoke_mark(&key.to_string(), SystemTime::now() + ttl);
+        if let Err(e) = &stored {
+            tracing::error!(error = %e, "could not save a revocation");
         }
-        Ok(())
+        if self.state.is_shared() {
+            self.state.put(&key, Record::from_static(b"1"), ttl).await?;
+        }
+        stored.map_err(|_| Unavailable)
     }
 
     /// Whether the credential behind `identity` was revoked.
@@ -56,12 +62,15 @@ impl Revocations {
             return false;
         };
         let key = key(identity.method, credential);
-        // This replica's own marks count too: one written while Redis was down never
-        // reached it.
-        if self.state.local().get(&key).is_some() {
-            return true;
+        match self
+            .store
+            .is_mark_revoked(&key.to_string(), SystemTime::now())
+        {
+            Ok(true) => return true,
+            Ok(false) => {}
+            Err(e) => tracing::error!(error = %e, "could not read revocations"),
         }
-        matches!(self.state.get(&key).await, Ok(Some(_)))
+        self.state.is_shared() && matches!(self.state.get(&key).await, Ok(Some(_)))
     }
 }
 
@@ -72,7 +81,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_revoked_credential_is_known_and_others_are_not() {
-        let revocations = Revocations::new(&State::new(Default::default(), None));
+        let store = Arc::new(Store::in_memory().unwrap());
+        let revocations = Revocations::new(&State::new(Default::default(), None), &store);
         let id = |method, credential: Option<&str>| Identity {
             consumer: "alice".into(),
             method,

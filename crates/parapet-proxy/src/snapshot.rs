@@ -83,7 +83,7 @@ impl RoutePlan {
         traffic: &parapet_traffic::Runtime,
     ) -> Self {
         let mut policies = parapet_policy::builtin::build(set);
-        let revocations = Revocations::new(traffic.state());
+        let revocations = Revocations::new(traffic.state(), identity.store());
         policies.extend(identity.policies(set, &revocations));
         policies.extend(traffic.policies(set));
         policies.sort_by_key(|p| p.order());

@@ -1,5 +1,5 @@
-//! Parapet's embedded store: the consumers (who calls the APIs), their API keys and the
-//! quota usage of the in-process rate state, kept in one SQLite file.
+//! Parapet's embedded store: the consumers (who calls the APIs), their API keys, revoked
+//! credentials and the quota usage of the in-process rate state, kept in one SQLite file.
 //!
 //! - A [`Store`] wraps a single SQLite connection behind a mutex, so it is `Send + Sync`
 //!   and can be shared (in an `Arc`) by every request handler.
@@ -22,6 +22,7 @@ mod consumers;
 mod error;
 mod keys;
 mod quotas;
+mod revocations;
 mod time;
 
 pub use consumers::{Consumer, Origin};
@@ -77,6 +78,14 @@ const MIGRATIONS: &[&str] = &[
         window INTEGER NOT NULL,               -- day or month number since 1970
         used   INTEGER NOT NULL,
         PRIMARY KEY (key, window)
+    ) WITHOUT ROWID;
+    ",
+    // Version 3.
+    "
+    -- Credentials revoked before they expire (token jti, key id, certificate hash).
+    CREATE TABLE revocations (
+        mark  TEXT PRIMARY KEY NOT NULL,       -- digest of method and credential
+        until INTEGER NOT NULL                 -- unix milliseconds
     ) WITHOUT ROWID;
     ",
 ];
