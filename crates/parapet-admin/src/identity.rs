@@ -306,8 +306,8 @@ async fn revoke_credential(State(shared): State<Arc<Shared>>, body: axum::body::
     mark_revoked(&shared, &r.method, &r.credential, ttl).await
 }
 
-/// Writes a revocation mark; 503 when the shared state cannot take it (this replica still
-/// honours it).
+/// Writes a revocation mark; 503 when the store or the shared state cannot take it (what
+/// was written stays in force).
 async fn mark_revoked(shared: &Shared, method: &str, credential: &str, ttl: Duration) -> Response {
     let revocations = {
         let snapshot = shared.snapshot.load();
@@ -318,7 +318,7 @@ async fn mark_revoked(shared: &Shared, method: &str, credential: &str, ttl: Dura
         Err(_) => problem(
             StatusCode::SERVICE_UNAVAILABLE,
             "state-unavailable",
-            "Revoked on this replica only: the shared state is unreachable",
+            "Revocation not recorded everywhere: the store or the shared state is unavailable",
         ),
     }
 }
