@@ -10,9 +10,11 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 use std::collections::BTreeMap;
 
+pub use contract::*;
 pub use identity::*;
 pub use traffic::*;
 
+mod contract;
 mod identity;
 mod traffic;
 
@@ -293,6 +295,9 @@ pub struct Api {
     /// Host names the API answers for (any when empty).
     #[serde(default)]
     pub hosts: Vec<SpannedStr>,
+    /// The API's OpenAPI 3.0/3.1 description (YAML or JSON), relative to this file.
+    #[serde(default)]
+    pub contract: Option<SpannedStr>,
     /// Policies for every request to this API.
     #[serde(default)]
     pub defaults: Policies,
@@ -338,6 +343,9 @@ pub struct Policies {
     /// Idempotency keys.
     #[serde(default)]
     pub idempotency: Option<Spanned<Idempotency>>,
+    /// Contract enforcement and body threat limits.
+    #[serde(default)]
+    pub contract: Option<Spanned<Contract>>,
 }
 
 /// Whether a policy refuses (`enforce`) or only records (`monitor`).

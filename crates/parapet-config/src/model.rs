@@ -2,9 +2,11 @@
 //! these types has passed every check, so the engine never re-validates.
 
 pub use crate::file::{ClientAuth, Mode};
+pub use contract::*;
 pub use identity::*;
 pub use traffic::*;
 
+mod contract;
 mod identity;
 mod traffic;
 use http::Method;
@@ -236,6 +238,8 @@ pub struct PolicySet {
     pub replay: Option<Replay>,
     /// Idempotency keys.
     pub idempotency: Option<Idempotency>,
+    /// Contract enforcement and body threat limits.
+    pub contract: Option<ContractPolicy>,
 }
 
 /// IP access lists.

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+mod contract;
 mod identity;
 mod traffic;
 
@@ -31,7 +32,7 @@ pub(crate) struct Checker {
     dir: PathBuf,
     pub(crate) errors: Vec<ConfigError>,
     warnings: Vec<String>,
-    watched: Vec<PathBuf>,
+    pub(crate) watched: Vec<PathBuf>,
 }
 
 impl Checker {
@@ -127,7 +128,7 @@ impl Checker {
     }
 
     /// A path named in the config, relative to the config's folder (not watched: the
-    /// store, which the gateway itself writes).
+    /// store and the logs, which the gateway itself writes).
     fn resolve(&self, s: &SpannedStr) -> PathBuf {
         let p = Path::new(&s.value);
         if p.is_absolute() {
@@ -472,7 +473,7 @@ fn log_target(s: &Option<SpannedStr>, default: LogTarget, c: &mut Checker) -> Lo
         Some("off") => LogTarget::Off,
         Some("stdout") => LogTarget::Stdout,
         Some("stderr") => LogTarget::Stderr,
-        Some(_) => LogTarget::File(s.as_ref().map(|s| c.path(s)).unwrap_or_default()),
+        Some(_) => LogTarget::File(s.as_ref().map(|s| c.resolve(s)).unwrap_or_default()),
     }
 }
 
@@ -593,7 +594,12 @@ fn api(a: &file::Api, server: &Server, id: &Identity, c: &mut Checker) -> Option
         Some(b) if b.value.len() > 1 => b.value.trim_end_matches('/').to_string(),
         _ => "/".to_string(),
     };
-    let defaults = policies(&a.defaults, &a.name.value, server, id, c);
+    let spec = a
+        .contract
+        .as_ref()
+        .and_then(|p| contract::spec(p, &base_path, c));
+    let mut defaults = policies(&a.defaults, &a.name.value, server, id, c);
+    defaults.contract = contract::with_spec(defaults.contract.take(), &spec);
     if a.routes.is_empty() && defaults.authn.is_none() {
         c.warn(
             &a.name.referenced,
@@ -645,6 +651,10 @@ fn api(a: &file::Api, server: &Server, id: &Identity, c: &mut Checker) -> Option
             concurrency: own.concurrency.or_else(|| defaults.concurrency.clone()),
             replay: own.replay.or_else(|| defaults.replay.clone()),
             idempotency: own.idempotency.or_else(|| defaults.idempotency.clone()),
+            contract: contract::with_spec(
+                own.contract.or_else(|| defaults.contract.clone()),
+                &spec,
+            ),
         };
         // A route's own list was checked for duplicates; `sensitive` adds names to it.
         if p.value.sensitive.is_some()
@@ -759,6 +769,7 @@ fn policies(
             .idempotency
             .as_ref()
             .map(|i| traffic::idempotency(i, scope, c)),
+        contract: p.contract.as_ref().map(|b| contract::contract(b, c)),
     }
 }
 

@@ -42,6 +42,9 @@ pub struct Refusal {
     pub detail: Option<String>,
     /// Headers added to the problem response (`WWW-Authenticate`, `Retry-After`).
     pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// What exactly the request broke, sent to the client as the problem's `errors`
+    /// member: rule names and locations only, never the offending input.
+    pub errors: Option<serde_json::Value>,
 }
 
 impl Refusal {
@@ -54,6 +57,7 @@ impl Refusal {
             cause: None,
             detail: None,
             headers: Vec::new(),
+            errors: None,
         }
     }
 

@@ -54,6 +54,9 @@ struct Problem<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     detail: Option<&'a str>,
     request_id: &'a str,
+    /// What exactly was broken (contract violations: part, JSON pointer, rule).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<&'a serde_json::Value>,
 }
 
 /// The problem response for `refusal`: its reason, its client-facing detail and headers.
@@ -67,6 +70,7 @@ pub fn response(refusal: &Refusal, request_id: &str, close: bool) -> Response<Pr
         status: reason.status.as_u16(),
         detail: refusal.detail.as_deref(),
         request_id,
+        errors: refusal.errors.as_ref(),
     };
     let mut resp = Response::new(full(serde_json::to_vec(&body).unwrap_or_default()));
     *resp.status_mut() = reason.status;

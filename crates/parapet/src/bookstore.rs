@@ -35,7 +35,8 @@ fn book(id: u64) -> Value {
 }
 
 fn user(id: u64) -> Value {
-    json!({ "id": id, "name": format!("user{id}"), "email": format!("user{id}@example.com") })
+    // The hash is not in the contract: Parapet's exposure filter removes it.
+    json!({ "id": id, "name": format!("user{id}"), "email": format!("user{id}@example.com"), "password_hash": "$argon2id$v=19$demo" })
 }
 
 async fn handle(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {

@@ -39,7 +39,12 @@ enum Command {
         config: PathBuf,
     },
     /// Start the built-in bookstore API on 127.0.0.1:9090 with Parapet in front of it on 127.0.0.1:8080.
-    Demo,
+    Demo {
+        /// Run Parapet with this configuration instead of the built-in one (the bookstore
+        /// still runs on 127.0.0.1:9090).
+        #[arg(short, long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
     /// Create, list or revoke API keys in the configuration's store.
     Keys {
         /// The YAML configuration file (its `store:` is used).
@@ -56,7 +61,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check { config } => run::check(&config),
         Command::Run { config, workers } => run::run(&config, workers),
-        Command::Demo => run::demo(),
+        Command::Demo { config } => run::demo(config.as_deref()),
         Command::Keys { config, command } => match config {
             Some(config) => keys::run(&config, command),
             None => {

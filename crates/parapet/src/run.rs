@@ -89,9 +89,38 @@ pub fn run(path: &Path, workers: Option<usize>) -> ExitCode {
     }
 }
 
-/// `parapet demo`.
-pub fn demo() -> ExitCode {
-    let config = match parapet_config::parse(Path::new("examples/demo.yaml"), DEMO_CONFIG) {
+/// The bookstore's contract, also shipped as `examples/bookstore.openapi.yaml`.
+const DEMO_CONTRACT: &str = include_str!("../../../examples/bookstore.openapi.yaml");
+
+/// The built-in demo configuration, written with its contract to a folder of its own so
+/// that the demo runs from anywhere.
+fn demo_config() -> Result<parapet_config::Config, ConfigErrors> {
+    let dir = std::env::temp_dir().join(format!("parapet-demo-{}", std::process::id()));
+    let written = std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::write(dir.join("bookstore.openapi.yaml"), DEMO_CONTRACT))
+        .and_then(|()| std::fs::write(dir.join("demo.yaml"), DEMO_CONFIG));
+    if let Err(e) = written {
+        return Err(ConfigErrors(vec![parapet_config::ConfigError {
+            file: dir,
+            line: 0,
+            column: 0,
+            reason: format!("cannot write the demo files: {e}"),
+        }]));
+    }
+    parapet_config::load(&dir.join("demo.yaml"))
+}
+
+/// `parapet demo`: the bookstore, and Parapet with the built-in configuration (which
+/// prints what to try) or with `config`.
+pub fn demo(config: Option<&Path>) -> ExitCode {
+    let (loaded, help) = match config {
+        Some(path) => (parapet_config::load(path), None),
+        None => (
+            demo_config(),
+            Some(print_demo_help as fn(&Gateway, &str) -> anyhow::Result<()>),
+        ),
+    };
+    let config = match loaded {
         Ok(c) => c,
         Err(errors) => {
             print_errors(&errors);
@@ -105,7 +134,7 @@ pub fn demo() -> ExitCode {
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot start the bookstore on {upstream}: {e}"))?;
             tokio::spawn(bookstore::serve(listener));
-            serve(config, Some(print_demo_help)).await
+            serve(config, help).await
         })
     });
     match result {
@@ -149,6 +178,11 @@ API keys created for this run: alice (user 1, books:write) {alice}
   refused:  curl -i http://{gw}/admin/stats -H 'x-api-key: {ops}'         (403, ip-denied: admin only from 10.0.0.0/8)
   refused:  curl -i -X POST http://{gw}/books -H 'x-api-key: {alice}' -H 'content-type: text/xml' -d '<a/>'   (415)
   refused:  curl -i 'http://{gw}/books/../admin/stats' --path-as-is         (400, path-not-normalized)
+  refused:  curl -i -X POST http://{gw}/books -H 'x-api-key: {alice}' -H 'content-type: application/json' -d '{{"title":"Dune","id":1}}'
+            (400, invalid-request: NewBook has no id; the errors list names /id)
+  refused:  curl -i http://{gw}/books/0                                   (400: the contract says id >= 1)
+  refused:  curl -i http://{gw}/internal/debug -H 'x-api-key: {alice}'    (404, unknown-endpoint: not in the contract)
+  filtered: curl -s http://{gw}/users/1 -H 'x-api-key: {alice}'           (no password_hash: the contract does not declare it)
   limited:  for i in $(seq 25); do curl -s -o /dev/null -w '%{{http_code}} ' http://{gw}/books/1; done   (429 after 20)
   metrics:  curl -s http://{admin}/metrics | grep parapet_refusals
 Access log on stdout, security events on stderr. Ctrl-C stops."#,

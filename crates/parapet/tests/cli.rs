@@ -220,7 +220,11 @@ async fn demo_serves_allowed_and_refused_requests() {
         }
         .send()
     };
-    assert_eq!(user(1, Some(&alice)).await.unwrap().status(), 200);
+    let own = user(1, Some(&alice)).await.unwrap();
+    assert_eq!(own.status(), 200);
+    let own: serde_json::Value = own.json().await.unwrap();
+    assert_eq!(own["name"], "user1");
+    assert!(own.get("password_hash").is_none(), "exposure filter: {own}");
     assert_eq!(user(2, Some(&alice)).await.unwrap().status(), 403, "BOLA");
     assert_eq!(user(1, None).await.unwrap().status(), 401);
     assert_eq!(user(1, Some("pk_not-a-key")).await.unwrap().status(), 401);
@@ -231,6 +235,20 @@ async fn demo_serves_allowed_and_refused_requests() {
         .unwrap();
     assert_eq!(book.status(), 200);
     assert!(book.text().await.unwrap().contains("\"title\""));
+    // The contract: ids start at 1, and undeclared endpoints do not exist.
+    let zero = client
+        .get("http://127.0.0.1:8080/books/0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(zero.status(), 400);
+    let shadow = client
+        .get("http://127.0.0.1:8080/internal/debug")
+        .header("x-api-key", alice.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(shadow.status(), 404);
     let admin = client
         .get("http://127.0.0.1:8080/admin/stats")
         .send()

@@ -1,6 +1,7 @@
 //! Built-in policies, one module each, and [`build`], which turns a route's validated
 //! [`PolicySet`] into its ordered list of policies.
 
+pub mod contract;
 pub mod ip_access;
 pub mod limits;
 
@@ -8,6 +9,7 @@ use crate::Policy;
 use parapet_config::PolicySet;
 use std::sync::Arc;
 
+pub use contract::ContractGate;
 pub use ip_access::IpAccess;
 pub use limits::Limits;
 
@@ -19,6 +21,9 @@ pub fn build(set: &PolicySet) -> Vec<Arc<dyn Policy>> {
     }
     if let Some(c) = &set.limits {
         out.push(Arc::new(Limits::new(c.clone())));
+    }
+    if let Some(c) = &set.contract {
+        out.push(Arc::new(ContractGate::new(c.clone())));
     }
     out.sort_by_key(|p| p.order());
     out

@@ -284,7 +284,7 @@ pub fn status_of(reply: &str) -> u16 {
 }
 
 /// Asserts an RFC 9457 body with the given reason code and nothing else of interest (a
-/// `detail` hint may be there).
+/// `detail` hint and contract `errors` may be there).
 pub async fn assert_problem(resp: reqwest::Response, status: u16, code: &str) -> Value {
     assert_eq!(resp.status().as_u16(), status);
     assert_eq!(resp.headers()["content-type"], "application/problem+json");
@@ -295,7 +295,9 @@ pub async fn assert_problem(resp: reqwest::Response, status: u16, code: &str) ->
     assert_eq!(body["request_id"], id);
     let members = body.as_object().unwrap();
     assert_eq!(
-        members.len() - usize::from(members.contains_key("detail")),
+        members.len()
+            - usize::from(members.contains_key("detail"))
+            - usize::from(members.contains_key("errors")),
         4,
         "no extra members: {body}"
     );

@@ -5,6 +5,7 @@
 
 mod certs;
 mod common;
+mod contract;
 mod http2;
 mod identity;
 mod pipeline;

@@ -1,0 +1,448 @@
+//! Contract enforcement (the positive security model): only what the API's OpenAPI
+//! description declares gets through.
+//!
+//! - Request headers: the operation is looked up (an undeclared one is a *shadow endpoint*:
+//!   404/405, or an event only), its parameters are deserialized and validated, and the
+//!   body's media type is checked against the declared ones.
+//! - Request body: read once under the JSON/XML/multipart threat limits, then validated
+//!   (mass assignment: `readOnly` properties refused; strict mode: undeclared ones too).
+//!   GraphQL routes also get their depth/alias/field/batch/introspection limits.
+//! - Response body: validated (`monitor` or `enforce`), and the exposure filter removes
+//!   properties the response schema does not declare, and `writeOnly` ones.
+//!
+//! Without a spec, the policy still applies the body threat limits.
+
+use crate::{Action, Decision, Mode, Part, Policy, Refusal, RequestContext, SecurityEvent, Step};
+use bytes::Bytes;
+use http::{HeaderValue, header};
+use parapet_config::{CheckMode, ContractPolicy, UnknownEndpoints};
+use parapet_contract::body::{self, Kind};
+use parapet_contract::limits::{graphql, json, xml};
+use parapet_contract::{BodyPlan, Checks, Direction, Findings, Judge, Lookup, Violation};
+use serde_json::Value;
+
+crate::reasons! {
+    /// The request breaks the contract (parameters, body, threat limits).
+    INVALID_REQUEST = (BAD_REQUEST, "invalid-request", "Request does not match the API contract");
+    /// No declared path matches (a shadow endpoint).
+    UNKNOWN_ENDPOINT = (NOT_FOUND, "unknown-endpoint", "Unknown endpoint");
+    /// The path is declared, not with this method.
+    UNKNOWN_METHOD = (METHOD_NOT_ALLOWED, "unknown-method", "Method not declared for this endpoint");
+    /// The body's media type is not declared for the operation.
+    UNSUPPORTED_MEDIA_TYPE = (UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Unsupported media type");
+    /// The upstream's response breaks the contract (enforce mode).
+    INVALID_RESPONSE = (BAD_GATEWAY, "invalid-response", "Upstream response does not match the API contract");
+    /// Properties were removed from a response (an event, never a refusal).
+    EXPOSURE_FILTERED = (OK, "exposure-filtered", "Undeclared response properties removed");
+}
+
+/// The event cause of requests to endpoints the contract does not declare.
+pub const SHADOW_ENDPOINT: &str = "shadow-endpoint";
+
+/// The operation a request matched, kept for the body and response phases.
+struct Matched {
+    operation: usize,
+    /// The request body's media type, when it is to be checked.
+    media: Option<usize>,
+}
+
+/// The contract policy of one route.
+#[derive(Debug)]
+pub struct ContractGate {
+    config: ContractPolicy,
+    checks: Checks,
+}
+
+impl ContractGate {
+    /// A policy from its validated config.
+    pub fn new(config: ContractPolicy) -> Self {
+        let checks = Checks {
+            strict: config.strict,
+            max_violations: config.max_violations,
+            limits: config.limits.clone(),
+        };
+        ContractGate { config, checks }
+    }
+
+    fn contract(&self) -> Option<&parapet_contract::Contract> {
+        self.config.spec.as_ref().map(|s| s.contract.as_ref())
+    }
+
+    /// The request path relative to the API's base path.
+    fn relative<'p>(&self, path: &'p str) -> &'p str {
+        let base = self
+            .config
+            .spec
+            .as_ref()
+            .map_or("/", |s| s.base_path.as_str());
+        if base == "/" {
+            return path;
+        }
+        match path.strip_prefix(base) {
+            Some("") => "/",
+            Some(rest) => rest,
+            None => path,
+        }
+    }
+
+    /// Applies `mode` to a refusal: enforced, or recorded as an event and let through.
+    fn outcome(ctx: &mut RequestContext, mode: CheckMode, refusal: Refusal) -> Decision {
+        match mode {
+            CheckMode::Enforce => Decision::Refuse(refusal),
+            CheckMode::Monitor => {
+                let event = SecurityEvent::new(ctx, "contract", &refusal, Action::Monitored);
+                ctx.events.push(event);
+                Decision::Continue
+            }
+            CheckMode::Off => Decision::Continue,
+        }
+    }
+
+    fn violations(&self, ctx: &mut RequestContext, findings: Findings) -> Decision {
+        if findings.violations.is_empty() {
+            return Decision::Continue;
+        }
+        let refusal = invalid(INVALID_REQUEST, &findings, findings.violations[0].part);
+        Self::outcome(ctx, self.config.requests, refusal)
+    }
+
+    fn shadow(&self, ctx: &mut RequestContext, allowed: Option<Vec<http::Method>>) -> Decision {
+        let mode = match self.config.unknown_endpoints {
+            UnknownEndpoints::Allow => return Decision::Continue,
+            UnknownEndpoints::Monitor => CheckMode::Monitor,
+            UnknownEndpoints::Deny => CheckMode::Enforce,
+        };
+        let refusal = match allowed {
+            None => Refusal::new(UNKNOWN_ENDPOINT, Part::Path).cause(SHADOW_ENDPOINT),
+            Some(methods) => {
+                let list: Vec<&str> = methods.iter().map(http::Method::as_str).collect();
+                let mut r = Refusal::new(UNKNOWN_METHOD, Part::Method).cause(SHADOW_ENDPOINT);
+                if let Ok(v) = HeaderValue::from_str(&list.join(", ")) {
+                    r = r.header(header::ALLOW, v);
+                }
+                r
+            }
+        };
+        Self::outcome(ctx, mode, refusal)
+    }
+
+    /// The body threat limits (and GraphQL limits) of a route without a spec, or of a body
+    /// the spec declares as opaque.
+    fn limits_only(&self, req: &http::request::Parts, body: &Bytes) -> Findings {
+        let mut findings = Findings::default();
+        let max = self.checks.max_violations;
+        let content_type = req
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        match Kind::of(&body::essence(content_type)) {
+            Kind::Json if !body.is_empty() => match json::parse(body, &self.checks.limits.json) {
+                Ok(value) => self.graphql_body(&value, &mut findings),
+                Err(b) => findings.push(b.violation(), max),
+            },
+            Kind::Xml if !body.is_empty() => {
+                if let Err(b) = xml::check(body, &self.checks.limits.xml) {
+                    findings.push(b.violation(), max);
+                }
+            }
+            _ => {}
+        }
+        findings
+    }
+
+    fn graphql_body(&self, value: &Value, findings: &mut Findings) {
+        if let Some(limits) = &self.config.graphql
+            && let Err(b) = graphql::check_body(value, limits)
+        {
+            findings.push(
+                b.violation(parapet_contract::Part::Body),
+                self.checks.max_violations,
+            );
+        }
+    }
+}
+
+/// A refusal listing `findings` as the problem's `errors`.
+fn invalid(reason: crate::Reason, findings: &Findings, first: parapet_contract::Part) -> Refusal {
+    let part = match first {
+        parapet_contract::Part::Path => Part::Path,
+        parapet_contract::Part::Query => Part::Query(None),
+        parapet_contract::Part::Header | parapet_contract::Part::Cookie => Part::Header(None),
+        parapet_contract::Part::Body => Part::Body,
+    };
+    let summary: Vec<String> = findings
+        .violations
+        .iter()
+        .map(|v| format!("{}{} {}", part_name(v), v.pointer, v.rule))
+        .collect();
+    let mut refusal = Refusal::new(reason, part);
+    refusal.snippet = Some(crate::redact_snippet(&summary.join("; ")));
+    refusal.errors = serde_json::to_value(&findings.violations).ok();
+    if findings.truncated {
+        refusal = refusal.detail(format!(
+            "More violations were found; the first {} are listed.",
+            findings.violations.len()
+        ));
+    }
+    refusal
+}
+
+/// A refusal of the upstream's response: the violations go to the event only (they
+/// describe the upstream, which the client must not learn about).
+fn invalid_response(findings: &Findings) -> Refusal {
+    let mut refusal = invalid(INVALID_RESPONSE, findings, parapet_contract::Part::Body);
+    refusal.errors = None;
+    refusal.detail = None;
+    refusal
+}
+
+fn part_name(v: &Violation) -> &'static str {
+    match v.part {
+        parapet_contract::Part::Path => "path",
+        parapet_contract::Part::Query => "query",
+        parapet_contract::Part::Header => "header",
+        parapet_contract::Part::Cookie => "cookie",
+        parapet_contract::Part::Body => "body",
+    }
+}
+
+impl Policy for ContractGate {
+    fn name(&self) -> &'static str {
+        "contract"
+    }
+
+    fn order(&self) -> u16 {
+        440
+    }
+
+    /// Enforced when either direction is (each phase applies its own mode).
+    fn mode(&self) -> Mode {
+        if self.config.requests == CheckMode::Enforce
+            || self.config.responses == CheckMode::Enforce
+            || self.config.unknown_endpoints == UnknownEndpoints::Deny
+        {
+            Mode::Enforce
+        } else {
+            Mode::Monitor
+        }
+    }
+
+    fn inspects_request_body(&self) -> bool {
+        self.config.requests != CheckMode::Off
+    }
+
+    fn inspects_response_body(&self) -> bool {
+        self.config.spec.is_some()
+            && (self.config.responses != CheckMode::Off || self.config.filter_responses)
+    }
+
+    fn on_request_headers<'a>(
+        &'a self,
+        ctx: &'a mut RequestContext,
+        req: &'a mut http::request::Parts,
+    ) -> Step<'a> {
+        if let Some(limits) = &self.config.graphql
+            && req.method == http::Method::GET
+            && self.config.requests != CheckMode::Off
+            && let Err(b) = graphql::check_query_string(req.uri.query().unwrap_or(""), limits)
+        {
+            let mut findings = Findings::default();
+            findings.push(b.violation(parapet_contract::Part::Query), 1);
+            return self.violations(ctx, findings).into();
+        }
+        let Some(contract) = self.contract() else {
+            return Step::Now(Decision::Continue);
+        };
+        let path = self.relative(req.uri.path());
+        let (op, raw) = match contract.lookup(&req.method, path) {
+            Lookup::Found(op, raw) => (op, raw),
+            Lookup::MethodNotAllowed(allowed) => return self.shadow(ctx, Some(allowed)).into(),
+            Lookup::NotFound => return self.shadow(ctx, None).into(),
+        };
+        if ctx.route.is_none() {
+            ctx.route = Some(op.name.clone());
+        }
+        let mut matched = Matched {
+            operation: op.index,
+            media: None,
+        };
+        if self.config.requests == CheckMode::Off {
+            ctx.held.keep(matched);
+            return Step::Now(Decision::Continue);
+        }
+        let mut findings = Findings::default();
+        op.check_params(
+            contract.shapes(),
+            &raw,
+            req.uri.query(),
+            &req.headers,
+            &self.checks,
+            &mut findings,
+        );
+        let content_type = req
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        let length = if req.headers.contains_key(header::TRANSFER_ENCODING) {
+            None
+        } else {
+            Some(
+                req.headers
+                    .get(header::CONTENT_LENGTH)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0),
+            )
+        };
+        match op.body_plan(content_type, length) {
+            BodyPlan::None => {}
+            BodyPlan::Check(media) => {
+                matched.media = op
+                    .body
+                    .as_ref()
+                    .and_then(|b| b.media.iter().position(|m| std::ptr::eq(m, media)));
+            }
+            BodyPlan::Unsupported => {
+                let refusal = Refusal::new(UNSUPPORTED_MEDIA_TYPE, Part::Header(None));
+                ctx.held.keep(matched);
+                return Self::outcome(ctx, self.config.requests, refusal).into();
+            }
+            BodyPlan::Refuse(v) => findings.push(v, self.checks.max_violations),
+        }
+        ctx.held.keep(matched);
+        self.violations(ctx, findings).into()
+    }
+
+    fn on_request_body<'a>(
+        &'a self,
+        ctx: &'a mut RequestContext,
+        req: &'a http::request::Parts,
+        body: &'a Bytes,
+    ) -> Step<'a> {
+        if self.config.requests == CheckMode::Off {
+            return Step::Now(Decision::Continue);
+        }
+        let spec_media = self.contract().and_then(|c| {
+            let m = ctx.held.get::<Matched>()?;
+            let op = c.operation(m.operation)?;
+            let media = op.body.as_ref()?.media.get(m.media?)?;
+            Some((c, op, media))
+        });
+        let findings = match spec_media {
+            Some((contract, op, media)) if media.kind != Kind::Opaque => {
+                let mut findings = Findings::default();
+                let content_type = req
+                    .headers
+                    .get(header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                let value = op.check_body(
+                    contract.shapes(),
+                    media,
+                    content_type,
+                    body,
+                    &self.checks,
+                    &mut findings,
+                );
+                if let Some(v) = value.filter(|_| media.kind == Kind::Json) {
+                    self.graphql_body(&v, &mut findings);
+                }
+                findings
+            }
+            // A declared opaque type (an upload) is accepted as such.
+            Some(_) => Findings::default(),
+            None if self.contract().is_some() && ctx.held.get::<Matched>().is_none() => {
+                // An endpoint the contract does not declare, let through by
+                // `unknown_endpoints`: the threat limits still apply.
+                self.limits_only(req, body)
+            }
+            None => self.limits_only(req, body),
+        };
+        self.violations(ctx, findings).into()
+    }
+
+    fn on_response_body(
+        &self,
+        ctx: &mut RequestContext,
+        resp: &http::response::Parts,
+        body: &mut Bytes,
+    ) -> Decision {
+        let Some(contract) = self.contract() else {
+            return Decision::Continue;
+        };
+        let Some(op) = ctx
+            .held
+            .get::<Matched>()
+            .and_then(|m| contract.operation(m.operation))
+        else {
+            return Decision::Continue;
+        };
+        let max = self.checks.max_violations;
+        let mut findings = Findings::default();
+        let Some(declared) = op.response(resp.status.as_u16()) else {
+            findings.push(
+                Violation::new(parapet_contract::Part::Body, "", "responses"),
+                max,
+            );
+            let refusal = invalid_response(&findings);
+            return Self::outcome(ctx, self.config.responses, refusal);
+        };
+        let content_type = resp
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        let media = match content_type {
+            Some(ct) => parapet_contract::operation::select(&declared.media, ct),
+            None => None,
+        };
+        let Some(media) = media else {
+            if !body.is_empty() && !declared.media.is_empty() {
+                findings.push(
+                    Violation::new(parapet_contract::Part::Header, "/Content-Type", "content"),
+                    max,
+                );
+                let refusal = invalid_response(&findings);
+                return Self::outcome(ctx, self.config.responses, refusal);
+            }
+            return Decision::Continue;
+        };
+        let (Kind::Json, Some(schema)) = (media.kind, media.schema.as_ref()) else {
+            return Decision::Continue;
+        };
+        let Ok(mut value) = serde_json::from_slice::<Value>(body) else {
+            findings.push(
+                Violation::new(parapet_contract::Part::Body, "", "json.syntax"),
+                max,
+            );
+            let refusal = invalid_response(&findings);
+            return Self::outcome(ctx, self.config.responses, refusal);
+        };
+        let judge = Judge {
+            direction: Direction::Response,
+            strict: false,
+            filter: self.config.filter_responses,
+            max,
+        };
+        schema.check(
+            contract.shapes(),
+            &mut value,
+            parapet_contract::Part::Body,
+            "",
+            judge,
+            &mut findings,
+        );
+        if !findings.removed.is_empty() {
+            let mut refusal = Refusal::new(EXPOSURE_FILTERED, Part::Body);
+            refusal.snippet = Some(crate::redact_snippet(&findings.removed.join(" ")));
+            let event = SecurityEvent::new(ctx, "contract", &refusal, Action::Monitored);
+            ctx.events.push(event);
+            *body = Bytes::from(serde_json::to_vec(&value).unwrap_or_default());
+        }
+        if findings.violations.is_empty() {
+            return Decision::Continue;
+        }
+        let refusal = invalid_response(&findings);
+        Self::outcome(ctx, self.config.responses, refusal)
+    }
+}
