@@ -243,13 +243,16 @@ impl Operation {
             };
         };
         match content_type {
-            None if empty || length.is_none() => {
+            None if empty => {
                 if declared.required {
                     BodyPlan::Refuse(Violation::new(Part::Body, "", "required"))
                 } else {
                     BodyPlan::None
                 }
             }
+            // Chunked without a media type: whether there is a body is known once it is
+            // read (the body phase refuses one that arrives, and a missing required one).
+            None if length.is_none() => BodyPlan::None,
             None => BodyPlan::Unsupported,
             Some(ct) => match select(&declared.media, ct) {
                 Some(m) => BodyPlan::Check(m),

@@ -163,6 +163,19 @@ impl ContractGate {
     }
 }
 
+/// Whether `req` is a CORS preflight (`OPTIONS` with `Origin` and
+/// `Access-Control-Request-Method`) for a method the contract declares on the path: the
+/// browser asks before the real request, which the contract then checks.
+fn is_preflight(req: &http::request::Parts, allowed: &[http::Method]) -> bool {
+    req.method == http::Method::OPTIONS
+        && req.headers.contains_key(header::ORIGIN)
+        && req
+            .headers
+            .get(header::ACCESS_CONTROL_REQUEST_METHOD)
+            .and_then(|v| http::Method::from_bytes(v.as_bytes()).ok())
+            .is_some_and(|m| allowed.contains(&m))
+}
+
 /// A refusal listing `findings` as the problem's `errors`.
 fn invalid(reason: crate::Reason, findings: &Findings, first: parapet_contract::Part) -> Refusal {
     let part = match first {
@@ -257,6 +270,9 @@ impl Policy for ContractGate {
         let path = self.relative(req.uri.path());
         let (op, raw) = match contract.lookup(&req.method, path) {
             Lookup::Found(op, raw) => (op, raw),
+            Lookup::MethodNotAllowed(allowed) if is_preflight(req, &allowed) => {
+                return Step::Now(Decision::Continue);
+            }
             Lookup::MethodNotAllowed(allowed) => return self.shadow(ctx, Some(allowed)).into(),
             Lookup::NotFound => return self.shadow(ctx, None).into(),
         };
@@ -352,12 +368,38 @@ impl Policy for ContractGate {
             }
             // A declared opaque type (an upload) is accepted as such.
             Some(_) => Findings::default(),
-            None if self.contract().is_some() && ctx.held.get::<Matched>().is_none() => {
-                // An endpoint the contract does not declare, let through by
-                // `unknown_endpoints`: the threat limits still apply.
-                self.limits_only(req, body)
+            None => {
+                // A declared operation whose head announced no body to check (chunked
+                // without Content-Type, say) gets no unchecked body through: fail closed.
+                let operation = self
+                    .contract()
+                    .and_then(|c| c.operation(ctx.held.get::<Matched>()?.operation));
+                match operation {
+                    Some(op) if !body.is_empty() => {
+                        if op.body.is_some() {
+                            let refusal = Refusal::new(UNSUPPORTED_MEDIA_TYPE, Part::Body);
+                            return Self::outcome(ctx, self.config.requests, refusal).into();
+                        }
+                        let mut findings = Findings::default();
+                        findings.push(
+                            Violation::new(parapet_contract::Part::Body, "", "requestBody"),
+                            self.checks.max_violations,
+                        );
+                        findings
+                    }
+                    Some(op) if op.body.as_ref().is_some_and(|b| b.required) => {
+                        let mut findings = Findings::default();
+                        findings.push(
+                            Violation::new(parapet_contract::Part::Body, "", "required"),
+                            self.checks.max_violations,
+                        );
+                        findings
+                    }
+                    // No spec, or an endpoint the contract does not declare that
+                    // `unknown_endpoints` lets through: the threat limits still apply.
+                    _ => self.limits_only(req, body),
+                }
             }
-            None => self.limits_only(req, body),
         };
         self.violations(ctx, findings).into()
     }

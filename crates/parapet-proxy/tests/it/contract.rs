@@ -548,3 +548,55 @@ async fn a_changed_spec_is_reloaded_and_a_broken_one_keeps_the_old() {
     assert_eq!(c.get(gw.url("/new")).send().await.unwrap().status(), 200);
     assert_eq!(c.get(gw.url("/x")).send().await.unwrap().status(), 404);
 }
+
+#[tokio::test]
+async fn bodies_the_head_did_not_announce_are_refused() {
+    let up = Upstream::start("up").await;
+    let gw = gateway(&up, "contract: {}", "").await;
+    // Chunked, without Content-Type: there is no declared media type to check it as.
+    let (reply, _) = raw(
+        gw.addr,
+        b"POST /items HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\nc\r\n{\"name\":\"a\"}\r\n0\r\n\r\n",
+    )
+    .await;
+    assert_eq!(status_of(&reply), 415, "{reply}");
+    // …and the same, empty, is a missing required body.
+    let (reply, _) = raw(
+        gw.addr,
+        b"POST /items HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    )
+    .await;
+    assert_eq!(status_of(&reply), 400, "{reply}");
+    assert!(reply.contains(r#""rule":"required""#), "{reply}");
+    // An operation that declares no body gets none.
+    let (reply, _) = raw(
+        gw.addr,
+        b"GET /items HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n",
+    )
+    .await;
+    assert_eq!(status_of(&reply), 400, "{reply}");
+    assert!(reply.contains(r#""rule":"requestBody""#), "{reply}");
+    assert_eq!(up.hits(), 0);
+}
+
+#[tokio::test]
+async fn cors_preflights_for_declared_methods_pass() {
+    let up = Upstream::start("up").await;
+    let gw = gateway(&up, "contract: {}", "").await;
+    let c = client();
+    let preflight = |method: &'static str| {
+        c.request(reqwest::Method::OPTIONS, gw.url("/items"))
+            .header("origin", "https://app.example")
+            .header("access-control-request-method", method)
+            .send()
+    };
+    assert_eq!(preflight("POST").await.unwrap().status(), 200);
+    assert_eq!(preflight("DELETE").await.unwrap().status(), 405);
+    let plain = c
+        .request(reqwest::Method::OPTIONS, gw.url("/items"))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(plain, 405, "unknown-method").await;
+    assert_eq!(up.hits(), 1);
+}
