@@ -6,7 +6,7 @@
 
 use crate::limits::json::{self, JsonLimits};
 use crate::limits::xml::{self, XmlLimits};
-use crate::params::{self, Location, ParamSpec, Scalar, Shape, Style};
+use crate::params::{self, Location, ParamSpec, Shape, Style};
 use crate::violation::{Part, Violation};
 use serde_json::{Map, Value};
 use std::task::{Context, Poll, Waker};
@@ -268,6 +268,3 @@ pub fn form_field(name: &str, shape: Shape, content_types: Vec<String>) -> Field
         content_types,
     }
 }
-
-/// The shape a scalar-only schema gives a form field when nothing better is known.
-pub const TEXT: Shape = Shape::Scalar(Scalar::String);

@@ -8,7 +8,6 @@ use crate::router::{RouteError, Router};
 use crate::schema::{Compiler, Shapes};
 use crate::spec::convert::Direction;
 use crate::spec::{Documents, Loc, METHODS, SpecError, Version};
-use crate::violation::push_token;
 use http::Method;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -59,7 +58,7 @@ impl Contract {
             .map(|m| m.keys().cloned().collect())
             .unwrap_or_default();
         for template in templates {
-            let item_loc = at(&root_paths, &template);
+            let item_loc = root_paths.child(&template);
             if !template.starts_with('/') {
                 loader.error(&item_loc, "a path must start with /");
                 continue;
@@ -70,7 +69,7 @@ impl Contract {
             };
             let mut ops = Vec::new();
             for m in METHODS {
-                let op_loc = at(&item_loc, m);
+                let op_loc = item_loc.child(m);
                 if docs.get(&op_loc).is_none() {
                     continue;
                 }
@@ -150,15 +149,6 @@ impl Contract {
     }
 }
 
-fn at(loc: &Loc, token: &str) -> Loc {
-    let mut pointer = loc.pointer.clone();
-    push_token(&mut pointer, token);
-    Loc {
-        file: loc.file,
-        pointer,
-    }
-}
-
 struct Loader<'a, 'd> {
     docs: &'d Documents,
     compiler: &'a mut Compiler<'d>,
@@ -194,14 +184,14 @@ impl Loader<'_, '_> {
         let op = self.docs.get(op_loc)?.clone();
         // Operation-level parameters override path-level ones with the same name and `in`.
         let mut params: Vec<Param> = Vec::new();
-        for list in [at(op_loc, "parameters"), at(item, "parameters")] {
+        for list in [op_loc.child("parameters"), item.child("parameters")] {
             let count = self
                 .docs
                 .get(&list)
                 .and_then(Value::as_array)
                 .map_or(0, Vec::len);
-            for i in 0..count {
-                let Some(p) = self.parameter(&at(&list, &i.to_string())) else {
+            for entry in list.items(count) {
+                let Some(p) = self.parameter(&entry) else {
                     continue;
                 };
                 let dup = params
@@ -221,12 +211,12 @@ impl Loader<'_, '_> {
             }
         }
         let body = if op.get("requestBody").is_some() {
-            self.request_body(&at(op_loc, "requestBody"))
+            self.request_body(&op_loc.child("requestBody"))
         } else {
             None
         };
         let mut responses = Vec::new();
-        let responses_loc = at(op_loc, "responses");
+        let responses_loc = op_loc.child("responses");
         let codes: Vec<String> = self
             .docs
             .get(&responses_loc)
@@ -234,10 +224,10 @@ impl Loader<'_, '_> {
             .map(|m| m.keys().cloned().collect())
             .unwrap_or_default();
         for code in codes {
-            let Some((r_loc, _)) = self.resolve(&at(&responses_loc, &code)) else {
+            let Some((r_loc, _)) = self.resolve(&responses_loc.child(&code)) else {
                 continue;
             };
-            let media = self.media(&at(&r_loc, "content"), Direction::Response);
+            let media = self.media(&r_loc.child("content"), Direction::Response);
             responses.push(Response {
                 status: code,
                 media,
@@ -262,7 +252,7 @@ impl Loader<'_, '_> {
         let Some(location) = p
             .get("in")
             .and_then(Value::as_str)
-            .and_then(operation::location)
+            .and_then(Location::parse)
         else {
             self.error(
                 &loc,
@@ -285,7 +275,7 @@ impl Loader<'_, '_> {
         let required = location == Location::Path
             || p.get("required").and_then(Value::as_bool).unwrap_or(false);
         let (schema_loc, json) = if p.get("schema").is_some() {
-            (Some(at(&loc, "schema")), false)
+            (Some(loc.child("schema")), false)
         } else {
             // `content`: one media type; a JSON one means the raw value is JSON.
             let content = p.get("content").and_then(Value::as_object);
@@ -293,7 +283,10 @@ impl Loader<'_, '_> {
             match first {
                 Some(media) => {
                     let json = Kind::of(&body::essence(&media)) == Kind::Json;
-                    (Some(at(&at(&at(&loc, "content"), &media), "schema")), json)
+                    (
+                        Some(loc.child("content").child(&media).child("schema")),
+                        json,
+                    )
                 }
                 None => (None, false),
             }
@@ -347,7 +340,7 @@ impl Loader<'_, '_> {
     fn request_body(&mut self, loc: &Loc) -> Option<RequestBody> {
         let (loc, b) = self.resolve(loc)?;
         let required = b.get("required").and_then(Value::as_bool).unwrap_or(false);
-        let media = self.media(&at(&loc, "content"), Direction::Request);
+        let media = self.media(&loc.child("content"), Direction::Request);
         Some(RequestBody { required, media })
     }
 
@@ -360,8 +353,8 @@ impl Loader<'_, '_> {
             .unwrap_or_default();
         let mut out = Vec::new();
         for range in ranges {
-            let m_loc = at(content, &range);
-            let schema_loc = at(&m_loc, "schema");
+            let m_loc = content.child(&range);
+            let schema_loc = m_loc.child("schema");
             let kind = Kind::of(&body::essence(&range));
             let schema = if self.docs.get(&schema_loc).is_some() {
                 match self.compiler.schema(&schema_loc, direction) {
@@ -397,11 +390,11 @@ impl Loader<'_, '_> {
         let Some(props) = s.get("properties").and_then(Value::as_object) else {
             return Vec::new();
         };
-        let encoding = self.docs.get(&at(media, "encoding"));
+        let encoding = self.docs.get(&media.child("encoding"));
         props
             .keys()
             .map(|name| {
-                let shape = self.shape(&at(&at(&s_loc, "properties"), name));
+                let shape = self.shape(&s_loc.child("properties").child(name));
                 let types = encoding
                     .and_then(|e| e.get(name))
                     .and_then(|e| e.get("contentType"))

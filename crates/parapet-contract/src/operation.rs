@@ -378,17 +378,6 @@ fn object_shape<'v>(schema: &'v Value, resolve: &dyn Fn(&'v Value) -> &'v Value)
     Shape::Object(props, scalar(other))
 }
 
-/// The location a parameter's `in` names.
-pub fn location(s: &str) -> Option<Location> {
-    match s {
-        "path" => Some(Location::Path),
-        "query" => Some(Location::Query),
-        "header" => Some(Location::Header),
-        "cookie" => Some(Location::Cookie),
-        _ => None,
-    }
-}
-
 /// The style a parameter declares, checked against its location.
 pub fn style(s: Option<&str>) -> Result<Option<Style>, String> {
     match s {

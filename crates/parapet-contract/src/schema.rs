@@ -187,14 +187,7 @@ impl<'d> Compiler<'d> {
             return id;
         };
         let mut shape = Shape::default();
-        let at = |token: &str| {
-            let mut pointer = loc.pointer.clone();
-            push_token(&mut pointer, token);
-            Loc {
-                file: loc.file,
-                pointer,
-            }
-        };
+        let at = |token: &str| loc.child(token);
         if let Some(r) = map.get("$ref").and_then(Value::as_str)
             && let Some(target) = self.docs.target(loc.file, r)
         {
@@ -203,12 +196,7 @@ impl<'d> Compiler<'d> {
         if let Some(Value::Object(props)) = map.get("properties") {
             let props_loc = at("properties");
             for (name, schema) in props {
-                let mut pointer = props_loc.pointer.clone();
-                push_token(&mut pointer, name);
-                let prop_loc = Loc {
-                    file: loc.file,
-                    pointer,
-                };
+                let prop_loc = props_loc.child(name);
                 let prop = Prop {
                     shape: self.shape(&prop_loc),
                     read_only: self.marked(loc.file, schema, "readOnly"),
@@ -235,30 +223,14 @@ impl<'d> Compiler<'d> {
             Some(Value::Object(_)) => shape.items = Some(self.shape(&at("items"))),
             Some(Value::Array(items)) => {
                 // Draft 4 style tuple items, seen in some 3.0 descriptions.
-                let items_loc = at("items");
-                for i in 0..items.len() {
-                    let mut pointer = items_loc.pointer.clone();
-                    pointer.push('/');
-                    pointer.push_str(&i.to_string());
-                    let l = Loc {
-                        file: loc.file,
-                        pointer,
-                    };
+                for l in at("items").items(items.len()) {
                     shape.prefix.push(self.shape(&l));
                 }
             }
             _ => {}
         }
         if let Some(Value::Array(items)) = map.get("prefixItems") {
-            let base = at("prefixItems");
-            for i in 0..items.len() {
-                let mut pointer = base.pointer.clone();
-                pointer.push('/');
-                pointer.push_str(&i.to_string());
-                let l = Loc {
-                    file: loc.file,
-                    pointer,
-                };
+            for l in at("prefixItems").items(items.len()) {
                 shape.prefix.push(self.shape(&l));
             }
         }
@@ -266,15 +238,7 @@ impl<'d> Compiler<'d> {
             let Some(Value::Array(items)) = map.get(key) else {
                 continue;
             };
-            let base = at(key);
-            for i in 0..items.len() {
-                let mut pointer = base.pointer.clone();
-                pointer.push('/');
-                pointer.push_str(&i.to_string());
-                let l = Loc {
-                    file: loc.file,
-                    pointer,
-                };
+            for l in at(key).items(items.len()) {
                 let s = self.shape(&l);
                 if all {
                     shape.all.push(s);

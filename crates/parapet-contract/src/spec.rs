@@ -6,7 +6,6 @@
 pub mod convert;
 
 use serde_json::Value;
-use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -61,6 +60,23 @@ pub struct Loc {
     pub file: usize,
     /// JSON pointer (RFC 6901) into it.
     pub pointer: String,
+}
+
+impl Loc {
+    /// The place of member or item `token` of the value here.
+    pub fn child(&self, token: &str) -> Loc {
+        let mut pointer = self.pointer.clone();
+        crate::violation::push_token(&mut pointer, token);
+        Loc {
+            file: self.file,
+            pointer,
+        }
+    }
+
+    /// The places of the first `count` items of the array here.
+    pub fn items(&self, count: usize) -> impl Iterator<Item = Loc> + '_ {
+        (0..count).map(|i| self.child(&i.to_string()))
+    }
 }
 
 /// The root document and every file it references, by canonical path.
@@ -273,12 +289,3 @@ fn collect_refs(value: &Value, pointer: &mut String, out: &mut Vec<(String, Stri
 pub const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
-
-/// Groups values by key, keeping the first of each (used for parameter overrides).
-pub fn by_key<K: Ord, V>(items: impl IntoIterator<Item = (K, V)>) -> BTreeMap<K, V> {
-    let mut out = BTreeMap::new();
-    for (k, v) in items {
-        out.entry(k).or_insert(v);
-    }
-    out
-}

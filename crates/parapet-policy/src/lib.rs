@@ -116,6 +116,13 @@ pub trait Policy: Send + Sync + Debug {
         false
     }
 
+    /// Whether [`Policy::on_response_body`] needs the body of this response, once its
+    /// headers are known (a policy that only reads JSON lets a file download stream). Asked
+    /// only on routes where [`Policy::inspects_response_body`] said yes.
+    fn inspects_response(&self, _ctx: &RequestContext, _resp: &http::response::Parts) -> bool {
+        self.inspects_response_body()
+    }
+
     /// Response-body phase: the whole response body, which may be replaced.
     fn on_response_body(
         &self,

@@ -256,7 +256,12 @@ async fn exchange(
     run_phase(&conn.shared.metrics, ctx, &plan.policies, |p, ctx| {
         p.on_response_headers(ctx, &mut rparts)
     })?;
-    let rbody = if plan.buffer_response {
+    let buffer = plan.buffer_response
+        && plan
+            .policies
+            .iter()
+            .any(|p| p.inspects_response(ctx, &rparts));
+    let rbody = if buffer {
         // Bounded in size and time: an upstream cannot make the gateway hold a huge or
         // endless response in memory.
         let collect = Limited::new(rbody, MAX_BUFFERED_RESPONSE).collect();

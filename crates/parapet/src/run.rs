@@ -92,35 +92,39 @@ pub fn run(path: &Path, workers: Option<usize>) -> ExitCode {
 /// The bookstore's contract, also shipped as `examples/bookstore.openapi.yaml`.
 const DEMO_CONTRACT: &str = include_str!("../../../examples/bookstore.openapi.yaml");
 
-/// The built-in demo configuration, written with its contract to a folder of its own so
-/// that the demo runs from anywhere.
-fn demo_config() -> Result<parapet_config::Config, ConfigErrors> {
-    let dir = std::env::temp_dir().join(format!("parapet-demo-{}", std::process::id()));
-    let written = std::fs::create_dir_all(&dir)
-        .and_then(|()| std::fs::write(dir.join("bookstore.openapi.yaml"), DEMO_CONTRACT))
-        .and_then(|()| std::fs::write(dir.join("demo.yaml"), DEMO_CONFIG));
-    if let Err(e) = written {
-        return Err(ConfigErrors(vec![parapet_config::ConfigError {
-            file: dir,
+/// The built-in demo configuration, written with its contract to a private folder of its
+/// own (so that the demo runs from anywhere), which lives as long as the returned guard.
+fn demo_config() -> Result<(parapet_config::Config, tempfile::TempDir), ConfigErrors> {
+    let cannot = |e: std::io::Error| {
+        ConfigErrors(vec![parapet_config::ConfigError {
+            file: std::env::temp_dir(),
             line: 0,
             column: 0,
             reason: format!("cannot write the demo files: {e}"),
-        }]));
-    }
-    parapet_config::load(&dir.join("demo.yaml"))
+        }])
+    };
+    let dir = tempfile::Builder::new()
+        .prefix("parapet-demo-")
+        .tempdir()
+        .map_err(cannot)?;
+    std::fs::write(dir.path().join("bookstore.openapi.yaml"), DEMO_CONTRACT).map_err(cannot)?;
+    std::fs::write(dir.path().join("demo.yaml"), DEMO_CONFIG).map_err(cannot)?;
+    let config = parapet_config::load(&dir.path().join("demo.yaml"))?;
+    Ok((config, dir))
 }
 
 /// `parapet demo`: the bookstore, and Parapet with the built-in configuration (which
 /// prints what to try) or with `config`.
 pub fn demo(config: Option<&Path>) -> ExitCode {
     let (loaded, help) = match config {
-        Some(path) => (parapet_config::load(path), None),
+        Some(path) => (parapet_config::load(path).map(|c| (c, None)), None),
         None => (
-            demo_config(),
+            demo_config().map(|(c, dir)| (c, Some(dir))),
             Some(print_demo_help as fn(&Gateway, &str) -> anyhow::Result<()>),
         ),
     };
-    let config = match loaded {
+    // The demo's folder stays until the demo stops.
+    let (config, _demo_dir) = match loaded {
         Ok(c) => c,
         Err(errors) => {
             print_errors(&errors);

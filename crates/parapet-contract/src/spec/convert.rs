@@ -62,15 +62,6 @@ struct Walk<'a> {
 }
 
 impl Walk<'_> {
-    fn at(&self, loc: &Loc, token: &str) -> Loc {
-        let mut pointer = loc.pointer.clone();
-        crate::violation::push_token(&mut pointer, token);
-        Loc {
-            file: loc.file,
-            pointer,
-        }
-    }
-
     /// Follows a reference object to what it names (for non-schema objects).
     fn deref(&mut self, loc: &Loc) -> Option<Loc> {
         self.docs.resolve(loc).map(|(l, _)| l)
@@ -83,7 +74,7 @@ impl Walk<'_> {
         }
     }
 
-    fn items(&self, loc: &Loc) -> usize {
+    fn count(&self, loc: &Loc) -> usize {
         self.docs
             .get(loc)
             .and_then(Value::as_array)
@@ -91,20 +82,20 @@ impl Walk<'_> {
     }
 
     fn document(&mut self, root: &Loc) {
-        let paths = self.at(root, "paths");
+        let paths = root.child("paths");
         for p in self.keys(&paths) {
-            let item = self.at(&paths, &p);
+            let item = paths.child(&p);
             self.path_item(&item);
         }
-        let webhooks = self.at(root, "webhooks");
+        let webhooks = root.child("webhooks");
         for w in self.keys(&webhooks) {
-            let item = self.at(&webhooks, &w);
+            let item = webhooks.child(&w);
             self.path_item(&item);
         }
-        let components = self.at(root, "components");
-        let schemas = self.at(&components, "schemas");
+        let components = root.child("components");
+        let schemas = components.child("schemas");
         for s in self.keys(&schemas) {
-            let loc = self.at(&schemas, &s);
+            let loc = schemas.child(&s);
             self.schema(&loc);
         }
         for (kind, f) in [
@@ -114,9 +105,9 @@ impl Walk<'_> {
             ("responses", Walk::response),
             ("pathItems", Walk::path_item),
         ] {
-            let group = self.at(&components, kind);
+            let group = components.child(kind);
             for k in self.keys(&group) {
-                let loc = self.at(&group, &k);
+                let loc = group.child(&k);
                 f(self, &loc);
             }
         }
@@ -127,24 +118,24 @@ impl Walk<'_> {
         if !self.seen.insert(loc.clone()) {
             return;
         }
-        self.parameters(&self.at(&loc, "parameters"));
+        self.parameters(&loc.child("parameters"));
         for m in METHODS {
-            let op = self.at(&loc, m);
+            let op = loc.child(m);
             if self.docs.get(&op).is_some() {
-                self.parameters(&self.at(&op, "parameters"));
-                self.content_holder(&self.at(&op, "requestBody"));
-                let responses = self.at(&op, "responses");
+                self.parameters(&op.child("parameters"));
+                self.content_holder(&op.child("requestBody"));
+                let responses = op.child("responses");
                 for code in self.keys(&responses) {
-                    let r = self.at(&responses, &code);
+                    let r = responses.child(&code);
                     self.response(&r);
                 }
-                let callbacks = self.at(&op, "callbacks");
+                let callbacks = op.child("callbacks");
                 for c in self.keys(&callbacks) {
-                    let Some(cb) = self.deref(&self.at(&callbacks, &c)) else {
+                    let Some(cb) = self.deref(&callbacks.child(&c)) else {
                         continue;
                     };
                     for expr in self.keys(&cb) {
-                        let item = self.at(&cb, &expr);
+                        let item = cb.child(&expr);
                         self.path_item(&item);
                     }
                 }
@@ -153,8 +144,7 @@ impl Walk<'_> {
     }
 
     fn parameters(&mut self, loc: &Loc) {
-        for i in 0..self.items(loc) {
-            let p = self.at(loc, &i.to_string());
+        for p in loc.items(self.count(loc)) {
             self.parameter(&p);
         }
     }
@@ -162,30 +152,30 @@ impl Walk<'_> {
     /// A parameter or a header: a `schema`, or a `content` map.
     fn parameter(&mut self, loc: &Loc) {
         let Some(loc) = self.deref(loc) else { return };
-        self.schema(&self.at(&loc, "schema"));
-        self.content(&self.at(&loc, "content"));
+        self.schema(&loc.child("schema"));
+        self.content(&loc.child("content"));
     }
 
     /// A request body (something with `content`).
     fn content_holder(&mut self, loc: &Loc) {
         let Some(loc) = self.deref(loc) else { return };
-        self.content(&self.at(&loc, "content"));
+        self.content(&loc.child("content"));
     }
 
     fn response(&mut self, loc: &Loc) {
         let Some(loc) = self.deref(loc) else { return };
-        self.content(&self.at(&loc, "content"));
-        let headers = self.at(&loc, "headers");
+        self.content(&loc.child("content"));
+        let headers = loc.child("headers");
         for h in self.keys(&headers) {
-            let header = self.at(&headers, &h);
+            let header = headers.child(&h);
             self.parameter(&header);
         }
     }
 
     fn content(&mut self, loc: &Loc) {
         for media in self.keys(loc) {
-            let m = self.at(loc, &media);
-            self.schema(&self.at(&m, "schema"));
+            let m = loc.child(&media);
+            self.schema(&m.child("schema"));
         }
     }
 

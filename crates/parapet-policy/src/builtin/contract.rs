@@ -44,6 +44,11 @@ struct Matched {
     operation: usize,
     /// The request body's media type, when it is to be checked.
     media: Option<usize>,
+    /// A HEAD request: its response has no body to check.
+    head: bool,
+    /// The body's media type was already refused (monitor mode): not again in the body
+    /// phase.
+    media_refused: bool,
 }
 
 /// The contract policy of one route.
@@ -131,11 +136,7 @@ impl ContractGate {
     fn limits_only(&self, req: &http::request::Parts, body: &Bytes) -> Findings {
         let mut findings = Findings::default();
         let max = self.checks.max_violations;
-        let content_type = req
-            .headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
+        let content_type = content_type(&req.headers).unwrap_or("");
         match Kind::of(&body::essence(content_type)) {
             Kind::Json if !body.is_empty() => match json::parse(body, &self.checks.limits.json) {
                 Ok(value) => self.graphql_body(&value, &mut findings),
@@ -151,6 +152,73 @@ impl ContractGate {
         findings
     }
 
+    /// The operation whose response this is, when responses are checked or filtered and
+    /// the response can carry a body (not to HEAD, not 1xx, 204 or 304).
+    fn response_operation(
+        &self,
+        ctx: &RequestContext,
+        resp: &http::response::Parts,
+    ) -> Option<&parapet_contract::Operation> {
+        if self.config.responses == CheckMode::Off && !self.config.filter_responses {
+            return None;
+        }
+        let status = resp.status;
+        if status.is_informational()
+            || status == http::StatusCode::NO_CONTENT
+            || status == http::StatusCode::NOT_MODIFIED
+        {
+            return None;
+        }
+        let matched = ctx.held.get::<Matched>().filter(|m| !m.head)?;
+        self.contract()?.operation(matched.operation)
+    }
+
+    /// The schema of a JSON response the body phase checks and filters (not encoded).
+    fn json_response(
+        &self,
+        ctx: &RequestContext,
+        resp: &http::response::Parts,
+    ) -> Option<(
+        &parapet_contract::Contract,
+        &parapet_contract::schema::Schema,
+    )> {
+        let op = self.response_operation(ctx, resp)?;
+        let declared = op.response(resp.status.as_u16())?;
+        let ct = content_type(&resp.headers)?;
+        let media = parapet_contract::operation::select(&declared.media, ct)?;
+        if media.kind != Kind::Json || encoded(resp) {
+            return None;
+        }
+        Some((self.contract()?, media.schema.as_ref()?))
+    }
+
+    /// A GraphQL route's body that is not JSON: `application/graphql` is a document, to be
+    /// measured; any other media type is refused rather than let through unmeasured.
+    fn graphql_text(&self, req: &http::request::Parts, body: &Bytes, findings: &mut Findings) {
+        let Some(limits) = &self.config.graphql else {
+            return;
+        };
+        let essence = body::essence(content_type(&req.headers).unwrap_or(""));
+        if body.is_empty() || Kind::of(&essence) == Kind::Json {
+            return;
+        }
+        let breach = match std::str::from_utf8(body) {
+            Ok(document) if essence == "application/graphql" => {
+                graphql::check_document(document, limits).err()
+            }
+            _ => Some(graphql::GraphqlBreach {
+                rule: "graphql.syntax",
+                pointer: String::new(),
+            }),
+        };
+        if let Some(b) = breach {
+            findings.push(
+                b.violation(parapet_contract::Part::Body),
+                self.checks.max_violations,
+            );
+        }
+    }
+
     fn graphql_body(&self, value: &Value, findings: &mut Findings) {
         if let Some(limits) = &self.config.graphql
             && let Err(b) = graphql::check_body(value, limits)
@@ -163,11 +231,68 @@ impl ContractGate {
     }
 }
 
-/// Whether `req` is a CORS preflight (`OPTIONS` with `Origin` and
+/// The longest pointer a problem lists.
+const MAX_POINTER: usize = 200;
+
+fn bounded(pointer: &str) -> String {
+    match pointer.char_indices().nth(MAX_POINTER) {
+        Some((cut, _)) => format!("{}…", &pointer[..cut]),
+        None => pointer.to_string(),
+    }
+}
+
+/// The length of a request body as its head announces it: `None` when only reading it
+/// tells (chunked, or HTTP/2 without `Content-Length`).
+fn body_length(req: &http::request::Parts) -> Option<u64> {
+    match req.headers.get(header::CONTENT_LENGTH) {
+        Some(v) => v.to_str().ok().and_then(|v| v.parse().ok()),
+        None if req.headers.contains_key(header::TRANSFER_ENCODING)
+            || req.version == http::Version::HTTP_2 =>
+        {
+            None
+        }
+        None => Some(0),
+    }
+}
+
+/// Whether a query string has a `query` parameter (a GraphQL document sent in the URL,
+/// whatever the method); one that cannot be decoded is assumed to.
+fn names_a_query(query: Option<&str>) -> bool {
+    query.is_some_and(|q| {
+        parapet_contract::params::split_query(q)
+            .map_or(true, |pairs| pairs.iter().any(|(name, _)| name == "query"))
+    })
+}
+
+/// The `Content-Type` of a message, when it is text.
+fn content_type(headers: &http::HeaderMap) -> Option<&str> {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+}
+
+/// Whether a response carries a body.
+fn has_body(resp: &http::response::Parts) -> bool {
+    resp.headers.contains_key(header::TRANSFER_ENCODING)
+        || resp
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|v| v.as_bytes() != b"0")
+}
+
+/// Whether a response body is compressed (or otherwise encoded).
+fn encoded(resp: &http::response::Parts) -> bool {
+    resp.headers
+        .get(header::CONTENT_ENCODING)
+        .is_some_and(|v| !v.as_bytes().eq_ignore_ascii_case(b"identity"))
+}
+
+/// Whether `req` is a CORS preflight (`OPTIONS` without a body, with `Origin` and
 /// `Access-Control-Request-Method`) for a method the contract declares on the path: the
 /// browser asks before the real request, which the contract then checks.
 fn is_preflight(req: &http::request::Parts, allowed: &[http::Method]) -> bool {
     req.method == http::Method::OPTIONS
+        && body_length(req) == Some(0)
         && req.headers.contains_key(header::ORIGIN)
         && req
             .headers
@@ -191,7 +316,16 @@ fn invalid(reason: crate::Reason, findings: &Findings, first: parapet_contract::
         .collect();
     let mut refusal = Refusal::new(reason, part);
     refusal.snippet = Some(crate::redact_snippet(&summary.join("; ")));
-    refusal.errors = serde_json::to_value(&findings.violations).ok();
+    // Pointers hold the client's key names: bounded, so a huge key is not echoed whole.
+    let listed: Vec<Violation> = findings
+        .violations
+        .iter()
+        .map(|v| Violation {
+            pointer: bounded(&v.pointer),
+            ..v.clone()
+        })
+        .collect();
+    refusal.errors = serde_json::to_value(&listed).ok();
     if findings.truncated {
         refusal = refusal.detail(format!(
             "More violations were found; the first {} are listed.",
@@ -256,7 +390,7 @@ impl Policy for ContractGate {
         req: &'a mut http::request::Parts,
     ) -> Step<'a> {
         if let Some(limits) = &self.config.graphql
-            && req.method == http::Method::GET
+            && (req.method == http::Method::GET || names_a_query(req.uri.query()))
             && self.config.requests != CheckMode::Off
             && let Err(b) = graphql::check_query_string(req.uri.query().unwrap_or(""), limits)
         {
@@ -282,7 +416,16 @@ impl Policy for ContractGate {
         let mut matched = Matched {
             operation: op.index,
             media: None,
+            head: req.method == http::Method::HEAD,
+            media_refused: false,
         };
+        if self.inspects_response_body() {
+            // Responses are read, checked and filtered: a compressed one could not be.
+            req.headers.insert(
+                header::ACCEPT_ENCODING,
+                HeaderValue::from_static("identity"),
+            );
+        }
         if self.config.requests == CheckMode::Off {
             ctx.held.keep(matched);
             return Step::Now(Decision::Continue);
@@ -296,21 +439,8 @@ impl Policy for ContractGate {
             &self.checks,
             &mut findings,
         );
-        let content_type = req
-            .headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok());
-        let length = if req.headers.contains_key(header::TRANSFER_ENCODING) {
-            None
-        } else {
-            Some(
-                req.headers
-                    .get(header::CONTENT_LENGTH)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(0),
-            )
-        };
+        let content_type = content_type(&req.headers);
+        let length = body_length(req);
         match op.body_plan(content_type, length) {
             BodyPlan::None => {}
             BodyPlan::Check(media) => {
@@ -321,6 +451,7 @@ impl Policy for ContractGate {
             }
             BodyPlan::Unsupported => {
                 let refusal = Refusal::new(UNSUPPORTED_MEDIA_TYPE, Part::Header(None));
+                matched.media_refused = true;
                 ctx.held.keep(matched);
                 return Self::outcome(ctx, self.config.requests, refusal).into();
             }
@@ -348,11 +479,7 @@ impl Policy for ContractGate {
         let findings = match spec_media {
             Some((contract, op, media)) if media.kind != Kind::Opaque => {
                 let mut findings = Findings::default();
-                let content_type = req
-                    .headers
-                    .get(header::CONTENT_TYPE)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("");
+                let content_type = content_type(&req.headers).unwrap_or("");
                 let value = op.check_body(
                     contract.shapes(),
                     media,
@@ -371,9 +498,10 @@ impl Policy for ContractGate {
             None => {
                 // A declared operation whose head announced no body to check (chunked
                 // without Content-Type, say) gets no unchecked body through: fail closed.
-                let operation = self
-                    .contract()
-                    .and_then(|c| c.operation(ctx.held.get::<Matched>()?.operation));
+                let operation = self.contract().and_then(|c| {
+                    let m = ctx.held.get::<Matched>().filter(|m| !m.media_refused)?;
+                    c.operation(m.operation)
+                });
                 match operation {
                     Some(op) if !body.is_empty() => {
                         if op.body.is_some() {
@@ -401,7 +529,57 @@ impl Policy for ContractGate {
                 }
             }
         };
+        let mut findings = findings;
+        self.graphql_text(req, body, &mut findings);
         self.violations(ctx, findings).into()
+    }
+
+    fn on_response_headers(
+        &self,
+        ctx: &mut RequestContext,
+        resp: &mut http::response::Parts,
+    ) -> Decision {
+        let Some(op) = self.response_operation(ctx, resp) else {
+            return Decision::Continue;
+        };
+        let one = |rule: &str, part, pointer: &str| {
+            let mut findings = Findings::default();
+            findings.push(Violation::new(part, pointer, rule), 1);
+            invalid_response(&findings)
+        };
+        let Some(declared) = op.response(resp.status.as_u16()) else {
+            let refusal = one("responses", parapet_contract::Part::Body, "");
+            return Self::outcome(ctx, self.config.responses, refusal);
+        };
+        let media = content_type(&resp.headers)
+            .and_then(|ct| parapet_contract::operation::select(&declared.media, ct));
+        let Some(media) = media else {
+            if declared.media.is_empty() && !has_body(resp) {
+                return Decision::Continue;
+            }
+            let refusal = one("content", parapet_contract::Part::Header, "/Content-Type");
+            return Self::outcome(ctx, self.config.responses, refusal);
+        };
+        if media.kind == Kind::Json && media.schema.is_some() && encoded(resp) {
+            // A compressed body cannot be checked or filtered (the upstream was asked for
+            // `identity`): with the exposure filter on, it does not reach the client.
+            let refusal = one(
+                "content-encoding",
+                parapet_contract::Part::Header,
+                "/Content-Encoding",
+            );
+            let mode = if self.config.filter_responses {
+                CheckMode::Enforce
+            } else {
+                self.config.responses
+            };
+            return Self::outcome(ctx, mode, refusal);
+        }
+        Decision::Continue
+    }
+
+    fn inspects_response(&self, ctx: &RequestContext, resp: &http::response::Parts) -> bool {
+        self.json_response(ctx, resp).is_some()
     }
 
     fn on_response_body(
@@ -410,48 +588,11 @@ impl Policy for ContractGate {
         resp: &http::response::Parts,
         body: &mut Bytes,
     ) -> Decision {
-        let Some(contract) = self.contract() else {
-            return Decision::Continue;
-        };
-        let Some(op) = ctx
-            .held
-            .get::<Matched>()
-            .and_then(|m| contract.operation(m.operation))
-        else {
+        let Some((contract, schema)) = self.json_response(ctx, resp) else {
             return Decision::Continue;
         };
         let max = self.checks.max_violations;
         let mut findings = Findings::default();
-        let Some(declared) = op.response(resp.status.as_u16()) else {
-            findings.push(
-                Violation::new(parapet_contract::Part::Body, "", "responses"),
-                max,
-            );
-            let refusal = invalid_response(&findings);
-            return Self::outcome(ctx, self.config.responses, refusal);
-        };
-        let content_type = resp
-            .headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok());
-        let media = match content_type {
-            Some(ct) => parapet_contract::operation::select(&declared.media, ct),
-            None => None,
-        };
-        let Some(media) = media else {
-            if !body.is_empty() && !declared.media.is_empty() {
-                findings.push(
-                    Violation::new(parapet_contract::Part::Header, "/Content-Type", "content"),
-                    max,
-                );
-                let refusal = invalid_response(&findings);
-                return Self::outcome(ctx, self.config.responses, refusal);
-            }
-            return Decision::Continue;
-        };
-        let (Kind::Json, Some(schema)) = (media.kind, media.schema.as_ref()) else {
-            return Decision::Continue;
-        };
         let Ok(mut value) = serde_json::from_slice::<Value>(body) else {
             findings.push(
                 Violation::new(parapet_contract::Part::Body, "", "json.syntax"),

@@ -131,8 +131,15 @@ async fn echo(
         tokio::time::sleep(Duration::from_millis(ms.parse().unwrap_or(0))).await;
     }
     let value = json!({ "upstream": name, "method": method, "target": target, "version": version, "headers": headers, "body_len": body.len(), "body": String::from_utf8_lossy(&body) });
+    // `/encoded/…`: the answer claims a gzip encoding (its bytes are not compressed).
+    let encoding = if path.starts_with("/encoded/") {
+        "gzip"
+    } else {
+        "identity"
+    };
     Ok(hyper::Response::builder()
         .status(status)
+        .header("content-encoding", encoding)
         .header("content-type", "application/json")
         .header("x-upstream-secret-hop", "x")
         .header("connection", "x-upstream-secret-hop")

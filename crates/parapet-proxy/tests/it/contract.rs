@@ -49,6 +49,11 @@ paths:
       parameters: [ { name: code, in: path, required: true, schema: { type: integer } } ]
       responses:
         "200": { description: ok, content: { application/json: { schema: { type: object } } } }
+  /encoded/{name}:
+    get:
+      parameters: [ { name: name, in: path, required: true, schema: { type: string } } ]
+      responses:
+        "200": { description: ok, content: { application/json: { schema: { type: object, properties: { method: { type: string } } } } } }
   /graphql:
     post:
       requestBody: { content: { application/json: { schema: { type: object, required: [query] } } } }
@@ -599,4 +604,147 @@ async fn cors_preflights_for_declared_methods_pass() {
         .unwrap();
     assert_problem(plain, 405, "unknown-method").await;
     assert_eq!(up.hits(), 1);
+}
+
+#[tokio::test]
+async fn responses_that_cannot_be_filtered_do_not_reach_the_client() {
+    let up = Upstream::start("up").await;
+    let gw = gateway(&up, "contract: {}", "").await;
+    let c = client();
+    // The upstream is asked for an identity encoding…
+    let echo: Value = c
+        .get(gw.url("/status/200"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(echo["headers"]["accept-encoding"], "identity");
+    // …and a compressed answer, which the exposure filter cannot read, becomes a 502 even
+    // though responses are only monitored.
+    let resp = c.get(gw.url("/encoded/x")).send().await.unwrap();
+    assert_problem(resp, 502, "invalid-response").await;
+    let events = gw.log("events.log", 1).await;
+    assert_eq!(
+        events[0]["snippet"],
+        "header/Content-Encoding content-encoding"
+    );
+}
+
+#[tokio::test]
+async fn bodiless_responses_are_not_judged_as_bodies() {
+    let up = Upstream::start("up").await;
+    let gw = gateway(&up, "contract: { responses: enforce }", "").await;
+    let resp = client().head(gw.url("/items")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(resp.headers().contains_key("content-length"));
+    assert_eq!(up.hits(), 1);
+}
+
+#[tokio::test]
+async fn graphql_documents_cannot_go_around_the_limits() {
+    let up = Upstream::start("up").await;
+    let gw = gateway(
+        &up,
+        "contract: {}",
+        r#""POST /graphql": { contract: { graphql: {} } }"#,
+    )
+    .await;
+    let c = client();
+    let ok = json!({"query": "{ user(id: 1) { name } }"});
+    // In the URL of a POST.
+    let resp = c
+        .post(gw.url("/graphql?query=%7B__schema%7Btypes%7Bname%7D%7D%7D"))
+        .json(&ok)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        violations(resp, 400, "invalid-request").await[0].2,
+        "graphql.introspection"
+    );
+    // As a bare document: measured; as another media type: not declared (415).
+    let send = |media: &'static str| {
+        c.post(gw.url("/graphql"))
+            .header("content-type", media)
+            .body("{ __schema { types { name } } }")
+            .send()
+    };
+    let resp = send("application/graphql").await.unwrap();
+    assert_eq!(resp.status(), 415, "the spec declares JSON only");
+    let resp = send("text/plain").await.unwrap();
+    assert_eq!(resp.status(), 415);
+    assert_eq!(up.hits(), 0);
+}
+
+#[tokio::test]
+async fn graphql_limits_without_a_spec_refuse_what_they_cannot_measure() {
+    let up = Upstream::start("up").await;
+    let gw = start_gateway(&one_api(&up.url(), "{ contract: { graphql: {} } }")).await;
+    let c = client();
+    let send = |media: &'static str, doc: &'static str| {
+        c.post(gw.url("/graphql"))
+            .header("content-type", media)
+            .body(doc)
+            .send()
+    };
+    let resp = send("application/graphql", "{ __schema { types { name } } }")
+        .await
+        .unwrap();
+    assert_eq!(
+        violations(resp, 400, "invalid-request").await[0].2,
+        "graphql.introspection"
+    );
+    let resp = send("text/plain", "{ user { name } }").await.unwrap();
+    assert_eq!(
+        violations(resp, 400, "invalid-request").await[0].2,
+        "graphql.syntax"
+    );
+    assert_eq!(
+        send("application/graphql", "{ user { name } }")
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(up.hits(), 1);
+}
+
+#[tokio::test]
+async fn a_preflight_with_a_body_is_a_request_like_any_other() {
+    let up = Upstream::start("up").await;
+    let gw = gateway(&up, "contract: {}", "").await;
+    let smuggled = client()
+        .request(reqwest::Method::OPTIONS, gw.url("/items"))
+        .header("origin", "https://app.example")
+        .header("access-control-request-method", "POST")
+        .json(&json!({"name": "a"}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(smuggled, 405, "unknown-method").await;
+    assert_eq!(up.hits(), 0);
+}
+
+#[tokio::test]
+async fn huge_keys_are_not_echoed_whole() {
+    let up = Upstream::start("up").await;
+    let gw = gateway(&up, "contract: { strict: true }", "").await;
+    let key = "k".repeat(10_000);
+    let resp = client()
+        .post(gw.url("/items"))
+        .json(&json!({"name": "a", key: 1}))
+        .send()
+        .await
+        .unwrap();
+    let listed = violations(resp, 400, "invalid-request").await;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        listed[0].1.chars().count(),
+        201,
+        "200 characters and an ellipsis"
+    );
+    assert_eq!(listed[0].2, "additionalProperties");
 }
