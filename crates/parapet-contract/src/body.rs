@@ -99,6 +99,9 @@ pub struct Field {
     pub spec: ParamSpec,
     /// `encoding.<field>.contentType` (multipart): allowed part media ranges.
     pub content_types: Vec<String>,
+    /// Declared as bytes (`format: binary` or `byte`, `contentEncoding`,
+    /// `contentMediaType`): a part's content is not text to validate.
+    pub binary: bool,
 }
 
 /// A field of the form, coerced when declared (kept a string otherwise).
@@ -189,7 +192,6 @@ pub fn multipart(
             return Err(refuse("multipart.max_parts"));
         }
         let name = field.name().unwrap_or_default().to_string();
-        let is_file = field.file_name().is_some();
         let part_type = field
             .content_type()
             .map(|m| m.essence_str().to_ascii_lowercase());
@@ -213,10 +215,20 @@ pub fn multipart(
             }
             Poll::Ready(Err(_)) | Poll::Pending => return Err(refuse("multipart.syntax")),
         };
-        let text = if is_file {
+        // Only a field declared as bytes is taken as such: a part with a file name is text
+        // like any other otherwise (its name does not exempt it from the schema).
+        let binary = declared.is_some_and(|f| f.binary);
+        let text = if binary {
             None
         } else {
-            String::from_utf8(data.to_vec()).ok()
+            match String::from_utf8(data.to_vec()) {
+                Ok(t) => Some(t),
+                Err(_) if declared.is_some() => {
+                    return Err(Violation::new(Part::Body, pointer, "param.encoding"));
+                }
+                // An undeclared part (refused in strict mode) that is not text.
+                Err(_) => None,
+            }
         };
         let (value, array) = match text {
             Some(t) => field_value(fields, &name, t),
@@ -256,7 +268,7 @@ pub fn read(
 }
 
 /// The field specs of a form schema's properties (form style, exploded).
-pub fn form_field(name: &str, shape: Shape, content_types: Vec<String>) -> Field {
+pub fn form_field(name: &str, shape: Shape, content_types: Vec<String>, binary: bool) -> Field {
     Field {
         spec: ParamSpec::new(
             name.to_string(),
@@ -266,5 +278,6 @@ pub fn form_field(name: &str, shape: Shape, content_types: Vec<String>) -> Field
             shape,
         ),
         content_types,
+        binary,
     }
 }

@@ -405,7 +405,12 @@ impl Loader<'_, '_> {
                             .collect()
                     })
                     .unwrap_or_default();
-                body::form_field(name, shape, types)
+                let binary = s
+                    .get("properties")
+                    .and_then(|p| p.get(name))
+                    .map(|p| resolve_in(self.docs, s_loc.file, p))
+                    .is_some_and(declares_bytes);
+                body::form_field(name, shape, types, binary)
             })
             .collect()
     }
@@ -420,6 +425,15 @@ fn resolve_in<'d>(docs: &'d Documents, file: usize, v: &'d Value) -> &'d Value {
             .map_or(v, |(_, t)| t),
         None => v,
     }
+}
+
+/// Whether a (string) schema describes bytes rather than text.
+fn declares_bytes(schema: &Value) -> bool {
+    matches!(
+        schema.get("format").and_then(Value::as_str),
+        Some("binary" | "byte")
+    ) || schema.get("contentEncoding").is_some()
+        || schema.get("contentMediaType").is_some()
 }
 
 /// The parameter names of a path template.

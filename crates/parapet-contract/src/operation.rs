@@ -35,6 +35,18 @@ pub struct Media {
     pub fields: Vec<Field>,
 }
 
+impl Media {
+    /// How a message of media type `content_type` selected by this one is read: by the
+    /// declared type, or, for a range (`*/*`, `application/*`), by the type sent.
+    pub fn kind_for(&self, content_type: &str) -> Kind {
+        if self.range.contains('*') {
+            Kind::of(&body::essence(content_type))
+        } else {
+            self.kind
+        }
+    }
+}
+
 /// The declared request body.
 #[derive(Debug)]
 pub struct RequestBody {
@@ -280,7 +292,7 @@ impl Operation {
             return None;
         }
         match body::read(
-            media.kind,
+            media.kind_for(content_type),
             body,
             content_type,
             &media.fields,

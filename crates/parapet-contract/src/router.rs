@@ -22,8 +22,9 @@ struct Pattern(Vec<Piece>);
 struct Node {
     literals: HashMap<String, Node>,
     patterns: Vec<(Pattern, Node)>,
-    /// The value of the template that ends here.
-    value: Option<usize>,
+    /// The value of the template that ends here, and its parameter names in order
+    /// (templates of the same shape share the nodes above, not their names).
+    value: Option<(usize, Vec<String>)>,
 }
 
 /// Path templates, each with a value.
@@ -238,10 +239,15 @@ impl Router {
                 }
             };
         }
-        if let Some(existing) = node.value {
+        if let Some((existing, _)) = node.value {
             return Err(RouteError::Duplicate(existing));
         }
-        node.value = Some(value);
+        let names = template
+            .split('{')
+            .skip(1)
+            .filter_map(|s| s.split_once('}').map(|(name, _)| name.to_string()))
+            .collect();
+        node.value = Some((value, names));
         Ok(())
     }
 
@@ -250,14 +256,21 @@ impl Router {
     pub fn at<'p>(&self, path: &'p str) -> Option<(usize, Vec<(String, &'p str)>)> {
         let segs: Vec<&str> = segments(path).collect();
         let mut params = Vec::new();
-        let value = walk(&self.root, &segs, &mut params)?;
-        Some((value, params))
+        let (value, names) = walk(&self.root, &segs, &mut params)?;
+        for ((name, _), own) in params.iter_mut().zip(names) {
+            name.clone_from(own);
+        }
+        Some((*value, params))
     }
 }
 
-fn walk<'p>(node: &Node, segs: &[&'p str], params: &mut Vec<(String, &'p str)>) -> Option<usize> {
+fn walk<'n, 'p>(
+    node: &'n Node,
+    segs: &[&'p str],
+    params: &mut Vec<(String, &'p str)>,
+) -> Option<&'n (usize, Vec<String>)> {
     let Some((first, rest)) = segs.split_first() else {
-        return node.value;
+        return node.value.as_ref();
     };
     if let Some(child) = node.literals.get(decode(first).as_ref())
         && let Some(v) = walk(child, rest, params)
@@ -306,6 +319,16 @@ mod tests {
         assert!(r.at("/users").is_none());
         assert!(r.at("/users/").is_none());
         assert!(r.at("/users/1/2").is_none());
+    }
+
+    #[test]
+    fn templates_of_one_shape_keep_their_own_names() {
+        let r = router(&["/pets/{petId}", "/pets/{id}/photos"]);
+        assert_eq!(r.at("/pets/5").unwrap(), (0, vec![("petId".into(), "5")]));
+        assert_eq!(
+            r.at("/pets/5/photos").unwrap(),
+            (1, vec![("id".into(), "5")])
+        );
     }
 
     #[test]

@@ -45,7 +45,8 @@ fn integer_format_violation(format: &str, v: &Value) -> bool {
     let integral = match (n.as_i64(), n.as_u64(), n.as_f64()) {
         (Some(i), _, _) => i128::from(i),
         (None, Some(u), _) => i128::from(u),
-        (None, None, Some(f)) if f.fract() == 0.0 && f.abs() < 1e30 => f as i128,
+        (None, None, Some(f)) if f.fract() == 0.0 && f.abs() >= 1e30 => return true,
+        (None, None, Some(f)) if f.fract() == 0.0 => f as i128,
         _ => return false,
     };
     match format {
@@ -112,7 +113,13 @@ pub struct Compiler<'d> {
     response: Registry<'static>,
     shapes: Shapes,
     compiled: HashMap<Loc, ShapeId>,
+    /// Shapes being compiled, one inside the other.
+    nesting: usize,
 }
+
+/// How deep schemas may nest (through properties, items and references) before the rest
+/// is taken as allowing anything.
+pub const MAX_NESTING: usize = 200;
 
 impl<'d> Compiler<'d> {
     /// Prepares both views of `docs` for compiling.
@@ -137,6 +144,7 @@ impl<'d> Compiler<'d> {
             response: registry(Direction::Response)?,
             shapes: Shapes::default(),
             compiled: HashMap::new(),
+            nesting: 0,
         })
     }
 
@@ -174,10 +182,27 @@ impl<'d> Compiler<'d> {
         self.shapes
     }
 
+    /// The shape of the schema at `loc`. References nest at most [`MAX_NESTING`] deep; a
+    /// deeper schema is taken as allowing anything (a hostile spec cannot exhaust the stack).
     fn shape(&mut self, loc: &Loc) -> ShapeId {
         if let Some(id) = self.compiled.get(loc) {
             return *id;
         }
+        if self.nesting >= MAX_NESTING {
+            let id = self.shapes.nodes.len();
+            self.shapes.nodes.push(Shape {
+                open: true,
+                ..Shape::default()
+            });
+            return id;
+        }
+        self.nesting += 1;
+        let id = self.shape_of(loc);
+        self.nesting -= 1;
+        id
+    }
+
+    fn shape_of(&mut self, loc: &Loc) -> ShapeId {
         let id = self.shapes.nodes.len();
         self.shapes.nodes.push(Shape::default());
         self.compiled.insert(loc.clone(), id);
@@ -199,8 +224,8 @@ impl<'d> Compiler<'d> {
                 let prop_loc = props_loc.child(name);
                 let prop = Prop {
                     shape: self.shape(&prop_loc),
-                    read_only: self.marked(loc.file, schema, "readOnly"),
-                    write_only: self.marked(loc.file, schema, "writeOnly"),
+                    read_only: convert::marked(self.docs, loc.file, schema, "readOnly"),
+                    write_only: convert::marked(self.docs, loc.file, schema, "writeOnly"),
                 };
                 shape.props.insert(name.clone(), prop);
             }
@@ -247,6 +272,19 @@ impl<'d> Compiler<'d> {
                 }
             }
         }
+        // Properties declared under a condition are declared (the validator judges whether
+        // they apply).
+        for key in ["then", "else"] {
+            if map.get(key).is_some_and(Value::is_object) {
+                shape.any.push(self.shape(&at(key)));
+            }
+        }
+        if let Some(Value::Object(deps)) = map.get("dependentSchemas") {
+            let base = at("dependentSchemas");
+            for name in deps.keys() {
+                shape.any.push(self.shape(&base.child(name)));
+            }
+        }
         if let Some((property, values)) = discriminator_values(&map) {
             let mut branches = HashMap::new();
             for (value, target) in values {
@@ -263,19 +301,6 @@ impl<'d> Compiler<'d> {
         };
         self.shapes.nodes[id] = shape;
         id
-    }
-
-    fn marked(&self, file: usize, schema: &Value, keyword: &str) -> bool {
-        if schema.get(keyword) == Some(&Value::Bool(true)) {
-            return true;
-        }
-        let Some(r) = schema.get("$ref").and_then(Value::as_str) else {
-            return false;
-        };
-        self.docs
-            .target(file, r)
-            .and_then(|l| self.docs.resolve(&l))
-            .is_some_and(|(_, v)| v.get(keyword) == Some(&Value::Bool(true)))
     }
 }
 
@@ -377,9 +402,13 @@ impl Schema {
             scratch: Vec::with_capacity(32),
         };
         let mut pointer = prefix.to_string();
-        walk.value(self.shape, value, &mut pointer, 0);
+        walk.value(&[self.shape], value, &mut pointer, 0);
     }
 }
+
+/// The most schemas that apply together to one value (`allOf`, references, alternatives
+/// without a discriminator); past it, the remaining ones are not consulted.
+const MAX_FLATTENED: usize = 256;
 
 /// How deep the structure walk goes (the JSON limits keep bodies far shallower).
 const MAX_WALK_DEPTH: usize = 128;
@@ -399,7 +428,7 @@ impl Walk<'_> {
     /// Appends the shapes that apply together at `id`: itself, what it references and its
     /// `allOf`, and for alternatives the branch a discriminator selects (or every branch).
     fn flatten(&mut self, id: ShapeId, value: &Value, start: usize) {
-        if self.scratch[start..].contains(&id) || self.scratch.len() - start > 64 {
+        if self.scratch[start..].contains(&id) || self.scratch.len() - start > MAX_FLATTENED {
             return;
         }
         self.scratch.push(id);
@@ -424,30 +453,39 @@ impl Walk<'_> {
         }
     }
 
-    fn value(&mut self, id: ShapeId, value: &mut Value, pointer: &mut String, depth: usize) {
+    /// Walks `value` with the shapes `ids`, which apply together.
+    fn value(&mut self, ids: &[ShapeId], value: &mut Value, pointer: &mut String, depth: usize) {
         if depth > MAX_WALK_DEPTH
             || matches!(value, Value::String(_) | Value::Bool(_) | Value::Null)
         {
             return;
         }
         let start = self.scratch.len();
-        self.flatten(id, value, start);
+        for &id in ids {
+            self.flatten(id, value, start);
+        }
         let end = self.scratch.len();
         let shapes = self.shapes;
         match value {
             Value::Object(map) => self.object(start..end, map, pointer, depth),
             Value::Array(items) => {
+                let tuple = (start..end).any(|n| !shapes.nodes[self.scratch[n]].prefix.is_empty());
+                let mut item_shapes: Vec<ShapeId> = Vec::new();
                 for (i, item) in items.iter_mut().enumerate() {
-                    let item_shape = (start..end).find_map(|n| {
-                        let s = &shapes.nodes[self.scratch[n]];
-                        s.prefix.get(i).copied().or(s.items)
-                    });
-                    if let Some(s) = item_shape {
-                        let len = pointer.len();
-                        let _ = write!(pointer, "/{i}");
-                        self.value(s, item, pointer, depth + 1);
-                        pointer.truncate(len);
+                    if i == 0 || tuple {
+                        item_shapes.clear();
+                        item_shapes.extend((start..end).filter_map(|n| {
+                            let s = &shapes.nodes[self.scratch[n]];
+                            s.prefix.get(i).copied().or(s.items)
+                        }));
                     }
+                    if item_shapes.is_empty() {
+                        continue;
+                    }
+                    let len = pointer.len();
+                    let _ = write!(pointer, "/{i}");
+                    self.value(&item_shapes, item, pointer, depth + 1);
+                    pointer.truncate(len);
                 }
             }
             Value::Number(_) => {
@@ -478,40 +516,58 @@ impl Walk<'_> {
         let declares = nodes.clone().any(|i| !shape(self, i).props.is_empty());
         let closed = nodes.clone().any(|i| shape(self, i).closed);
         let open = nodes.clone().any(|i| shape(self, i).open) || (!declares && !closed);
-        let additional = nodes.clone().find_map(|i| shape(self, i).additional);
+        let additional: Vec<ShapeId> = nodes
+            .clone()
+            .filter_map(|i| shape(self, i).additional)
+            .collect();
         let mut remove = Vec::new();
+        let mut declared: Vec<ShapeId> = Vec::new();
         for (key, v) in map.iter_mut() {
-            let prop = nodes.clone().find_map(|i| shape(self, i).props.get(key));
+            // Every schema that applies and declares the property counts: one marks it
+            // readOnly, another gives its type.
+            declared.clear();
+            let (mut read_only, mut write_only) = (false, false);
+            for i in nodes.clone() {
+                if let Some(p) = shape(self, i).props.get(key) {
+                    read_only |= p.read_only;
+                    write_only |= p.write_only;
+                    declared.push(p.shape);
+                }
+            }
             let len = pointer.len();
             push_token(pointer, key);
-            match (prop, self.judge.direction) {
-                (Some(p), Direction::Request) if p.read_only => {
+            match (declared.is_empty(), self.judge.direction) {
+                (false, Direction::Request) if read_only => {
                     self.out.push(
                         Violation::new(self.part, pointer.clone(), "readOnly"),
                         self.max,
                     );
                 }
-                (Some(p), Direction::Response) if p.write_only && self.judge.filter => {
+                (false, Direction::Response) if write_only && self.judge.filter => {
                     remove.push(key.clone());
                     self.out.removed.push(pointer.clone());
                 }
-                (Some(p), _) => self.value(p.shape, v, pointer, depth + 1),
-                (None, _) if open => {
-                    if let Some(s) = additional {
-                        self.value(s, v, pointer, depth + 1);
+                (false, _) => {
+                    let ids = std::mem::take(&mut declared);
+                    self.value(&ids, v, pointer, depth + 1);
+                    declared = ids;
+                }
+                (true, _) if open => {
+                    if !additional.is_empty() {
+                        self.value(&additional, v, pointer, depth + 1);
                     }
                 }
-                (None, Direction::Request) if self.judge.strict && !closed => {
+                (true, Direction::Request) if self.judge.strict && !closed => {
                     self.out.push(
                         Violation::new(self.part, pointer.clone(), "additionalProperties"),
                         self.max,
                     );
                 }
-                (None, Direction::Response) if self.judge.filter => {
+                (true, Direction::Response) if self.judge.filter => {
                     remove.push(key.clone());
                     self.out.removed.push(pointer.clone());
                 }
-                (None, _) => {}
+                (true, _) => {}
             }
             pointer.truncate(len);
         }

@@ -567,3 +567,199 @@ paths:
             .contains("Swagger 2.0")
     );
 }
+
+/// Cases found in review: one template shape with other parameter names, discriminators
+/// over schemas without `type`, a sibling `anyOf`, `readOnly` through `allOf`, media
+/// ranges, file parts, and the `allOf` inheritance pattern in responses.
+const REVIEW: &str = r##"
+openapi: 3.1.0
+info: { title: review, version: "1" }
+paths:
+  /pets/{petId}:
+    get:
+      parameters: [ { name: petId, in: path, required: true, schema: { type: integer } } ]
+      responses: { "200": { description: ok } }
+  /pets/{id}/photos:
+    get:
+      parameters: [ { name: id, in: path, required: true, schema: { type: integer } } ]
+      responses: { "200": { description: ok } }
+  /animals:
+    post:
+      requestBody:
+        content:
+          application/json: { schema: { $ref: "#/components/schemas/Animal" } }
+      responses:
+        "200": { description: ok, content: { "*/*": { schema: { $ref: "#/components/schemas/Base" } } } }
+  /users:
+    post:
+      requestBody:
+        content:
+          "application/*": { schema: { $ref: "#/components/schemas/NewUser" } }
+          multipart/form-data:
+            schema:
+              type: object
+              properties:
+                comment: { type: string, maxLength: 5, pattern: "^[a-z]*$" }
+                avatar: { type: string, format: binary }
+      responses: { "200": { description: ok } }
+components:
+  schemas:
+    Animal:
+      oneOf: [ { $ref: "#/components/schemas/Dog" }, { $ref: "#/components/schemas/Cat" } ]
+      discriminator: { propertyName: kind }
+      anyOf: [ { required: [email] }, { required: [phone] } ]
+    Dog: { required: [kind], properties: { kind: { type: string }, bark: { type: boolean } } }
+    Cat: { required: [kind], properties: { kind: { type: string }, lives: { type: integer } } }
+    Role: { type: string, readOnly: true }
+    UserBase:
+      type: object
+      properties:
+        id: { type: integer, readOnly: true }
+        name: { type: string }
+    NewUser:
+      allOf:
+        - $ref: "#/components/schemas/UserBase"
+        - type: object
+          required: [id, name]
+          properties:
+            role: { allOf: [ { $ref: "#/components/schemas/Role" } ] }
+    Base:
+      type: object
+      properties: { kind: { type: string } }
+      discriminator: { propertyName: kind, mapping: { dog: "#/components/schemas/DogOut" } }
+    DogOut:
+      allOf: [ { $ref: "#/components/schemas/Base" }, { type: object, properties: { bark: { type: boolean } } } ]
+"##;
+
+fn body_as(c: &Contract, path: &str, media_type: &str, body: &[u8]) -> Vec<(String, String)> {
+    let (op, _) = op(c, Method::POST, path);
+    let media = match op.body_plan(Some(media_type), Some(body.len() as u64)) {
+        BodyPlan::Check(m) => m,
+        other => panic!("{other:?}"),
+    };
+    let mut out = Findings::default();
+    op.check_body(
+        c.shapes(),
+        media,
+        media_type,
+        body,
+        &Checks::default(),
+        &mut out,
+    );
+    sorted(
+        out.violations
+            .into_iter()
+            .map(|v| (v.pointer, v.rule))
+            .collect(),
+    )
+}
+
+#[test]
+fn review_cases() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = Contract::load(&write(dir.path(), "review.yaml", REVIEW)).unwrap();
+    let checks = Checks::default();
+    // Each template keeps its own parameter names.
+    assert!(params(&c, Method::GET, "/pets/5", None, &checks).is_empty());
+    assert!(params(&c, Method::GET, "/pets/5/photos", None, &checks).is_empty());
+    // A discriminated body must be an object; the sibling anyOf still applies.
+    for not_an_object in [r#""DROP TABLE""#, "[1,2]", "42", "null"] {
+        assert!(
+            !body(&c, Method::POST, "/animals", not_an_object, &checks).is_empty(),
+            "{not_an_object}"
+        );
+    }
+    assert!(
+        body(
+            &c,
+            Method::POST,
+            "/animals",
+            r#"{"kind":"Dog","email":"e"}"#,
+            &checks
+        )
+        .is_empty()
+    );
+    assert_eq!(
+        body(&c, Method::POST, "/animals", r#"{"kind":"Dog"}"#, &checks),
+        vec![("".into(), "anyOf".into())]
+    );
+    // `application/*` selects JSON bodies, which are then validated; `readOnly` through an
+    // `allOf`, and a readOnly `id` required by a sibling is not required in requests.
+    let json = |b: &str| body_as(&c, "/users", "application/json", b.as_bytes());
+    assert!(json(r#"{"name":"a"}"#).is_empty());
+    assert_eq!(
+        json(r#"{"name":"a","role":"admin"}"#),
+        vec![("/role".into(), "readOnly".into())]
+    );
+    assert_eq!(
+        json(r#"{"name":"a","id":1}"#),
+        vec![("/id".into(), "readOnly".into())]
+    );
+    assert_eq!(json("{}"), vec![("/name".into(), "required".into())]);
+    // A part with a file name is still text unless declared as bytes.
+    let multipart = |name: &str, filename: Option<&str>, content: &[u8]| {
+        let disposition = match filename {
+            Some(f) => format!("form-data; name=\"{name}\"; filename=\"{f}\""),
+            None => format!("form-data; name=\"{name}\""),
+        };
+        let mut b = format!("--XX\r\nContent-Disposition: {disposition}\r\n\r\n").into_bytes();
+        b.extend_from_slice(content);
+        b.extend_from_slice(b"\r\n--XX--\r\n");
+        body_as(&c, "/users", "multipart/form-data; boundary=XX", &b)
+    };
+    let injected = b"' OR 1=1 --";
+    assert_eq!(
+        multipart("comment", None, injected),
+        vec![
+            ("/comment".into(), "maxLength".into()),
+            ("/comment".into(), "pattern".into())
+        ]
+    );
+    assert_eq!(
+        multipart("comment", Some("a.txt"), injected),
+        vec![
+            ("/comment".into(), "maxLength".into()),
+            ("/comment".into(), "pattern".into())
+        ]
+    );
+    assert_eq!(
+        multipart("comment", Some("a.bin"), &[0xff, 0xfe]),
+        vec![("/comment".into(), "param.encoding".into())]
+    );
+    assert!(multipart("avatar", Some("a.png"), &[0x89, b'P', b'N', b'G', 0xff]).is_empty());
+    // Responses: the subtype a base schema's mapping names keeps its own properties.
+    let (op, _) = op(&c, Method::POST, "/animals");
+    let (v, out) = filter(
+        &c,
+        op,
+        200,
+        json!({"kind": "dog", "bark": true, "secret": 1}),
+    );
+    assert_eq!(v, json!({"kind": "dog", "bark": true}));
+    assert_eq!(out.removed, vec!["/secret".to_string()]);
+}
+
+#[test]
+fn long_reference_chains_do_not_exhaust_the_stack() {
+    let mut schemas = String::new();
+    for i in 0..3000 {
+        schemas.push_str(&format!(
+            "    S{i}: {{ type: object, properties: {{ next: {{ $ref: \"#/components/schemas/S{}\" }} }} }}\n",
+            i + 1
+        ));
+    }
+    schemas.push_str("    S3000: { type: object }\n");
+    let spec = format!(
+        "openapi: 3.1.0\ninfo: {{ title: deep, version: '1' }}\npaths:\n  /a:\n    post:\n      requestBody: {{ content: {{ application/json: {{ schema: {{ $ref: '#/components/schemas/S0' }} }} }} }}\n      responses: {{ '200': {{ description: ok }} }}\ncomponents:\n  schemas:\n{schemas}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "deep.yaml", &spec);
+    // On a 2 MiB stack, as the gateway's worker threads have: it loads, or is refused.
+    let loaded = std::thread::Builder::new()
+        .stack_size(2 * 1024 * 1024)
+        .spawn(move || Contract::load(&path).is_ok())
+        .unwrap()
+        .join()
+        .expect("no stack overflow");
+    let _ = loaded;
+}

@@ -30,6 +30,7 @@ pub fn schema_locations(docs: &Documents) -> BTreeSet<Loc> {
         docs,
         schemas: BTreeSet::new(),
         seen: BTreeSet::new(),
+        nesting: 0,
     };
     let root = Loc {
         file: 0,
@@ -59,6 +60,8 @@ struct Walk<'a> {
     docs: &'a Documents,
     schemas: BTreeSet<Loc>,
     seen: BTreeSet<Loc>,
+    /// Schemas being walked, one referencing the next.
+    nesting: usize,
 }
 
 impl Walk<'_> {
@@ -184,16 +187,19 @@ impl Walk<'_> {
         let Some(value) = self.docs.get(loc) else {
             return;
         };
-        if !self.schemas.insert(loc.clone()) {
+        // Reference chains nest no deeper than the shapes compiled from them.
+        if self.nesting >= crate::schema::MAX_NESTING || !self.schemas.insert(loc.clone()) {
             return;
         }
         let mut refs = Vec::new();
         super::collect_refs(value, &mut String::new(), &mut refs);
+        self.nesting += 1;
         for (_, r) in refs {
             if let Some(target) = self.docs.target(loc.file, &r) {
                 self.schema(&target);
             }
         }
+        self.nesting -= 1;
     }
 }
 
@@ -293,17 +299,64 @@ fn dialect_30(map: &mut Map<String, Value>) {
     }
 }
 
-/// Whether property `schema` (maybe a reference) is marked `keyword: true`.
-fn marked(docs: &Documents, file: usize, schema: &Value, keyword: &str) -> bool {
+/// Whether property `schema` (found in `file`) is marked `keyword: true`: itself, through
+/// `$ref`s, or through one of its `allOf` members.
+pub fn marked(docs: &Documents, file: usize, schema: &Value, keyword: &str) -> bool {
+    marked_within(docs, file, schema, keyword, 0)
+}
+
+fn marked_within(docs: &Documents, file: usize, schema: &Value, keyword: &str, depth: u8) -> bool {
+    if depth > 16 {
+        return false;
+    }
     if schema.get(keyword) == Some(&Value::Bool(true)) {
         return true;
     }
-    let Some(r) = schema.get("$ref").and_then(Value::as_str) else {
-        return false;
-    };
-    docs.target(file, r)
-        .and_then(|loc| docs.resolve(&loc))
-        .is_some_and(|(_, v)| v.get(keyword) == Some(&Value::Bool(true)))
+    if let Some(r) = schema.get("$ref").and_then(Value::as_str)
+        && let Some(loc) = docs.target(file, r)
+        && let Some(target) = docs.get(&loc)
+        && marked_within(docs, loc.file, target, keyword, depth + 1)
+    {
+        return true;
+    }
+    schema
+        .get("allOf")
+        .and_then(Value::as_array)
+        .is_some_and(|all| {
+            all.iter()
+                .any(|s| marked_within(docs, file, s, keyword, depth + 1))
+        })
+}
+
+/// The properties a schema declares itself and through its `allOf` members (references
+/// followed), each with the file it was found in.
+fn declared_properties<'d>(
+    docs: &'d Documents,
+    file: usize,
+    map: &'d Map<String, Value>,
+) -> Vec<(usize, &'d Map<String, Value>)> {
+    let mut out = Vec::new();
+    if let Some(Value::Object(props)) = map.get("properties") {
+        out.push((file, props));
+    }
+    for member in map
+        .get("allOf")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let (f, m) = match member.get("$ref").and_then(Value::as_str) {
+            Some(r) => match docs.target(file, r).and_then(|l| docs.resolve(&l)) {
+                Some((loc, v)) => (loc.file, v),
+                None => continue,
+            },
+            None => (file, member),
+        };
+        if let Some(Value::Object(props)) = m.get("properties") {
+            out.push((f, props));
+        }
+    }
+    out
 }
 
 /// Drops from `required` the properties the other direction owns.
@@ -312,40 +365,58 @@ fn skip_required(docs: &Documents, file: usize, map: &mut Map<String, Value>, d:
         Direction::Request => "readOnly",
         Direction::Response => "writeOnly",
     };
-    let Some(Value::Object(props)) = map.get("properties") else {
-        return;
-    };
-    let skipped: Vec<String> = props
-        .iter()
-        .filter(|(_, s)| marked(docs, file, s, keyword))
-        .map(|(k, _)| k.clone())
+    // `allOf: [{$ref: User}, {required: [id]}]`: `id` is declared by a sibling.
+    let skipped: Vec<String> = declared_properties(docs, file, map)
+        .into_iter()
+        .flat_map(|(f, props)| {
+            props
+                .iter()
+                .filter(move |(_, s)| marked(docs, f, s, keyword))
+                .map(|(k, _)| k.clone())
+        })
         .collect();
     if skipped.is_empty() {
         return;
     }
+    let keep = |r: &Value| r.as_str().is_none_or(|r| !skipped.iter().any(|s| s == r));
     if let Some(Value::Array(required)) = map.get_mut("required") {
-        required.retain(|r| r.as_str().is_none_or(|r| !skipped.iter().any(|s| s == r)));
+        required.retain(keep);
+    }
+    for member in map
+        .get_mut("allOf")
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(Value::Array(required)) = member.get_mut("required") {
+            required.retain(keep);
+        }
     }
 }
 
 /// The schema a discriminator value selects, as a `$ref` string.
 fn mapping_target(value: &str) -> String {
-    if value.contains('#') || value.contains('/') || value.contains('.') {
+    let file = [".json", ".yaml", ".yml"]
+        .iter()
+        .any(|e| value.ends_with(e));
+    if value.contains('#') || value.contains('/') || file {
         value.to_string()
     } else {
+        // A schema name, which may hold dots (`com.example.Dog`).
         format!("#/components/schemas/{value}")
     }
 }
 
-/// The discriminator values of a `oneOf`/`anyOf` with `discriminator`, each with the
-/// `$ref` it selects: the explicit mapping, then each referenced branch by its name.
+/// The discriminator values of a schema with a `discriminator`, each with the `$ref` it
+/// selects: the explicit mapping, then each referenced `oneOf`/`anyOf` branch by its name.
+/// (A base schema that its subtypes extend through `allOf` has the mapping only.)
 pub fn discriminator_values(map: &Map<String, Value>) -> Option<(String, Vec<(String, String)>)> {
     let disc = map.get("discriminator")?;
     let property = disc.get("propertyName")?.as_str()?.to_string();
     let branches = map
         .get("oneOf")
         .or_else(|| map.get("anyOf"))
-        .and_then(Value::as_array)?;
+        .and_then(Value::as_array);
     let mut values: Vec<(String, String)> = Vec::new();
     if let Some(Value::Object(mapping)) = disc.get("mapping") {
         for (k, v) in mapping {
@@ -354,7 +425,7 @@ pub fn discriminator_values(map: &Map<String, Value>) -> Option<(String, Vec<(St
             }
         }
     }
-    for b in branches {
+    for b in branches.into_iter().flatten() {
         let Some(r) = b.get("$ref").and_then(Value::as_str) else {
             continue;
         };
@@ -374,13 +445,21 @@ fn discriminate(map: &mut Map<String, Value>) {
     let Some((property, values)) = discriminator_values(map) else {
         return;
     };
+    // Only the alternatives the discriminator chooses among are replaced (a sibling
+    // `anyOf` stays); a base schema without alternatives is left as written.
+    let Some(key) = ["oneOf", "anyOf"]
+        .into_iter()
+        .find(|k| map.contains_key(*k))
+    else {
+        return;
+    };
     if values.is_empty() {
         return;
     }
-    map.remove("oneOf");
-    map.remove("anyOf");
+    map.remove(key);
     let names: Vec<&str> = values.iter().map(|(k, _)| k.as_str()).collect();
     let mut all_of = vec![json!({
+        "type": "object",
         "required": [property],
         "properties": { property.clone(): { "enum": names } }
     })];

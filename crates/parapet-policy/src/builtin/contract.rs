@@ -186,7 +186,7 @@ impl ContractGate {
         let declared = op.response(resp.status.as_u16())?;
         let ct = content_type(&resp.headers)?;
         let media = parapet_contract::operation::select(&declared.media, ct)?;
-        if media.kind != Kind::Json || encoded(resp) {
+        if media.kind_for(ct) != Kind::Json || encoded(resp) {
             return None;
         }
         Some((self.contract()?, media.schema.as_ref()?))
@@ -431,6 +431,19 @@ impl Policy for ContractGate {
             return Step::Now(Decision::Continue);
         }
         let mut findings = Findings::default();
+        if req
+            .headers
+            .get_all(header::CONTENT_TYPE)
+            .iter()
+            .nth(1)
+            .is_some()
+        {
+            // The gateway and the API could read different ones.
+            findings.push(
+                Violation::new(parapet_contract::Part::Header, "/Content-Type", "repeated"),
+                self.checks.max_violations,
+            );
+        }
         op.check_params(
             contract.shapes(),
             &raw,
@@ -476,10 +489,11 @@ impl Policy for ContractGate {
             let media = op.body.as_ref()?.media.get(m.media?)?;
             Some((c, op, media))
         });
+        let sent = content_type(&req.headers).unwrap_or("");
         let findings = match spec_media {
-            Some((contract, op, media)) if media.kind != Kind::Opaque => {
+            Some((contract, op, media)) if media.kind_for(sent) != Kind::Opaque => {
                 let mut findings = Findings::default();
-                let content_type = content_type(&req.headers).unwrap_or("");
+                let content_type = sent;
                 let value = op.check_body(
                     contract.shapes(),
                     media,
@@ -488,7 +502,7 @@ impl Policy for ContractGate {
                     &self.checks,
                     &mut findings,
                 );
-                if let Some(v) = value.filter(|_| media.kind == Kind::Json) {
+                if let Some(v) = value.filter(|_| media.kind_for(sent) == Kind::Json) {
                     self.graphql_body(&v, &mut findings);
                 }
                 findings
@@ -551,8 +565,8 @@ impl Policy for ContractGate {
             let refusal = one("responses", parapet_contract::Part::Body, "");
             return Self::outcome(ctx, self.config.responses, refusal);
         };
-        let media = content_type(&resp.headers)
-            .and_then(|ct| parapet_contract::operation::select(&declared.media, ct));
+        let sent = content_type(&resp.headers).unwrap_or("");
+        let media = parapet_contract::operation::select(&declared.media, sent);
         let Some(media) = media else {
             if declared.media.is_empty() && !has_body(resp) {
                 return Decision::Continue;
@@ -560,7 +574,7 @@ impl Policy for ContractGate {
             let refusal = one("content", parapet_contract::Part::Header, "/Content-Type");
             return Self::outcome(ctx, self.config.responses, refusal);
         };
-        if media.kind == Kind::Json && media.schema.is_some() && encoded(resp) {
+        if media.kind_for(sent) == Kind::Json && media.schema.is_some() && encoded(resp) {
             // A compressed body cannot be checked or filtered (the upstream was asked for
             // `identity`): with the exposure filter on, it does not reach the client.
             let refusal = one(
