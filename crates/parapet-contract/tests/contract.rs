@@ -763,3 +763,54 @@ fn long_reference_chains_do_not_exhaust_the_stack() {
         .expect("no stack overflow");
     let _ = loaded;
 }
+
+#[test]
+fn conditional_properties_are_declared_and_huge_integers_break_int32() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = r##"
+openapi: 3.1.0
+info: { title: t, version: "1" }
+paths:
+  /x:
+    post:
+      requestBody:
+        content:
+          application/json:
+            schema: { type: object, properties: { n: { type: integer, format: int32 } } }
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema:
+                type: object
+                properties: { kind: { type: string } }
+                if: { properties: { kind: { const: a } } }
+                then: { properties: { extra: { type: string } } }
+                else: { properties: { other: { type: string } } }
+                dependentSchemas: { kind: { properties: { more: { type: string } } } }
+"##;
+    let c = Contract::load(&write(dir.path(), "t.yaml", spec)).unwrap();
+    let checks = Checks::default();
+    for huge in ["1e30", "1e300", "2147483648"] {
+        let b = format!(r#"{{"n":{huge}}}"#);
+        assert_eq!(
+            body(&c, Method::POST, "/x", &b, &checks),
+            vec![("/n".into(), "format".into())],
+            "{huge}"
+        );
+    }
+    assert!(body(&c, Method::POST, "/x", r#"{"n":2147483647}"#, &checks).is_empty());
+    let (op, _) = op(&c, Method::POST, "/x");
+    let (v, out) = filter(
+        &c,
+        op,
+        200,
+        json!({"kind": "a", "extra": "e", "other": "o", "more": "m", "leak": 1}),
+    );
+    assert_eq!(
+        v,
+        json!({"kind": "a", "extra": "e", "other": "o", "more": "m"})
+    );
+    assert_eq!(out.removed, vec!["/leak".to_string()]);
+}

@@ -748,3 +748,20 @@ async fn huge_keys_are_not_echoed_whole() {
     );
     assert_eq!(listed[0].2, "additionalProperties");
 }
+
+#[tokio::test]
+async fn a_repeated_content_type_is_refused() {
+    let up = Upstream::start("up").await;
+    let gw = gateway(&up, "contract: {}", "").await;
+    let (reply, _) = raw(
+        gw.addr,
+        b"POST /items HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Type: application/xml\r\nContent-Length: 12\r\n\r\n{\"name\":\"a\"}",
+    )
+    .await;
+    assert_eq!(status_of(&reply), 400, "{reply}");
+    assert!(
+        reply.contains(r#""pointer":"/Content-Type","rule":"repeated""#),
+        "{reply}"
+    );
+    assert_eq!(up.hits(), 0);
+}
