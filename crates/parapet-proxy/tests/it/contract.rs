@@ -69,21 +69,18 @@ components:
         tags: { type: array, items: { type: string }, uniqueItems: true }
 "##;
 
+/// The API of `one_api` with the spec above as its contract, and `routes`.
 fn config(target: &str, defaults: &str, routes: &str) -> String {
-    format!(
-        r#"
-listen:
-  - addr: "127.0.0.1:0"
-upstreams:
-  up: {{ targets: ["{target}"] }}
-apis:
-  - name: test
-    upstream: up
-    contract: echo.yaml
-    defaults: {{ authn: public, {defaults} }}
-    routes: {{ {routes} }}
-"#
-    )
+    let api = one_api(target, &format!("{{ {defaults} }}")).replace(
+        "    upstream: up\n",
+        "    upstream: up\n    contract: echo.yaml\n",
+    );
+    format!("{api}    routes: {{ {routes} }}\n")
+}
+
+/// POSTs `body` as JSON to `path`.
+async fn post_json(gw: &TestGateway, path: &str, body: &Value) -> reqwest::Response {
+    client().post(gw.url(path)).json(body).send().await.unwrap()
 }
 
 async fn gateway(up: &Upstream, defaults: &str, routes: &str) -> TestGateway {
@@ -225,12 +222,7 @@ async fn strict_mode_refuses_what_the_contract_does_not_declare() {
         violations(resp, 400, "invalid-request").await,
         vec![v("query", "/debug", "unknown-parameter")]
     );
-    let resp = c
-        .post(gw.url("/items"))
-        .json(&json!({"name": "a", "is_admin": true}))
-        .send()
-        .await
-        .unwrap();
+    let resp = post_json(&gw, "/items", &json!({"name": "a", "is_admin": true})).await;
     assert_eq!(
         violations(resp, 400, "invalid-request").await,
         vec![v("body", "/is_admin", "additionalProperties")]
@@ -243,30 +235,20 @@ async fn json_bodies_are_validated_after_the_threat_limits() {
     let up = Upstream::start("up").await;
     let gw = gateway(&up, "contract: { json: { max_depth: 8 } }", "").await;
     let c = client();
-    let ok = c
-        .post(gw.url("/items"))
-        .json(&json!({"name": "pen", "tags": ["x", "y"]}))
-        .send()
-        .await
-        .unwrap();
+    let ok = post_json(&gw, "/items", &json!({"name": "pen", "tags": ["x", "y"]})).await;
     assert_eq!(ok.status(), 200);
     // Mass assignment: `id` is readOnly.
-    let resp = c
-        .post(gw.url("/items"))
-        .json(&json!({"name": "pen", "id": 1}))
-        .send()
-        .await
-        .unwrap();
+    let resp = post_json(&gw, "/items", &json!({"name": "pen", "id": 1})).await;
     assert_eq!(
         violations(resp, 400, "invalid-request").await,
         vec![v("body", "/id", "readOnly")]
     );
-    let resp = c
-        .post(gw.url("/items"))
-        .json(&json!({"name": "a very long name indeed", "tags": ["x", "x"]}))
-        .send()
-        .await
-        .unwrap();
+    let resp = post_json(
+        &gw,
+        "/items",
+        &json!({"name": "a very long name indeed", "tags": ["x", "x"]}),
+    )
+    .await;
     assert_eq!(
         violations(resp, 400, "invalid-request").await,
         vec![
@@ -479,30 +461,16 @@ async fn graphql_routes_get_query_limits() {
         r#""POST /graphql": { contract: { graphql: { max_depth: 3 } } }"#,
     )
     .await;
-    let c = client();
     let ok = json!({"query": "{ user(id: 1) { name friends { name } } }"});
-    assert_eq!(
-        c.post(gw.url("/graphql"))
-            .json(&ok)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(post_json(&gw, "/graphql", &ok).await.status(), 200);
     let deep = json!({"query": "{ a { b { c { d { e } } } } }"});
-    let resp = c.post(gw.url("/graphql")).json(&deep).send().await.unwrap();
+    let resp = post_json(&gw, "/graphql", &deep).await;
     assert_eq!(
         violations(resp, 400, "invalid-request").await[0].2,
         "graphql.max_depth"
     );
     let intro = json!({"query": "{ __schema { types { name } } }"});
-    let resp = c
-        .post(gw.url("/graphql"))
-        .json(&intro)
-        .send()
-        .await
-        .unwrap();
+    let resp = post_json(&gw, "/graphql", &intro).await;
     assert_eq!(
         violations(resp, 400, "invalid-request").await[0].2,
         "graphql.introspection"
@@ -655,12 +623,12 @@ async fn graphql_documents_cannot_go_around_the_limits() {
     let c = client();
     let ok = json!({"query": "{ user(id: 1) { name } }"});
     // In the URL of a POST.
-    let resp = c
-        .post(gw.url("/graphql?query=%7B__schema%7Btypes%7Bname%7D%7D%7D"))
-        .json(&ok)
-        .send()
-        .await
-        .unwrap();
+    let resp = post_json(
+        &gw,
+        "/graphql?query=%7B__schema%7Btypes%7Bname%7D%7D%7D",
+        &ok,
+    )
+    .await;
     assert_eq!(
         violations(resp, 400, "invalid-request").await[0].2,
         "graphql.introspection"
