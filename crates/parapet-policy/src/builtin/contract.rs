@@ -131,8 +131,8 @@ impl ContractGate {
         Self::outcome(ctx, mode, refusal)
     }
 
-    /// The body threat limits (and GraphQL limits) of a route without a spec, or of a body
-    /// the spec declares as opaque.
+    /// The body threat limits (and GraphQL limits) of a route without a spec, or of a
+    /// request to an endpoint the contract does not declare.
     fn limits_only(&self, req: &http::request::Parts, body: &Bytes) -> Findings {
         let mut findings = Findings::default();
         let max = self.checks.max_violations;
