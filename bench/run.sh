@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark: the same load straight to an upstream, through nginx as a reverse
-# proxy, and through Parapet with both simple policies (ip_access, limits) on.
+# proxy, through Parapet with both simple policies (ip_access, limits) on, and through Parapet
+# with its OpenAPI contract enforced as well.
 #
 # Usage (as root on Debian, from anywhere in a clone):   bash bench/run.sh
 # It installs what is missing (apt-get: nginx wrk curl), builds `parapet` in release mode,
@@ -11,6 +12,8 @@
 #   upstream  nginx "fast upstream", 1 worker: 200 + small JSON for any request, bodies discarded
 #   nginx     nginx reverse proxy, 1 worker, HTTP/1.1 keepalive pool to the upstream
 #   parapet   `parapet run --workers 1`, ip_access + limits on, access log off (as nginx's)
+#   contract  the same, plus the contract of bench/bench.openapi.yaml: path and query
+#             parameters, the JSON body (strict) and the upstream's JSON answer validated
 # Request types:
 #   get       GET /api/users/1?q=hello
 #   post      POST /api/users, 1024-byte JSON body, Content-Type: application/json (bench/wrk.lua)
@@ -29,8 +32,8 @@
 #
 # Environment (defaults in brackets):
 #   DURATION [10s]  WARMUP [3s]  CONNECTIONS [64]  THREADS [1]  ROUNDS [3]
-#   PROXY_CPU [1]  LOAD_CPU [0]  TARGETS ["upstream nginx parapet"]  REQUESTS ["get post"]
-#   UPSTREAM_PORT [18080]  NGINX_PORT [18081]  PARAPET_PORT [18090]
+#   PROXY_CPU [1]  LOAD_CPU [0]  TARGETS ["upstream nginx parapet contract"]  REQUESTS ["get post"]
+#   UPSTREAM_PORT [18080]  NGINX_PORT [18081]  PARAPET_PORT [18090]  CONTRACT_PORT [18091]
 #   PARAPET_BIN [target/release/parapet, built with cargo]  SKIP_BUILD [0]  BENCH_TMP [mktemp]
 #   BENCH_NICE [unset]: e.g. -10 runs every bench process (targets, upstream, wrk) under
 #                       `nice -n -10` (root only), to shield the measurement from other work on a
@@ -55,7 +58,7 @@ THREADS=${THREADS:-1}
 ROUNDS=${ROUNDS:-3}
 PROXY_CPU=${PROXY_CPU:-1}
 LOAD_CPU=${LOAD_CPU:-0}
-TARGETS=${TARGETS:-"upstream nginx parapet"}
+TARGETS=${TARGETS:-"upstream nginx parapet contract"}
 REQUESTS=${REQUESTS:-"get post"}
 SKIP_BUILD=${SKIP_BUILD:-0}
 BENCH_NICE=${BENCH_NICE:-}
@@ -63,8 +66,8 @@ BENCH_NICE=${BENCH_NICE:-}
 . "$BENCH_SRC/lib.sh"
 bench_nice "$@"
 
-declare -A PORT=([upstream]=${UPSTREAM_PORT:-18080} [nginx]=${NGINX_PORT:-18081} [parapet]=${PARAPET_PORT:-18090})
-declare -A LABEL=([upstream]="direct to upstream" [nginx]="nginx proxy" [parapet]="Parapet")
+declare -A PORT=([upstream]=${UPSTREAM_PORT:-18080} [nginx]=${NGINX_PORT:-18081} [parapet]=${PARAPET_PORT:-18090} [contract]=${CONTRACT_PORT:-18091})
+declare -A LABEL=([upstream]="direct to upstream" [nginx]="nginx proxy" [parapet]="Parapet" [contract]="Parapet + contract")
 declare -A PATH_OF=([get]="/api/users/1?q=hello" [post]="/api/users")
 
 bench_traps
@@ -72,19 +75,26 @@ bench_traps
 # ---------------------------------------------------------------- targets
 # (upstream and nginx: start_upstream, start_nginx in lib.sh)
 
-start_parapet() {
-  local d=$WORK/parapet
+start_parapet() { # $1 = target name: parapet, or contract (the same with the contract)
+  local name=${1:-parapet} contract=""
+  local d=$WORK/$name
   mkdir -p "$d"
+  if [ "$name" = contract ]; then
+    cp "$BENCH_SRC/bench.openapi.yaml" "$d/"
+    contract="    contract: bench.openapi.yaml"
+  fi
   cat >"$d/parapet.yaml" <<EOF
 # Written by bench/run.sh. Access log off (nginx's is off too); both simple policies on.
 listen:
-  - addr: "127.0.0.1:${PORT[parapet]}"
+  - addr: "127.0.0.1:${PORT[$name]}"
 log: { access: "off", events: stderr }
 upstreams:
   up: { targets: ["http://127.0.0.1:${PORT[upstream]}"] }
 apis:
   - name: bench
     upstream: up
+    base_path: /api
+$contract
     defaults:
       authn: public
       ip_access: { deny: [203.0.113.0/24] }
@@ -94,6 +104,10 @@ EOF
   "${NICE[@]}" taskset -c "$PROXY_CPU" "$PARAPET_BIN" run --config "$d/parapet.yaml" --workers 1 \
     >"$d/stdout.log" 2>"$d/stderr.log" &
   PIDS+=($!)
+}
+
+start_contract() {
+  start_parapet contract
 }
 
 # ---------------------------------------------------------------- checks
@@ -114,6 +128,10 @@ sanity() { # $1 = target
     [ "$s" = 415 ] || die "Parapet: POST text/xml answered $s, not 415 (is the limits policy on?)"
     s=$(status_of parapet get -X DELETE)
     [ "$s" = 405 ] || die "Parapet: DELETE answered $s, not 405 (is the limits policy on?)"
+  fi
+  if [ "$1" = contract ]; then # the contract is really in force
+    s=$(status_of contract post -X POST -H 'content-type: application/json' --data-binary '{"user":{"id":0}}')
+    [ "$s" = 400 ] || die "Parapet + contract: an invalid body answered $s, not 400 (is the contract on?)"
   fi
 }
 
@@ -197,16 +215,17 @@ errsum() { awk -F, -v t="$1" -v r="$2" '$2 == t && $3 == r { s += $7 } END { pri
       "$(range "$t" "$r")" "$(errsum "$t" "$r")" "$(col "$t" "$r" 10)" "$(col "$t" "$r" 13)" "$(col "$t" "$r" 11)" \
       "$(col "$t" "$r" 8)" "$(col "$t" "$r" 9)"
   done; done
-  if [[ " ${TGT[*]} " == *" nginx "* && " ${TGT[*]} " == *" parapet "* ]]; then
+  for p in parapet contract; do
+    [[ " ${TGT[*]} " == *" nginx "* && " ${TGT[*]} " == *" $p "* ]] || continue
     echo
-    echo "Parapet / nginx (targets: req/s >= 1.00x, p99 <= 1.20x)"
+    echo "${LABEL[$p]} / nginx (targets: req/s >= 1.00x, p99 <= 1.20x)"
     for r in "${REQ[@]}"; do
-      awk -v r="${r^^}" -v pr="$(col parapet "$r" 4)" -v nr="$(col nginx "$r" 4)" \
-        -v pp="$(col parapet "$r" 6)" -v np="$(col nginx "$r" 6)" 'BEGIN {
+      awk -v r="${r^^}" -v pr="$(col "$p" "$r" 4)" -v nr="$(col nginx "$r" 4)" \
+        -v pp="$(col "$p" "$r" 6)" -v np="$(col nginx "$r" 6)" 'BEGIN {
           a = pr / nr; b = pp / np
           printf "  %-4s  req/s %.2fx %-4s   p99 %.2fx %s\n", r, a, (a >= 1.0 ? "ok" : "MISS"), b, (b <= 1.2 ? "ok" : "MISS") }'
     done
-  fi
+  done
   [ "$(awk -F, 'NR > 1 { s += $7 } END { print s + 0 }' "$WORK/raw.csv")" = 0 ] ||
     echo "WARNING: some runs had socket errors or non-2xx answers (errors column); their figures are suspect."
   echo
