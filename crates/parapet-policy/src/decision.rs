@@ -45,6 +45,9 @@ pub struct Refusal {
     /// What exactly the request broke, sent to the client as the problem's `errors`
     /// member: rule names and locations only, never the offending input.
     pub errors: Option<serde_json::Value>,
+    /// Recorded (event, metrics) but not enforced, whatever the policy's mode: for a
+    /// policy whose phases have modes of their own.
+    pub record_only: bool,
 }
 
 impl Refusal {
@@ -58,6 +61,7 @@ impl Refusal {
             detail: None,
             headers: Vec::new(),
             errors: None,
+            record_only: false,
         }
     }
 
@@ -70,6 +74,12 @@ impl Refusal {
     /// Sets the client-facing hint.
     pub fn detail(mut self, detail: impl Into<String>) -> Self {
         self.detail = Some(detail.into());
+        self
+    }
+
+    /// Marks the refusal as recorded only (monitor mode for this phase).
+    pub fn record_only(mut self) -> Self {
+        self.record_only = true;
         self
     }
 

@@ -365,7 +365,7 @@ fn judge(
     let Decision::Refuse(refusal) = decision else {
         return Ok(());
     };
-    let blocked = policy.mode() == Mode::Enforce;
+    let blocked = policy.mode() == Mode::Enforce && !refusal.record_only;
     record_refusal(metrics, ctx, policy.name(), &refusal, blocked);
     if blocked {
         Err(Box::new(refusal))

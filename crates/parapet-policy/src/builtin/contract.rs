@@ -90,28 +90,25 @@ impl ContractGate {
         }
     }
 
-    /// Applies `mode` to a refusal: enforced, or recorded as an event and let through.
-    fn outcome(ctx: &mut RequestContext, mode: CheckMode, refusal: Refusal) -> Decision {
+    /// Applies `mode` to a refusal: enforced, or recorded (event and metrics) and let
+    /// through.
+    fn outcome(mode: CheckMode, refusal: Refusal) -> Decision {
         match mode {
             CheckMode::Enforce => Decision::Refuse(refusal),
-            CheckMode::Monitor => {
-                let event = SecurityEvent::new(ctx, "contract", &refusal, Action::Monitored);
-                ctx.events.push(event);
-                Decision::Continue
-            }
+            CheckMode::Monitor => Decision::Refuse(refusal.record_only()),
             CheckMode::Off => Decision::Continue,
         }
     }
 
-    fn violations(&self, ctx: &mut RequestContext, findings: Findings) -> Decision {
+    fn violations(&self, findings: Findings) -> Decision {
         if findings.violations.is_empty() {
             return Decision::Continue;
         }
         let refusal = invalid(INVALID_REQUEST, &findings, findings.violations[0].part);
-        Self::outcome(ctx, self.config.requests, refusal)
+        Self::outcome(self.config.requests, refusal)
     }
 
-    fn shadow(&self, ctx: &mut RequestContext, allowed: Option<Vec<http::Method>>) -> Decision {
+    fn shadow(&self, allowed: Option<Vec<http::Method>>) -> Decision {
         let mode = match self.config.unknown_endpoints {
             UnknownEndpoints::Allow => return Decision::Continue,
             UnknownEndpoints::Monitor => CheckMode::Monitor,
@@ -128,7 +125,7 @@ impl ContractGate {
                 r
             }
         };
-        Self::outcome(ctx, mode, refusal)
+        Self::outcome(mode, refusal)
     }
 
     /// The body threat limits (and GraphQL limits) of a route without a spec, or of a
@@ -396,7 +393,7 @@ impl Policy for ContractGate {
         {
             let mut findings = Findings::default();
             findings.push(b.violation(parapet_contract::Part::Query), 1);
-            return self.violations(ctx, findings).into();
+            return self.violations(findings).into();
         }
         let Some(contract) = self.contract() else {
             return Step::Now(Decision::Continue);
@@ -407,8 +404,8 @@ impl Policy for ContractGate {
             Lookup::MethodNotAllowed(allowed) if is_preflight(req, &allowed) => {
                 return Step::Now(Decision::Continue);
             }
-            Lookup::MethodNotAllowed(allowed) => return self.shadow(ctx, Some(allowed)).into(),
-            Lookup::NotFound => return self.shadow(ctx, None).into(),
+            Lookup::MethodNotAllowed(allowed) => return self.shadow(Some(allowed)).into(),
+            Lookup::NotFound => return self.shadow(None).into(),
         };
         if ctx.route.is_none() {
             ctx.route = Some(op.name.clone());
@@ -466,12 +463,12 @@ impl Policy for ContractGate {
                 let refusal = Refusal::new(UNSUPPORTED_MEDIA_TYPE, Part::Header(None));
                 matched.media_refused = true;
                 ctx.held.keep(matched);
-                return Self::outcome(ctx, self.config.requests, refusal).into();
+                return Self::outcome(self.config.requests, refusal).into();
             }
             BodyPlan::Refuse(v) => findings.push(v, self.checks.max_violations),
         }
         ctx.held.keep(matched);
-        self.violations(ctx, findings).into()
+        self.violations(findings).into()
     }
 
     fn on_request_body<'a>(
@@ -520,7 +517,7 @@ impl Policy for ContractGate {
                     Some(op) if !body.is_empty() => {
                         if op.body.is_some() {
                             let refusal = Refusal::new(UNSUPPORTED_MEDIA_TYPE, Part::Body);
-                            return Self::outcome(ctx, self.config.requests, refusal).into();
+                            return Self::outcome(self.config.requests, refusal).into();
                         }
                         let mut findings = Findings::default();
                         findings.push(
@@ -545,7 +542,7 @@ impl Policy for ContractGate {
         };
         let mut findings = findings;
         self.graphql_text(req, body, &mut findings);
-        self.violations(ctx, findings).into()
+        self.violations(findings).into()
     }
 
     fn on_response_headers(
@@ -563,7 +560,7 @@ impl Policy for ContractGate {
         };
         let Some(declared) = op.response(resp.status.as_u16()) else {
             let refusal = one("responses", parapet_contract::Part::Body, "");
-            return Self::outcome(ctx, self.config.responses, refusal);
+            return Self::outcome(self.config.responses, refusal);
         };
         let sent = content_type(&resp.headers).unwrap_or("");
         let media = parapet_contract::operation::select(&declared.media, sent);
@@ -572,7 +569,7 @@ impl Policy for ContractGate {
                 return Decision::Continue;
             }
             let refusal = one("content", parapet_contract::Part::Header, "/Content-Type");
-            return Self::outcome(ctx, self.config.responses, refusal);
+            return Self::outcome(self.config.responses, refusal);
         };
         if media.kind_for(sent) == Kind::Json && media.schema.is_some() && encoded(resp) {
             // A compressed body cannot be checked or filtered (the upstream was asked for
@@ -587,7 +584,7 @@ impl Policy for ContractGate {
             } else {
                 self.config.responses
             };
-            return Self::outcome(ctx, mode, refusal);
+            return Self::outcome(mode, refusal);
         }
         Decision::Continue
     }
@@ -613,7 +610,7 @@ impl Policy for ContractGate {
                 max,
             );
             let refusal = invalid_response(&findings);
-            return Self::outcome(ctx, self.config.responses, refusal);
+            return Self::outcome(self.config.responses, refusal);
         };
         let judge = Judge {
             direction: Direction::Response,
@@ -629,17 +626,22 @@ impl Policy for ContractGate {
             judge,
             &mut findings,
         );
-        if !findings.removed.is_empty() {
-            let mut refusal = Refusal::new(EXPOSURE_FILTERED, Part::Body);
+        let filtered = (!findings.removed.is_empty()).then(|| {
+            *body = Bytes::from(serde_json::to_vec(&value).unwrap_or_default());
+            let mut refusal = Refusal::new(EXPOSURE_FILTERED, Part::Body).record_only();
             refusal.snippet = Some(crate::redact_snippet(&findings.removed.join(" ")));
+            refusal
+        });
+        if findings.violations.is_empty() {
+            // The filter's event, through the driver (so it is counted too).
+            return filtered.map_or(Decision::Continue, Decision::Refuse);
+        }
+        if let Some(refusal) = filtered {
+            // One decision per phase: the filter's event is recorded here.
             let event = SecurityEvent::new(ctx, "contract", &refusal, Action::Monitored);
             ctx.events.push(event);
-            *body = Bytes::from(serde_json::to_vec(&value).unwrap_or_default());
-        }
-        if findings.violations.is_empty() {
-            return Decision::Continue;
         }
         let refusal = invalid_response(&findings);
-        Self::outcome(ctx, self.config.responses, refusal)
+        Self::outcome(self.config.responses, refusal)
     }
 }

@@ -404,6 +404,14 @@ async fn monitor_mode_lets_violations_through_with_an_event() {
     assert_eq!(events[0]["reason"], "invalid-request");
     assert_eq!(events[0]["action"], "monitored");
     assert_eq!(events[0]["snippet"], "query/limit maximum");
+    // Counted like any refusal, as monitored; and so is the exposure filter's event.
+    let metrics = gw.gw().metrics().encode();
+    for reason in ["invalid-request", "exposure-filtered"] {
+        let line = format!(
+            "parapet_refusals_total{{policy=\"contract\",reason=\"{reason}\",action=\"monitored\"}} 1"
+        );
+        assert!(metrics.contains(&line), "{line}\n{metrics}");
+    }
 }
 
 #[tokio::test]
