@@ -320,17 +320,19 @@ impl Operation {
 
     /// The declared response for `status` (exact, then range, then `default`).
     pub fn response(&self, status: u16) -> Option<&Response> {
-        let exact = status.to_string();
-        let range = format!("{}XX", status / 100);
-        self.responses
-            .iter()
-            .find(|r| r.status == exact)
-            .or_else(|| {
-                self.responses
-                    .iter()
-                    .find(|r| r.status.eq_ignore_ascii_case(&range))
-            })
-            .or_else(|| self.responses.iter().find(|r| r.status == "default"))
+        // Asked up to three times per response: compared without building strings.
+        let exact = |r: &&Response| r.status.parse::<u16>() == Ok(status);
+        let range = |r: &&Response| {
+            let b = r.status.as_bytes();
+            b.len() == 3
+                && u16::from(b[0].wrapping_sub(b'0')) == status / 100
+                && b[1..].eq_ignore_ascii_case(b"XX")
+        };
+        let responses = || self.responses.iter();
+        responses()
+            .find(exact)
+            .or_else(|| responses().find(range))
+            .or_else(|| responses().find(|r| r.status == "default"))
     }
 }
 

@@ -814,3 +814,15 @@ paths:
     );
     assert_eq!(out.removed, vec!["/leak".to_string()]);
 }
+
+#[test]
+fn responses_are_found_by_code_then_range_then_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = "openapi: 3.1.0\ninfo: { title: t, version: '1' }\npaths:\n  /r:\n    get:\n      responses:\n        '201': { description: a }\n        2xx: { description: b }\n        default: { description: c }\n";
+    let c = Contract::load(&write(dir.path(), "r.yaml", spec)).unwrap();
+    let (op, _) = op(&c, Method::GET, "/r");
+    let found = |s: u16| op.response(s).map(|r| r.status.as_str());
+    assert_eq!(found(201), Some("201"));
+    assert_eq!(found(204), Some("2xx"));
+    assert_eq!(found(500), Some("default"));
+}
