@@ -1,0 +1,13 @@
+//! Crlf detection (to be written).
+
+use crate::detector::{Detector, Input, Sink};
+use crate::rule::Class;
+
+/// The crlf detector.
+pub(crate) static DETECTOR: Detector = Detector {
+    class: Class::Crlf,
+    rules: &[],
+    scan,
+};
+
+fn scan(_input: &Input<'_>, _sink: &mut Sink<'_>) {}

@@ -1,0 +1,13 @@
+//! Ldap detection (to be written).
+
+use crate::detector::{Detector, Input, Sink};
+use crate::rule::Class;
+
+/// The ldap detector.
+pub(crate) static DETECTOR: Detector = Detector {
+    class: Class::Ldap,
+    rules: &[],
+    scan,
+};
+
+fn scan(_input: &Input<'_>, _sink: &mut Sink<'_>) {}

@@ -1,0 +1,13 @@
+//! MailHeader detection (to be written).
+
+use crate::detector::{Detector, Input, Sink};
+use crate::rule::Class;
+
+/// The mail detector.
+pub(crate) static DETECTOR: Detector = Detector {
+    class: Class::MailHeader,
+    rules: &[],
+    scan,
+};
+
+fn scan(_input: &Input<'_>, _sink: &mut Sink<'_>) {}

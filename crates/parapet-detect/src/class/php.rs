@@ -1,0 +1,13 @@
+//! Php detection (to be written).
+
+use crate::detector::{Detector, Input, Sink};
+use crate::rule::Class;
+
+/// The php detector.
+pub(crate) static DETECTOR: Detector = Detector {
+    class: Class::Php,
+    rules: &[],
+    scan,
+};
+
+fn scan(_input: &Input<'_>, _sink: &mut Sink<'_>) {}

@@ -1,0 +1,13 @@
+//! Protocol detection (to be written).
+
+use crate::detector::{Detector, Input, Sink};
+use crate::rule::Class;
+
+/// The protocol detector.
+pub(crate) static DETECTOR: Detector = Detector {
+    class: Class::Protocol,
+    rules: &[],
+    scan,
+};
+
+fn scan(_input: &Input<'_>, _sink: &mut Sink<'_>) {}

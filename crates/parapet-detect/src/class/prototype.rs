@@ -1,0 +1,13 @@
+//! PrototypePollution detection (to be written).
+
+use crate::detector::{Detector, Input, Sink};
+use crate::rule::Class;
+
+/// The prototype detector.
+pub(crate) static DETECTOR: Detector = Detector {
+    class: Class::PrototypePollution,
+    rules: &[],
+    scan,
+};
+
+fn scan(_input: &Input<'_>, _sink: &mut Sink<'_>) {}

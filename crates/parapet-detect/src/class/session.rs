@@ -1,0 +1,13 @@
+//! SessionFixation detection (to be written).
+
+use crate::detector::{Detector, Input, Sink};
+use crate::rule::Class;
+
+/// The session detector.
+pub(crate) static DETECTOR: Detector = Detector {
+    class: Class::SessionFixation,
+    rules: &[],
+    scan,
+};
+
+fn scan(_input: &Input<'_>, _sink: &mut Sink<'_>) {}

@@ -1,0 +1,13 @@
+//! Ssi detection (to be written).
+
+use crate::detector::{Detector, Input, Sink};
+use crate::rule::Class;
+
+/// The ssi detector.
+pub(crate) static DETECTOR: Detector = Detector {
+    class: Class::Ssi,
+    rules: &[],
+    scan,
+};
+
+fn scan(_input: &Input<'_>, _sink: &mut Sink<'_>) {}

@@ -1,0 +1,370 @@
+//! The engine: settings compiled once, then one [`Scan`] per request that is fed the
+//! request's parts, decodes every value, runs every class on every decoded form, and sums an
+//! anomaly score into a [`Verdict`].
+
+use crate::class::DETECTORS;
+use crate::decode::{Decoders, Forms};
+use crate::detector::{Input, Match, Sink};
+use crate::location::{Location, Part};
+use crate::rule::{Class, Rule};
+use std::fmt;
+
+/// How the engine is tuned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// Paranoia level 1–4: the higher, the more rules run (and the more false positives).
+    pub paranoia: u8,
+    /// The anomaly score from which a request is judged an attack (default 5: one critical
+    /// match, or two weaker ones).
+    pub threshold: u32,
+    /// Rules turned off, everywhere or for some locations.
+    pub exclusions: Vec<Exclusion>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            paranoia: 1,
+            threshold: 5,
+            exclusions: Vec::new(),
+        }
+    }
+}
+
+/// Rules turned off for some locations (or everywhere, when `locations` is empty).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Exclusion {
+    /// The rules turned off; empty means every rule.
+    pub rules: Vec<RuleSelector>,
+    /// Where they are turned off; empty means everywhere.
+    pub locations: Vec<LocationSelector>,
+}
+
+/// Names rules: one rule by id, or a whole class.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RuleSelector {
+    /// Every rule of a class.
+    Class(Class),
+    /// One rule, by id.
+    Rule(&'static Rule),
+}
+
+impl RuleSelector {
+    /// Parses `sqli` (a class) or `sqli.tautology` (a rule id).
+    pub fn parse(text: &str) -> Result<RuleSelector, String> {
+        if let Some(class) = Class::from_name(text) {
+            return Ok(RuleSelector::Class(class));
+        }
+        rules()
+            .find(|r| r.id == text)
+            .map(RuleSelector::Rule)
+            .ok_or_else(|| format!("no attack class or rule is called {text:?}"))
+    }
+
+    fn selects(&self, rule: &Rule) -> bool {
+        match self {
+            RuleSelector::Class(class) => rule.class == *class,
+            RuleSelector::Rule(r) => r.id == rule.id,
+        }
+    }
+}
+
+/// Names locations: a part, and optionally one name inside it (a parameter, header, cookie,
+/// or body field as a JSON pointer); a name ending in `*` is a prefix.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LocationSelector {
+    /// The part.
+    pub part: Part,
+    /// The name inside the part; `None` for the whole part.
+    pub name: Option<String>,
+}
+
+impl LocationSelector {
+    fn selects(&self, part: Part, name: &str) -> bool {
+        // A body key selector also covers the key of the same field.
+        let part_matches = self.part == part || (self.part == Part::Body && part == Part::BodyKey);
+        part_matches
+            && match &self.name {
+                None => true,
+                Some(want) => match want.strip_suffix('*') {
+                    Some(prefix) => name.starts_with(prefix),
+                    None => want.eq_ignore_ascii_case(name),
+                },
+            }
+    }
+}
+
+/// Every rule the engine knows, class by class.
+pub fn rules() -> impl Iterator<Item = &'static Rule> {
+    DETECTORS.iter().flat_map(|d| d.rules.iter().copied())
+}
+
+/// A settings error, for the config layer to report.
+#[derive(Debug, PartialEq, Eq)]
+pub struct SettingsError(String);
+
+impl fmt::Display for SettingsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for SettingsError {}
+
+/// The compiled engine; cheap to share, one per route.
+#[derive(Debug)]
+pub struct Engine {
+    settings: Settings,
+}
+
+impl Engine {
+    /// Compiles `settings`.
+    pub fn new(settings: Settings) -> Result<Engine, SettingsError> {
+        if !(1..=4).contains(&settings.paranoia) {
+            return Err(SettingsError(format!(
+                "paranoia must be 1, 2, 3 or 4, not {}",
+                settings.paranoia
+            )));
+        }
+        if settings.threshold == 0 {
+            return Err(SettingsError("threshold must be at least 1".into()));
+        }
+        Ok(Engine { settings })
+    }
+
+    /// The settings the engine was compiled from.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Starts inspecting one request.
+    pub fn scan(&self) -> Scan<'_> {
+        Scan {
+            engine: self,
+            hits: Vec::new(),
+            score: 0,
+            forms: Forms::default(),
+            lower: Vec::new(),
+            matches: Vec::new(),
+            skip: None,
+        }
+    }
+
+    /// Whether an exclusion turns off every rule at this location, so the value need not be
+    /// looked at.
+    fn excluded_everywhere(&self, part: Part, name: &str) -> bool {
+        self.settings.exclusions.iter().any(|e| {
+            e.rules.is_empty()
+                && (e.locations.is_empty() || e.locations.iter().any(|l| l.selects(part, name)))
+        })
+    }
+
+    fn excluded(&self, rule: &Rule, part: Part, name: &str) -> bool {
+        self.settings.exclusions.iter().any(|e| {
+            (e.rules.is_empty() || e.rules.iter().any(|r| r.selects(rule)))
+                && (e.locations.is_empty() || e.locations.iter().any(|l| l.selects(part, name)))
+        })
+    }
+}
+
+/// A rule that matched, explained.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hit {
+    /// The rule (its class, id, severity).
+    pub rule: &'static Rule,
+    /// Where the value was.
+    pub location: Location,
+    /// The decoded text that matched, cut short and with control characters escaped;
+    /// `[redacted]` when the location holds credentials.
+    pub snippet: String,
+}
+
+/// What the engine thinks of a request.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Verdict {
+    /// The anomaly score: the sum of the severities of the rules that matched (each rule
+    /// counts once per location).
+    pub score: u32,
+    /// Whether the score reached the threshold.
+    pub attack: bool,
+    /// Every match, in the order found.
+    pub hits: Vec<Hit>,
+}
+
+impl Verdict {
+    /// The classes that matched, each once, in the order found.
+    pub fn classes(&self) -> Vec<Class> {
+        let mut classes = Vec::new();
+        for hit in &self.hits {
+            if !classes.contains(&hit.rule.class) {
+                classes.push(hit.rule.class);
+            }
+        }
+        classes
+    }
+}
+
+/// Decides which values the contract has already validated as typed (an integer, a uuid,
+/// an enum, a date…): they are not fed to the free-text detectors.
+pub trait TypedFields {
+    /// Whether the value at `part`/`name` (a parameter name, or a body field's JSON
+    /// pointer) is typed.
+    fn is_typed(&self, part: Part, name: &str) -> bool;
+}
+
+/// The inspection of one request in progress.
+pub struct Scan<'e> {
+    engine: &'e Engine,
+    hits: Vec<Hit>,
+    score: u32,
+    forms: Forms,
+    lower: Vec<u8>,
+    matches: Vec<Match>,
+    skip: Option<&'e dyn TypedFields>,
+}
+
+/// The longest snippet kept in a hit, in bytes of decoded text.
+const SNIPPET_MAX: usize = 64;
+
+impl<'e> Scan<'e> {
+    /// Skips the values `typed` says the contract has validated as typed.
+    pub fn typed_fields(&mut self, typed: &'e dyn TypedFields) {
+        self.skip = Some(typed);
+    }
+
+    /// The score so far.
+    pub fn score(&self) -> u32 {
+        self.score
+    }
+
+    /// Inspects one value found at `part`/`name` (see [`Location`]); `form` says it is
+    /// percent-encoded the way query strings and forms are (`+` for a space).
+    pub fn value(&mut self, part: Part, name: &str, raw: &[u8], form: bool) {
+        if raw.is_empty() || self.engine.excluded_everywhere(part, name) {
+            return;
+        }
+        if let Some(typed) = self.skip
+            && typed.is_typed(part, name)
+        {
+            return;
+        }
+        let lower_name = short_name(part, name).to_ascii_lowercase();
+        let first_hit = self.hits.len();
+        let mut forms = std::mem::take(&mut self.forms);
+        forms.decode(raw, part, form);
+        self.inspect(
+            raw,
+            raw,
+            Decoders::default(),
+            part,
+            name,
+            &lower_name,
+            first_hit,
+        );
+        for (text, decoded_by) in forms.iter() {
+            self.inspect(raw, text, decoded_by, part, name, &lower_name, first_hit);
+        }
+        self.forms = forms;
+    }
+
+    /// Runs every detector on one decoded form of a value, and records the new matches.
+    #[allow(clippy::too_many_arguments)]
+    fn inspect(
+        &mut self,
+        raw: &[u8],
+        text: &[u8],
+        decoded_by: Decoders,
+        part: Part,
+        name: &str,
+        lower_name: &str,
+        first_hit: usize,
+    ) {
+        let paranoia = self.engine.settings.paranoia;
+        self.lower.clear();
+        self.lower.extend(text.iter().map(u8::to_ascii_lowercase));
+        self.matches.clear();
+        let input = Input {
+            raw,
+            text,
+            lower: &self.lower,
+            decoded_by,
+            part,
+            name: lower_name,
+            paranoia,
+        };
+        let mut sink = Sink::new(&mut self.matches, paranoia);
+        for detector in DETECTORS {
+            (detector.scan)(&input, &mut sink);
+        }
+        for m in self.matches.drain(..) {
+            let seen = self.hits[first_hit..]
+                .iter()
+                .any(|h| std::ptr::eq(h.rule, m.rule));
+            if seen || self.engine.excluded(m.rule, part, name) {
+                continue;
+            }
+            self.score = self.score.saturating_add(m.rule.severity.score());
+            self.hits.push(Hit {
+                rule: m.rule,
+                location: Location {
+                    part,
+                    name: name.to_owned(),
+                },
+                snippet: snippet(text, m.span, part, lower_name),
+            });
+        }
+    }
+
+    /// Ends the inspection.
+    pub fn finish(self) -> Verdict {
+        Verdict {
+            score: self.score,
+            attack: self.score >= self.engine.settings.threshold,
+            hits: self.hits,
+        }
+    }
+}
+
+/// The name detectors see: the last key of a JSON pointer, the name itself otherwise.
+fn short_name(part: Part, name: &str) -> &str {
+    match part {
+        Part::Body | Part::BodyKey => name.rsplit('/').next().unwrap_or(name),
+        _ => name,
+    }
+}
+
+/// Header, cookie and field names whose values are credentials: never shown in a snippet.
+fn is_secret(part: Part, lower_name: &str) -> bool {
+    match part {
+        Part::Header => matches!(
+            lower_name,
+            "authorization" | "proxy-authorization" | "cookie" | "x-api-key"
+        ),
+        Part::Cookie => true,
+        _ => ["pass", "secret", "token", "key", "credential", "auth"]
+            .iter()
+            .any(|w| lower_name.contains(w)),
+    }
+}
+
+/// The matched span of `text`, widened to at most [`SNIPPET_MAX`] bytes, with anything not
+/// printable ASCII escaped.
+fn snippet(text: &[u8], span: std::ops::Range<usize>, part: Part, lower_name: &str) -> String {
+    if is_secret(part, lower_name) {
+        return "[redacted]".to_owned();
+    }
+    let start = span.start.min(text.len());
+    let end = span.end.clamp(start, text.len()).min(start + SNIPPET_MAX);
+    let mut out = String::with_capacity(end - start + 8);
+    for &b in &text[start..end] {
+        if b.is_ascii_graphic() || b == b' ' {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    if span.end > end {
+        out.push('…');
+    }
+    out
+}

@@ -1,0 +1,151 @@
+//! Splitting a request into the values the engine inspects: path segments, query and form
+//! parameters, header values and cookies, and the leaves and keys of structured bodies.
+
+mod graphql;
+mod json;
+mod multipart;
+mod xml;
+
+use crate::engine::Scan;
+use crate::location::Part;
+
+/// Headers that carry nothing an application reads as data, or that the gateway itself
+/// checks (framing, credentials): not inspected.
+const SKIPPED_HEADERS: &[&str] = &[
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "authorization",
+    "proxy-authorization",
+];
+
+impl Scan<'_> {
+    /// Inspects the request method.
+    pub fn method(&mut self, method: &str) {
+        self.value(Part::Method, "", method.as_bytes(), false);
+    }
+
+    /// Inspects a path as received (percent-encoded, without the query string): each
+    /// segment, and the whole path for the traversal detector.
+    pub fn path(&mut self, raw_path: &str) {
+        for segment in raw_path.split('/').filter(|s| !s.is_empty()) {
+            self.value(Part::Path, "", segment.as_bytes(), false);
+        }
+        if raw_path.contains("..") || raw_path.contains('%') || raw_path.contains("//") {
+            self.value(Part::Path, "", raw_path.as_bytes(), false);
+        }
+    }
+
+    /// Inspects a query string as received (without the `?`): each name and value.
+    pub fn query(&mut self, raw_query: &str) {
+        self.form_fields(raw_query.as_bytes(), Part::QueryName, Part::Query);
+    }
+
+    /// Inspects one header. `Cookie` is split into cookies; the framing and credential
+    /// headers are not inspected.
+    pub fn header(&mut self, name: &str, value: &[u8]) {
+        if SKIPPED_HEADERS.iter().any(|h| name.eq_ignore_ascii_case(h)) {
+            return;
+        }
+        if name.eq_ignore_ascii_case("cookie") {
+            for pair in value.split(|&b| b == b';') {
+                let pair = pair.trim_ascii();
+                let (cookie, v) = split_once(pair, b'=');
+                let cookie = String::from_utf8_lossy(cookie);
+                self.value(Part::CookieName, "", cookie.as_bytes(), false);
+                self.value(Part::Cookie, &cookie, v, false);
+            }
+            return;
+        }
+        let lower = name.to_ascii_lowercase();
+        self.value(Part::Header, &lower, value, false);
+    }
+
+    /// Inspects a body according to its media type: JSON (and GraphQL over JSON), forms,
+    /// multipart, XML; any other body is inspected as one text value.
+    pub fn body(&mut self, content_type: Option<&str>, body: &[u8]) {
+        if body.is_empty() {
+            return;
+        }
+        let media = content_type
+            .map(|ct| {
+                ct.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            })
+            .unwrap_or_default();
+        if media == "application/x-www-form-urlencoded" {
+            self.form_fields(body, Part::BodyKey, Part::Body);
+        } else if media.starts_with("multipart/") {
+            match content_type.and_then(multipart::boundary) {
+                Some(boundary) => self.multipart(body, &boundary),
+                None => self.value(Part::Body, "", body, false),
+            }
+        } else if media.ends_with("/xml") || media.ends_with("+xml") {
+            self.xml(body);
+        } else if media == "application/json"
+            || media.ends_with("+json")
+            || matches!(body.trim_ascii_start().first(), Some(b'{' | b'['))
+        {
+            // Whatever its media type says, a body that opens like JSON is walked as JSON
+            // (clients lie about Content-Type); what is not JSON is then inspected as text.
+            self.json(body);
+        } else {
+            self.value(Part::Body, "", body, false);
+        }
+    }
+
+    /// Inspects `name=value&…` pairs, names and values still percent-encoded.
+    fn form_fields(&mut self, raw: &[u8], name_part: Part, value_part: Part) {
+        for pair in raw.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
+            let (name, value) = split_once(pair, b'=');
+            self.value(name_part, "", name, true);
+            let name = decode_name(name);
+            if value_part == Part::Query && name == "query" {
+                // GraphQL over GET: the document's literals only.
+                let document = decode_name(value);
+                if graphql::looks_like_graphql(document.as_bytes()) {
+                    self.graphql(document.as_bytes(), &name);
+                    continue;
+                }
+            }
+            self.value(value_part, &name, value, true);
+        }
+    }
+}
+
+/// A parameter name, percent-decoded, for locations and exclusions.
+fn decode_name(raw: &[u8]) -> String {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        match raw[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < raw.len() => {
+                match std::str::from_utf8(&raw[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                {
+                    Some(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn split_once(pair: &[u8], sep: u8) -> (&[u8], &[u8]) {
+    match memchr::memchr(sep, pair) {
+        Some(i) => (&pair[..i], &pair[i + 1..]),
+        None => (pair, &[]),
+    }
+}
