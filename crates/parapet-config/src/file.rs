@@ -11,10 +11,12 @@ use serde_saphyr::Spanned;
 use std::collections::BTreeMap;
 
 pub use contract::*;
+pub use detect::*;
 pub use identity::*;
 pub use traffic::*;
 
 mod contract;
+mod detect;
 mod identity;
 mod traffic;
 
@@ -346,6 +348,9 @@ pub struct Policies {
     /// Contract enforcement and body threat limits.
     #[serde(default)]
     pub contract: Option<Spanned<Contract>>,
+    /// Attack detection (the negative security model).
+    #[serde(default)]
+    pub detect: Option<Spanned<Detect>>,
 }
 
 /// Whether a policy refuses (`enforce`) or only records (`monitor`).

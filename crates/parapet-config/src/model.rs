@@ -3,10 +3,12 @@
 
 pub use crate::file::{ClientAuth, Mode};
 pub use contract::*;
+pub use detect::*;
 pub use identity::*;
 pub use traffic::*;
 
 mod contract;
+mod detect;
 mod identity;
 mod traffic;
 use http::Method;
@@ -240,6 +242,8 @@ pub struct PolicySet {
     pub idempotency: Option<Idempotency>,
     /// Contract enforcement and body threat limits.
     pub contract: Option<ContractPolicy>,
+    /// Attack detection.
+    pub detect: Option<DetectPolicy>,
 }
 
 /// IP access lists.

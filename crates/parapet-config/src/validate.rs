@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 mod contract;
+mod detect;
 mod identity;
 mod traffic;
 
@@ -655,6 +656,7 @@ fn api(a: &file::Api, server: &Server, id: &Identity, c: &mut Checker) -> Option
                 own.contract.or_else(|| defaults.contract.clone()),
                 &spec,
             ),
+            detect: own.detect.or_else(|| defaults.detect.clone()),
         };
         // A route's own list was checked for duplicates; `sensitive` adds names to it.
         if p.value.sensitive.is_some()
@@ -770,6 +772,7 @@ fn policies(
             .as_ref()
             .map(|i| traffic::idempotency(i, scope, c)),
         contract: p.contract.as_ref().map(|b| contract::contract(b, c)),
+        detect: p.detect.as_ref().and_then(|b| detect::detect(b, c)),
     }
 }
 

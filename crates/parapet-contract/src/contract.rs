@@ -295,6 +295,12 @@ impl Loader<'_, '_> {
             (Some(s), false) => self.shape(s),
             _ => crate::params::Shape::Scalar(crate::params::Scalar::String),
         };
+        let typed = match (&schema_loc, json) {
+            (Some(s), false) => {
+                self.typed(s, |schema, resolve| crate::typed::is_typed(schema, resolve))
+            }
+            _ => false,
+        };
         let schema = match schema_loc {
             Some(s) if self.docs.get(&s).is_some() => {
                 match self.compiler.schema(&s, Direction::Request) {
@@ -323,7 +329,23 @@ impl Loader<'_, '_> {
             required,
             schema,
             json,
+            typed,
         })
+    }
+
+    /// What `f` says of the schema at `loc`, its `$ref`s resolved.
+    fn typed<T: Default>(
+        &self,
+        loc: &Loc,
+        f: impl for<'v> Fn(&'v Value, &dyn Fn(&'v Value) -> &'v Value) -> T,
+    ) -> T {
+        let docs = self.docs;
+        let file = loc.file;
+        let Some((_, schema)) = docs.resolve(loc) else {
+            return T::default();
+        };
+        let resolve = |v| resolve_in(docs, file, v);
+        f(schema, &resolve)
     }
 
     /// The parameter shape of the schema at `loc`.
@@ -372,11 +394,19 @@ impl Loader<'_, '_> {
             } else {
                 Vec::new()
             };
+            let typed = if direction == Direction::Request && kind == Kind::Json {
+                self.typed(&schema_loc, |schema, resolve| {
+                    crate::typed::typed_pointers(schema, resolve)
+                })
+            } else {
+                Vec::new()
+            };
             out.push(Media {
                 range: range.to_ascii_lowercase(),
                 kind,
                 schema,
                 fields,
+                typed,
             });
         }
         out

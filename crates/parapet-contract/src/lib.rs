@@ -18,6 +18,7 @@ pub mod params;
 pub mod router;
 pub mod schema;
 pub mod spec;
+pub mod typed;
 pub mod violation;
 
 pub use contract::{Contract, Lookup};

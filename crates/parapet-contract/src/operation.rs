@@ -20,6 +20,8 @@ pub struct Param {
     pub schema: Option<Schema>,
     /// Declared with `content: application/json`: the raw value is JSON.
     pub json: bool,
+    /// Its schema types it (see [`crate::typed`]): once validated, it holds no free text.
+    pub typed: bool,
 }
 
 /// A declared request or response media type.
@@ -33,6 +35,8 @@ pub struct Media {
     pub schema: Option<Schema>,
     /// Form and multipart fields.
     pub fields: Vec<Field>,
+    /// JSON pointers of the typed values of its bodies (see [`crate::typed`]); for requests.
+    pub typed: Vec<String>,
 }
 
 impl Media {
@@ -349,7 +353,8 @@ fn scalar(t: Option<&str>) -> Scalar {
 }
 
 /// The `type` of a schema: the string, or the first non-null of an array of types.
-fn type_of(schema: &Value) -> Option<&str> {
+/// The single non-null `type` a schema declares.
+pub(crate) fn type_of(schema: &Value) -> Option<&str> {
     match schema.get("type")? {
         Value::String(s) => Some(s),
         Value::Array(types) => types

@@ -139,10 +139,16 @@ impl Engine {
 
     /// Starts inspecting one request.
     pub fn scan(&self) -> Scan<'_> {
+        self.resume(Verdict::default())
+    }
+
+    /// Goes on inspecting a request whose first parts gave `previous` (the head, judged
+    /// before its body arrived).
+    pub fn resume(&self, previous: Verdict) -> Scan<'_> {
         Scan {
             engine: self,
-            hits: Vec::new(),
-            score: 0,
+            hits: previous.hits,
+            score: previous.score,
             forms: Forms::default(),
             lower: Vec::new(),
             matches: Vec::new(),
@@ -207,9 +213,9 @@ impl Verdict {
 /// Decides which values the contract has already validated as typed (an integer, a uuid,
 /// an enum, a date…): they are not fed to the free-text detectors.
 pub trait TypedFields {
-    /// Whether the value at `part`/`name` (a parameter name, or a body field's JSON
-    /// pointer) is typed.
-    fn is_typed(&self, part: Part, name: &str) -> bool;
+    /// Whether the value `raw` found at `part`/`name` (a parameter name, or a body
+    /// field's JSON pointer; path segments have no name) is typed.
+    fn is_typed(&self, part: Part, name: &str, raw: &[u8]) -> bool;
 }
 
 /// The inspection of one request in progress.
@@ -244,7 +250,7 @@ impl<'e> Scan<'e> {
             return;
         }
         if let Some(typed) = self.skip
-            && typed.is_typed(part, name)
+            && typed.is_typed(part, name, raw)
         {
             return;
         }

@@ -48,6 +48,9 @@ pub struct Refusal {
     /// Recorded (event, metrics) but not enforced, whatever the policy's mode: for a
     /// policy whose phases have modes of their own.
     pub record_only: bool,
+    /// Structured evidence for the event only (what attack detection matched, already
+    /// redacted); never sent to the client.
+    pub evidence: Option<serde_json::Value>,
 }
 
 impl Refusal {
@@ -62,6 +65,7 @@ impl Refusal {
             headers: Vec::new(),
             errors: None,
             record_only: false,
+            evidence: None,
         }
     }
 

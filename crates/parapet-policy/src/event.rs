@@ -78,6 +78,9 @@ pub struct SecurityEvent {
     /// Precise cause behind a uniform reason (`jwt-expired` behind `unauthenticated`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cause: Option<&'static str>,
+    /// Structured evidence (attack detection: score and matched rules, redacted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<serde_json::Value>,
 }
 
 impl SecurityEvent {
@@ -121,6 +124,7 @@ impl SecurityEvent {
             part: refusal.part.clone(),
             snippet: refusal.snippet.clone(),
             cause: refusal.cause,
+            evidence: refusal.evidence.clone(),
         }
     }
 }

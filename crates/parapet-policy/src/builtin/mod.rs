@@ -2,6 +2,7 @@
 //! [`PolicySet`] into its ordered list of policies.
 
 pub mod contract;
+pub mod detect;
 pub mod ip_access;
 pub mod limits;
 
@@ -10,6 +11,7 @@ use parapet_config::PolicySet;
 use std::sync::Arc;
 
 pub use contract::ContractGate;
+pub use detect::Detection;
 pub use ip_access::IpAccess;
 pub use limits::Limits;
 
@@ -24,6 +26,9 @@ pub fn build(set: &PolicySet) -> Vec<Arc<dyn Policy>> {
     }
     if let Some(c) = &set.contract {
         out.push(Arc::new(ContractGate::new(c.clone())));
+    }
+    if let Some(c) = &set.detect {
+        out.push(Arc::new(Detection::new(c.clone(), set.contract.as_ref())));
     }
     out.sort_by_key(|p| p.order());
     out
