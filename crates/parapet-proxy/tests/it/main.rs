@@ -6,6 +6,7 @@
 mod certs;
 mod common;
 mod contract;
+mod detect;
 mod http2;
 mod identity;
 mod pipeline;
