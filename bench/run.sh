@@ -14,9 +14,15 @@
 #   parapet   `parapet run --workers 1`, ip_access + limits on, access log off (as nginx's)
 #   contract  the same, plus the contract of bench/bench.openapi.yaml: path and query
 #             parameters, the JSON body (strict) and the upstream's JSON answer validated
+#   detect    the `parapet` target plus attack detection at paranoia 1 (every path segment,
+#             query value, header, cookie and body string inspected)
+#   crs       nginx + ModSecurity v3 + OWASP CRS 3.3 at paranoia 1, blocking (anomaly
+#             threshold 5), request bodies inspected (JSON body processor), 1 worker: the
+#             open-source reference WAF, from Debian (libnginx-mod-http-modsecurity,
+#             modsecurity-crs), installed by this script when missing
 # Request types:
 #   get       GET /api/users/1?q=hello
-#   post      POST /api/users, 1024-byte JSON body, Content-Type: application/json (bench/wrk.lua)
+#   post      POST /api/users, 1024-byte JSON body of prose, Content-Type: application/json (bench/wrk.lua)
 #
 # Pinning (so that Parapet gets exactly what nginx gets: one core, one worker):
 #   PROXY_CPU (1): the proxy under test, whole process (nginx master+worker, or every Parapet
@@ -32,8 +38,10 @@
 #
 # Environment (defaults in brackets):
 #   DURATION [10s]  WARMUP [3s]  CONNECTIONS [64]  THREADS [1]  ROUNDS [3]
-#   PROXY_CPU [1]  LOAD_CPU [0]  TARGETS ["upstream nginx parapet contract"]  REQUESTS ["get post"]
+#   PROXY_CPU [1]  LOAD_CPU [0]  TARGETS ["upstream nginx parapet contract detect crs"]
+#   REQUESTS ["get post"]
 #   UPSTREAM_PORT [18080]  NGINX_PORT [18081]  PARAPET_PORT [18090]  CONTRACT_PORT [18091]
+#   DETECT_PORT [18092]  CRS_PORT [18093]
 #   PARAPET_BIN [target/release/parapet, built with cargo]  SKIP_BUILD [0]  BENCH_TMP [mktemp]
 #   BENCH_NICE [unset]: e.g. -10 runs every bench process (targets, upstream, wrk) under
 #                       `nice -n -10` (root only), to shield the measurement from other work on a
@@ -58,7 +66,7 @@ THREADS=${THREADS:-1}
 ROUNDS=${ROUNDS:-3}
 PROXY_CPU=${PROXY_CPU:-1}
 LOAD_CPU=${LOAD_CPU:-0}
-TARGETS=${TARGETS:-"upstream nginx parapet contract"}
+TARGETS=${TARGETS:-"upstream nginx parapet contract detect crs"}
 REQUESTS=${REQUESTS:-"get post"}
 SKIP_BUILD=${SKIP_BUILD:-0}
 BENCH_NICE=${BENCH_NICE:-}
@@ -66,8 +74,10 @@ BENCH_NICE=${BENCH_NICE:-}
 . "$BENCH_SRC/lib.sh"
 bench_nice "$@"
 
-declare -A PORT=([upstream]=${UPSTREAM_PORT:-18080} [nginx]=${NGINX_PORT:-18081} [parapet]=${PARAPET_PORT:-18090} [contract]=${CONTRACT_PORT:-18091})
-declare -A LABEL=([upstream]="direct to upstream" [nginx]="nginx proxy" [parapet]="Parapet" [contract]="Parapet + contract")
+declare -A PORT=([upstream]=${UPSTREAM_PORT:-18080} [nginx]=${NGINX_PORT:-18081} [parapet]=${PARAPET_PORT:-18090}
+  [contract]=${CONTRACT_PORT:-18091} [detect]=${DETECT_PORT:-18092} [crs]=${CRS_PORT:-18093})
+declare -A LABEL=([upstream]="direct to upstream" [nginx]="nginx proxy" [parapet]="Parapet" [contract]="Parapet + contract"
+  [detect]="Parapet + detection" [crs]="nginx + ModSecurity CRS")
 declare -A PATH_OF=([get]="/api/users/1?q=hello" [post]="/api/users")
 
 bench_traps
@@ -75,14 +85,15 @@ bench_traps
 # ---------------------------------------------------------------- targets
 # (upstream and nginx: start_upstream, start_nginx in lib.sh)
 
-start_parapet() { # $1 = target name: parapet, or contract (the same with the contract)
-  local name=${1:-parapet} contract=""
+start_parapet() { # $1 = target name: parapet, contract or detect (parapet + contract or detection)
+  local name=${1:-parapet} contract="" detect=""
   local d=$WORK/$name
   mkdir -p "$d"
   if [ "$name" = contract ]; then
     cp "$BENCH_SRC/bench.openapi.yaml" "$d/"
     contract="    contract: bench.openapi.yaml"
   fi
+  [ "$name" = detect ] && detect="      detect: { paranoia: 1 }"
   cat >"$d/parapet.yaml" <<EOF
 # Written by bench/run.sh. Access log off (nginx's is off too); both simple policies on.
 listen:
@@ -99,6 +110,7 @@ $contract
       authn: public
       ip_access: { deny: [203.0.113.0/24] }
       limits: { max_body: 1MiB, max_url_length: 4KiB, max_query_params: 50, max_headers: 64, content_types: [application/json], methods: [GET, POST] }
+$detect
 EOF
   "$PARAPET_BIN" check --config "$d/parapet.yaml" >"$d/check.log" 2>&1 || { cat "$d/check.log" >&2; die "parapet check"; }
   "${NICE[@]}" taskset -c "$PROXY_CPU" "$PARAPET_BIN" run --config "$d/parapet.yaml" --workers 1 \
@@ -108,6 +120,61 @@ EOF
 
 start_contract() {
   start_parapet contract
+}
+
+start_detect() {
+  start_parapet detect
+}
+
+# nginx + ModSecurity v3 + OWASP CRS 3.3 (Debian's), paranoia 1, blocking at anomaly score 5,
+# JSON and XML request bodies parsed: the setup of ../shared/peers/nginx-peers.sh.
+start_crs() {
+  local d=$WORK/crs
+  mkdir -p "$d/tmp/modsec"
+  if ! dpkg -s libnginx-mod-http-modsecurity modsecurity-crs >/dev/null 2>&1; then
+    [ "$(id -u)" = 0 ] || die "missing libnginx-mod-http-modsecurity modsecurity-crs; run as root"
+    log "installing libnginx-mod-http-modsecurity modsecurity-crs from Debian"
+    apt-get update -qq || die "apt-get update"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libnginx-mod-http-modsecurity modsecurity-crs >/dev/null ||
+      die "apt-get install libnginx-mod-http-modsecurity modsecurity-crs"
+  fi
+  cat >"$d/crs.conf" <<EOF
+SecRuleEngine On
+SecRequestBodyAccess On
+SecRule REQUEST_HEADERS:Content-Type "^(?:application(?:/soap\+|/)|text/)xml" "id:200000,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=XML"
+SecRule REQUEST_HEADERS:Content-Type "^application/json" "id:200001,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON"
+SecRequestBodyLimit 13107200
+SecRequestBodyNoFilesLimit 131072
+SecRequestBodyLimitAction Reject
+SecRule REQBODY_ERROR "!@eq 0" "id:200002,phase:2,t:none,log,deny,status:400,msg:'Failed to parse request body.'"
+SecPcreMatchLimit 1000
+SecPcreMatchLimitRecursion 1000
+SecResponseBodyAccess Off
+SecTmpDir $d/tmp/modsec/
+SecDataDir $d/tmp/modsec/
+SecAuditEngine Off
+SecArgumentSeparator &
+SecCookieFormat 0
+SecUnicodeMapFile /etc/nginx/unicode.mapping 20127
+SecStatusEngine Off
+Include /etc/modsecurity/crs/crs-setup.conf
+SecAction "id:900000,phase:1,nolog,pass,t:none,setvar:tx.paranoia_level=1"
+SecAction "id:900110,phase:1,nolog,pass,t:none,setvar:tx.inbound_anomaly_score_threshold=5,setvar:tx.outbound_anomaly_score_threshold=4"
+Include /etc/modsecurity/crs/REQUEST-900-EXCLUSION-RULES-BEFORE-CRS.conf
+Include /usr/share/modsecurity-crs/rules/*.conf
+Include /etc/modsecurity/crs/RESPONSE-999-EXCLUSION-RULES-AFTER-CRS.conf
+EOF
+  { echo "load_module /usr/lib/nginx/modules/ngx_http_modsecurity_module.so;"; nginx_common "$d"; cat <<EOF
+http {
+$(nginx_http_common "$d")
+  upstream backend { server 127.0.0.1:${PORT[upstream]}; keepalive 128; keepalive_requests 1000000; }
+  proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host \$host;
+  server { listen 127.0.0.1:${PORT[crs]} default_server backlog=4096; modsecurity on;
+           modsecurity_rules_file $d/crs.conf; location / { proxy_pass http://backend; } }
+}
+EOF
+  } >"$d/nginx.conf"
+  start_nginx_conf "$d" "$PROXY_CPU"
 }
 
 # ---------------------------------------------------------------- checks
@@ -128,6 +195,10 @@ sanity() { # $1 = target
     [ "$s" = 415 ] || die "Parapet: POST text/xml answered $s, not 415 (is the limits policy on?)"
     s=$(status_of parapet get -X DELETE)
     [ "$s" = 405 ] || die "Parapet: DELETE answered $s, not 405 (is the limits policy on?)"
+  fi
+  if [ "$1" = detect ] || [ "$1" = crs ]; then # attacks are really refused
+    s=$(status_of "$1" get -G --data-urlencode "q=1' OR 1=1--")
+    [ "$s" = 403 ] || die "${LABEL[$1]}: an SQL injection answered $s, not 403 (is detection on?)"
   fi
   if [ "$1" = contract ]; then # the contract is really in force
     s=$(status_of contract post -X POST -H 'content-type: application/json' --data-binary '{"user":{"id":0}}')
@@ -226,6 +297,19 @@ errsum() { awk -F, -v t="$1" -v r="$2" '$2 == t && $3 == r { s += $7 } END { pri
           printf "  %-4s  req/s %.2fx %-4s   p99 %.2fx %s\n", r, a, (a >= 1.0 ? "ok" : "MISS"), b, (b <= 1.2 ? "ok" : "MISS") }'
     done
   done
+  if [[ " ${TGT[*]} " == *" detect "* ]]; then
+    for base in nginx:0.8 crs:5; do
+      b=${base%%:*} want=${base#*:}
+      [[ " ${TGT[*]} " == *" $b "* ]] || continue
+      echo
+      echo "${LABEL[detect]} / ${LABEL[$b]} (target: req/s >= ${want}x)"
+      for r in "${REQ[@]}"; do
+        awk -v r="${r^^}" -v pr="$(col detect "$r" 4)" -v br="$(col "$b" "$r" 4)" -v w="$want" \
+          -v pp="$(col detect "$r" 6)" -v bp="$(col "$b" "$r" 6)" 'BEGIN {
+            a = pr / br; printf "  %-4s  req/s %.2fx %-4s   p99 %.2fx\n", r, a, (a >= w ? "ok" : "MISS"), pp / bp }'
+      done
+    done
+  fi
   [ "$(awk -F, 'NR > 1 { s += $7 } END { print s + 0 }' "$WORK/raw.csv")" = 0 ] ||
     echo "WARNING: some runs had socket errors or non-2xx answers (errors column); their figures are suspect."
   echo

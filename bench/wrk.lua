@@ -1,6 +1,6 @@
 -- wrk script used by bench/run.sh for every request type.
 --   BENCH_REQ=get   (default) the URL given to wrk, unchanged
---   BENCH_REQ=post  POST of a 1024-byte JSON body, Content-Type: application/json
+--   BENCH_REQ=post  POST of a 1024-byte JSON body (a user and a note of prose), Content-Type: application/json
 -- done() prints one machine-readable RESULT line (latencies in microseconds) that run.sh parses;
 -- wrk's own human-readable report (--latency) is printed before it and kept in the logs.
 
@@ -12,7 +12,11 @@ if req == "post" then
   local tail = '"}'
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/json"
-  wrk.body = head .. string.rep("x", 1024 - #head - #tail) .. tail
+  -- Ordinary prose, so that inspecting the body (contract, attack detection) does real work.
+  local prose = "The parcel arrived two days late and the box was crushed, so please send a "
+    .. "replacement or a refund. Thanks for your help with order 10042, it is much appreciated. "
+  local fill = 1024 - #head - #tail
+  wrk.body = head .. string.rep(prose, math.ceil(fill / #prose)):sub(1, fill) .. tail
   assert(#wrk.body == 1024, "body must be 1024 bytes")
 elseif req ~= "get" then
   error("BENCH_REQ must be get or post, not " .. req)
