@@ -21,9 +21,16 @@ fn attacks() -> Vec<Attack> {
             request: |c, gw| c.get(gw.url("/items?q=1%27%20or%201%3D1--")),
         },
         Attack {
-            what: "path traversal in a path segment",
+            // Dot segments and encoded slashes in the path itself are refused earlier, by
+            // the gateway's normalization check (400 path-not-normalized).
+            what: "SQL injection in a path segment",
+            class: "sqli",
+            request: |c, gw| c.get(gw.url("/users/1%27%20UNION%20SELECT%20password%20FROM%20users--")),
+        },
+        Attack {
+            what: "path traversal in a query value",
             class: "path-traversal",
-            request: |c, gw| c.get(gw.url("/files/..%2f..%2f..%2fetc%2fpasswd")),
+            request: |c, gw| c.get(gw.url("/files?name=..%2F..%2F..%2F..%2Fetc%2Fpasswd")),
         },
         Attack {
             what: "Log4Shell in a header",
