@@ -185,6 +185,8 @@ API keys created for this run: alice (user 1, books:write) {alice}
   refused:  curl -i -X POST http://{gw}/books -H 'x-api-key: {alice}' -H 'content-type: application/json' -d '{{"title":"Dune","id":1}}'
             (400, invalid-request: NewBook has no id; the errors list names /id)
   refused:  curl -i http://{gw}/books/0                                   (400: the contract says id >= 1)
+  refused:  curl -i -X POST http://{gw}/books -H 'x-api-key: {alice}' -H 'content-type: application/json' -d '{{"title":"<img src=x onerror=alert(1)>"}}'
+            (403, attack-detected: the event on stderr names the class, rule and field)
   refused:  curl -i http://{gw}/internal/debug -H 'x-api-key: {alice}'    (404, unknown-endpoint: not in the contract)
   filtered: curl -s http://{gw}/users/1 -H 'x-api-key: {alice}'           (no password_hash: the contract does not declare it)
   limited:  for i in $(seq 25); do curl -s -o /dev/null -w '%{{http_code}} ' http://{gw}/books/1; done   (429 after 20)

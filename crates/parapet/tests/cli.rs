@@ -249,6 +249,16 @@ async fn demo_serves_allowed_and_refused_requests() {
         .await
         .unwrap();
     assert_eq!(shadow.status(), 404);
+    // Attack detection: XSS in a field the contract accepts as a string.
+    let attack = client
+        .post("http://127.0.0.1:8080/books")
+        .header("x-api-key", alice.clone())
+        .json(&serde_json::json!({"title": "<img src=x onerror=alert(1)>"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(attack.status(), 403);
+    assert!(attack.text().await.unwrap().contains("attack-detected"));
     let admin = client
         .get("http://127.0.0.1:8080/admin/stats")
         .send()
