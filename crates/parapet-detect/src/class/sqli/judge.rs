@@ -1,0 +1,1074 @@
+//! The judge: decides from the tokens of one reading of a value (as-is, after a `'`, after
+//! a `"`) whether they are an injection, with hand-written grammar-like rules.
+//!
+//! Two families of rules:
+//! - *break-out* rules look at how the value begins. An injection first completes the
+//!   operand the application put it in (a number, a column, or a string it closes), then
+//!   continues with something only SQL does: a boolean operator and a condition, a clause
+//!   (`order by 3`, `having 1=1`), `;` and a new statement, or a comment that cuts the rest
+//!   of the query off. The continuation is parsed with a small operand/operator state
+//!   machine and must be syntactically plausible to the end (or to a comment or `;`), and
+//!   carry SQL-only evidence (a comparison with a literal, a known SQL function, a
+//!   sub-query, a system variable). Prose that merely contains "or" or "and" fails the
+//!   grammar (`2 or 4 metal buttons`) or carries no evidence (`"foo" and "bar"`).
+//! - *window* rules look anywhere in the value at a few adjacent tokens: `union [all]
+//!   select <list>`, time-delay functions called with plausible arguments, functions and
+//!   tables only an attacker wants (`load_file(`, `into outfile`, `xp_cmdshell`,
+//!   `information_schema`).
+
+use super::tokenizer::{BLOCK, HASH, Kind, Token, strict_comment};
+
+/// What the judge found; the caller turns it into rule reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Finding {
+    Tautology,
+    Union,
+    Stacked,
+    Truncation,
+    TimeBased,
+    Function,
+    OrderBy,
+    Subquery,
+    /// A quoted string closed and continued with an operator, without strong evidence.
+    Breakout,
+    /// A dangerous table or variable name, alone.
+    SchemaProbe,
+    /// A call of a function that hardly exists outside SQL, alone.
+    SqlFunction,
+}
+
+/// Evidence collected while parsing an expression.
+#[derive(Default, Clone, Copy, Debug)]
+struct Ev {
+    /// A comparison with at least one side not a plain column name (or `a = a`).
+    cmp: bool,
+    /// A call of a function SQL dialects define.
+    func: bool,
+    /// A call of a function that hardly exists outside SQL.
+    sql_only: bool,
+    sleep: bool,
+    danger: bool,
+    subquery: bool,
+    sysvar: bool,
+    /// A boolean operator inside the expression.
+    logic: bool,
+    operands: u32,
+}
+
+/// How an expression ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum End {
+    /// The tokens ran out (or a trailing comment took the rest).
+    Eof,
+    /// At token index: `;`, `union`, a clause, a closing parenthesis of the application's.
+    At(usize),
+    /// Not SQL.
+    Invalid,
+}
+
+pub(crate) struct Judge<'a> {
+    pub lower: &'a [u8],
+    /// The significant tokens (comments folded into `pre`).
+    pub toks: &'a [Token],
+    /// For each token, the comment flag of a comment right before it (0: none).
+    pub pre: &'a [u8],
+    /// The flag of a comment after the last token (0: none).
+    pub trail: u8,
+    /// The reading: 0, `'` or `"`.
+    pub quote: u8,
+    /// More tokens followed than the buffer holds.
+    pub truncated: bool,
+}
+
+fn is_sleep(w: &[u8]) -> bool {
+    matches!(
+        w,
+        b"sleep" | b"pg_sleep" | b"benchmark" | b"randomblob" | b"sys.sleep"
+    )
+}
+
+fn is_danger(w: &[u8]) -> bool {
+    matches!(
+        w,
+        b"load_file"
+            | b"extractvalue"
+            | b"updatexml"
+            | b"name_const"
+            | b"xp_cmdshell"
+            | b"sys_eval"
+            | b"sys_exec"
+            | b"utl_http"
+            | b"utl_inaddr"
+            | b"dbms_pipe"
+            | b"dbms_lock"
+            | b"dbms_xmlgen"
+            | b"sp_oacreate"
+            | b"sp_executesql"
+            | b"sp_makewebtask"
+            | b"xp_regread"
+            | b"xp_dirtree"
+            | b"openrowset"
+            | b"opendatasource"
+            | b"pg_read_file"
+            | b"lo_import"
+            | b"copy_to"
+    )
+}
+
+/// Functions the SQL dialects define (evidence that an expression is SQL).
+fn is_sql_func(w: &[u8]) -> bool {
+    is_sleep(w)
+        || is_danger(w)
+        || matches!(
+            w,
+            b"version"
+                | b"database"
+                | b"user"
+                | b"current_user"
+                | b"system_user"
+                | b"session_user"
+                | b"schema"
+                | b"ascii"
+                | b"ord"
+                | b"substring"
+                | b"substr"
+                | b"mid"
+                | b"char"
+                | b"chr"
+                | b"nchar"
+                | b"concat"
+                | b"concat_ws"
+                | b"group_concat"
+                | b"length"
+                | b"len"
+                | b"char_length"
+                | b"count"
+                | b"if"
+                | b"iif"
+                | b"ifnull"
+                | b"isnull"
+                | b"nullif"
+                | b"coalesce"
+                | b"hex"
+                | b"unhex"
+                | b"md5"
+                | b"sha1"
+                | b"rand"
+                | b"floor"
+                | b"cast"
+                | b"convert"
+                | b"lower"
+                | b"upper"
+                | b"left"
+                | b"right"
+                | b"pi"
+                | b"cos"
+                | b"sin"
+                | b"exp"
+                | b"elt"
+                | b"make_set"
+                | b"lpad"
+                | b"rpad"
+                | b"reverse"
+                | b"instr"
+                | b"locate"
+                | b"strcmp"
+                | b"conv"
+                | b"compress"
+                | b"uncompress"
+                | b"db_name"
+                | b"host_name"
+                | b"user_name"
+                | b"suser_name"
+                | b"suser_sname"
+                | b"is_srvrolemember"
+                | b"exists"
+                | b"bin"
+                | b"greatest"
+                | b"least"
+                | b"row"
+                | b"current_database"
+                | b"unicode"
+                | b"ltrim"
+                | b"rtrim"
+                | b"trim"
+                | b"soundex"
+                | b"json_extract"
+                | b"st_latfromgeohash"
+                | b"gtid_subset"
+                | b"to_char"
+                | b"ctxsys"
+                | b"regexp_substr"
+                | b"bit_length"
+                | b"octet_length"
+                | b"sqlite_version"
+                | b"zeroblob"
+                | b"aes_encrypt"
+                | b"aes_decrypt"
+                | b"encode"
+                | b"decode"
+                | b"inet_server_addr"
+                | b"min"
+                | b"max"
+                | b"avg"
+                | b"sum"
+                | b"any"
+        )
+}
+
+/// Functions that hardly exist outside SQL (`count(` or `max(` also name things in
+/// monitoring expressions; these do not).
+fn is_sql_only(w: &[u8]) -> bool {
+    is_sleep(w)
+        || is_danger(w)
+        || matches!(
+            w,
+            b"version"
+                | b"database"
+                | b"current_user"
+                | b"system_user"
+                | b"session_user"
+                | b"ascii"
+                | b"substring"
+                | b"substr"
+                | b"mid"
+                | b"concat_ws"
+                | b"group_concat"
+                | b"db_name"
+                | b"user_name"
+                | b"suser_name"
+                | b"suser_sname"
+                | b"is_srvrolemember"
+                | b"current_database"
+                | b"sqlite_version"
+                | b"make_set"
+                | b"elt"
+        )
+}
+
+/// Whether an operator is written with symbols (`=`, `||`), not a word (`like`, `and`).
+fn symbolic(t: &Token, lower: &[u8]) -> bool {
+    t.text(lower).iter().all(|b| !b.is_ascii_alphabetic())
+}
+
+/// Keywords that may be called like functions.
+fn callable(t: &Token, lower: &[u8]) -> bool {
+    match t.kind {
+        Kind::Word => true,
+        Kind::Kw => matches!(t.text(lower), b"if" | b"database" | b"binary" | b"values"),
+        Kind::Stmt => matches!(t.text(lower), b"replace" | b"insert" | b"exec" | b"execute"),
+        Kind::Clause => t.text(lower) == b"procedure",
+        _ => false,
+    }
+}
+
+impl Judge<'_> {
+    fn tok(&self, i: usize) -> Option<&Token> {
+        self.toks.get(i)
+    }
+
+    fn kind(&self, i: usize) -> Option<Kind> {
+        self.toks.get(i).map(|t| t.kind)
+    }
+
+    fn text(&self, i: usize) -> &[u8] {
+        self.toks.get(i).map_or(&[][..], |t| t.text(self.lower))
+    }
+
+    fn is(&self, i: usize, w: &[u8]) -> bool {
+        self.text(i) == w
+    }
+
+    /// The comment right before token `i` (or after the last token when `i` is the end).
+    fn comment_at(&self, i: usize) -> u8 {
+        if i >= self.toks.len() {
+            if self.truncated { 0 } else { self.trail }
+        } else {
+            self.pre.get(i).copied().unwrap_or(0)
+        }
+    }
+
+    fn span(&self, from: usize, to: usize) -> std::ops::Range<usize> {
+        let last = to.min(self.toks.len().saturating_sub(1));
+        let start = self.toks.get(from).map_or(0, |t| t.start as usize);
+        let end = self
+            .toks
+            .get(last)
+            .map_or(self.lower.len(), |t| t.end as usize);
+        start..end.max(start)
+    }
+
+    /// Parses an expression from token `i`; `want` says whether an operand is expected.
+    fn expr(&self, i: usize, want: bool, ev: &mut Ev) -> (End, usize) {
+        self.expr_in(i, want, false, ev)
+    }
+
+    /// [`Self::expr`]; with `prefix`, a comparison or boolean operator outside parentheses
+    /// ends the expression (the operand an injection completes stops there).
+    fn expr_in(&self, mut i: usize, mut want: bool, prefix: bool, ev: &mut Ev) -> (End, usize) {
+        let mut depth: u32 = 0;
+        let n = self.toks.len();
+        loop {
+            let Some(t) = self.tok(i) else {
+                // Open parentheses at the end are the application's to close.
+                let ok = !want || self.truncated;
+                return (if ok { End::Eof } else { End::Invalid }, i);
+            };
+            let k = t.kind;
+            if want {
+                match k {
+                    Kind::Num | Kind::Str | Kind::Literal => {
+                        ev.operands += 1;
+                        want = false;
+                    }
+                    Kind::Var => {
+                        ev.operands += 1;
+                        if self.text(i).starts_with(b"@@") {
+                            ev.sysvar = true;
+                        }
+                        want = false;
+                    }
+                    _ if callable(t, self.lower) && self.kind(i + 1) == Some(Kind::LParen) => {
+                        let name = self.text(i);
+                        if is_sql_func(name) {
+                            ev.func = true;
+                        }
+                        if is_sql_only(name) {
+                            ev.sql_only = true;
+                        }
+                        if is_sleep(name) {
+                            ev.sleep = true;
+                        }
+                        if is_danger(name) {
+                            ev.danger = true;
+                        }
+                        ev.operands += 1;
+                        depth += 1;
+                        i += 2;
+                        if self.kind(i) == Some(Kind::RParen) {
+                            depth -= 1;
+                            i += 1;
+                            want = false;
+                        }
+                        continue;
+                    }
+                    Kind::Word => {
+                        if is_danger(self.text(i)) {
+                            ev.danger = true;
+                        }
+                        ev.operands += 1;
+                        want = false;
+                    }
+                    Kind::LParen => depth += 1,
+                    Kind::Unary => {}
+                    Kind::Arith if matches!(self.text(i), b"-" | b"+" | b"~") => {}
+                    Kind::Stmt
+                        if self.is(i, b"select")
+                            && i > 0
+                            && self.kind(i - 1) == Some(Kind::LParen) =>
+                    {
+                        // A sub-query: skip to its closing parenthesis, noting functions.
+                        ev.subquery = true;
+                        ev.operands += 1;
+                        let mut d: u32 = 1;
+                        i += 1;
+                        while let Some(u) = self.tok(i) {
+                            match u.kind {
+                                Kind::LParen => d += 1,
+                                Kind::RParen => {
+                                    d -= 1;
+                                    if d == 0 {
+                                        break;
+                                    }
+                                }
+                                Kind::Word | Kind::Kw => {
+                                    let w = self.text(i);
+                                    let call = self.kind(i + 1) == Some(Kind::LParen);
+                                    if is_sleep(w) && call {
+                                        ev.sleep = true;
+                                    }
+                                    if call && is_sql_func(w) {
+                                        ev.func = true;
+                                    }
+                                    if is_danger(w) {
+                                        ev.danger = true;
+                                    }
+                                }
+                                _ => {}
+                            }
+                            i += 1;
+                        }
+                        if i >= n {
+                            return (End::Eof, i);
+                        }
+                        // `i` is at the closing parenthesis: close the sub-query's `(`.
+                        depth = depth.saturating_sub(1);
+                        want = false;
+                    }
+                    Kind::Kw => match self.text(i) {
+                        b"case" | b"when" | b"then" | b"else" | b"binary" | b"interval"
+                        | b"distinct" | b"all" => {}
+                        _ => return (End::Invalid, i),
+                    },
+                    Kind::RParen if i > 0 && self.kind(i - 1) == Some(Kind::LParen) => {
+                        depth = depth.saturating_sub(1);
+                        want = false;
+                    }
+                    _ => return (End::Invalid, i),
+                }
+            } else {
+                match k {
+                    Kind::Cmp | Kind::Logic if prefix && depth == 0 => return (End::At(i), i),
+                    Kind::Cmp => {
+                        let left = self.tok(i.wrapping_sub(1));
+                        let mut j = i + 1;
+                        while matches!(self.kind(j), Some(Kind::Cmp | Kind::Unary)) {
+                            j += 1;
+                        }
+                        let right = self.tok(j);
+                        let plain = |t: Option<&Token>| t.is_some_and(|t| t.kind == Kind::Word);
+                        if !(plain(left) && plain(right))
+                            || self.text(i.wrapping_sub(1)) == self.text(j)
+                        {
+                            ev.cmp = true;
+                        }
+                        want = true;
+                        i = j;
+                        continue;
+                    }
+                    Kind::Unary if self.is(i, b"not") => {
+                        if self.kind(i + 1) != Some(Kind::Cmp) {
+                            return (End::Invalid, i);
+                        }
+                    }
+                    Kind::Logic => {
+                        ev.logic = true;
+                        want = true;
+                    }
+                    Kind::Arith | Kind::Dot => want = true,
+                    Kind::Comma if depth > 0 => want = true,
+                    Kind::Comma => return (End::At(i), i),
+                    Kind::RParen if depth > 0 => depth -= 1,
+                    Kind::RParen | Kind::Semi | Kind::Union | Kind::Clause | Kind::Stmt => {
+                        return (End::At(i), i);
+                    }
+                    Kind::Kw => match self.text(i) {
+                        b"when" | b"then" | b"else" | b"escape" => want = true,
+                        b"from" | b"for" | b"as" | b"using" if depth > 0 => want = true,
+                        b"end" | b"asc" | b"desc" => {}
+                        b"as" if self.kind(i + 1) == Some(Kind::Word) => i += 1,
+                        b"collate" => {
+                            i += 1;
+                        }
+                        _ => return (End::Invalid, i),
+                    },
+                    Kind::Word if self.is(i, b"sounds") => want = true,
+                    _ => return (End::Invalid, i),
+                }
+            }
+            i += 1;
+        }
+    }
+
+    /// Whether a statement that starts at token `i` is plausibly complete SQL.
+    fn statement(&self, i: usize) -> bool {
+        let next = i + 1;
+        match self.text(i) {
+            b"select" => self.select_list(next),
+            b"insert" | b"replace" => self.is(next, b"into"),
+            b"update" => self.kind(next) == Some(Kind::Word) && self.is(next + 1, b"set"),
+            b"delete" => self.is(next, b"from") && self.kind(next + 1) == Some(Kind::Word),
+            b"drop" | b"create" | b"alter" | b"truncate" => {
+                matches!(
+                    self.text(next),
+                    b"table"
+                        | b"database"
+                        | b"procedure"
+                        | b"function"
+                        | b"user"
+                        | b"view"
+                        | b"index"
+                        | b"schema"
+                        | b"login"
+                        | b"trigger"
+                ) && matches!(self.kind(next + 1), Some(Kind::Word | Kind::Str))
+            }
+            b"exec" | b"execute" => match self.kind(next) {
+                Some(Kind::Var | Kind::LParen) => true,
+                Some(Kind::Word) => {
+                    let w = self.text(next);
+                    w.starts_with(b"xp_") || w.starts_with(b"sp_") || w == b"master"
+                }
+                _ => false,
+            },
+            b"declare" => self.kind(next) == Some(Kind::Var),
+            b"set" => self.kind(next) == Some(Kind::Var) && self.kind(next + 1) == Some(Kind::Cmp),
+            b"waitfor" => {
+                matches!(self.text(next), b"delay" | b"time")
+                    && self.kind(next + 1) == Some(Kind::Str)
+            }
+            b"shutdown" => {
+                next >= self.toks.len()
+                    || self.is(next, b"with")
+                    || self.kind(next) == Some(Kind::Semi)
+            }
+            b"show" => matches!(self.text(next), b"tables" | b"databases" | b"grants"),
+            b"load" => self.is(next, b"data"),
+            _ => false,
+        }
+    }
+
+    /// Whether a select list at `i` is code rather than prose: it starts with a literal, a
+    /// variable, a parenthesis or a function call (not a column name, not `*`), and a
+    /// `from` follows.
+    fn strong_select(&self, mut i: usize) -> bool {
+        while matches!(self.text(i), b"all" | b"distinct" | b"-") {
+            i += 1;
+        }
+        let Some(t) = self.tok(i) else {
+            return false;
+        };
+        let strong = match t.kind {
+            Kind::Num | Kind::Str | Kind::Var | Kind::Literal | Kind::LParen => true,
+            _ => callable(t, self.lower) && self.kind(i + 1) == Some(Kind::LParen),
+        };
+        strong && self.has_from(i)
+    }
+
+    /// Whether a select list plausibly starts at `i`.
+    fn select_list(&self, mut i: usize) -> bool {
+        while matches!(self.text(i), b"all" | b"distinct" | b"top")
+            || self.kind(i) == Some(Kind::LParen)
+        {
+            if self.is(i, b"top") {
+                i += 1;
+            }
+            i += 1;
+        }
+        let Some(t) = self.tok(i) else {
+            return false;
+        };
+        match t.kind {
+            Kind::Num | Kind::Str | Kind::Var | Kind::Literal => true,
+            Kind::Arith => matches!(self.text(i), b"*" | b"-"),
+            Kind::Word | Kind::Kw if callable(t, self.lower) => match self.kind(i + 1) {
+                None => self.comment_at(i + 1) != 0 || self.truncated,
+                Some(
+                    Kind::Comma | Kind::LParen | Kind::Dot | Kind::Arith | Kind::Cmp | Kind::Semi,
+                ) => true,
+                Some(Kind::Kw) => self.is(i + 1, b"from") || self.is(i + 1, b"as"),
+                Some(Kind::Clause | Kind::Union) => true,
+                _ => false,
+            },
+            Kind::Kw => self.is(i, b"case"),
+            _ => false,
+        }
+    }
+
+    /// The break-out rules; `report` receives each finding and the span it covers.
+    pub(crate) fn breakout(&self, report: &mut impl FnMut(Finding, std::ops::Range<usize>)) {
+        let n = self.toks.len();
+        if n == 0 {
+            return;
+        }
+        let mut i = 0;
+        let mut prefix_ok = true;
+        // The operand holds a comparison already (`a=1 and b=2` is a filter, not a break-out).
+        let mut prefix_cmp = false;
+        if self.quote != 0 {
+            let t = self.toks[0];
+            if t.kind != Kind::Str || !t.closed() {
+                return;
+            }
+            i = 1;
+        } else {
+            // `(select …)` in place of a number.
+            if self.kind(0) == Some(Kind::LParen) && self.is(1, b"select") && self.select_list(2) {
+                let mut ev = Ev::default();
+                let (end, _) = self.expr(0, true, &mut ev);
+                if end != End::Invalid && (ev.func || ev.danger || self.has_from(2)) {
+                    report(self.finding(&ev, Finding::Subquery), self.span(0, n));
+                }
+            }
+            // An operand the injection completes: unary* operand (arith operand)*.
+            let mut ev = Ev::default();
+            let (mut end, mut j) = self.expr_in(0, true, true, &mut ev);
+            // `1=(select @@version)`, `1=1) and …`: a comparison in the operand itself.
+            while let End::At(k) = end {
+                if self.kind(k) != Some(Kind::Cmp) {
+                    break;
+                }
+                ev.cmp = true;
+                let mut m = k + 1;
+                while matches!(self.kind(m), Some(Kind::Cmp | Kind::Unary)) {
+                    m += 1;
+                }
+                (end, j) = self.expr_in(m, true, true, &mut ev);
+            }
+            prefix_cmp = ev.cmp;
+            if ev.cmp && (ev.subquery || ev.sysvar || ev.sql_only) && end != End::Invalid {
+                report(self.finding(&ev, Finding::Tautology), self.span(0, j));
+            }
+            match end {
+                End::At(j) => i = j,
+                End::Eof => {
+                    // A whole expression closed by a comment: `(1 or @a) --`.
+                    let c = self.comment_at(n);
+                    if strict_comment(c)
+                        && (ev.cmp || ev.func || ev.subquery || ev.sysvar || ev.logic)
+                    {
+                        report(self.finding(&ev, Finding::Tautology), self.span(0, n));
+                    }
+                    return;
+                }
+                End::Invalid if j == 0 && self.kind(0) == Some(Kind::Stmt) => {
+                    // A whole statement closed by a comment: `select 1,2 from t --`.
+                    let c = self.comment_at(n);
+                    if self.statement(0)
+                        && (strict_comment(c) || (self.is(0, b"select") && self.strong_select(1)))
+                    {
+                        report(Finding::Stacked, self.span(0, n));
+                    }
+                    return;
+                }
+                End::Invalid => {
+                    // Nothing before the break-out (`or 1=1`, `;drop …`) or not SQL at all.
+                    if j != 0 {
+                        return;
+                    }
+                    prefix_ok = false;
+                }
+            }
+            let _ = ev;
+        }
+        let start = i;
+        while self.kind(i) == Some(Kind::RParen) {
+            i += 1;
+        }
+        // Comment truncation: `admin'--`, `admin')#`, `admin';--`.
+        if self.quote != 0 {
+            let mut c = self.comment_at(i);
+            let mut k = i;
+            if c == 0 && self.kind(i) == Some(Kind::Semi) {
+                c = self.comment_at(i + 1);
+                k = i + 1;
+            }
+            if strict_comment(c) && (k >= n || c != BLOCK) && self.truncation_prefix(c) {
+                report(Finding::Truncation, self.span(0, k));
+                return;
+            }
+        }
+        let Some(b) = self.tok(i) else { return };
+        match b.kind {
+            Kind::Logic => {
+                let mut ev = Ev::default();
+                let (end, j) = self.expr(i + 1, true, &mut ev);
+                if end == End::Invalid || ev.operands == 0 {
+                    return;
+                }
+                let strong = if prefix_cmp {
+                    ev.sql_only || ev.subquery || ev.sysvar
+                } else {
+                    ev.cmp || ev.func || ev.subquery || ev.sysvar || ev.sleep || ev.danger
+                };
+                if strong {
+                    report(self.finding(&ev, Finding::Tautology), self.span(start, j));
+                } else if end == End::Eof
+                    && !prefix_cmp
+                    && strict_comment(self.comment_at(j))
+                    && (self.quote != 0 || self.kind(0) != Some(Kind::Word))
+                {
+                    // `' or 1--`, `' or true#`.
+                    report(Finding::Tautology, self.span(start, j));
+                } else if self.quote != 0 && self.balanced(end, b) {
+                    // `x'||'y`: the application's closing quote completes the last string.
+                    report(Finding::Tautology, self.span(start, j));
+                } else if self.quote != 0 && self.truncation_prefix(0) {
+                    report(Finding::Breakout, self.span(start, j));
+                }
+                if let End::At(k) = end {
+                    self.after(k, report);
+                }
+            }
+            Kind::Cmp | Kind::Arith if self.quote != 0 => {
+                let mut ev = Ev::default();
+                let (end, j) = self.expr(i, false, &mut ev);
+                if end == End::Invalid {
+                    return;
+                }
+                if ev.sleep || ev.danger || ev.subquery || ev.func || ev.sysvar {
+                    report(self.finding(&ev, Finding::Tautology), self.span(start, j));
+                } else if (!matches!(b.text(self.lower), b"+" | b"-") && self.balanced(end, b))
+                    || ((ev.cmp || ev.logic) && self.closes_quote(end) && symbolic(b, self.lower))
+                {
+                    // `a' >= 'b`, `x'|'y`: strings joined by an operator, quotes balanced.
+                    report(Finding::Tautology, self.span(start, j));
+                } else if ev.cmp && self.truncation_prefix(0) {
+                    report(Finding::Breakout, self.span(start, j));
+                }
+                if let End::At(k) = end {
+                    self.after(k, report);
+                }
+            }
+            Kind::Semi | Kind::Clause => self.after(i, report),
+            // `-1 union select` cut short, `1 union 1,2,3`: the window rule wants a list.
+            Kind::Union if prefix_ok && i > 0 && self.kind(0) != Some(Kind::Word) => {
+                let mut j = i + 1;
+                if matches!(self.text(j), b"all" | b"distinct") {
+                    j += 1;
+                }
+                let next = self.kind(j);
+                if (next.is_none() && !self.truncated)
+                    || (self.is(j, b"select") && j + 1 >= n && !self.truncated)
+                    || (next == Some(Kind::Num) && self.kind(j + 1) == Some(Kind::Comma))
+                    || (next == Some(Kind::LParen) && self.is(j + 1, b"select"))
+                {
+                    report(Finding::Union, self.span(i, n));
+                }
+            }
+            Kind::Stmt
+                if prefix_ok
+                    && ((self.quote != 0 && self.truncation_prefix(0))
+                        || (self.quote == 0 && i > 0 && self.kind(0) != Some(Kind::Word)))
+                    && self.statement(i) =>
+            {
+                report(Finding::Stacked, self.span(i, n));
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether an expression that ended at `end` leaves the quotes balanced: it ran to the
+    /// end of the value and its last token is a string the application's quote closes.
+    ///
+    /// Only the tight form `a' <op> 'b` counts: one symbolic operator between two one-word
+    /// strings, not both empty (`"*"` is a search for a star).
+    fn balanced(&self, end: End, op: &Token) -> bool {
+        let [first, mid, last] = self.toks else {
+            return false;
+        };
+        let word = |t: &Token, cut: usize| {
+            let body = self
+                .lower
+                .get(t.start as usize..(t.end as usize).saturating_sub(cut))
+                .unwrap_or_default()
+                .trim_ascii();
+            (!body.iter().any(|b| b.is_ascii_whitespace()) && !body.contains(&self.quote))
+                .then_some(body.len())
+        };
+        end == End::Eof
+            && !self.truncated
+            && symbolic(op, self.lower)
+            && mid == op
+            && last.kind == Kind::Str
+            && !last.closed()
+            && last.flag == self.quote
+            && match (word(first, 1), word(last, 0)) {
+                (Some(a), Some(b)) => a + b > 0,
+                _ => false,
+            }
+    }
+
+    /// Whether the expression ran to the end and its last token is a string the
+    /// application's closing quote completes.
+    fn closes_quote(&self, end: End) -> bool {
+        end == End::Eof
+            && !self.truncated
+            && self
+                .toks
+                .last()
+                .is_some_and(|t| t.kind == Kind::Str && !t.closed() && t.flag == self.quote)
+    }
+
+    fn has_from(&self, i: usize) -> bool {
+        self.toks.get(i..).is_some_and(|ts| {
+            ts.iter()
+                .any(|t| t.kind == Kind::Kw && t.text(self.lower) == b"from")
+        })
+    }
+
+    /// The strongest finding the evidence supports.
+    fn finding(&self, ev: &Ev, default: Finding) -> Finding {
+        if ev.sleep {
+            Finding::TimeBased
+        } else if ev.danger {
+            Finding::Function
+        } else {
+            default
+        }
+    }
+
+    /// Whether the closed string before a comment looks like a value an application quotes
+    /// (one word: a user name, an id), not a sentence that happens to hold a quote.
+    fn truncation_prefix(&self, comment: u8) -> bool {
+        let t = self.toks[0];
+        let body = self
+            .lower
+            .get(t.start as usize..(t.end as usize).saturating_sub(1))
+            .unwrap_or_default();
+        if body.len() > 64 || body.iter().any(|&b| b.is_ascii_whitespace()) {
+            return false;
+        }
+        comment != HASH || !body.is_empty() || self.toks.len() == 1
+    }
+
+    /// What follows a condition or the break-out: `;` and a statement, a clause.
+    fn after(&self, i: usize, report: &mut impl FnMut(Finding, std::ops::Range<usize>)) {
+        let n = self.toks.len();
+        match self.kind(i) {
+            Some(Kind::Semi) => {
+                let mut j = i + 1;
+                while self.kind(j) == Some(Kind::Semi) {
+                    j += 1;
+                }
+                if self.statement(j) {
+                    report(Finding::Stacked, self.span(i, n));
+                }
+            }
+            Some(Kind::Clause) => match self.text(i) {
+                b"order" | b"group" if self.is(i + 1, b"by") => {
+                    let mut j = i + 2;
+                    let mut num = false;
+                    let mut ev = Ev::default();
+                    loop {
+                        num |= self.kind(j) == Some(Kind::Num);
+                        let (end, k) = self.expr(j, true, &mut ev);
+                        j = k;
+                        match end {
+                            End::Invalid => return,
+                            End::At(k) if self.kind(k) == Some(Kind::Comma) => j = k + 1,
+                            _ => break,
+                        }
+                    }
+                    let end = j >= n && !self.truncated;
+                    let commented = self.comment_at(j) != 0;
+                    let clause =
+                        matches!(self.kind(j), Some(Kind::Clause | Kind::Union | Kind::Semi));
+                    if (num && (end || commented)) || (commented && end) || clause || ev.func {
+                        report(self.finding(&ev, Finding::OrderBy), self.span(i, j));
+                    }
+                    if clause {
+                        self.after(j, report);
+                    }
+                }
+                b"having" => {
+                    let mut ev = Ev::default();
+                    let (end, j) = self.expr(i + 1, true, &mut ev);
+                    if end != End::Invalid && (ev.cmp || ev.func) {
+                        report(self.finding(&ev, Finding::Tautology), self.span(i, j));
+                    }
+                }
+                b"procedure" if self.is(i + 1, b"analyse") => {
+                    report(Finding::Function, self.span(i, i + 1));
+                }
+                b"limit" if self.kind(i + 1) == Some(Kind::Num) => {
+                    let mut j = i + 2;
+                    if self.kind(j) == Some(Kind::Comma) && self.kind(j + 1) == Some(Kind::Num) {
+                        j += 2;
+                    }
+                    if (j >= n && self.comment_at(j) != 0) || self.kind(j) == Some(Kind::Clause) {
+                        report(Finding::OrderBy, self.span(i, j));
+                        self.after(j, report);
+                    }
+                }
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+}
+
+/// The window rules, fed one significant token at a time with the few before it.
+#[derive(Default)]
+pub(crate) struct Window {
+    /// The last significant tokens, newest last.
+    hist: [Option<Token>; 5],
+    /// `union select <word>` seen; judged at the next token.
+    union_word: Option<(u32, u32)>,
+}
+
+impl Window {
+    fn back(&self, k: usize) -> Option<Token> {
+        self.hist
+            .get(self.hist.len().wrapping_sub(1 + k))
+            .copied()
+            .flatten()
+    }
+
+    /// Feeds the next token `t` (None: the end of the value).
+    pub(crate) fn feed(
+        &mut self,
+        lower: &[u8],
+        t: Option<Token>,
+        report: &mut impl FnMut(Finding, std::ops::Range<usize>),
+    ) {
+        let text = |t: Option<Token>| t.map_or(&[][..], |t| t.text(lower));
+        let kind = |t: Option<Token>| t.map(|t| t.kind);
+        if let Some((s, _)) = self.union_word.take() {
+            let ok = match t {
+                None => true,
+                Some(t) => match t.kind {
+                    Kind::Word | Kind::Str | Kind::Num | Kind::Unary | Kind::Logic => false,
+                    Kind::Kw => matches!(t.text(lower), b"from" | b"as"),
+                    _ => true,
+                },
+            };
+            if ok {
+                let e = t.map_or(lower.len(), |t| t.end as usize);
+                report(Finding::Union, s as usize..e);
+            }
+        }
+        let Some(cur) = t else { return };
+        // union [all|distinct] (* select <list>
+        {
+            let mut k = 0;
+            while kind(self.back(k)) == Some(Kind::LParen) {
+                k += 1;
+            }
+            if text(self.back(k)) == b"select" {
+                let mut u = k + 1;
+                while kind(self.back(u)) == Some(Kind::LParen) {
+                    u += 1;
+                }
+                if matches!(text(self.back(u)), b"all" | b"distinct") {
+                    u += 1;
+                }
+                if let Some(un) = self.back(u).filter(|t| t.kind == Kind::Union) {
+                    let strong = match cur.kind {
+                        Kind::Num | Kind::Str | Kind::Var | Kind::Literal | Kind::LParen => true,
+                        Kind::Arith => matches!(cur.text(lower), b"*" | b"-"),
+                        Kind::Unary => cur.text(lower) != b"not",
+                        Kind::Kw
+                            if matches!(
+                                cur.text(lower),
+                                b"distinct" | b"all" | b"top" | b"case"
+                            ) =>
+                        {
+                            true
+                        }
+                        Kind::Word | Kind::Kw if callable(&cur, lower) => {
+                            self.union_word = Some((un.start, cur.end));
+                            false
+                        }
+                        _ => false,
+                    };
+                    if strong {
+                        report(Finding::Union, un.start as usize..cur.end as usize);
+                    }
+                }
+            }
+        }
+        // Time delays: sleep(5), benchmark(1e7, …), pg_sleep(5), waitfor delay '0:0:5'.
+        if let (Some(f), Some(p)) = (self.back(1), self.back(0))
+            && p.kind == Kind::LParen
+            && f.kind == Kind::Word
+            && is_sleep(f.text(lower))
+        {
+            {
+                let before = self.back(2);
+                let dotted = kind(before) == Some(Kind::Dot)
+                    && !matches!(text(self.back(3)), b"dbms_lock" | b"sys");
+                let context = before.is_none_or(|b| {
+                    matches!(
+                        b.kind,
+                        Kind::Logic
+                            | Kind::Cmp
+                            | Kind::Arith
+                            | Kind::LParen
+                            | Kind::Comma
+                            | Kind::Semi
+                            | Kind::Stmt
+                            | Kind::Str
+                            | Kind::Unary
+                            | Kind::Kw
+                            | Kind::Dot
+                    )
+                });
+                let arg = matches!(cur.kind, Kind::Num | Kind::Var | Kind::LParen | Kind::Str)
+                    || (cur.kind == Kind::Word && is_sql_func(cur.text(lower)))
+                    || cur.text(lower) == b"select";
+                if !dotted && context && arg {
+                    report(Finding::TimeBased, f.start as usize..cur.end as usize);
+                }
+            }
+        }
+        if text(self.back(1)) == b"waitfor"
+            && matches!(text(self.back(0)), b"delay" | b"time")
+            && cur.kind == Kind::Str
+        {
+            let s = self.back(1).map_or(0, |t| t.start as usize);
+            report(Finding::TimeBased, s..cur.end as usize);
+        }
+        // Functions and objects only an attacker wants.
+        let w = cur.text(lower);
+        match cur.kind {
+            Kind::Word if is_danger(w) => {
+                let call = kind(self.back(0)) == Some(Kind::Dot)
+                    || text(self.back(0)) == b"exec"
+                    || w.starts_with(b"xp_");
+                if call || w == b"load_file" || w == b"extractvalue" || w == b"updatexml" {
+                    // Judged on the next token for calls; `xp_cmdshell` alone is enough.
+                    if w.starts_with(b"xp_") || w.starts_with(b"sp_") || call {
+                        report(Finding::Function, cur.start as usize..cur.end as usize);
+                    }
+                }
+            }
+            Kind::LParen => {
+                if let Some(f) = self.back(0).filter(|f| callable(f, lower))
+                    && kind(self.back(1)) != Some(Kind::Dot)
+                {
+                    if is_danger(f.text(lower)) {
+                        report(Finding::Function, f.start as usize..cur.end as usize);
+                    } else if is_sql_only(f.text(lower)) {
+                        report(Finding::SqlFunction, f.start as usize..cur.end as usize);
+                    }
+                }
+            }
+            Kind::Kw if matches!(w, b"outfile" | b"dumpfile") && text(self.back(0)) == b"into" => {
+                let s = self.back(0).map_or(0, |t| t.start as usize);
+                report(Finding::Function, s..cur.end as usize);
+            }
+            Kind::Word if w.starts_with(b"information_schema") || w == b"`information_schema`" => {
+                if text(self.back(0)) == b"from" || text(self.back(1)) == b"from" {
+                    report(Finding::Function, cur.start as usize..cur.end as usize);
+                } else {
+                    report(Finding::SchemaProbe, cur.start as usize..cur.end as usize);
+                }
+            }
+            Kind::Word
+                if matches!(w, b"user" | b"tables" | b"columns" | b"schemata")
+                    && kind(self.back(0)) == Some(Kind::Dot)
+                    && matches!(
+                        text(self.back(1)),
+                        b"mysql" | b"information_schema" | b"`information_schema`"
+                    ) =>
+            {
+                report(Finding::Function, cur.start as usize..cur.end as usize);
+            }
+            Kind::Word
+                if matches!(
+                    w,
+                    b"sysobjects"
+                        | b"syscolumns"
+                        | b"pg_shadow"
+                        | b"pg_user"
+                        | b"sqlite_master"
+                        | b"all_tables"
+                        | b"user_tables"
+                        | b"sysibm"
+                ) =>
+            {
+                if text(self.back(0)) == b"from" {
+                    report(Finding::Function, cur.start as usize..cur.end as usize);
+                } else {
+                    report(Finding::SchemaProbe, cur.start as usize..cur.end as usize);
+                }
+            }
+            _ => {}
+        }
+        self.hist.rotate_left(1);
+        if let Some(last) = self.hist.last_mut() {
+            *last = Some(cur);
+        }
+    }
+}
