@@ -1,0 +1,126 @@
+//! CSS that runs code: IE's `expression(…)`, Mozilla's `-moz-binding`, IE's `behavior:`
+//! (HTC components). CSS lets an attacker hide these behind comments (`exp/**/ression(`),
+//! backslashes (`exp\ression`) and whitespace, so the text is read with those removed.
+
+/// Needles inside a style attribute or a `<style>` element.
+const IN_STYLE: &[&[u8]] = &[
+    b"expression(",
+    b"-moz-binding",
+    b"behavior:",
+    b"behaviour:",
+    b"javascript:",
+    b"vbscript:",
+    b"@import",
+];
+
+/// Needles anywhere in a value: the property separator must be there, so that prose about
+/// "a regular expression (…)" does not match.
+const ANYWHERE: &[&[u8]] = &[
+    b":expression(",
+    b"-moz-binding:",
+    b"behavior:url(",
+    b"url(javascript",
+    b"url(vbscript",
+];
+
+/// Where (offset in `css`) code-running CSS begins, if any; `anywhere` selects the stricter
+/// needles for values that are not known to be CSS.
+pub(super) fn code(css: &[u8], anywhere: bool) -> Option<usize> {
+    let needles = if anywhere { ANYWHERE } else { IN_STYLE };
+    // Progress into each needle, and where its current partial match began.
+    let mut progress = [0usize; 7];
+    let mut began = [0usize; 7];
+    let mut i = 0;
+    while i < css.len() {
+        let b = css[i];
+        if b == b'/' && css.get(i + 1) == Some(&b'*') {
+            i = memchr::memmem::find(&css[i + 2..], b"*/").map_or(css.len(), |e| i + 2 + e + 2);
+            continue;
+        }
+        i += 1;
+        let b = if b == b'\\' {
+            // A CSS escape: `\28` is `(`; a backslash before anything else is dropped.
+            let after = i;
+            let mut value = 0u32;
+            let mut n = 0;
+            while n < 6
+                && let Some(d) = css.get(i).and_then(|&d| (d as char).to_digit(16))
+            {
+                value = value * 16 + d;
+                i += 1;
+                n += 1;
+            }
+            match u8::try_from(value) {
+                Ok(c) if n > 0 && (0x21..0x7f).contains(&c) => {
+                    if css.get(i) == Some(&b' ') {
+                        i += 1;
+                    }
+                    c.to_ascii_lowercase()
+                }
+                // Not an escape of a printable character (old parsers dropped the backslash).
+                _ => {
+                    i = after;
+                    continue;
+                }
+            }
+        } else {
+            b
+        };
+        if b <= b' ' {
+            continue;
+        }
+        for (n, needle) in needles.iter().enumerate() {
+            if needle.get(progress[n]) == Some(&b) {
+                if progress[n] == 0 {
+                    began[n] = i - 1;
+                }
+                progress[n] += 1;
+                if progress[n] == needle.len() {
+                    return Some(began[n]);
+                }
+            } else if needle.first() == Some(&b) {
+                progress[n] = 1;
+                began[n] = i - 1;
+            } else {
+                progress[n] = 0;
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::code;
+
+    #[test]
+    fn code_running_css() {
+        for s in [
+            "width: expression(alert(1))",
+            "x:exp/**/ression(alert(1))",
+            "xss:expr\\ession(alert(1))",
+            "-moz-binding:url(http://x/xss.xml#xss)",
+            "behavior: url(xss.htc)",
+            "x:expression\\28write(1)\\29",
+            "background-image:\\0075\\0072\\006C\\0028'\\006a\\0061\\0076\\0061\\0073\\0063\\0072\\0069\\0070\\0074\\003a",
+            "@im\\port'http://x/x.css'",
+        ] {
+            assert!(code(s.as_bytes(), false).is_some(), "{s}");
+        }
+        assert!(code(b"background:x;width:expression(alert(1))", true).is_some());
+        assert!(code(b"-moz-binding: url(x)", true).is_some());
+    }
+
+    #[test]
+    fn ordinary_css_and_prose() {
+        for s in [
+            "color: red; font-weight: bold",
+            "background: url(https://example.com/a.png)",
+            "text-align:center;margin:0 auto",
+        ] {
+            assert!(code(s.as_bytes(), false).is_none(), "{s}");
+        }
+        assert!(code(b"use a regular expression (regex) here", true).is_none());
+        assert!(code(b"the expression(x) evaluates", true).is_none());
+    }
+}

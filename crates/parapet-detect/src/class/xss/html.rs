@@ -1,0 +1,394 @@
+//! A small, forgiving HTML tokenizer for XSS detection: it finds start tags (malformed ones
+//! too: `<img/src=x onerror=…>`, `<script/x>`, control characters inside the name, a missing
+//! `>`), reads their attributes the way a browser's tokenizer does (quoted, unquoted and
+//! back-ticked values, `/` as a separator), and judges each tag and attribute: script and
+//! other active elements, event handlers, script URLs in URL attributes, CSS that runs code,
+//! `srcdoc`, `http-equiv`. Closing tags of raw-text elements (`</title><…`) are reported as
+//! breakouts. An attribute value holding markup is scanned once more as a document (a payload
+//! hidden in a quoted value a comment or a second tag would reveal), so every byte is read at
+//! most twice: the pass is linear.
+
+use super::{
+    CSS_CODE, DANGEROUS_TAG, ELEMENT_BREAKOUT, EVENT_HANDLER, JS_URI, SCRIPT_TAG, SUSPICIOUS_TAG,
+    css, scheme,
+};
+use crate::detector::Sink;
+use std::ops::Range;
+
+/// What a tag name says about the element.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Kind {
+    /// `script`.
+    Script,
+    /// Elements that load or run active content, or change how the page resolves URLs.
+    Active,
+    /// `style`: its text is CSS.
+    Style,
+    /// `meta`: dangerous with `http-equiv`.
+    Meta,
+    /// `link`: dangerous with `rel=import` or a style sheet.
+    Link,
+    /// `xml`: an IE data island when it has an id or a source.
+    Xml,
+    /// Elements that are unusual in user content and common in payloads (SVG, MathML,
+    /// forms, animation elements, `marquee`…).
+    Unusual,
+    /// Anything else.
+    Other,
+}
+
+/// The kind of a (lowercase) tag name; a namespace prefix (`svg:script`) is ignored.
+pub(super) fn kind(name: &[u8]) -> Kind {
+    let local = match name.iter().rposition(|&b| b == b':') {
+        Some(i) => &name[i + 1..],
+        None => name,
+    };
+    match local {
+        b"script" => Kind::Script,
+        b"iframe" | b"frame" | b"frameset" | b"object" | b"embed" | b"applet" | b"base"
+        | b"isindex" | b"layer" | b"ilayer" | b"import" | b"portal" | b"vmlframe" => Kind::Active,
+        b"style" => Kind::Style,
+        b"meta" => Kind::Meta,
+        b"link" => Kind::Link,
+        b"xml" => Kind::Xml,
+        b"svg" | b"math" | b"form" | b"button" | b"input" | b"marquee" | b"animate"
+        | b"animatetransform" | b"animatemotion" | b"set" | b"handler" | b"listener"
+        | b"template" | b"xmp" | b"bgsound" | b"video" | b"audio" | b"source" | b"details"
+        | b"keygen" | b"textarea" | b"select" | b"body" | b"html" | b"head" | b"title"
+        | b"noscript" | b"plaintext" | b"foreignobject" | b"use" | b"image" | b"maction" | b"x"
+        | b"xss" => Kind::Unusual,
+        _ => Kind::Other,
+    }
+}
+
+/// Elements whose text is raw (not parsed as markup): closing one from inside a value is a
+/// breakout into the page.
+fn raw_text(name: &[u8]) -> bool {
+    matches!(
+        name,
+        b"script"
+            | b"style"
+            | b"title"
+            | b"textarea"
+            | b"noscript"
+            | b"xmp"
+            | b"iframe"
+            | b"noembed"
+            | b"noframes"
+            | b"template"
+            | b"select"
+            | b"option"
+    )
+}
+
+/// Attributes whose value is a URL a browser may navigate to, load or run.
+fn url_attribute(name: &[u8]) -> bool {
+    let local = match name.iter().rposition(|&b| b == b':') {
+        Some(i) => &name[i + 1..],
+        None => name,
+    };
+    matches!(
+        local,
+        b"href"
+            | b"src"
+            | b"action"
+            | b"formaction"
+            | b"data"
+            | b"lowsrc"
+            | b"dynsrc"
+            | b"background"
+            | b"poster"
+            | b"codebase"
+            | b"code"
+            | b"classid"
+            | b"archive"
+            | b"cite"
+            | b"longdesc"
+            | b"usemap"
+            | b"icon"
+            | b"manifest"
+            | b"ping"
+            | b"profile"
+            | b"datasrc"
+            | b"from"
+            | b"to"
+            | b"values"
+            | b"by"
+            | b"value"
+            | b"folder"
+            | b"xmlns"
+            | b"srcset"
+            | b"imagesrcset"
+            | b"content"
+    )
+}
+
+/// Whether an attribute name is an event handler: `on` and at least three letters
+/// (`oncut`, `onload`, `onmouseover`, `onafterscriptexecute`…).
+pub(super) fn handler_name(name: &[u8]) -> bool {
+    name.len() >= 5 && name.starts_with(b"on") && name[2..].iter().all(u8::is_ascii_alphabetic)
+}
+
+/// HTML whitespace, widened to every control character and space (old browsers and
+/// sloppy parsers accept more separators than the standard).
+fn space(b: u8) -> bool {
+    b <= 0x20
+}
+
+/// One attribute of a tag: name, and value without its quotes.
+pub(super) struct Attribute {
+    pub name: Range<usize>,
+    pub value: Option<Range<usize>>,
+}
+
+/// Reads attributes from `pos` (just after a tag name, or after a quote that closes an
+/// attribute in the page) until `>` or the end, calling `each` for every one. Returns the
+/// offset after the tag, or that of a `<` that starts a new tag inside it.
+pub(super) fn attributes(lower: &[u8], mut pos: usize, mut each: impl FnMut(&Attribute)) -> usize {
+    let len = lower.len();
+    loop {
+        while pos < len && (space(lower[pos]) || lower[pos] == b'/') {
+            pos += 1;
+        }
+        match lower.get(pos) {
+            None => return len,
+            Some(b'>') => return pos + 1,
+            Some(b'<') => return pos,
+            Some(_) => {}
+        }
+        let start = pos;
+        pos += 1; // a first `=` belongs to the name
+        while pos < len && !matches!(lower[pos], b'/' | b'>' | b'=' | b'<') && !space(lower[pos]) {
+            pos += 1;
+        }
+        let name = start..pos;
+        let mut after = pos;
+        while after < len && space(lower[after]) {
+            after += 1;
+        }
+        let mut value = None;
+        if lower.get(after) == Some(&b'=') {
+            pos = after + 1;
+            while pos < len && space(lower[pos]) {
+                pos += 1;
+            }
+            match lower.get(pos) {
+                Some(&q @ (b'"' | b'\'' | b'`')) => {
+                    let from = pos + 1;
+                    let end = memchr::memchr(q, &lower[from..]).map_or(len, |i| from + i);
+                    value = Some(from..end);
+                    pos = (end + 1).min(len);
+                }
+                _ => {
+                    let from = pos;
+                    while pos < len && !space(lower[pos]) && lower[pos] != b'>' {
+                        pos += 1;
+                    }
+                    value = Some(from..pos);
+                }
+            }
+        }
+        each(&Attribute { name, value });
+    }
+}
+
+/// A tag name read after `<`: the name with ignored bytes removed, where it ends.
+struct TagName {
+    buf: [u8; 24],
+    len: usize,
+    end: usize,
+}
+
+impl TagName {
+    fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    /// Reads a name from `pos`: letters, digits and the like, skipping the control
+    /// characters (NUL…) that old parsers dropped; when `join` is set, tabs, newlines and
+    /// carriage returns are skipped as well (`<scr\nipt>`).
+    fn read(lower: &[u8], mut pos: usize, join: bool) -> TagName {
+        let mut t = TagName {
+            buf: [0; 24],
+            len: 0,
+            end: pos,
+        };
+        while let Some(&b) = lower.get(pos) {
+            match b {
+                b'\t' | b'\n' | b'\r' if join => {}
+                // A NUL written as an escape (`<scr\0ipt>`).
+                b'\\' if join && lower.get(pos + 1) == Some(&b'0') => pos += 1,
+                b'\t' | b'\n' | b'\x0c' | b'\r' | b' ' | b'/' | b'>' | b'<' | b'\\' => break,
+                0x00..=0x1f => {}
+                _ => {
+                    if t.len < t.buf.len() {
+                        t.buf[t.len] = b;
+                    }
+                    t.len += 1;
+                }
+            }
+            pos += 1;
+        }
+        t.len = t.len.min(t.buf.len());
+        t.end = pos;
+        t
+    }
+}
+
+/// Scans `lower` for tags and judges them; `nested` is set when `lower` is an attribute
+/// value being read as markup (its values are not read again).
+pub(super) fn scan(lower: &[u8], base: usize, sink: &mut Sink<'_>, nested: bool) {
+    let mut i = 0;
+    while let Some(off) = memchr::memchr(b'<', lower.get(i..).unwrap_or_default()) {
+        let lt = i + off;
+        i = lt + 1;
+        match lower.get(lt + 1) {
+            Some(b'/') => {
+                let name = TagName::read(lower, lt + 2, false);
+                if raw_text(name.as_bytes()) && markup_follows(lower, name.end) {
+                    sink.report(&ELEMENT_BREAKOUT, base + lt..base + name.end);
+                }
+                // Attributes on an end tag (`<// style=x:expression(…)>`): old parsers read them.
+                i = attributes(lower, name.end, |a| {
+                    attribute(lower, base, Kind::Other, a, sink, nested);
+                });
+            }
+            Some(b'?') => {
+                // Processing instructions that load behaviours or style sheets into IE.
+                let rest = lower.get(lt + 2..).unwrap_or_default();
+                if [&b"import"[..], b"xml:namespace"]
+                    .iter()
+                    .any(|p| rest.starts_with(p))
+                {
+                    sink.report(&DANGEROUS_TAG, base + lt..base + lt + 2);
+                }
+            }
+            Some(c) if c.is_ascii_alphabetic() => {
+                let mut name = TagName::read(lower, lt + 1, false);
+                let mut k = kind(name.as_bytes());
+                if matches!(k, Kind::Other | Kind::Unusual) {
+                    let joined = TagName::read(lower, lt + 1, true);
+                    let jk = kind(joined.as_bytes());
+                    if matches!(jk, Kind::Script | Kind::Active) {
+                        name = joined;
+                        k = jk;
+                    }
+                }
+                i = tag(lower, base, lt, &name, k, sink, nested);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Whether a closing tag ending at `pos` is followed by new markup (`</title><img …`).
+fn markup_follows(lower: &[u8], pos: usize) -> bool {
+    let mut p = pos;
+    while p < lower.len() && lower[p] != b'>' && p - pos < 16 {
+        p += 1;
+    }
+    let rest = lower.get(p + 1..).unwrap_or_default();
+    let rest = rest.trim_ascii_start();
+    rest.first() == Some(&b'<')
+        && rest
+            .get(1)
+            .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'!')
+}
+
+/// Judges one start tag at `lt` and its attributes; returns where scanning resumes.
+fn tag(
+    lower: &[u8],
+    base: usize,
+    lt: usize,
+    name: &TagName,
+    k: Kind,
+    sink: &mut Sink<'_>,
+    nested: bool,
+) -> usize {
+    let span = base + lt..base + name.end;
+    match k {
+        Kind::Script => sink.report(&SCRIPT_TAG, span.clone()),
+        Kind::Active => sink.report(&DANGEROUS_TAG, span.clone()),
+        Kind::Unusual | Kind::Style | Kind::Meta | Kind::Link | Kind::Xml => {
+            sink.report(&SUSPICIOUS_TAG, span.clone())
+        }
+        Kind::Other => {}
+    }
+    let end = attributes(lower, name.end, |a| {
+        attribute(lower, base, k, a, sink, nested);
+    });
+    if k == Kind::Style {
+        let body = lower.get(end..).unwrap_or_default();
+        let close = memchr::memmem::find(body, b"</style").unwrap_or(body.len());
+        if let Some(at) = css::code(&body[..close], false) {
+            sink.report(&CSS_CODE, base + end + at..base + end + close);
+        }
+    }
+    end
+}
+
+/// Judges one attribute of a tag of kind `k` (`k` is `None` when the attribute follows a
+/// quote that closed an attribute of the page: no tag is known).
+pub(super) fn attribute(
+    lower: &[u8],
+    base: usize,
+    k: Kind,
+    a: &Attribute,
+    sink: &mut Sink<'_>,
+    nested: bool,
+) {
+    let name = lower[a.name.clone()].trim_ascii_end();
+    let Some(vr) = a.value.clone() else {
+        return;
+    };
+    let value = &lower[vr.clone()];
+    let span = base + a.name.start..base + vr.end;
+    if handler_name(name) {
+        sink.report(&EVENT_HANDLER, span.clone());
+    }
+    if url_attribute(name) {
+        let scheme_here = if name == b"content" {
+            // `<meta http-equiv=refresh content="0;url=javascript:…">`
+            memchr::memmem::find(value, b"url=").and_then(|i| scheme::at(value, i + 4))
+        } else {
+            scheme::at(value, 0)
+        };
+        if scheme_here.is_some() {
+            sink.report(&JS_URI, span.clone());
+        }
+    }
+    match name {
+        b"style" if css::code(value, false).is_some() => {
+            sink.report(&CSS_CODE, span.clone());
+        }
+        b"srcdoc" if value.contains(&b'<') || value.contains(&b'&') => {
+            sink.report(&DANGEROUS_TAG, span.clone());
+        }
+        b"http-equiv" | b"charset" if k == Kind::Meta => sink.report(&DANGEROUS_TAG, span.clone()),
+        b"rel"
+            if k == Kind::Link
+                && (memchr::memmem::find(value, b"import").is_some()
+                    || memchr::memmem::find(value, b"stylesheet").is_some()) =>
+        {
+            sink.report(&DANGEROUS_TAG, span.clone());
+        }
+        b"type" | b"language"
+            if matches!(k, Kind::Style | Kind::Link)
+                && memchr::memmem::find(value, b"script").is_some() =>
+        {
+            sink.report(&SCRIPT_TAG, span.clone());
+        }
+        b"href" if k == Kind::Link => sink.report(&DANGEROUS_TAG, span.clone()),
+        b"id" | b"src" if k == Kind::Xml => sink.report(&DANGEROUS_TAG, span.clone()),
+        b"dataformatas" if value.starts_with(b"html") => {
+            sink.report(&DANGEROUS_TAG, span.clone());
+        }
+        b"attributename" if value.starts_with(b"on") && handler_name(value) => {
+            sink.report(&EVENT_HANDLER, span.clone());
+        }
+        _ => {}
+    }
+    if !nested && value.contains(&b'<') {
+        scan(value, base + vr.start, sink, true);
+    }
+}
