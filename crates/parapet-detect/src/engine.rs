@@ -255,7 +255,6 @@ impl<'e> Scan<'e> {
             return;
         }
         let lower_name = short_name(part, name).to_ascii_lowercase();
-        let first_hit = self.hits.len();
         let mut forms = std::mem::take(&mut self.forms);
         forms.decode(raw, part, form);
         self.inspect(
@@ -265,10 +264,9 @@ impl<'e> Scan<'e> {
             part,
             name,
             &lower_name,
-            first_hit,
         );
         for (text, decoded_by) in forms.iter() {
-            self.inspect(raw, text, decoded_by, part, name, &lower_name, first_hit);
+            self.inspect(raw, text, decoded_by, part, name, &lower_name);
         }
         self.forms = forms;
     }
@@ -283,7 +281,6 @@ impl<'e> Scan<'e> {
         part: Part,
         name: &str,
         lower_name: &str,
-        first_hit: usize,
     ) {
         let paranoia = self.engine.settings.paranoia;
         self.lower.clear();
@@ -303,9 +300,10 @@ impl<'e> Scan<'e> {
             (detector.scan)(&input, &mut sink);
         }
         for m in self.matches.drain(..) {
-            let seen = self.hits[first_hit..]
-                .iter()
-                .any(|h| std::ptr::eq(h.rule, m.rule));
+            // A rule counts once per location (path segments share one).
+            let seen = self.hits.iter().any(|h| {
+                std::ptr::eq(h.rule, m.rule) && h.location.part == part && h.location.name == name
+            });
             if seen || self.engine.excluded(m.rule, part, name) {
                 continue;
             }

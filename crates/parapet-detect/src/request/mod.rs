@@ -32,7 +32,8 @@ impl Scan<'_> {
         for segment in raw_path.split('/').filter(|s| !s.is_empty()) {
             self.value(Part::Path, "", segment.as_bytes(), false);
         }
-        if raw_path.contains("..") || raw_path.contains('%') || raw_path.contains("//") {
+        // The whole path too, for what spans segments (`/etc/passwd`, `/proc/self/environ`).
+        if raw_path.trim_matches('/').contains('/') {
             self.value(Part::Path, "", raw_path.as_bytes(), false);
         }
     }
@@ -93,6 +94,9 @@ impl Scan<'_> {
             // Whatever its media type says, a body that opens like JSON is walked as JSON
             // (clients lie about Content-Type); what is not JSON is then inspected as text.
             self.json(body);
+        } else if media.is_empty() && looks_like_form(body) {
+            // No media type, but a form's shape: servers that default to forms read it so.
+            self.form_fields(body, Part::BodyKey, Part::Body);
         } else {
             self.value(Part::Body, "", body, false);
         }
@@ -115,6 +119,13 @@ impl Scan<'_> {
             self.value(value_part, &name, value, true);
         }
     }
+}
+
+/// Whether a body without a media type reads as `name=value&…`: printable ASCII without
+/// spaces, and a `=` in its first field.
+fn looks_like_form(body: &[u8]) -> bool {
+    let first = body.split(|&b| b == b'&').next().unwrap_or(body);
+    first.contains(&b'=') && body.iter().all(|b| b.is_ascii_graphic())
 }
 
 /// A parameter name, percent-decoded, for locations and exclusions.

@@ -1,0 +1,447 @@
+//! The command names the command-injection detector knows, each with how telling it is.
+//!
+//! The list is ours: programs an attacker runs once a shell is reached (reconnaissance,
+//! download, reverse shells, interpreters, privilege and persistence tools, Windows
+//! living-off-the-land binaries), plus the everyday Unix tools used to read files. Names that
+//! are also English words (`cat`, `time`, `find`) are marked as such: they count only with
+//! stronger evidence around them.
+
+use std::sync::LazyLock;
+
+/// How telling a command name is on its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Kind {
+    /// A program that is rarely named in ordinary text and is what injected commands run
+    /// (`whoami`, `wget`, `bash`, `powershell`, `certutil`).
+    Attack,
+    /// An ordinary tool, often also an English word or discussed in technical prose
+    /// (`cat`, `ls`, `echo`, `time`, `grep`).
+    Common,
+}
+
+/// What we know of one command name.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Command {
+    pub kind: Kind,
+    /// The command runs another command given as its argument (`time`, `nohup`, `sudo`).
+    pub wrapper: bool,
+    /// The command talks to the network: a host name after it is evidence.
+    pub net: bool,
+}
+
+const A: Command = Command {
+    kind: Kind::Attack,
+    wrapper: false,
+    net: false,
+};
+const AN: Command = Command {
+    kind: Kind::Attack,
+    wrapper: false,
+    net: true,
+};
+const AW: Command = Command {
+    kind: Kind::Attack,
+    wrapper: true,
+    net: false,
+};
+const C: Command = Command {
+    kind: Kind::Common,
+    wrapper: false,
+    net: false,
+};
+const CN: Command = Command {
+    kind: Kind::Common,
+    wrapper: false,
+    net: true,
+};
+const CW: Command = Command {
+    kind: Kind::Common,
+    wrapper: true,
+    net: false,
+};
+
+/// The names, lowercase.
+const COMMANDS: &[(&str, Command)] = &[
+    // The SQLite shell's dot commands (`;\n.shell nc …`).
+    (".shell", A),
+    (".system", A),
+    (".databases", A),
+    (".import", A),
+    // Reconnaissance.
+    ("whoami", A),
+    ("uname", A),
+    ("ifconfig", A),
+    ("ipconfig", A),
+    ("netstat", A),
+    ("hostname", C),
+    ("systeminfo", A),
+    ("tasklist", A),
+    ("lastlog", A),
+    ("getent", A),
+    ("uptime", C),
+    ("id", C),
+    ("who", C),
+    ("ps", C),
+    ("top", C),
+    ("htop", A),
+    ("env", CW),
+    ("printenv", A),
+    ("set", C),
+    ("last", C),
+    ("lsof", A),
+    ("pgrep", A),
+    ("nproc", A),
+    ("lscpu", A),
+    ("lsblk", A),
+    ("dmesg", A),
+    ("ip", C),
+    ("arp", C),
+    ("route", C),
+    ("ss", C),
+    // Network, download, exfiltration.
+    ("wget", AN),
+    ("curl", CN),
+    ("nc", AN),
+    ("ncat", AN),
+    ("netcat", AN),
+    ("socat", AN),
+    ("telnet", AN),
+    ("tftp", AN),
+    ("ftp", CN),
+    ("ssh", CN),
+    ("scp", CN),
+    ("sftp", CN),
+    ("rsync", CN),
+    ("ping", CN),
+    ("nslookup", AN),
+    ("dig", CN),
+    ("host", CN),
+    ("whois", CN),
+    ("traceroute", CN),
+    ("tracert", CN),
+    ("nmap", AN),
+    ("tcpdump", A),
+    ("lwp-download", AN),
+    ("lwp-request", AN),
+    ("lwp-mirror", AN),
+    ("fetch", CN),
+    ("aria2c", AN),
+    ("ssh-copy-id", AN),
+    ("ssh-keygen", A),
+    ("openssl", A),
+    ("mshta", AN),
+    ("certutil", AN),
+    ("bitsadmin", AN),
+    // Shells and interpreters.
+    ("sh", A),
+    ("bash", A),
+    ("zsh", A),
+    ("ksh", A),
+    ("csh", A),
+    ("tcsh", A),
+    ("dash", C),
+    ("ash", C),
+    ("fish", C),
+    ("busybox", AW),
+    ("python", A),
+    ("python2", A),
+    ("python3", A),
+    ("perl", A),
+    ("ruby", C),
+    ("php", A),
+    ("php-cgi", A),
+    ("node", C),
+    ("nodejs", A),
+    ("lua", C),
+    ("tclsh", A),
+    ("wish", C),
+    ("expect", C),
+    ("irb", A),
+    ("jrunscript", A),
+    ("jjs", A),
+    ("gdb", A),
+    ("vi", C),
+    ("vim", C),
+    ("ex", C),
+    ("ed", C),
+    ("awk", C),
+    ("gawk", A),
+    ("mawk", A),
+    ("nawk", A),
+    ("sed", C),
+    ("xterm", A),
+    ("powershell", A),
+    ("pwsh", A),
+    ("cmd", A),
+    ("command", CW),
+    ("cscript", A),
+    ("wscript", A),
+    ("rundll32", A),
+    ("regsvr32", A),
+    ("wmic", A),
+    ("regedit", A),
+    ("reg", C),
+    ("schtasks", A),
+    ("vssadmin", A),
+    ("bcdedit", A),
+    ("bcdboot", A),
+    ("taskkill", A),
+    ("icacls", A),
+    ("takeown", A),
+    ("msiexec", A),
+    ("msbuild", A),
+    ("installutil", A),
+    ("iex", A),
+    ("iwr", AN),
+    ("irm", AN),
+    ("invoke-expression", A),
+    ("invoke-webrequest", AN),
+    ("invoke-restmethod", AN),
+    ("invoke-command", A),
+    ("invoke-wmimethod", A),
+    ("iwmi", A),
+    ("invoke-item", A),
+    ("start-process", A),
+    ("start-bitstransfer", AN),
+    ("new-object", A),
+    ("set-executionpolicy", A),
+    ("get-wmiobject", A),
+    ("gwmi", A),
+    // Compilers and build tools that run arbitrary code.
+    ("gcc", A),
+    ("cc", C),
+    ("c89", A),
+    ("c99", A),
+    ("g++", A),
+    ("make", C),
+    ("ansible", A),
+    ("ansible-playbook", A),
+    ("ansible-console", A),
+    ("ansible-pull", A),
+    ("ansible-vault", A),
+    ("ansible-galaxy", A),
+    ("ansible-inventory", A),
+    ("ansible-config", A),
+    ("ansible-doc", A),
+    ("chef-client", A),
+    ("chef-shell", A),
+    ("chef-vault", A),
+    ("chef-run", A),
+    ("chef-solo", A),
+    ("knife", C),
+    ("cscli", A),
+    ("kubectl", A),
+    ("docker", C),
+    ("pip", C),
+    ("pip3", A),
+    ("pipx", A),
+    ("npm", C),
+    ("gem", C),
+    // Files: reading, writing, permissions.
+    ("cat", C),
+    ("tac", C),
+    ("nl", C),
+    ("head", C),
+    ("tail", C),
+    ("more", C),
+    ("less", C),
+    ("type", C),
+    ("strings", C),
+    ("od", C),
+    ("xxd", A),
+    ("hexdump", A),
+    ("base64", A),
+    ("base32", A),
+    ("uudecode", A),
+    ("uuencode", A),
+    ("rev", C),
+    ("cut", C),
+    ("sort", C),
+    ("uniq", C),
+    ("fold", C),
+    ("grep", C),
+    ("egrep", A),
+    ("fgrep", A),
+    ("zgrep", A),
+    ("find", C),
+    ("locate", C),
+    ("which", C),
+    ("whereis", A),
+    ("ls", C),
+    ("ll", C),
+    ("dir", C),
+    ("cd", C),
+    ("pwd", C),
+    ("cp", C),
+    ("mv", C),
+    ("rm", C),
+    ("del", C),
+    ("mkdir", C),
+    ("rmdir", C),
+    ("touch", C),
+    ("ln", C),
+    ("dd", C),
+    ("df", C),
+    ("du", C),
+    ("tee", C),
+    ("tar", C),
+    ("zip", C),
+    ("unzip", C),
+    ("gzip", C),
+    ("gunzip", A),
+    ("zcat", A),
+    ("bzcat", A),
+    ("xzcat", A),
+    ("zstdcat", A),
+    ("unxz", A),
+    ("bunzip2", A),
+    ("bsdtar", A),
+    ("7z", C),
+    ("chmod", A),
+    ("chown", A),
+    ("chgrp", A),
+    ("chattr", A),
+    ("passwd", A),
+    ("useradd", A),
+    ("userdel", A),
+    ("usermod", A),
+    ("adduser", A),
+    ("deluser", A),
+    ("groupadd", A),
+    ("visudo", A),
+    ("crontab", A),
+    ("mkfifo", A),
+    ("mknod", A),
+    ("mount", C),
+    ("umount", C),
+    ("shred", A),
+    ("uconv", A),
+    ("iconv", C),
+    ("rmt", A),
+    ("rmt-tar", A),
+    ("copy", C),
+    ("xcopy", A),
+    ("robocopy", A),
+    // Processes, services, the system.
+    ("kill", C),
+    ("killall", A),
+    ("pkill", A),
+    ("shutdown", C),
+    ("reboot", C),
+    ("halt", C),
+    ("poweroff", A),
+    ("systemctl", A),
+    ("service", C),
+    ("iptables", A),
+    ("sysctl", A),
+    ("insmod", A),
+    ("modprobe", A),
+    ("perf", C),
+    ("echo", C),
+    ("printf", C),
+    ("print", C),
+    ("sleep", C),
+    ("date", C),
+    ("at", C),
+    ("alias", C),
+    ("export", C),
+    ("history", C),
+    ("source", C),
+    ("eval", C),
+    ("exec", CW),
+    ("unset", C),
+    ("ulimit", A),
+    ("su", C),
+    ("sudo", AW),
+    ("doas", AW),
+    ("pkexec", AW),
+    ("time", CW),
+    ("nohup", AW),
+    ("strace", AW),
+    ("ltrace", AW),
+    ("timeout", CW),
+    ("xargs", AW),
+    ("nice", C),
+    ("setsid", AW),
+    ("stdbuf", AW),
+    ("chroot", AW),
+    ("watch", C),
+    ("cpulimit", AW),
+    ("flock", CW),
+    ("java", C),
+    ("javac", A),
+    ("man", C),
+    ("diff", C),
+    ("wc", C),
+];
+
+static SORTED: LazyLock<Vec<(&'static [u8], Command)>> = LazyLock::new(|| {
+    let mut v: Vec<(&'static [u8], Command)> =
+        COMMANDS.iter().map(|(n, c)| (n.as_bytes(), *c)).collect();
+    v.sort_by(|a, b| a.0.cmp(b.0));
+    v
+});
+
+/// The command called `name` (lowercase), if we know it.
+pub(super) fn lookup(name: &[u8]) -> Option<Command> {
+    let v = &*SORTED;
+    v.binary_search_by(|(n, _)| (*n).cmp(name))
+        .ok()
+        .map(|i| v[i].1)
+}
+
+/// The command matching the shell glob `pattern` (`?`, `*`, and `[` … `]` already turned
+/// into `?`), if any; the pattern must hold at least one literal letter.
+pub(super) fn lookup_glob(pattern: &[u8]) -> Option<Command> {
+    if !pattern.iter().any(u8::is_ascii_alphabetic) {
+        return None;
+    }
+    SORTED
+        .iter()
+        .find(|(n, _)| n.len() > 1 && glob_match(pattern, n))
+        .map(|(_, c)| *c)
+}
+
+/// Whether `text` matches the glob `pattern` (`?` one byte, `*` any run). Linear in
+/// practice: one backtrack point, as in the classic wildcard matcher.
+pub(crate) fn glob_match(pattern: &[u8], text: &[u8]) -> bool {
+    let (mut p, mut t) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        match pattern.get(p) {
+            Some(b'*') => {
+                star = Some((p, t));
+                p += 1;
+            }
+            Some(&c) if c == b'?' || c == text[t] => {
+                p += 1;
+                t += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    p = sp + 1;
+                    t = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    pattern[p.min(pattern.len())..].iter().all(|&c| c == b'*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookups() {
+        assert_eq!(lookup(b"whoami").map(|c| c.kind), Some(Kind::Attack));
+        assert_eq!(lookup(b"cat").map(|c| c.kind), Some(Kind::Common));
+        assert!(lookup(b"catalog").is_none());
+        assert!(lookup_glob(b"c?t").is_some());
+        assert!(lookup_glob(b"???").is_none());
+        assert!(glob_match(b"b*h", b"bash"));
+        assert!(!glob_match(b"b*h", b"bas"));
+    }
+}

