@@ -1,13 +1,294 @@
-//! Crlf detection (to be written).
+//! CRLF injection: header injection and HTTP response splitting through values that reach
+//! response headers (redirect targets, cookies, language switches), request smuggling
+//! through values that reach a back-end request line, and line breaks in names and paths.
+//!
+//! How: `memchr2` for CR/LF (nothing to do for the common value without one, except the
+//! request-line check, gated on `http/`); after a line break, a header name and a colon, a
+//! status line (`HTTP/1.1 200`), a blank line, or a request line (`GET / HTTP/1.1`).
 
 use crate::detector::{Detector, Input, Sink};
-use crate::rule::Class;
+use crate::location::Part;
+use crate::rule::{Class, Rule, Severity};
+
+/// A line break followed by a header field (`\r\nSet-Cookie: …`).
+pub(crate) static HEADER_INJECTION: Rule = Rule {
+    id: "crlf.header-injection",
+    class: Class::Crlf,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "CR/LF followed by a header field (header injection)",
+};
+
+/// A line break followed by a status line or an empty line: a second response.
+pub(crate) static RESPONSE_SPLITTING: Rule = Rule {
+    id: "crlf.response-splitting",
+    class: Class::Crlf,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "HTTP response splitting (status line or blank line after CR/LF)",
+};
+
+/// A request line (`GET /x HTTP/1.1`) inside a value: request smuggling or splitting.
+pub(crate) static REQUEST_LINE: Rule = Rule {
+    id: "crlf.request-smuggling",
+    class: Class::Crlf,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "HTTP request line inside a value (request smuggling)",
+};
+
+/// A line break in a parameter name, cookie name, file name or path segment.
+pub(crate) static NEWLINE_IN_NAME: Rule = Rule {
+    id: "crlf.newline-in-name",
+    class: Class::Crlf,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "CR/LF in a parameter name, path or file name",
+};
+
+/// A line break in a query-string value.
+pub(crate) static NEWLINE_IN_QUERY: Rule = Rule {
+    id: "crlf.newline-in-query",
+    class: Class::Crlf,
+    paranoia: 2,
+    severity: Severity::Critical,
+    description: "CR/LF in a query-string value",
+};
+
+/// `<meta http-equiv="Refresh|Set-Cookie|Location">`: response headers set from markup.
+pub(crate) static META_HTTP_EQUIV: Rule = Rule {
+    id: "crlf.meta-http-equiv",
+    class: Class::Crlf,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "<meta http-equiv> setting a refresh, cookie or location",
+};
 
 /// The crlf detector.
 pub(crate) static DETECTOR: Detector = Detector {
     class: Class::Crlf,
-    rules: &[],
+    rules: &[
+        &HEADER_INJECTION,
+        &RESPONSE_SPLITTING,
+        &REQUEST_LINE,
+        &NEWLINE_IN_NAME,
+        &NEWLINE_IN_QUERY,
+        &META_HTTP_EQUIV,
+    ],
     scan,
 };
 
-fn scan(_input: &Input<'_>, _sink: &mut Sink<'_>) {}
+/// Methods a smuggled request line may start with.
+const METHODS: &[&[u8]] = &[
+    b"get",
+    b"post",
+    b"head",
+    b"put",
+    b"delete",
+    b"options",
+    b"trace",
+    b"connect",
+    b"patch",
+    b"propfind",
+];
+
+/// Whether `part` is one where a line break has no business (it is a name or a path).
+fn is_name_part(part: Part) -> bool {
+    matches!(
+        part,
+        Part::QueryName | Part::CookieName | Part::FileName | Part::Path | Part::Method
+    )
+}
+
+/// Whether a line break in `part` may reach a response or request header: everything but
+/// body text, where multi-line text is ordinary; a body value counts when its first line
+/// has no space (an address or an id, as such payloads start).
+fn header_bound(part: Part, lower: &[u8], first_break: usize) -> bool {
+    match part {
+        Part::Body | Part::BodyKey => !lower[..first_break].contains(&b' ') && first_break > 0,
+        _ => true,
+    }
+}
+
+fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
+    let lower = input.lower;
+    if let Some(at) = memchr::memmem::find(lower, b"http-equiv") {
+        let rest = &lower[at + 10..lower.len().min(at + 40)];
+        let rest: Vec<u8> = rest
+            .iter()
+            .copied()
+            .filter(|b| b.is_ascii_alphabetic() || *b == b'-')
+            .collect();
+        if rest.starts_with(b"refresh")
+            || rest.starts_with(b"set-cookie")
+            || rest.starts_with(b"location")
+        {
+            sink.report(&META_HTTP_EQUIV, at..at + 10);
+        }
+    }
+    if memchr::memmem::find(lower, b"http/").is_some() {
+        request_line(lower, sink);
+    }
+    let Some(first) = memchr::memchr2(b'\r', b'\n', lower) else {
+        return;
+    };
+    if is_name_part(input.part) {
+        sink.report(&NEWLINE_IN_NAME, first..first + 1);
+    }
+    if input.part == Part::Query {
+        sink.report(&NEWLINE_IN_QUERY, first..first + 1);
+    }
+    if !header_bound(input.part, lower, first) {
+        return;
+    }
+    for nl in memchr::memchr2_iter(b'\r', b'\n', lower) {
+        let mut i = nl;
+        while i < lower.len() && matches!(lower[i], b'\r' | b'\n') {
+            i += 1;
+        }
+        let breaks = &lower[nl..i];
+        let line = &lower[i..];
+        let blank_line = breaks.windows(2).filter(|w| w == b"\r\n").count() >= 2
+            || breaks.iter().filter(|&&b| b == b'\n').count() >= 2;
+        if blank_line && !line.is_empty() && input.part != Part::Body {
+            sink.report(&RESPONSE_SPLITTING, nl..i);
+        }
+        if line.starts_with(b"http/1.") || line.starts_with(b"http/2") {
+            sink.report(&RESPONSE_SPLITTING, nl..i + 6);
+        }
+        if let Some(end) = header_field(line) {
+            // In body text (YAML, notes) `word:` lines are ordinary: only response headers
+            // count there.
+            let name = &line[..end - 1].trim_ascii_end();
+            if input.part != Part::Body || RESPONSE_HEADERS.contains(name) {
+                sink.report(&HEADER_INJECTION, nl..i + end);
+            }
+        }
+    }
+}
+
+/// Response headers an injection into a body value would aim at.
+const RESPONSE_HEADERS: &[&[u8]] = &[
+    b"set-cookie",
+    b"location",
+    b"content-type",
+    b"content-length",
+    b"refresh",
+    b"transfer-encoding",
+    b"content-security-policy",
+    b"access-control-allow-origin",
+    b"x-xss-protection",
+    b"cache-control",
+    b"content-disposition",
+];
+
+/// Whether `line` starts with `Header-Name:` (blanks and stray line breaks allowed before
+/// the colon); the end of the name and colon.
+fn header_field(line: &[u8]) -> Option<usize> {
+    let name = line
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'%'))
+        .count();
+    if name < 2 || !line[0].is_ascii_alphabetic() {
+        return None;
+    }
+    let mut j = name;
+    while j < line.len() && matches!(line[j], b' ' | b'\t' | b'\r' | b'\n') {
+        j += 1;
+    }
+    (line.get(j) == Some(&b':')).then_some(j + 1)
+}
+
+/// Reports `METHOD target HTTP/d.d` anywhere in the value.
+fn request_line(lower: &[u8], sink: &mut Sink<'_>) {
+    for at in memchr::memmem::find_iter(lower, b"http/") {
+        let version = &lower[at + 5..];
+        if !(version.first().is_some_and(u8::is_ascii_digit)) {
+            continue;
+        }
+        // Back over ` target `, then the method.
+        let before = &lower[..at];
+        let Some(b) = before.strip_suffix(b" ") else {
+            continue;
+        };
+        let Some(space) = b.iter().rposition(|&c| c == b' ') else {
+            continue;
+        };
+        let target = &b[space + 1..];
+        if target.is_empty()
+            || !(target.starts_with(b"/") || target.starts_with(b"http") || target == b"*")
+        {
+            continue;
+        }
+        let m = &b[..space];
+        let start = m
+            .iter()
+            .rposition(|c| !c.is_ascii_alphabetic())
+            .map_or(0, |p| p + 1);
+        // The method may be glued to what precedes it (`barGET /`): a suffix will do.
+        if METHODS.iter().any(|method| m[start..].ends_with(method)) {
+            sink.report(&REQUEST_LINE, start..at + 8.min(lower.len() - at));
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detector::matches;
+
+    fn ids(part: Part, text: &str) -> Vec<&'static str> {
+        matches(&DETECTOR, part, "q", text, 1)
+    }
+
+    #[test]
+    fn header_injection_and_splitting() {
+        assert!(
+            ids(
+                Part::Query,
+                "foobar\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK"
+            )
+            .contains(&"crlf.header-injection")
+        );
+        assert_eq!(
+            ids(Part::Header, "Headerdata\rInjectedHeader: x"),
+            ["crlf.header-injection"]
+        );
+        assert!(ids(Part::Query, "\r\nRemote-addr\r\r\r: foo").contains(&"crlf.header-injection"));
+        assert_eq!(
+            ids(Part::Cookie, "munch\r\n\r\n<HTML>"),
+            ["crlf.response-splitting"]
+        );
+        assert_eq!(
+            ids(Part::Body, "a@b.c\nSet-Cookie: x=1"),
+            ["crlf.header-injection"]
+        );
+    }
+
+    #[test]
+    fn request_lines() {
+        assert_eq!(
+            ids(Part::Body, "barGET /a.html HTTP/1.1"),
+            ["crlf.request-smuggling"]
+        );
+        assert_eq!(
+            ids(Part::Query, "GET http://www.foo.bar HTTP/1.2"),
+            ["crlf.request-smuggling"]
+        );
+        assert!(ids(Part::Body, "we use HTTP/2 for get requests").is_empty());
+    }
+
+    #[test]
+    fn names_and_benign_text() {
+        assert_eq!(ids(Part::QueryName, "param\r\n"), ["crlf.newline-in-name"]);
+        assert_eq!(ids(Part::Path, "foo\nbar"), ["crlf.newline-in-name"]);
+        assert!(ids(Part::Body, "Dear team,\nNote: the build failed.\n\nThanks").is_empty());
+        assert!(ids(Part::Body, "line one\nline two").is_empty());
+        assert!(ids(Part::Body, "stages:\n  - test\n\ntest:\n  image: x").is_empty());
+        assert_eq!(
+            ids(Part::Query, "x<meta http-equiv=\"Refresh\" content=\"0\">"),
+            ["crlf.meta-http-equiv"]
+        );
+    }
+}

@@ -1,13 +1,619 @@
-//! Protocol detection (to be written).
+//! Protocol anomalies a value can carry: NUL bytes and control characters, invalid or
+//! overlong UTF-8 and IIS `%u` encodings, JavaScript escapes of plain letters, abusive or
+//! malformed `Range` headers and the obsolete `Request-Range`, content types and charsets
+//! that bypass body parsers (`charset=utf-7`, a `boundary` on a non-multipart type, repeated
+//! or malformed parameters), malformed fetch-metadata headers, headers that proxies and
+//! WebDAV servers act on, HTTP-method overrides, `unix:` socket targets for mod_proxy,
+//! version-1 cookies, backup and secret file extensions in the path, and scanners'
+//! User-Agents.
+//!
+//! HTTP framing (missing or duplicate `Host`, `Content-Length` against `Transfer-Encoding`,
+//! request-line syntax, bodies on GET) is the gateway's HTTP layer's business: it refuses
+//! such requests before any value is inspected, so it is not repeated here.
+//!
+//! How: byte tests first (a scan for bytes below 0x20 or above 0x7E, which a plain value
+//! does not have); header rules run only for the header they are about, by name.
 
 use crate::detector::{Detector, Input, Sink};
-use crate::rule::Class;
+use crate::location::Part;
+use crate::rule::{Class, Rule, Severity};
+
+/// A NUL byte.
+pub(crate) static NUL: Rule = Rule {
+    id: "protocol.nul-byte",
+    class: Class::Protocol,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "NUL byte in a value",
+};
+
+/// A control character (other than tab, CR, LF) outside the body.
+pub(crate) static CONTROL: Rule = Rule {
+    id: "protocol.control-char",
+    class: Class::Protocol,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "control character in a name, path, query, header or cookie",
+};
+
+/// A control character in a body value.
+pub(crate) static BODY_CONTROL: Rule = Rule {
+    id: "protocol.body-control-char",
+    class: Class::Protocol,
+    paranoia: 2,
+    severity: Severity::Warning,
+    description: "control character in a body value",
+};
+
+/// Overlong or impossible UTF-8 (`%C0%AF`, bytes F5–FF): the classic filter bypass.
+pub(crate) static OVERLONG: Rule = Rule {
+    id: "protocol.overlong-utf8",
+    class: Class::Protocol,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "overlong or impossible UTF-8 encoding",
+};
+
+/// Other invalid UTF-8 (truncated sequences, stray continuation bytes) in decoded text.
+pub(crate) static INVALID_UTF8: Rule = Rule {
+    id: "protocol.invalid-utf8",
+    class: Class::Protocol,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "invalid UTF-8 in a percent-decoded value",
+};
+
+/// IIS `%uXXXX` encoding, or a JavaScript escape of a plain ASCII letter.
+pub(crate) static UNICODE_ESCAPE: Rule = Rule {
+    id: "protocol.unicode-escape",
+    class: Class::Protocol,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "%u encoding or \\u escape of an ASCII letter (filter evasion)",
+};
+
+/// A `Range` header with many, overlapping or reversed ranges, or no `bytes=` unit; any
+/// `Request-Range`.
+pub(crate) static RANGE: Rule = Rule {
+    id: "protocol.range",
+    class: Class::Protocol,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "abusive or malformed Range, or obsolete Request-Range header",
+};
+
+/// A charset other than the common ones, or several charsets.
+pub(crate) static CHARSET: Rule = Rule {
+    id: "protocol.charset",
+    class: Class::Protocol,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "unusual or repeated charset in a Content-Type (utf-7, ebcdic…)",
+};
+
+/// A Content-Type with a boundary on a non-multipart type, or a parameter without a value.
+pub(crate) static CONTENT_TYPE: Rule = Rule {
+    id: "protocol.content-type",
+    class: Class::Protocol,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "malformed Content-Type (boundary on a non-multipart type, bare parameter)",
+};
+
+/// A header whose value must be a structured boolean (`?0`/`?1`) that is not.
+pub(crate) static FETCH_METADATA: Rule = Rule {
+    id: "protocol.fetch-metadata",
+    class: Class::Protocol,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "malformed Sec-Fetch-User / Sec-CH-UA-Mobile header",
+};
+
+/// Headers that proxies or WebDAV servers act on (`Proxy`, `If`, `Lock-Token`,
+/// `Content-Range`, method overrides).
+pub(crate) static RESTRICTED_HEADER: Rule = Rule {
+    id: "protocol.restricted-header",
+    class: Class::Protocol,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "restricted request header (Proxy, If, Lock-Token, Content-Range…)",
+};
+
+/// `_method=` parameter overriding the HTTP method.
+pub(crate) static METHOD_OVERRIDE: Rule = Rule {
+    id: "protocol.method-override",
+    class: Class::Protocol,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "HTTP method override through a _method parameter",
+};
+
+/// `unix:/path|http://…`: mod_proxy's Unix-socket target syntax.
+pub(crate) static UNIX_SOCKET: Rule = Rule {
+    id: "protocol.unix-socket",
+    class: Class::Protocol,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "mod_proxy unix: socket target (SSRF)",
+};
+
+/// A version-1 cookie attribute (`$Version`, `$Path`), which parsers disagree about.
+pub(crate) static OLD_COOKIE: Rule = Rule {
+    id: "protocol.cookie-v1",
+    class: Class::Protocol,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "RFC 2109 cookie attribute ($Version) in a Cookie header",
+};
+
+/// A path segment naming a backup, dump or secret file.
+pub(crate) static RESTRICTED_EXTENSION: Rule = Rule {
+    id: "protocol.restricted-extension",
+    class: Class::Protocol,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "backup, dump or key file requested (.bak, .sql, .pem, ~…)",
+};
+
+/// A security scanner's User-Agent.
+pub(crate) static SCANNER: Rule = Rule {
+    id: "protocol.scanner",
+    class: Class::Protocol,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "security scanner User-Agent",
+};
 
 /// The protocol detector.
 pub(crate) static DETECTOR: Detector = Detector {
     class: Class::Protocol,
-    rules: &[],
+    rules: &[
+        &NUL,
+        &CONTROL,
+        &BODY_CONTROL,
+        &OVERLONG,
+        &INVALID_UTF8,
+        &UNICODE_ESCAPE,
+        &RANGE,
+        &CHARSET,
+        &CONTENT_TYPE,
+        &FETCH_METADATA,
+        &RESTRICTED_HEADER,
+        &METHOD_OVERRIDE,
+        &UNIX_SOCKET,
+        &OLD_COOKIE,
+        &RESTRICTED_EXTENSION,
+        &SCANNER,
+    ],
     scan,
 };
 
-fn scan(_input: &Input<'_>, _sink: &mut Sink<'_>) {}
+fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
+    let text = input.text;
+    let lower = input.lower;
+    bytes(input, sink);
+    if let Some(at) = escape(input.raw) {
+        sink.report(&UNICODE_ESCAPE, at..at + 2);
+    }
+    match input.part {
+        Part::Header => header(input, sink),
+        Part::Query | Part::Body if input.name == "_method" && is_method(lower.trim_ascii()) => {
+            sink.report(&METHOD_OVERRIDE, 0..text.len())
+        }
+        Part::CookieName if matches!(lower, b"$version" | b"$path" | b"$domain" | b"$port") => {
+            sink.report(&OLD_COOKIE, 0..text.len())
+        }
+        Part::Path if restricted_extension(lower) => {
+            sink.report(&RESTRICTED_EXTENSION, 0..text.len())
+        }
+        _ => {}
+    }
+    if matches!(input.part, Part::Query | Part::QueryName | Part::Path)
+        && let Some(at) = memchr::memmem::find(lower, b"unix:")
+        && memchr::memchr(b'|', &lower[at..]).is_some()
+    {
+        sink.report(&UNIX_SOCKET, at..at + 5);
+    }
+}
+
+/// Whether a `_method` value names an HTTP or WebDAV method.
+fn is_method(lower: &[u8]) -> bool {
+    matches!(
+        lower,
+        b"get"
+            | b"head"
+            | b"post"
+            | b"put"
+            | b"delete"
+            | b"patch"
+            | b"options"
+            | b"trace"
+            | b"connect"
+            | b"propfind"
+            | b"proppatch"
+            | b"mkcol"
+            | b"copy"
+            | b"move"
+            | b"lock"
+            | b"unlock"
+    )
+}
+
+/// NUL, control characters and invalid UTF-8.
+fn bytes(input: &Input<'_>, sink: &mut Sink<'_>) {
+    let text = input.text;
+    let Some(first) = text
+        .iter()
+        .position(|&b| b < 0x20 && !matches!(b, b'\t' | b'\r' | b'\n') || b >= 0x7f)
+    else {
+        return;
+    };
+    let rest = &text[first..];
+    if let Some(i) = memchr::memchr(0, rest) {
+        sink.report(&NUL, first + i..first + i + 1);
+    }
+    if let Some(i) = rest
+        .iter()
+        .position(|&b| (b < 0x20 && !matches!(b, b'\t' | b'\r' | b'\n' | 0)) || b == 0x7f)
+    {
+        let span = first + i..first + i + 1;
+        if matches!(input.part, Part::Body) {
+            sink.report(&BODY_CONTROL, span);
+        } else {
+            sink.report(&CONTROL, span);
+        }
+    }
+    if let Err(e) = std::str::from_utf8(rest) {
+        let at = first + e.valid_up_to();
+        let b = text[at];
+        let next = text.get(at + 1).copied().unwrap_or(0);
+        let overlong = matches!(b, 0xc0 | 0xc1 | 0xf5..=0xff)
+            || (b == 0xe0 && next < 0xa0)
+            || (b == 0xf0 && next < 0x90);
+        if overlong {
+            sink.report(&OVERLONG, at..at + 1);
+        } else if input.decoded_by.contains(crate::decode::Decoders::URL)
+            && !matches!(input.part, Part::Body | Part::BodyKey)
+        {
+            sink.report(&INVALID_UTF8, at..at + 1);
+        }
+    }
+}
+
+/// Where `%uXXXX` or a `\u00XX` escape of an ASCII letter appears in the raw value.
+fn escape(raw: &[u8]) -> Option<usize> {
+    let hex4 = |s: &[u8]| s.len() >= 4 && s[..4].iter().all(u8::is_ascii_hexdigit);
+    for i in memchr::memchr_iter(b'%', raw) {
+        if matches!(raw.get(i + 1), Some(b'u' | b'U')) && hex4(&raw[i + 2..]) {
+            return Some(i);
+        }
+    }
+    // `\u0061` (possibly `%5Cu0061`, URL-encoded)
+    let mut i = 0;
+    while i < raw.len() {
+        let esc = if raw[i] == b'\\' {
+            Some(i + 1)
+        } else if raw[i..].len() >= 3 && raw[i..i + 3].eq_ignore_ascii_case(b"%5c") {
+            Some(i + 3)
+        } else {
+            None
+        };
+        if let Some(u) = esc
+            && matches!(raw.get(u), Some(b'u'))
+            && hex4(&raw[u + 1..])
+        {
+            let code =
+                u16::from_str_radix(std::str::from_utf8(&raw[u + 1..u + 5]).unwrap_or("0"), 16)
+                    .unwrap_or(0);
+            if let Ok(c) = u8::try_from(code)
+                && c.is_ascii_alphabetic()
+            {
+                return Some(i);
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Checks the headers whose values have a grammar, by name.
+fn header(input: &Input<'_>, sink: &mut Sink<'_>) {
+    let lower = input.lower;
+    let all = 0..lower.len();
+    match input.name {
+        "range" if range_abuse(lower) => sink.report(&RANGE, all),
+        "request-range" => sink.report(&RANGE, all),
+        "content-type" => content_type(lower, sink),
+        "sec-fetch-user" | "sec-ch-ua-mobile" if !matches!(lower.trim_ascii(), b"?0" | b"?1") => {
+            sink.report(&FETCH_METADATA, all)
+        }
+        "proxy"
+        | "if"
+        | "lock-token"
+        | "x-http-method-override"
+        | "x-http-method"
+        | "x-method-override" => sink.report(&RESTRICTED_HEADER, all),
+        "user-agent" => {
+            if let Some(at) = SCANNERS
+                .iter()
+                .find_map(|s| memchr::memmem::find(lower, s.as_bytes()))
+            {
+                sink.report(&SCANNER, at..lower.len());
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Scanner and attack-tool names as they appear in their User-Agents (lowercase).
+const SCANNERS: &[&str] = &[
+    "nikto",
+    "sqlmap",
+    "nessus",
+    "havij",
+    "arachni",
+    "nuclei",
+    "zgrab",
+    "nmap",
+    "masscan",
+    "acunetix",
+    "w3af",
+    "dirbuster",
+    "gobuster",
+    "wpscan",
+    "openvas",
+    "netsparker",
+    "jaeles",
+    "commix",
+    "fimap",
+    "wfuzz",
+    "ffuf",
+    "feroxbuster",
+    "whatweb",
+    "skipfish",
+    "paros",
+    "webinspect",
+    "appscan",
+    "qualys",
+    "zmeu",
+    "morfeus",
+    "jorgee",
+    "dirb/",
+    "brutus",
+    "hydra",
+    "nessus",
+    "bsqlbf",
+    "sqlninja",
+    "xsser",
+];
+
+/// Whether a Range header is malformed or abusive: no `bytes=` unit, more than five
+/// ranges, or a range whose end precedes its start.
+fn range_abuse(lower: &[u8]) -> bool {
+    let v = lower.trim_ascii();
+    let Some(ranges) = v.strip_prefix(b"bytes=") else {
+        return false;
+    };
+    let mut count = 0;
+    for r in ranges.split(|&b| b == b',') {
+        let r = r.trim_ascii();
+        if r.is_empty() {
+            continue;
+        }
+        count += 1;
+        if count > 5 {
+            return true;
+        }
+        let Some(dash) = memchr::memchr(b'-', r) else {
+            return true;
+        };
+        let (a, b) = (&r[..dash], &r[dash + 1..]);
+        if let (Some(a), Some(b)) = (number(a), number(b))
+            && b < a
+        {
+            return true;
+        }
+    }
+    false
+}
+
+fn number(s: &[u8]) -> Option<u64> {
+    std::str::from_utf8(s.trim_ascii()).ok()?.parse().ok()
+}
+
+/// Charsets request bodies are sent in.
+const CHARSETS: &[&[u8]] = &[
+    b"utf-8",
+    b"utf8",
+    b"iso-8859-1",
+    b"iso-8859-15",
+    b"windows-1252",
+    b"us-ascii",
+    b"ascii",
+    b"latin1",
+];
+
+fn content_type(lower: &[u8], sink: &mut Sink<'_>) {
+    let all = 0..lower.len();
+    let mut parts = lower.split(|&b| b == b';');
+    let media = parts.next().unwrap_or_default().trim_ascii();
+    let mut charsets = 0;
+    for param in parts {
+        let param = param.trim_ascii();
+        if param.is_empty() {
+            continue;
+        }
+        let Some(eq) = memchr::memchr(b'=', param) else {
+            sink.report(&CONTENT_TYPE, all.clone());
+            continue;
+        };
+        let (name, value) = (param[..eq].trim_ascii(), param[eq + 1..].trim_ascii());
+        let value = value
+            .strip_prefix(b"\"")
+            .and_then(|v| v.strip_suffix(b"\""))
+            .or_else(|| value.strip_prefix(b"'").and_then(|v| v.strip_suffix(b"'")))
+            .unwrap_or(value);
+        if name == b"charset" {
+            charsets += 1;
+            if !CHARSETS.contains(&value) || charsets > 1 {
+                sink.report(&CHARSET, all.clone());
+            }
+        } else if name == b"boundary"
+            && (!media.starts_with(b"multipart/")
+                || memchr::memmem::find(value, b"charset").is_some())
+        {
+            sink.report(&CONTENT_TYPE, all.clone());
+        }
+    }
+}
+
+/// Whether a path segment names a backup, dump or key file.
+fn restricted_extension(lower: &[u8]) -> bool {
+    const EXTENSIONS: &[&[u8]] = &[
+        b".bak",
+        b".backup",
+        b".old",
+        b".orig",
+        b".save",
+        b".swp",
+        b".tmp",
+        b".sql",
+        b".db",
+        b".sqlite",
+        b".sqlite3",
+        b".mdb",
+        b".rdb",
+        b".dump",
+        b".pem",
+        b".key",
+        b".p12",
+        b".pfx",
+        b".jks",
+        b".keystore",
+        b".htpasswd",
+        b".htaccess",
+        b".git",
+        b".svn",
+        b".env",
+        b".dist",
+        b".conf",
+        b".cnf",
+        b".ini",
+        b".config",
+    ];
+    if lower.ends_with(b"~") && lower.len() > 1 {
+        return true;
+    }
+    let Some(dot) = lower.iter().rposition(|&b| b == b'.') else {
+        return false;
+    };
+    EXTENSIONS.contains(&&lower[dot..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detector::matches;
+
+    fn ids(part: Part, name: &str, text: &str) -> Vec<&'static str> {
+        matches(&DETECTOR, part, name, text, 1)
+    }
+
+    #[test]
+    fn bytes_and_escapes() {
+        assert_eq!(ids(Part::Query, "q", "a\0b"), ["protocol.nul-byte"]);
+        assert_eq!(ids(Part::Cookie, "c", "a\x03"), ["protocol.control-char"]);
+        assert!(ids(Part::Body, "b", "tab\tand\nnewline").is_empty());
+        assert_eq!(ids(Part::Query, "q", "\u{e9}t\u{e9}"), Vec::<&str>::new());
+        assert_eq!(
+            matches(&DETECTOR, Part::Query, "q", "%uff0f", 1),
+            ["protocol.unicode-escape"]
+        );
+        assert_eq!(
+            ids(Part::Body, "q", "\\u0061lert"),
+            ["protocol.unicode-escape"]
+        );
+        assert!(ids(Part::Body, "q", "\\u003cb\\u003e").is_empty());
+    }
+
+    #[test]
+    fn headers() {
+        assert_eq!(
+            ids(Part::Header, "range", "bytes=0-,5-0"),
+            ["protocol.range"]
+        );
+        assert_eq!(
+            ids(Part::Header, "range", "bytes=1-2,3-4,5-6,7-8,9-10,11-12"),
+            ["protocol.range"]
+        );
+        assert!(ids(Part::Header, "range", "bytes=0-1023").is_empty());
+        assert_eq!(
+            ids(Part::Header, "request-range", "bytes=0-1"),
+            ["protocol.range"]
+        );
+        assert_eq!(
+            ids(Part::Header, "content-type", "text/plain; charset=utf-7"),
+            ["protocol.charset"]
+        );
+        assert_eq!(
+            ids(
+                Part::Header,
+                "content-type",
+                "application/x-www-form-urlencoded;boundary=\"x\""
+            ),
+            ["protocol.content-type"]
+        );
+        assert!(
+            ids(
+                Part::Header,
+                "content-type",
+                "application/json; charset=UTF-8"
+            )
+            .is_empty()
+        );
+        assert!(
+            ids(
+                Part::Header,
+                "content-type",
+                "multipart/form-data; boundary=----abc"
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            ids(Part::Header, "sec-fetch-user", "foo"),
+            ["protocol.fetch-metadata"]
+        );
+        assert!(ids(Part::Header, "sec-fetch-user", "?1").is_empty());
+        assert_eq!(
+            ids(Part::Header, "user-agent", "sqlmap/1.5"),
+            ["protocol.scanner"]
+        );
+        assert!(ids(Part::Header, "user-agent", "Mozilla/5.0 (X11) Firefox/120").is_empty());
+    }
+
+    #[test]
+    fn names_and_paths() {
+        assert_eq!(
+            ids(Part::Query, "_method", "DELETE"),
+            ["protocol.method-override"]
+        );
+        assert!(ids(Part::Query, "_method", "X").is_empty());
+        assert_eq!(
+            ids(Part::CookieName, "", "$Version"),
+            ["protocol.cookie-v1"]
+        );
+        assert_eq!(
+            ids(Part::Path, "", "dump.rdb"),
+            ["protocol.restricted-extension"]
+        );
+        assert_eq!(
+            ids(Part::Path, "", "index.php~"),
+            ["protocol.restricted-extension"]
+        );
+        assert!(ids(Part::Path, "", "report.json").is_empty());
+        assert_eq!(
+            ids(Part::Query, "q", "unix:AAAA|http://x/"),
+            ["protocol.unix-socket"]
+        );
+    }
+}

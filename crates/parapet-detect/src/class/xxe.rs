@@ -1,13 +1,204 @@
-//! Xxe detection (to be written).
+//! XML external entities and related XML injection: entity declarations that read files or
+//! URLs (`<!ENTITY x SYSTEM "file:///etc/passwd">`), parameter entities (the out-of-band
+//! XXE technique), external DTDs, entity-expansion bombs, and XInclude.
+//!
+//! How: the XML walker hands the document type declaration over whole (`<!DOCTYPE …>`), and
+//! XML pasted into a parameter arrives as text; `memmem` finds `<!entity`, `<!doctype` and
+//! `xinclude`/`xi:include` in the lowercased value and the declaration is read up to its `>`.
 
 use crate::detector::{Detector, Input, Sink};
-use crate::rule::Class;
+use crate::rule::{Class, Rule, Severity};
+
+/// An external entity: `<!ENTITY name SYSTEM|PUBLIC …>`.
+pub(crate) static EXTERNAL_ENTITY: Rule = Rule {
+    id: "xxe.external-entity",
+    class: Class::Xxe,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "XML external entity declaration (SYSTEM or PUBLIC)",
+};
+
+/// A parameter entity: `<!ENTITY % name …>` (out-of-band XXE, DTD injection).
+pub(crate) static PARAMETER_ENTITY: Rule = Rule {
+    id: "xxe.parameter-entity",
+    class: Class::Xxe,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "XML parameter entity declaration",
+};
+
+/// An internal entity declaration: what entity-expansion bombs are made of; critical when
+/// several are declared.
+pub(crate) static ENTITY: Rule = Rule {
+    id: "xxe.entity",
+    class: Class::Xxe,
+    paranoia: 1,
+    severity: Severity::Error,
+    description: "XML entity declaration",
+};
+
+/// Several entity declarations in one document (billion laughs).
+pub(crate) static EXPANSION: Rule = Rule {
+    id: "xxe.entity-expansion",
+    class: Class::Xxe,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "several XML entity declarations (entity expansion bomb)",
+};
+
+/// A document type declaration that loads an external DTD.
+pub(crate) static EXTERNAL_DTD: Rule = Rule {
+    id: "xxe.external-dtd",
+    class: Class::Xxe,
+    paranoia: 1,
+    severity: Severity::Error,
+    description: "XML document type with an external DTD",
+};
+
+/// XInclude, which makes the parser read another document.
+pub(crate) static XINCLUDE: Rule = Rule {
+    id: "xxe.xinclude",
+    class: Class::Xxe,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "XInclude (xi:include)",
+};
 
 /// The xxe detector.
 pub(crate) static DETECTOR: Detector = Detector {
     class: Class::Xxe,
-    rules: &[],
+    rules: &[
+        &EXTERNAL_ENTITY,
+        &PARAMETER_ENTITY,
+        &ENTITY,
+        &EXPANSION,
+        &EXTERNAL_DTD,
+        &XINCLUDE,
+    ],
     scan,
 };
 
-fn scan(_input: &Input<'_>, _sink: &mut Sink<'_>) {}
+fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
+    let lower = input.lower;
+    if memchr::memchr2(b'<', b':', lower).is_none() {
+        return;
+    }
+    let mut entities = 0;
+    let mut from = 0;
+    while let Some(i) = memchr::memmem::find(&lower[from..], b"<!entity") {
+        let at = from + i;
+        let decl = declaration(lower, at + 8);
+        from = at + 8;
+        entities += 1;
+        let span = at..at + 8 + decl.len();
+        let words: Vec<&[u8]> = decl
+            .split(|b| b.is_ascii_whitespace())
+            .filter(|w| !w.is_empty())
+            .collect();
+        if words.first() == Some(&&b"%"[..]) {
+            sink.report(&PARAMETER_ENTITY, span.clone());
+        }
+        if words
+            .iter()
+            .take(3)
+            .any(|w| *w == b"system" || *w == b"public")
+        {
+            sink.report(&EXTERNAL_ENTITY, span.clone());
+        }
+        sink.report(&ENTITY, span);
+    }
+    if entities >= 3 {
+        sink.report(&EXPANSION, 0..lower.len());
+    }
+    if let Some(at) = memchr::memmem::find(lower, b"<!doctype") {
+        let decl = declaration(lower, at + 9);
+        let head = &decl[..memchr::memchr(b'[', decl).unwrap_or(decl.len())];
+        let words: Vec<&[u8]> = head
+            .split(|b| b.is_ascii_whitespace())
+            .filter(|w| !w.is_empty())
+            .take(3)
+            .collect();
+        if words.iter().any(|w| *w == b"system" || *w == b"public") {
+            sink.report(&EXTERNAL_DTD, at..at + 9 + head.len());
+        }
+        // A parameter entity reference inside the internal subset (`%remote;`).
+        if let Some(open) = memchr::memchr(b'[', decl) {
+            let subset = &decl[open..];
+            if parameter_reference(subset) {
+                sink.report(&PARAMETER_ENTITY, at..at + 9 + decl.len());
+            }
+        }
+    }
+    if let Some(at) = memchr::memmem::find(lower, b"xi:include")
+        .or_else(|| memchr::memmem::find(lower, b"/xinclude"))
+    {
+        sink.report(&XINCLUDE, at..at + 10);
+    }
+}
+
+/// The declaration after its keyword, up to its closing `>` (the internal subset of a
+/// DOCTYPE, in brackets, included).
+fn declaration(lower: &[u8], start: usize) -> &[u8] {
+    let rest = &lower[start.min(lower.len())..];
+    let mut depth = 0usize;
+    for (i, &b) in rest.iter().enumerate() {
+        match b {
+            b'[' => depth += 1,
+            b']' => depth = depth.saturating_sub(1),
+            b'>' if depth == 0 => return &rest[..i],
+            _ => {}
+        }
+    }
+    rest
+}
+
+/// Whether a `%name;` parameter-entity reference appears.
+fn parameter_reference(s: &[u8]) -> bool {
+    for p in memchr::memchr_iter(b'%', s) {
+        let name = s[p + 1..]
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+            .count();
+        if name > 0 && s.get(p + 1 + name) == Some(&b';') {
+            return true;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detector::matches;
+    use crate::location::Part;
+
+    fn ids(text: &str) -> Vec<&'static str> {
+        matches(&DETECTOR, Part::Body, "", text, 1)
+    }
+
+    #[test]
+    fn external_entities() {
+        let ids_ = ids("<!DOCTYPE foo [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]>");
+        assert!(ids_.contains(&"xxe.external-entity"));
+        let ids_ = ids("<!DOCTYPE foo [<!ENTITY % dtd SYSTEM \"http://x/e.dtd\"> %dtd;]>");
+        assert!(ids_.contains(&"xxe.parameter-entity"));
+        assert!(ids("<!DOCTYPE foo SYSTEM \"http://evil/x.dtd\">").contains(&"xxe.external-dtd"));
+        assert!(
+            ids("<!DOCTYPE l [<!ENTITY a \"x\"><!ENTITY b \"&a;&a;\"><!ENTITY c \"&b;&b;\">]>")
+                .contains(&"xxe.entity-expansion")
+        );
+        assert_eq!(
+            ids(
+                "<foo xmlns:xi=\"http://www.w3.org/2001/XInclude\"><xi:include href=\"/etc/passwd\"/></foo>"
+            ),
+            ["xxe.xinclude"]
+        );
+    }
+
+    #[test]
+    fn plain_xml_passes() {
+        assert!(ids("<!DOCTYPE html>").is_empty());
+        assert!(ids("<note><to>Tove</to></note>").is_empty());
+        assert!(ids("an entity system is a design").is_empty());
+    }
+}
