@@ -121,11 +121,14 @@ impl Scan<'_> {
     }
 }
 
-/// Whether a body without a media type reads as `name=value&…`: printable ASCII without
-/// spaces, and a `=` in its first field.
+/// Whether a body without a media type reads as `name=value&…`: it opens with a
+/// parameter name (1 to 64 name characters) and `=`.
 fn looks_like_form(body: &[u8]) -> bool {
-    let first = body.split(|&b| b == b'&').next().unwrap_or(body);
-    first.contains(&b'=') && body.iter().all(|b| b.is_ascii_graphic())
+    let name = body
+        .iter()
+        .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'[' | b']'))
+        .count();
+    (1..=64).contains(&name) && body.get(name) == Some(&b'=')
 }
 
 /// A parameter name, percent-decoded, for locations and exclusions.

@@ -14,7 +14,9 @@
 //! - *window* rules look anywhere in the value at a few adjacent tokens: `union [all]
 //!   select <list>`, time-delay functions called with plausible arguments, functions and
 //!   tables only an attacker wants (`load_file(`, `into outfile`, `xp_cmdshell`,
-//!   `information_schema`).
+//!   `information_schema`), `) as x from`.
+//! - *whole-value* rules: the value is one call of a SQL function ([`Judge::call_value`])
+//!   or an expression with a PostgreSQL cast ([`Judge::cast_value`]).
 
 use super::tokenizer::{BLOCK, HASH, Kind, Token, strict_comment};
 
@@ -35,6 +37,18 @@ pub(crate) enum Finding {
     SchemaProbe,
     /// A call of a function that hardly exists outside SQL, alone.
     SqlFunction,
+    /// The whole value is a call of a function only SQL has: `version()`, `db_name(1)`.
+    CallValue,
+    /// The whole value is a call of a function SQL has among others: `concat(`, `hex(1)`.
+    GenericCallValue,
+    /// SQL keywords glued to comments.
+    CommentEvasion,
+    /// A PostgreSQL cast in an expression with a call or an operator.
+    Cast,
+    /// A PostgreSQL cast alone.
+    CastAlone,
+    /// `) as x from`: a select list's end.
+    AliasFrom,
 }
 
 /// Evidence collected while parsing an expression.
@@ -53,6 +67,16 @@ struct Ev {
     /// A boolean operator inside the expression.
     logic: bool,
     operands: u32,
+    /// Input: a comparison cut at the end of the value (`or 1=`) is accepted.
+    allow_cut: bool,
+    /// The expression ended in a comparison cut short.
+    cut: bool,
+    /// A PostgreSQL cast to a SQL type (`::int`).
+    cast: bool,
+    /// An arithmetic operator (not `::`).
+    binop: bool,
+    /// A call of any function.
+    call: bool,
 }
 
 /// How an expression ended.
@@ -216,6 +240,48 @@ fn is_sql_func(w: &[u8]) -> bool {
         )
 }
 
+/// More functions SQL dialects define, with names other languages share.
+fn is_generic_sql_func(w: &[u8]) -> bool {
+    matches!(
+        w,
+        b"abs"
+            | b"date"
+            | b"now"
+            | b"round"
+            | b"pow"
+            | b"power"
+            | b"log"
+            | b"ln"
+            | b"sqrt"
+            | b"time"
+            | b"year"
+            | b"month"
+            | b"day"
+            | b"minute"
+            | b"format"
+            | b"replace"
+            | b"insert"
+            | b"values"
+            | b"default"
+            | b"compress"
+            | b"xmltype"
+            | b"tan"
+            | b"atan"
+            | b"ceil"
+            | b"ceiling"
+            | b"sign"
+            | b"quarter"
+            | b"week"
+            | b"hour"
+            | b"second"
+            | b"password"
+            | b"execute"
+            | b"rtrim"
+            | b"ltrim"
+            | b"length"
+    )
+}
+
 /// Functions that hardly exist outside SQL (`count(` or `max(` also name things in
 /// monitoring expressions; these do not).
 fn is_sql_only(w: &[u8]) -> bool {
@@ -244,6 +310,93 @@ fn is_sql_only(w: &[u8]) -> bool {
                 | b"make_set"
                 | b"elt"
         )
+}
+
+/// Functions whose call, as a whole value, is SQL whatever the arguments: names no
+/// programming language or prose uses.
+fn is_sql_call_name(w: &[u8]) -> bool {
+    is_sleep(w)
+        || is_danger(w)
+        || matches!(
+            w,
+            b"current_user"
+                | b"system_user"
+                | b"session_user"
+                | b"group_concat"
+                | b"concat_ws"
+                | b"db_name"
+                | b"user_name"
+                | b"suser_name"
+                | b"suser_sname"
+                | b"is_srvrolemember"
+                | b"current_database"
+                | b"sqlite_version"
+                | b"make_set"
+                | b"sysdate"
+                | b"unhex"
+                | b"xmltype"
+                | b"schema_name"
+                | b"ifnull"
+                | b"pg_read_file"
+                | b"lo_get"
+                | b"json_extract"
+                | b"found_rows"
+                | b"last_insert_id"
+                | b"connection_id"
+                | b"row_count"
+        )
+}
+
+/// Functions whose call, as a whole value with no argument (`version()`, `database(`),
+/// asks the database about itself; with arguments they are ordinary words.
+fn is_sql_probe_name(w: &[u8]) -> bool {
+    matches!(
+        w,
+        b"version"
+            | b"database"
+            | b"user"
+            | b"schema"
+            | b"ascii"
+            | b"substring"
+            | b"substr"
+            | b"mid"
+            | b"ord"
+            | b"char"
+            | b"chr"
+            | b"elt"
+    )
+}
+
+/// Type names a PostgreSQL cast (`::int`) names.
+fn is_sql_type(w: &[u8]) -> bool {
+    matches!(
+        w,
+        b"int"
+            | b"int2"
+            | b"int4"
+            | b"int8"
+            | b"integer"
+            | b"bigint"
+            | b"smallint"
+            | b"numeric"
+            | b"decimal"
+            | b"text"
+            | b"varchar"
+            | b"json"
+            | b"jsonb"
+            | b"bool"
+            | b"boolean"
+            | b"bytea"
+            | b"regclass"
+            | b"oid"
+            | b"float"
+            | b"float8"
+            | b"real"
+            | b"double"
+            | b"inet"
+            | b"xml"
+            | b"tsvector"
+    )
 }
 
 /// Whether an operator is written with symbols (`=`, `||`), not a word (`like`, `and`).
@@ -308,12 +461,21 @@ impl Judge<'_> {
     fn expr_in(&self, mut i: usize, mut want: bool, prefix: bool, ev: &mut Ev) -> (End, usize) {
         let mut depth: u32 = 0;
         let n = self.toks.len();
+        // A comparison operator waits for its right operand.
+        let mut after_cmp = false;
         loop {
             let Some(t) = self.tok(i) else {
                 // Open parentheses at the end are the application's to close.
                 let ok = !want || self.truncated;
+                if !ok && ev.allow_cut && after_cmp {
+                    ev.cut = true;
+                    return (End::Eof, i);
+                }
                 return (if ok { End::Eof } else { End::Invalid }, i);
             };
+            if !want {
+                after_cmp = false;
+            }
             let k = t.kind;
             if want {
                 match k {
@@ -330,6 +492,7 @@ impl Judge<'_> {
                     }
                     _ if callable(t, self.lower) && self.kind(i + 1) == Some(Kind::LParen) => {
                         let name = self.text(i);
+                        ev.call = true;
                         if is_sql_func(name) {
                             ev.func = true;
                         }
@@ -432,6 +595,7 @@ impl Judge<'_> {
                         {
                             ev.cmp = true;
                         }
+                        after_cmp = true;
                         want = true;
                         i = j;
                         continue;
@@ -445,7 +609,18 @@ impl Judge<'_> {
                         ev.logic = true;
                         want = true;
                     }
-                    Kind::Arith | Kind::Dot => want = true,
+                    Kind::Arith if self.is(i, b"::") => {
+                        // A PostgreSQL cast: `'…'::jsonb`, `x::int`.
+                        if self.kind(i + 1) == Some(Kind::Word) && is_sql_type(self.text(i + 1)) {
+                            ev.cast = true;
+                        }
+                        want = true;
+                    }
+                    Kind::Arith => {
+                        ev.binop = true;
+                        want = true;
+                    }
+                    Kind::Dot => want = true,
                     Kind::Comma if depth > 0 => want = true,
                     Kind::Comma => return (End::At(i), i),
                     Kind::RParen if depth > 0 => depth -= 1,
@@ -565,6 +740,85 @@ impl Judge<'_> {
         }
     }
 
+    /// A value that is, as a whole, one call of a SQL function (after an optional
+    /// `select`): a number or column slot filled with an expression, `version()`,
+    /// `db_name(0)`, `concat(0x71,user())`, or such a call cut short (`pg_sleep(`).
+    pub(crate) fn call_value(&self, report: &mut impl FnMut(Finding, std::ops::Range<usize>)) {
+        if self.quote != 0 || self.truncated {
+            return;
+        }
+        let mut f = 0;
+        if self.is(0, b"select") {
+            f = 1;
+        }
+        let Some(t) = self.tok(f) else { return };
+        if !callable(t, self.lower) || self.kind(f + 1) != Some(Kind::LParen) {
+            return;
+        }
+        let name = self.text(f);
+        let n = self.toks.len();
+        // Empty (`version()`) or cut right after the parenthesis (`database(`).
+        let bare = f + 2 == n || (f + 3 == n && self.kind(f + 2) == Some(Kind::RParen));
+        // The call must be the whole value: its parenthesis closes on the last token, or
+        // never (cut short); `avg(x) > 0.9` is an expression, not a call.
+        let mut depth = 0u32;
+        let mut closed_at = None;
+        for (k, t) in self.toks.iter().enumerate().skip(f + 1) {
+            match t.kind {
+                Kind::LParen => depth += 1,
+                Kind::RParen => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        closed_at = Some(k);
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let complete = bare
+            || (closed_at.is_none_or(|k| k + 1 == n) && {
+                let mut ev = Ev::default();
+                let (end, _) = self.expr(f, true, &mut ev);
+                end == End::Eof || closed_at.is_none()
+            });
+        if !complete {
+            return;
+        }
+        let span = self.span(0, n);
+        if is_sql_call_name(name) || (bare && is_sql_probe_name(name)) {
+            report(Finding::CallValue, span);
+        } else if (bare
+            || (self.tok(f + 1).is_some_and(|p| p.start == t.end)
+                // `user(s)`, `item(s)`: a plural, not an argument.
+                && !(n == f + 4 && self.kind(f + 2) == Some(Kind::Word))))
+            && (is_sql_func(name) || is_sql_probe_name(name) || is_generic_sql_func(name))
+        {
+            // `Time (UTC)`, `Date (optional)`: labels, not calls.
+            report(Finding::GenericCallValue, span);
+        }
+    }
+
+    /// A value that is, as a whole, an expression with a PostgreSQL cast (`x::int`): with a
+    /// function call or an operator besides (`unistr(password)::int`,
+    /// `'[1,2]'::jsonb || '3'::jsonb`), or alone (`password::int`, paranoia 2).
+    pub(crate) fn cast_value(&self, report: &mut impl FnMut(Finding, std::ops::Range<usize>)) {
+        if self.quote != 0 || self.truncated || !self.toks.iter().any(|t| t.kind == Kind::Arith) {
+            return;
+        }
+        let mut ev = Ev::default();
+        let (end, _) = self.expr(0, true, &mut ev);
+        if end != End::Eof || !ev.cast {
+            return;
+        }
+        let span = self.span(0, self.toks.len());
+        if ev.call || ev.cmp || ev.logic || ev.binop || ev.sysvar || ev.subquery {
+            report(Finding::Cast, span);
+        } else {
+            report(Finding::CastAlone, span);
+        }
+    }
+
     /// The break-out rules; `report` receives each finding and the span it covers.
     pub(crate) fn breakout(&self, report: &mut impl FnMut(Finding, std::ops::Range<usize>)) {
         let n = self.toks.len();
@@ -661,7 +915,19 @@ impl Judge<'_> {
         let Some(b) = self.tok(i) else { return };
         match b.kind {
             Kind::Logic => {
-                let mut ev = Ev::default();
+                // A probe cut after its comparison (`' or 1=`, `and id = "`) only counts
+                // where the break-out itself is clear: after a one-word quoted value, at the
+                // very start of the value, or after a number or a parenthesis.
+                let cut_ok = !prefix_cmp
+                    && if self.quote != 0 {
+                        self.truncation_prefix(0)
+                    } else {
+                        i == 0 || matches!(self.kind(0), Some(Kind::Num | Kind::RParen))
+                    };
+                let mut ev = Ev {
+                    allow_cut: cut_ok,
+                    ..Ev::default()
+                };
                 let (end, j) = self.expr(i + 1, true, &mut ev);
                 if end == End::Invalid || ev.operands == 0 {
                     return;
@@ -690,7 +956,11 @@ impl Judge<'_> {
                     self.after(k, report);
                 }
             }
-            Kind::Cmp | Kind::Arith if self.quote != 0 => {
+            Kind::Cmp | Kind::Arith | Kind::Unary
+                if self.quote != 0
+                    && (b.kind != Kind::Unary
+                        || (self.is(i, b"not") && self.kind(i + 1) == Some(Kind::Cmp))) =>
+            {
                 let mut ev = Ev::default();
                 let (end, j) = self.expr(i, false, &mut ev);
                 if end == End::Invalid {
@@ -702,6 +972,15 @@ impl Judge<'_> {
                     || ((ev.cmp || ev.logic) && self.closes_quote(end) && symbolic(b, self.lower))
                 {
                     // `a' >= 'b`, `x'|'y`: strings joined by an operator, quotes balanced.
+                    report(Finding::Tautology, self.span(start, j));
+                } else if end == End::Eof
+                    && !self.truncated
+                    && ev.operands > 0
+                    && strict_comment(self.comment_at(j))
+                    && self.truncation_prefix(0)
+                {
+                    // `x'|email--`, `id' not like id--`: a one-word value closed, an
+                    // operator and an operand, and the rest of the query commented out.
                     report(Finding::Tautology, self.span(start, j));
                 } else if ev.cmp && self.truncation_prefix(0) {
                     report(Finding::Breakout, self.span(start, j));
@@ -998,6 +1277,20 @@ impl Window {
         {
             let s = self.back(1).map_or(0, |t| t.start as usize);
             report(Finding::TimeBased, s..cur.end as usize);
+        }
+        // A select-list column closed and aliased: `) as x from`, `` `a` as `b` from ``.
+        if cur.kind == Kind::Kw
+            && cur.text(lower) == b"from"
+            && matches!(kind(self.back(0)), Some(Kind::Word | Kind::Str))
+            && text(self.back(1)) == b"as"
+            && self.back(2).is_some_and(|b| {
+                b.kind == Kind::RParen
+                    || b.kind == Kind::Num
+                    || (b.kind == Kind::Word && b.text(lower).first() == Some(&b'`'))
+            })
+        {
+            let s = self.back(2).map_or(0, |t| t.start as usize);
+            report(Finding::AliasFrom, s..cur.end as usize);
         }
         // Functions and objects only an attacker wants.
         let w = cur.text(lower);

@@ -2,9 +2,16 @@
 //! ([`tokenizer`]) reads the value three ways — as-is (a number or column the application
 //! inserts it as), and as if it followed an opening `'` or `"` (a quoted string it breaks
 //! out of) — and a judge of our own ([`judge`]) looks at the token sequence: how the value
-//! breaks out of its operand and what SQL follows (a condition, a clause, `;` and a
-//! statement, a comment cutting the query), and anywhere in it, `union select`, time
-//! delays and functions only an attacker calls.
+//! breaks out of its operand and what SQL follows (a condition, possibly cut short after
+//! its comparison operator, a clause, `;` and a statement, a comment cutting the query),
+//! and anywhere in it, `union select`, time delays and functions only an attacker calls.
+//!
+//! Besides break-outs, a value can be SQL as a whole, in a number or column slot: a call
+//! of a SQL-only function (`version()`, `db_name(0)`, `group_concat(`), an expression with
+//! a PostgreSQL cast (`unistr(password)::int`, `'{..}'::jsonb #> '{a}'`); and keywords glued
+//! to comments (`union/**/select`, `/*!50000select*/`) are an evasion prose never shows.
+//! Weaker shapes (a call of a function SQL shares with other languages, a cast alone,
+//! `) as x from`) are paranoia-2 rules.
 //!
 //! A cheap prefilter first: a value with none of the bytes SQL structure needs (quotes,
 //! parentheses, `;`, `=`, `<`, `>`, `|`, `&`, `#`, `@`, `*`) and none of the keywords that
@@ -14,9 +21,10 @@ mod judge;
 mod tokenizer;
 
 use crate::detector::{Detector, Input, Sink};
+use crate::location::Part;
 use crate::rule::{Class, Rule, Severity};
 use judge::{Finding, Judge, Window};
-use tokenizer::{Kind, Token, Tokenizer};
+use tokenizer::{AFTER_EXEC, BLOCK, Kind, Token, Tokenizer};
 
 /// A boolean condition after a break-out: `' or '1'='1`, `1 and 1=0`, `' and ascii(…)>64`.
 static TAUTOLOGY: Rule = Rule {
@@ -118,6 +126,64 @@ static SQL_FUNCTION: Rule = Rule {
     description: "SQL injection: a call of a function that hardly exists outside SQL",
 };
 
+/// The whole value is a call of a function only SQL has: `version()`, `db_name(0)`,
+/// `group_concat(`, `select current_user(`: a number or column slot filled with SQL.
+static CALL_VALUE: Rule = Rule {
+    id: "sqli.call-value",
+    class: Class::Sqli,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "SQL injection: the value is a call of a SQL-only function",
+};
+
+/// The whole value is a call of a function SQL shares with other languages: `concat(`,
+/// `floor(rand(0)*2)`, `count(*)`.
+static GENERIC_CALL_VALUE: Rule = Rule {
+    id: "sqli.generic-call-value",
+    class: Class::Sqli,
+    paranoia: 2,
+    severity: Severity::Critical,
+    description: "SQL injection: the value is a call of a SQL function",
+};
+
+/// SQL keywords glued to comments, the way filters are evaded: `union/**/select`,
+/// `DROP/*x*/t`, `/*!50000select*/`.
+static COMMENT_EVASION: Rule = Rule {
+    id: "sqli.comment-evasion",
+    class: Class::Sqli,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "SQL injection: SQL keywords glued to inline or MySQL executable comments",
+};
+
+/// The value is an expression with a PostgreSQL cast and a call or operator:
+/// `unistr(password)::int`, `'{"a":1}'::jsonb #> '{a}'` (error-based and JSON probes).
+static CAST: Rule = Rule {
+    id: "sqli.cast",
+    class: Class::Sqli,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "SQL injection: an expression with a PostgreSQL type cast",
+};
+
+/// The value is a column or literal cast to a SQL type, alone: `password::int`.
+static CAST_ALONE: Rule = Rule {
+    id: "sqli.cast-alone",
+    class: Class::Sqli,
+    paranoia: 2,
+    severity: Severity::Critical,
+    description: "SQL injection: a value cast to a SQL type (PostgreSQL `::`)",
+};
+
+/// The end of a select list, `) as x from`: a column expression aliased, then `from`.
+static ALIAS_FROM: Rule = Rule {
+    id: "sqli.alias-from",
+    class: Class::Sqli,
+    paranoia: 2,
+    severity: Severity::Critical,
+    description: "SQL injection: an aliased select-list column followed by FROM",
+};
+
 /// The sqli detector.
 pub(crate) static DETECTOR: Detector = Detector {
     class: Class::Sqli,
@@ -133,6 +199,12 @@ pub(crate) static DETECTOR: Detector = Detector {
         &BREAKOUT,
         &SCHEMA,
         &SQL_FUNCTION,
+        &CALL_VALUE,
+        &GENERIC_CALL_VALUE,
+        &COMMENT_EVASION,
+        &CAST,
+        &CAST_ALONE,
+        &ALIAS_FROM,
     ],
     scan,
 };
@@ -164,7 +236,9 @@ fn prefilter(s: &[u8]) -> bool {
 
 fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     let s = input.lower;
-    if !prefilter(s) {
+    // `x::int` has no other structure; its rule is paranoia 2, so PL1 skips the search.
+    let cast = input.paranoia >= 2 && memchr::memmem::find(s, b"::").is_some();
+    if !(prefilter(s) || cast) {
         return;
     }
     let mut report = |f: Finding, span: std::ops::Range<usize>| {
@@ -180,15 +254,35 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
             Finding::Breakout => &BREAKOUT,
             Finding::SchemaProbe => &SCHEMA,
             Finding::SqlFunction => &SQL_FUNCTION,
+            Finding::CallValue => &CALL_VALUE,
+            Finding::GenericCallValue => &GENERIC_CALL_VALUE,
+            Finding::CommentEvasion => &COMMENT_EVASION,
+            Finding::Cast => &CAST,
+            Finding::CastAlone => &CAST_ALONE,
+            Finding::AliasFrom => &ALIAS_FROM,
         };
         sink.report(rule, span);
     };
-    reading(s, 0, &mut report);
+    value(s, &mut report);
+}
+
+/// Judges one value in its three readings.
+fn value(s: &[u8], report: &mut impl FnMut(Finding, std::ops::Range<usize>)) {
+    reading(s, 0, report);
     if memchr::memchr(b'\'', s).is_some() {
-        reading(s, b'\'', &mut report);
+        reading(s, b'\'', report);
     }
     if memchr::memchr(b'"', s).is_some() {
-        reading(s, b'"', &mut report);
+        reading(s, b'"', report);
+    }
+}
+
+/// Keywords whose gluing to a comment is an evasion.
+fn evasion_keyword(s: &[u8], t: &Token) -> bool {
+    match t.kind {
+        Kind::Stmt | Kind::Union | Kind::Clause | Kind::Logic => true,
+        Kind::Kw => matches!(t.text(s), b"from" | b"where" | b"by" | b"all" | b"distinct"),
+        _ => false,
     }
 }
 
@@ -200,11 +294,30 @@ fn reading(s: &[u8], quote: u8, report: &mut impl FnMut(Finding, std::ops::Range
     let mut comment = 0u8;
     let mut truncated = false;
     let mut window = Window::default();
+    // The last code token, and a block comment glued to its end.
+    let mut prev: Option<Token> = None;
+    let mut glued: Option<Token> = None;
     for t in Tokenizer::new(s, quote) {
         if t.kind == Kind::Comment {
             comment = t.flag;
+            glued = (t.flag == BLOCK && prev.is_some_and(|p| p.end == t.start)).then_some(t);
             continue;
         }
+        if quote == 0 {
+            // `union/**/select`, `DROP/*x*/t`, `/*!50000select*/`.
+            let exec = t.flag & AFTER_EXEC != 0 && evasion_keyword(s, &t);
+            let glue = glued.take().zip(prev).is_some_and(|(c, p)| {
+                c.end == t.start
+                    && (evasion_keyword(s, &p) || evasion_keyword(s, &t))
+                    && !matches!(p.kind, Kind::Other | Kind::Comma)
+                    && !matches!(t.kind, Kind::Other | Kind::Comma)
+            });
+            if exec || glue {
+                report(Finding::CommentEvasion, t.start as usize..t.end as usize);
+            }
+        }
+        prev = Some(t);
+        glued = None;
         window.feed(s, Some(t), report);
         if n < MAX_TOKENS {
             toks[n] = t;
@@ -225,13 +338,14 @@ fn reading(s: &[u8], quote: u8, report: &mut impl FnMut(Finding, std::ops::Range
         truncated,
     };
     judge.breakout(report);
+    judge.call_value(report);
+    judge.cast_value(report);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::detector::matches;
-    use crate::location::Part;
 
     fn hits(text: &str) -> Vec<&'static str> {
         matches(&DETECTOR, Part::Query, "q", text, 1)
@@ -322,6 +436,129 @@ mod tests {
     fn paranoia_two_adds_weak_breakouts() {
         assert!(hits("1'='1'").is_empty());
         assert!(hits2("1'='1'").contains(&"sqli.breakout"));
+    }
+
+    #[test]
+    fn cut_boolean_probes() {
+        for a in [
+            "' or 1=",
+            "test' or 1=",
+            "and id = \"",
+            "xor 2 <",
+            "|| c == '",
+            "AND 7639=(",
+            "admin' or 'x' <",
+        ] {
+            assert!(hits(a).contains(&"sqli.tautology"), "{a}: {:?}", hits(a));
+        }
+        for b in [
+            "and then =",
+            "or = ",
+            "color=red or size=",
+            "o'neil or 'x' < 5",
+        ] {
+            assert!(hits(b).is_empty(), "{b}: {:?}", hits(b));
+        }
+    }
+
+    #[test]
+    fn call_values() {
+        for a in [
+            "version()",
+            "database(",
+            "db_name(0)",
+            "group_concat(",
+            "pg_sleep(",
+            "select current_user(",
+            "concat_ws(0x3a,user(),database())",
+        ] {
+            assert!(hits(a).contains(&"sqli.call-value"), "{a}: {:?}", hits(a));
+        }
+        assert!(hits("concat(").is_empty());
+        assert!(hits2("concat(").contains(&"sqli.generic-call-value"));
+        assert!(hits2("floor(rand(0)*2)").contains(&"sqli.generic-call-value"));
+        for b in [
+            "Version (2)",
+            "Date (optional)",
+            "user(s)",
+            "avg(cpu_usage) > 0.9",
+            "time.sleep(5)",
+            "Time (UTC)",
+            "database (postgres) migration",
+        ] {
+            let h = hits2(b);
+            assert!(
+                !h.contains(&"sqli.call-value") && !h.contains(&"sqli.generic-call-value"),
+                "{b}: {h:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn comment_evasion() {
+        for a in [
+            "union/**/select 1",
+            "DROP/*x*/users",
+            "1 /*!50000union*/ 2",
+            "SELECT/*avoid-spaces*/password/**/FROM/**/Members",
+        ] {
+            assert!(
+                hits(a).contains(&"sqli.comment-evasion"),
+                "{a}: {:?}",
+                hits(a)
+            );
+        }
+        for b in [
+            "src/**/test.rs",
+            "/* note */ select the rows",
+            "docs/**/*.md",
+        ] {
+            assert!(hits(b).is_empty(), "{b}: {:?}", hits(b));
+        }
+    }
+
+    #[test]
+    fn casts_and_json_operators() {
+        for a in [
+            "unistr(password)::int",
+            "'[1,2]'::jsonb || '3'::jsonb",
+            "'{\"a\":1}'::json #>> '{a}'",
+            "OR '{\"b\":2}'::jsonb <@ '{\"a\":1}'::jsonb",
+        ] {
+            let h = hits(a);
+            assert!(
+                h.contains(&"sqli.cast") || h.contains(&"sqli.tautology"),
+                "{a}: {h:?}"
+            );
+        }
+        assert!(hits("password::int").is_empty());
+        assert!(hits2("password::int").contains(&"sqli.cast-alone"));
+        for b in ["std::string", "Foo::new()", "u32::MAX", "a -> b -> c"] {
+            assert!(hits2(b).is_empty(), "{b}: {:?}", hits2(b));
+        }
+    }
+
+    #[test]
+    fn quoted_operator_then_comment() {
+        for a in [
+            "x'|email--",
+            "id'not like id--",
+            "x' mod id--",
+            "'sounds like rowid--",
+        ] {
+            assert!(hits(a).contains(&"sqli.tautology"), "{a}: {:?}", hits(a));
+        }
+        for b in ["it's - fine --", "rock 'n' roll -- great"] {
+            assert!(hits(b).is_empty(), "{b}: {:?}", hits(b));
+        }
+    }
+
+    #[test]
+    fn alias_from_at_paranoia_two() {
+        assert!(hits(") as cc from").is_empty());
+        assert!(hits2(") as cc from").contains(&"sqli.alias-from"));
+        assert!(hits2("`a` AS `b` FROM").contains(&"sqli.alias-from"));
+        assert!(hits2("as seen from the hill").is_empty());
     }
 
     #[test]

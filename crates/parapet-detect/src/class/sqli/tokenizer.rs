@@ -76,6 +76,9 @@ pub(crate) fn strict_comment(flag: u8) -> bool {
 /// `/* … */`, or `/*` to the end.
 pub(crate) const BLOCK: u8 = 4;
 
+/// `Token::flag` of a code token that opens a MySQL executable comment (`/*!50000select`).
+pub(crate) const AFTER_EXEC: u8 = 0x40;
+
 /// `Token::flag` of a string: set when the closing quote was found.
 pub(crate) const CLOSED: u8 = 0x80;
 
@@ -124,6 +127,8 @@ pub(crate) struct Tokenizer<'a> {
     start_quote: u8,
     /// Inside a MySQL executable comment, whose `*/` is skipped.
     in_exec_comment: bool,
+    /// The next token opens an executable comment.
+    exec_start: bool,
 }
 
 fn is_space(b: u8) -> bool {
@@ -143,6 +148,7 @@ impl<'a> Tokenizer<'a> {
             pos: 0,
             start_quote: quote,
             in_exec_comment: false,
+            exec_start: false,
         }
     }
 
@@ -302,6 +308,11 @@ impl Iterator for Tokenizer<'_> {
                 b'.' if b1.is_ascii_digit() => self.number(start),
                 b'a'..=b'z' | b'_' | 0x80..=0xff => self.word(start),
                 b'$' => self.word(start),
+                // PostgreSQL containment and JSON path operators: `@>`, `@?`, `@@ `.
+                b'@' if matches!(b1, b'>' | b'?') => self.token(Kind::Cmp, start, start + 2, 0),
+                b'@' if b1 == b'@' && is_space(self.at(start + 2)) => {
+                    self.token(Kind::Cmp, start, start + 2, 0)
+                }
                 b'@' => {
                     let mut i = start + 1;
                     if self.at(i) == b'@' {
@@ -330,6 +341,23 @@ impl Iterator for Tokenizer<'_> {
                     };
                     self.comment_to_eol(start, flag)
                 }
+                // PostgreSQL JSON operators `#>`, `#>>`, `#-` (followed by a space).
+                b'#' if matches!(b1, b'>' | b'-') && {
+                    let e = if b1 == b'>' && self.at(start + 2) == b'>' {
+                        3
+                    } else {
+                        2
+                    };
+                    is_space(self.at(start + e))
+                } =>
+                {
+                    let e = if b1 == b'>' && self.at(start + 2) == b'>' {
+                        3
+                    } else {
+                        2
+                    };
+                    self.token(Kind::Arith, start, start + e, 0)
+                }
                 b'#' if b1.is_ascii_alphanumeric() => self.comment_to_eol(start, HASH_LOOSE),
                 b'#' => self.comment_to_eol(start, HASH),
                 b'/' if b1 == b'*' => {
@@ -341,6 +369,7 @@ impl Iterator for Tokenizer<'_> {
                         }
                         self.pos = i;
                         self.in_exec_comment = true;
+                        self.exec_start = true;
                         continue;
                     }
                     match self.find_at(start + 2, b"*/") {
@@ -360,6 +389,14 @@ impl Iterator for Tokenizer<'_> {
                 b'.' => self.token(Kind::Dot, start, start + 1, 0),
                 b'|' if b1 == b'|' => self.token(Kind::Logic, start, start + 2, 0),
                 b'&' if b1 == b'&' => self.token(Kind::Logic, start, start + 2, 0),
+                // JSON access `->`, `->>`.
+                b'-' if b1 == b'>' => {
+                    let e = if self.at(start + 2) == b'>' { 3 } else { 2 };
+                    self.token(Kind::Arith, start, start + e, 0)
+                }
+                // `?|`, `?&`: PostgreSQL key-existence operators.
+                b'?' if matches!(b1, b'|' | b'&') => self.token(Kind::Cmp, start, start + 2, 0),
+                b'<' if b1 == b'@' => self.token(Kind::Cmp, start, start + 2, 0),
                 b'<' | b'>' | b'=' | b'!' => {
                     let b2 = self.at(start + 2);
                     let len = if b == b'<' && b1 == b'=' && b2 == b'>' {
@@ -384,6 +421,14 @@ impl Iterator for Tokenizer<'_> {
                 }
                 _ => self.token(Kind::Other, start, start + 1, 0),
             };
+            if std::mem::take(&mut self.exec_start)
+                && !matches!(tok.kind, Kind::Comment | Kind::Str)
+            {
+                return Some(Token {
+                    flag: tok.flag | AFTER_EXEC,
+                    ..tok
+                });
+            }
             return Some(tok);
         }
     }
