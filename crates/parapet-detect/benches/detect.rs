@@ -62,7 +62,11 @@ fn bench(c: &mut Criterion) {
         })
     });
 
-    let attack = serde_json::to_vec(&ticket(1, "x' UNION SELECT username, password FROM users--")).unwrap();
+    let attack = serde_json::to_vec(&ticket(
+        1,
+        "x' UNION SELECT username, password FROM users--",
+    ))
+    .unwrap();
     group.throughput(Throughput::Bytes(attack.len() as u64));
     group.bench_function("attack_1k", |b| {
         b.iter(|| {
@@ -85,16 +89,28 @@ fn bench(c: &mut Criterion) {
 
     let headers: [(&str, &str); 12] = [
         ("host", "shop.example.com"),
-        ("user-agent", "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15"),
+        (
+            "user-agent",
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15",
+        ),
         ("accept", "application/json, text/plain, */*"),
         ("accept-language", "en-GB,en;q=0.9"),
         ("accept-encoding", "gzip, deflate, br"),
-        ("referer", "https://shop.example.com/account/orders?page=2&sort=-created_at"),
+        (
+            "referer",
+            "https://shop.example.com/account/orders?page=2&sort=-created_at",
+        ),
         ("origin", "https://shop.example.com"),
         ("sec-fetch-site", "same-origin"),
         ("sec-fetch-mode", "cors"),
-        ("cookie", "session=7f3c9a1e2b4d4f6a8c0e; _ga=GA1.2.123456789.1700000000; consent=%7B%22ads%22%3Afalse%2C%22analytics%22%3Atrue%7D"),
-        ("authorization", "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJl"),
+        (
+            "cookie",
+            "session=7f3c9a1e2b4d4f6a8c0e; _ga=GA1.2.123456789.1700000000; consent=%7B%22ads%22%3Afalse%2C%22analytics%22%3Atrue%7D",
+        ),
+        (
+            "authorization",
+            "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJl",
+        ),
         ("x-request-id", "4bf92f3577b34da6a3ce929d0e0e4736"),
     ];
     group.throughput(Throughput::Elements(1));
@@ -102,7 +118,9 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let mut scan = engine.scan();
             scan.path(black_box("/api/v2/orders/10042/items"));
-            scan.query(black_box("q=blue%20mug&page=2&per_page=50&sort=-created_at&fields=id,name,price"));
+            scan.query(black_box(
+                "q=blue%20mug&page=2&per_page=50&sort=-created_at&fields=id,name,price",
+            ));
             for (name, value) in &headers {
                 scan.header(name, value.as_bytes());
             }

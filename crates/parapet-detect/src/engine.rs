@@ -257,14 +257,7 @@ impl<'e> Scan<'e> {
         let lower_name = short_name(part, name).to_ascii_lowercase();
         let mut forms = std::mem::take(&mut self.forms);
         forms.decode(raw, part, form);
-        self.inspect(
-            raw,
-            raw,
-            Decoders::default(),
-            part,
-            name,
-            &lower_name,
-        );
+        self.inspect(raw, raw, Decoders::default(), part, name, &lower_name);
         for (text, decoded_by) in forms.iter() {
             self.inspect(raw, text, decoded_by, part, name, &lower_name);
         }

@@ -13,7 +13,7 @@
 use crate::detector::{Detector, Input, Sink};
 use crate::location::Part;
 use crate::rule::{Class, Rule, Severity};
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use std::sync::LazyLock;
 
 /// A Log4j `${jndi:…}` lookup, found after evaluating nested lookups, or a `jndi:` URL.
@@ -188,6 +188,7 @@ const TRIGGERS: &[(&str, Trigger)] = &[
 static TRIGGER_AC: LazyLock<AhoCorasick> = LazyLock::new(|| {
     AhoCorasick::builder()
         .match_kind(MatchKind::Standard)
+        .kind(Some(AhoCorasickKind::DFA))
         .build(TRIGGERS.iter().map(|(p, _)| p))
         .expect("java triggers compile")
 });
@@ -272,21 +273,7 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     {
         sink.report(&BASE64, m.start()..m.end());
     }
-    // Cheap gate: every trigger holds one of these bytes or words.
-    if memchr::memchr3(b'$', b'.', b'#', lower).is_none()
-        && memchr::memmem::find(lower, b"runtime").is_none()
-        && memchr::memmem::find(lower, b"processbuilder").is_none()
-        && memchr::memmem::find(lower, b"classloader").is_none()
-        && memchr::memmem::find(lower, b"jndi").is_none()
-        && memchr::memmem::find(lower, b"aced").is_none()
-        && memchr::memmem::find(lower, b"transformer").is_none()
-        && memchr::memmem::find(lower, b"factory").is_none()
-        && memchr::memmem::find(lower, b"impl").is_none()
-        && memchr::memmem::find(lower, b"closure").is_none()
-        && memchr::memmem::find(lower, b"handler").is_none()
-    {
-        return;
-    }
+    // The trigger automaton (a DFA) is the gate: one pass, no match on ordinary text.
     let mut exec = None;
     let mut weak = None;
     let mut lookup_end = 0;

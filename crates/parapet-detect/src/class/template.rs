@@ -16,7 +16,7 @@
 
 use crate::detector::{Detector, Input, Sink};
 use crate::rule::{Class, Rule, Severity};
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use std::sync::LazyLock;
 
 /// A template expression that computes, reaches into internals or runs code.
@@ -142,6 +142,7 @@ const TRIGGERS: &[(&str, T)] = &[
 static AC: LazyLock<AhoCorasick> = LazyLock::new(|| {
     AhoCorasick::builder()
         .match_kind(MatchKind::Standard)
+        .kind(Some(AhoCorasickKind::DFA))
         .build(TRIGGERS.iter().map(|(p, _)| p))
         .expect("template triggers compile")
 });

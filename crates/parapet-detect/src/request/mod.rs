@@ -126,7 +126,9 @@ impl Scan<'_> {
 fn looks_like_form(body: &[u8]) -> bool {
     let name = body
         .iter()
-        .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'[' | b']'))
+        .take_while(|&&b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'[' | b']')
+        })
         .count();
     (1..=64).contains(&name) && body.get(name) == Some(&b'=')
 }
