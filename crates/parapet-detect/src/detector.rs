@@ -8,6 +8,120 @@ use crate::location::Part;
 use crate::rule::{Class, Rule};
 use std::ops::Range;
 
+/// Which kinds of bytes a text holds, found in the same pass that lowercases it: a
+/// detector whose attacks all need, say, `<` or `(` returns at once when `features` has
+/// neither, without looking at the text again.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Features(u32);
+
+impl Features {
+    /// `<` or `>`.
+    pub(crate) const ANGLE: Features = Features(1);
+    /// `'`, `"` or a backtick.
+    pub(crate) const QUOTE: Features = Features(1 << 1);
+    /// `(` or `)`.
+    pub(crate) const PAREN: Features = Features(1 << 2);
+    /// `;`, `|` or `&`.
+    pub(crate) const SEPARATOR: Features = Features(1 << 3);
+    /// `$`.
+    pub(crate) const DOLLAR: Features = Features(1 << 4);
+    /// `{` or `}`.
+    pub(crate) const BRACE: Features = Features(1 << 5);
+    /// `%` or `\`.
+    pub(crate) const ESCAPE: Features = Features(1 << 6);
+    /// `/`.
+    pub(crate) const SLASH: Features = Features(1 << 7);
+    /// `.`.
+    pub(crate) const DOT: Features = Features(1 << 8);
+    /// `:`.
+    pub(crate) const COLON: Features = Features(1 << 9);
+    /// `=`.
+    pub(crate) const EQUALS: Features = Features(1 << 10);
+    /// `#`, `@`, `*`, `!`, `^` or `~`.
+    pub(crate) const SIGIL: Features = Features(1 << 11);
+    /// `[` or `]`.
+    pub(crate) const BRACKET: Features = Features(1 << 12);
+    /// `_`.
+    pub(crate) const UNDERSCORE: Features = Features(1 << 13);
+    /// `-` or `+`.
+    pub(crate) const DASH: Features = Features(1 << 14);
+    /// `,` or `?`.
+    pub(crate) const PUNCT: Features = Features(1 << 15);
+    /// A space or a tab.
+    pub(crate) const SPACE: Features = Features(1 << 16);
+    /// CR or LF.
+    pub(crate) const NEWLINE: Features = Features(1 << 17);
+    /// Another control byte (NUL included) or DEL.
+    pub(crate) const CONTROL: Features = Features(1 << 18);
+    /// A byte above ASCII.
+    pub(crate) const HIGH: Features = Features(1 << 19);
+    /// An ASCII digit.
+    pub(crate) const DIGIT: Features = Features(1 << 20);
+    /// An ASCII letter.
+    pub(crate) const LETTER: Features = Features(1 << 21);
+
+    /// The features of one byte.
+    const fn of(b: u8) -> Features {
+        Features(match b {
+            b'<' | b'>' => Self::ANGLE.0,
+            b'\'' | b'"' | b'`' => Self::QUOTE.0,
+            b'(' | b')' => Self::PAREN.0,
+            b';' | b'|' | b'&' => Self::SEPARATOR.0,
+            b'$' => Self::DOLLAR.0,
+            b'{' | b'}' => Self::BRACE.0,
+            b'%' | b'\\' => Self::ESCAPE.0,
+            b'/' => Self::SLASH.0,
+            b'.' => Self::DOT.0,
+            b':' => Self::COLON.0,
+            b'=' => Self::EQUALS.0,
+            b'#' | b'@' | b'*' | b'!' | b'^' | b'~' => Self::SIGIL.0,
+            b'[' | b']' => Self::BRACKET.0,
+            b'_' => Self::UNDERSCORE.0,
+            b'-' | b'+' => Self::DASH.0,
+            b',' | b'?' => Self::PUNCT.0,
+            b' ' | b'\t' => Self::SPACE.0,
+            b'\r' | b'\n' => Self::NEWLINE.0,
+            0..=0x1f | 0x7f => Self::CONTROL.0,
+            0x80..=0xff => Self::HIGH.0,
+            b'0'..=b'9' => Self::DIGIT.0,
+            _ => Self::LETTER.0,
+        })
+    }
+
+    /// Lowercases `text` into `lower` (cleared first) and returns the features of `text`.
+    pub(crate) fn lowercase(text: &[u8], lower: &mut Vec<u8>) -> Features {
+        static TABLE: [u32; 256] = {
+            let mut t = [0u32; 256];
+            let mut b = 0;
+            while b < 256 {
+                t[b] = Features::of(b as u8).0;
+                b += 1;
+            }
+            t
+        };
+        lower.clear();
+        lower.reserve(text.len());
+        let mut seen = 0u32;
+        for &b in text {
+            seen |= TABLE[usize::from(b)];
+            lower.push(b.to_ascii_lowercase());
+        }
+        Features(seen)
+    }
+
+    /// Whether any of `wanted` is present.
+    pub(crate) fn any(self, wanted: Features) -> bool {
+        self.0 & wanted.0 != 0
+    }
+}
+
+impl std::ops::BitOr for Features {
+    type Output = Features;
+    fn bitor(self, rhs: Features) -> Features {
+        Features(self.0 | rhs.0)
+    }
+}
+
 /// One decoded form of one value, as a class detector sees it.
 pub(crate) struct Input<'a> {
     /// The value as received, before any decoding (bytes: a value need not be UTF-8).
@@ -16,6 +130,8 @@ pub(crate) struct Input<'a> {
     pub text: &'a [u8],
     /// `text` with ASCII letters lowercased: same length, same offsets.
     pub lower: &'a [u8],
+    /// The kinds of bytes `text` holds.
+    pub features: Features,
     /// Which decoders produced `text` from `raw` (empty for the raw form).
     pub decoded_by: Decoders,
     /// Where the value comes from.
@@ -75,11 +191,13 @@ pub(crate) fn matches(
     text: &str,
     paranoia: u8,
 ) -> Vec<&'static str> {
-    let lower = text.to_ascii_lowercase();
+    let mut lower = Vec::new();
+    let features = Features::lowercase(text.as_bytes(), &mut lower);
     let input = Input {
         raw: text.as_bytes(),
         text: text.as_bytes(),
-        lower: lower.as_bytes(),
+        lower: &lower,
+        features,
         decoded_by: Decoders::default(),
         part,
         name,

@@ -4,7 +4,7 @@
 
 use crate::class::DETECTORS;
 use crate::decode::{Decoders, Forms};
-use crate::detector::{Input, Match, Sink};
+use crate::detector::{Features, Input, Match, Sink};
 use crate::location::{Location, Part};
 use crate::rule::{Class, Rule};
 use std::fmt;
@@ -276,13 +276,13 @@ impl<'e> Scan<'e> {
         lower_name: &str,
     ) {
         let paranoia = self.engine.settings.paranoia;
-        self.lower.clear();
-        self.lower.extend(text.iter().map(u8::to_ascii_lowercase));
+        let features = Features::lowercase(text, &mut self.lower);
         self.matches.clear();
         let input = Input {
             raw,
             text,
             lower: &self.lower,
+            features,
             decoded_by,
             part,
             name: lower_name,

@@ -262,7 +262,7 @@ const FILES: &[(&str, bool)] = &[
     ("proc/interrupts", false),
     ("proc/net/", false),
     ("proc/mounts", false),
-    ("sys/class/", false),
+    ("sys/class", false),
     ("var/log/", false),
     ("root/", false),
     (".ssh/", true),
@@ -318,7 +318,7 @@ const TRAVERSAL_ONLY: &[&str] = &[
     "var/log/",
     "root/",
     "inetpub/",
-    "sys/class/",
+    "sys/class",
     "proc/net/",
     "etc/httpd/",
     "etc/apache2/",
@@ -421,7 +421,9 @@ fn sensitive(input: &Input<'_>, trav: &Traversal, sink: &mut Sink<'_>) {
         let span = start..m.end();
         let traversal_only = TRAVERSAL_ONLY.contains(&pattern);
         if traversal_only {
-            if trav.steps > 0 {
+            // Kernel interfaces are never routes of a web application.
+            let kernel = matches!(pattern, "sys/class" | "proc/net/");
+            if trav.steps > 0 || (kernel && input.part == Part::Path && rooted) {
                 sink.report(&SENSITIVE_FILE, span);
             }
         } else if value_is_path || (strong && rooted) {
@@ -446,13 +448,50 @@ fn path_start(s: &[u8], at: usize) -> bool {
     k == 0 || matches!(s[k - 1], b'=' | b'"' | b'\'')
 }
 
+/// Extensions of backup, swap and dump files left next to an application's sources; a
+/// request for one is a scan for leaked sources or databases.
+const BACKUP_EXTENSIONS: &[&[u8]] = &[
+    b".bak",
+    b".swp",
+    b".swo",
+    b".orig",
+    b".sql.gz",
+    b".sql.zip",
+    b".sql.bz2",
+    b".sql.xz",
+    b".sql.tar",
+    b".sql.7z",
+    b".sql.tgz",
+    b".dump.gz",
+];
+
+/// Development-server internals reachable over HTTP: Vite's `/@fs/` (any file) and
+/// `/@id/__x00__` (virtual modules, CVE-2025-30208 and kin).
+const DEV_SERVER: &[&[u8]] = &[b"/@fs/", b"/@id/__x00__", b"/@id/\0"];
+
+/// A URL path asking for a backup or dump file, or a development server's file access.
+fn path_requests(s: &[u8], sink: &mut Sink<'_>) {
+    let seg = s.trim_ascii();
+    if HIDDEN_SEGMENTS.iter().any(|h| seg == h.as_bytes()) {
+        sink.report(&SENSITIVE_FILE, 0..s.len());
+    }
+    let last = seg.rsplit(|&c| c == b'/').next().unwrap_or(seg);
+    if last.len() > 4 && BACKUP_EXTENSIONS.iter().any(|e| last.ends_with(e)) {
+        sink.report(&SENSITIVE_FILE, s.len() - last.len()..s.len());
+    }
+    if memchr::memchr(b'@', s).is_some() {
+        for pat in DEV_SERVER {
+            if let Some(p) = memchr::memmem::find(s, pat) {
+                sink.report(&SENSITIVE_FILE, p..p + pat.len());
+            }
+        }
+    }
+}
+
 fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     let s = input.lower;
     if input.part == Part::Path {
-        let seg = s.trim_ascii();
-        if HIDDEN_SEGMENTS.iter().any(|h| seg == h.as_bytes()) {
-            sink.report(&SENSITIVE_FILE, 0..s.len());
-        }
+        path_requests(s, sink);
     }
     // Prefilter: a dot, a slash, or an encoded one.
     let interesting = s
@@ -523,6 +562,30 @@ mod tests {
             );
         }
         assert!(matches(&DETECTOR, Part::Path, "", ".env", 1).contains(&"path.sensitive-file"));
+        for path in [
+            "/backup.sql.zip",
+            "/www/index.php.bak",
+            "/.index.php.swp",
+            "/@id/__x00__",
+            "/@fs/etc/hosts",
+            "/get/sys/class",
+        ] {
+            assert!(
+                matches(&DETECTOR, Part::Path, "", path, 1).contains(&"path.sensitive-file"),
+                "{path}"
+            );
+        }
+        for path in [
+            "/api/v1/backups/42",
+            "/files/report.sql.html",
+            "/sys/classes",
+            "/@me",
+        ] {
+            assert!(
+                matches(&DETECTOR, Part::Path, "", path, 1).is_empty(),
+                "{path}"
+            );
+        }
         for text in [
             "./src/*.js",
             "docs/readme.md",

@@ -219,6 +219,24 @@ const CODE_FUNCTIONS: &[&str] = &[
     "is_array",
     "intval",
     "strip_tags",
+    // File-system probes and compressed streams.
+    "file_exists",
+    "is_readable",
+    "is_writable",
+    "is_writeable",
+    "scandir",
+    "opendir",
+    "readdir",
+    "filegroup",
+    "fileowner",
+    "fileperms",
+    "disk_free_space",
+    "bzdecompress",
+    "bzopen",
+    "bzread",
+    "gzopen",
+    "gzread",
+    "gzfile",
 ];
 
 /// Functions whose names are also words: a call needs code-like arguments.
@@ -259,6 +277,10 @@ const WORD_FUNCTIONS: &[&str] = &[
     "substr",
     "usort",
     "uasort",
+    "crypt",
+    "printf",
+    "pi",
+    "checkdate",
 ];
 
 #[allow(clippy::expect_used)] // a constant pattern: a failure is a bug caught by the tests
@@ -357,13 +379,111 @@ fn functions(s: &[u8], sink: &mut Sink<'_>) {
             continue;
         }
         let at = m.start() > 0 && s[m.start() - 1] == b'@';
+        // `chr(115)`: building a string character by character.
+        let char_code = &s[m.start()..m.end()] == b"chr" && numeric_argument(&s[open + 1..]);
         let span = m.start()..s.len().min(open + 16);
-        if comment || at || is_code_name || code_argument(s, open + 1) {
+        if comment || at || char_code || is_code_name || code_argument(s, open + 1) {
             sink.report(&FUNCTION_CALL, span);
         } else {
             sink.report(&FUNCTION_CALL_WEAK, span);
         }
     }
+}
+
+/// Name prefixes of PHP extensions whose functions are called `ext_verb_object(`: with two
+/// underscores and a call, such a name is PHP (`pg_enter_pipeline_mode(`,
+/// `sodium_crypto_box_keypair(`, `ldap_get_entries(`), whatever the function's exact name.
+const EXTENSION_PREFIXES: &[&[u8]] = &[
+    b"pg_",
+    b"ldap_",
+    b"odbc_",
+    b"sodium_",
+    b"tidy_",
+    b"zend_",
+    b"mysqli_",
+    b"mysql_",
+    b"sqlite_",
+    b"oci_",
+    b"ibase_",
+    b"openssl_",
+    b"posix_",
+    b"pcntl_",
+    b"xmlrpc_",
+    b"imap_",
+    b"ftp_",
+    b"ssh2_",
+    b"curl_",
+    b"stream_",
+    b"socket_",
+    b"session_",
+    b"ob_",
+    b"mb_",
+    b"iconv_",
+    b"gmp_",
+    b"bcmath_",
+    b"intl_",
+    b"finfo_",
+    b"libxml_",
+    b"simplexml_",
+    b"xml_",
+    b"dba_",
+    b"enchant_",
+    b"exif_",
+    b"gd_",
+    b"image",
+    b"apcu_",
+    b"opcache_",
+    b"readline_",
+    b"shmop_",
+    b"sem_",
+    b"msg_",
+    b"proc_",
+    b"spl_",
+    b"zip_",
+];
+
+/// `ext_verb_object (…`: a PHP extension function (see [`EXTENSION_PREFIXES`]).
+fn extension_calls(s: &[u8], sink: &mut Sink<'_>) {
+    let mut i = 0;
+    while i < s.len() {
+        if !s[i].is_ascii_alphabetic() || (i > 0 && (is_ident(s[i - 1]) || s[i - 1] == b'$')) {
+            i += 1;
+            continue;
+        }
+        let len = s[i..].iter().take_while(|&&c| is_ident(c)).count();
+        let name = &s[i..i + len];
+        let end = i + len;
+        i = end;
+        if !(8..=64).contains(&len) || name.iter().filter(|&&c| c == b'_').count() < 2 {
+            continue;
+        }
+        if !EXTENSION_PREFIXES.iter().any(|p| name.starts_with(p)) {
+            continue;
+        }
+        let (open, _) = skip_gap(s, end);
+        if s.get(open) != Some(&b'(') {
+            continue;
+        }
+        // Glued to its parenthesis, or followed by code-like arguments: prose writes
+        // "pg_hba_conf (the file)".
+        let (arg, _) = skip_gap(s, open + 1);
+        let code_like = open == end
+            || matches!(s.get(arg), None | Some(b')' | b'$' | b'\'' | b'"'))
+            || code_argument(s, open + 1);
+        if code_like {
+            sink.report(&FUNCTION_CALL, end - len..s.len().min(open + 1));
+            return;
+        }
+    }
+}
+
+/// `115)`: a number of two or more digits closing the argument list.
+fn numeric_argument(after_paren: &[u8]) -> bool {
+    let digits = after_paren
+        .iter()
+        .take_while(|c| c.is_ascii_digit())
+        .count();
+    (2..=3).contains(&digits) && after_paren.get(digits) == Some(&b')')
 }
 
 /// `fopen(3)`, `chmod(2)`: a manual page, not a call.
@@ -704,6 +824,9 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     }
     if has_paren {
         functions(s, sink);
+        if memchr::memchr(b'_', s).is_some() {
+            extension_calls(s, sink);
+        }
         if memchr::memchr(b'$', s).is_some()
             && let Some(m) = VARIABLE_FUNCTION.find(s)
         {
@@ -751,6 +874,12 @@ mod tests {
                 "php.serialized-object",
             ),
             ("auto_prepend_file=php://input", "php.ini-directive"),
+            ("pg_enter_pipeline_mode (", "php.function-call"),
+            ("sodium_crypto_box_keypair()", "php.function-call"),
+            ("file_exists (\n\n)", "php.function-call"),
+            ("chr(123)", "php.function-call"),
+            ("printf(foo)", "php.function-call"),
+            ("checkdate/*x*/()", "php.function-call"),
         ] {
             assert!(hits(text).contains(&rule), "{text}: {:?}", hits(text));
         }
@@ -767,6 +896,10 @@ mod tests {
     fn benign() {
         for text in [
             "see clone(2) and setns(2)",
+            "set pg_hba_conf (the file) first",
+            "the session_id_cookie value",
+            "chr(9) is a tab",
+            "crypt (noun): an underground room",
             "The system (beta) is ready",
             "Range (10-20) works",
             "<?xml version=\"1.0\"?><a/>",

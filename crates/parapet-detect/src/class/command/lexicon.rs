@@ -373,6 +373,24 @@ const COMMANDS: &[(&str, Command)] = &[
     ("man", C),
     ("diff", C),
     ("wc", C),
+    // More file readers (`cd etc;column passwd`).
+    ("column", C),
+    ("comm", C),
+    ("paste", C),
+    // Package managers and system administration.
+    ("apt", C),
+    ("apt-get", A),
+    ("aptitude", A),
+    ("dpkg", A),
+    ("yum", A),
+    ("dnf", A),
+    ("rpm", C),
+    ("aa-disable", A),
+    ("aa-complain", A),
+    ("aa-enforce", A),
+    ("aa-teardown", A),
+    ("lastlogin", A),
+    ("trap", C),
 ];
 
 static SORTED: LazyLock<Vec<(&'static [u8], Command)>> = LazyLock::new(|| {

@@ -15,7 +15,9 @@
 //! `/dev/tcp/` reverse shells, fork bombs, `alias x=…`, Windows `for … in (…) do` and
 //! `if exist`/`if a==b` batch syntax, `%COMSPEC%` and PowerShell download cradles.
 
+mod edge;
 mod lexicon;
+mod mail;
 
 use crate::detector::{Detector, Input, Sink};
 use crate::rule::{Class, Rule, Severity};
@@ -123,6 +125,27 @@ static START_WEAK: Rule = Rule {
     description: "value starts with a command name and flags",
 };
 
+/// SMTP, IMAP or POP3 commands on a line of their own after an injected line break:
+/// `\r\nMAIL FROM:<…>`, `\r\na001 EXAMINE INBOX`, `\r\nRETR 1`.
+static MAIL_PROTOCOL: Rule = Rule {
+    id: "command.mail-protocol",
+    class: Class::Command,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "SMTP, IMAP or POP3 command injected after a line break",
+};
+
+/// Shell expansions no prose writes: history designators (`!!`, `!-2`), directory-stack
+/// tildes (`~+`, `~-1`), arithmetic (`$[2+2]`, `$(( ))`), parameter-expansion operators
+/// (`${x#…}`), brace expansions glued to a command (`{l,-lh}s`), SQLite `;.shell`.
+static EXPANSION: Rule = Rule {
+    id: "command.expansion",
+    class: Class::Command,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "shell history, tilde, arithmetic, parameter or brace expansion syntax",
+};
+
 /// The command detector.
 pub(crate) static DETECTOR: Detector = Detector {
     class: Class::Command,
@@ -137,6 +160,8 @@ pub(crate) static DETECTOR: Detector = Detector {
         &SUBSTITUTION_WEAK,
         &SEPARATOR_WEAK,
         &START_WEAK,
+        &MAIL_PROTOCOL,
+        &EXPANSION,
     ],
     scan,
 };
@@ -502,6 +527,9 @@ fn evidence_at(s: &[u8], i: usize, cmd: Command, depth: u8) -> Evidence {
     let Some(&c) = s.get(j) else {
         return Evidence::End;
     };
+    if s[j..].iter().all(u8::is_ascii_whitespace) {
+        return Evidence::End;
+    }
     let rest = &s[j..];
     match c {
         b';' | b'|' | b'&' | b'\n' | b'\r' | b')' | b'}' | b'`' => Evidence::Separator,
@@ -617,8 +645,58 @@ fn word_evidence(s: &[u8], j: usize, cmd: Command, depth: u8) -> Evidence {
     Evidence::Word
 }
 
+/// A program name no English text uses as a word: a hyphenated tool (`ansible-playbook`,
+/// `chef-run`) or a versioned one (`pip3`, `python3.10`).
+fn tool_name(name: &[u8]) -> bool {
+    name.len() >= 3
+        && name[0].is_ascii_alphabetic()
+        && name
+            .iter()
+            .skip(1)
+            .any(|&c| c == b'-' || c.is_ascii_digit())
+}
+
+/// The rest of the value, from `i`, is one to five command-line arguments and nothing else:
+/// sub-commands, names, file names (`collection install community.general`, `site.yml`).
+fn cli_args(s: &[u8], i: usize) -> bool {
+    let rest = &s[i..];
+    if rest.len() > 96 {
+        return false;
+    }
+    let mut n = 0;
+    for token in rest
+        .split(|&c| matches!(c, b' ' | b'\t' | b'+' | b'\n' | b'\r'))
+        .filter(|t| !t.is_empty())
+    {
+        let token = token
+            .strip_prefix(b"'")
+            .or_else(|| token.strip_prefix(b"\""))
+            .unwrap_or(token);
+        let token = token
+            .strip_suffix(b"'")
+            .or_else(|| token.strip_suffix(b"\""))
+            .unwrap_or(token);
+        let ok = token.first().is_some_and(u8::is_ascii_alphanumeric)
+            && token.iter().all(|&c| {
+                c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_' | b'/' | b':' | b'=')
+            })
+            && !token.ends_with(b".");
+        if !ok {
+            return false;
+        }
+        n += 1;
+    }
+    (1..=5).contains(&n)
+}
+
 /// The verdict on one command word.
-fn judge(context: Context, word: &Word, cmd: Command, ev: Evidence) -> Option<&'static Rule> {
+fn judge(
+    s: &[u8],
+    context: Context,
+    word: &Word,
+    cmd: Command,
+    ev: Evidence,
+) -> Option<&'static Rule> {
     let attack = cmd.kind == Kind::Attack;
     if word.evasive || (word.glob && word.has_dir) || word.shell_var {
         return Some(&EVASION);
@@ -630,6 +708,11 @@ fn judge(context: Context, word: &Word, cmd: Command, ev: Evidence) -> Option<&'
             }
             match ev {
                 _ if attack && !matches!(ev, Evidence::Word | Evidence::End | Evidence::Comma) => {
+                    Some(&START)
+                }
+                Evidence::Word
+                    if attack && tool_name(word.name()) && cli_args(s, word.span.end) =>
+                {
                     Some(&START)
                 }
                 Evidence::SystemPath
@@ -669,7 +752,7 @@ fn judge(context: Context, word: &Word, cmd: Command, ev: Evidence) -> Option<&'
             || (lead_comma && ev == Evidence::Separator))
             .then_some(&SUBSTITUTION),
         Context::Wrapped => {
-            if attack || ev.strong() || ev == Evidence::End {
+            if attack || ev.strong() || matches!(ev, Evidence::End | Evidence::Separator) {
                 Some(&SEPARATOR)
             } else {
                 None
@@ -698,7 +781,7 @@ fn command_at(s: &[u8], i: usize, context: Context, sink: &mut Sink<'_>) {
         return;
     };
     let ev = evidence(s, word.span.end, cmd);
-    if let Some(rule) = judge(context, &word, cmd, ev) {
+    if let Some(rule) = judge(s, context, &word, cmd, ev) {
         let end = s.len().min(word.span.end + 24);
         sink.report(rule, word.span.start..end);
     }
@@ -867,6 +950,15 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
         i += 1;
     }
     shapes(s, sink);
+    if s.iter()
+        .any(|&b| matches!(b, b'!' | b'~' | b'$' | b'{' | b';'))
+        && let Some(span) = edge::find(s)
+    {
+        sink.report(&EXPANSION, span);
+    }
+    if let Some(span) = mail::find(input.text, s) {
+        sink.report(&MAIL_PROTOCOL, span);
+    }
 }
 
 /// Fixed shapes found with one automaton pass.
@@ -893,7 +985,7 @@ static SHAPES: LazyLock<AhoCorasick> = LazyLock::new(|| {
 
 #[allow(clippy::expect_used)] // a constant pattern: a failure is a bug caught by the tests
 static FORK_BOMB: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:^|[\s;&|])([a-z0-9_:.]{1,32})\s*\(\)\s*\{[^}]{0,200}\}\s*;")
+    Regex::new(r"(?:^|[\s;&|])([a-z0-9_:.]{1,32})\s*\(\)\s*\{[^}]{0,200}\}")
         .expect("constant regex")
 });
 
@@ -912,7 +1004,7 @@ static FOR_LOOP: LazyLock<Regex> = LazyLock::new(|| {
 #[allow(clippy::expect_used)] // a constant pattern: a failure is a bug caught by the tests
 static IF_BATCH: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r#"(?:^|[;&|(\n])\s*if(?:\s+|\s*/i\s+)(?:not\s+)?(?:(?:exist|defined|errorlevel|cmdextversion)\s+\S|[^\s=]+\s*(?:==|\s(?:equ|neq|lss|leq|gtr|geq)\s))"#,
+        r#"(?:^|[;&|(\n])\s*if(?:\s+|\s*/i\s+)(?:not\s+)?(?:(?:exist|defined|errorlevel|cmdextversion)\s+\S|(?:"[^"\n]{0,64}"|[^\s=]+)\s*(?:==|\s(?:equ|neq|lss|leq|gtr|geq)\s))"#,
     )
     .expect("constant regex")
 });
@@ -952,9 +1044,10 @@ fn shapes(s: &[u8], sink: &mut Sink<'_>) {
         for caps in FORK_BOMB.captures_iter(s) {
             if let (Some(all), Some(name)) = (caps.get(0), caps.get(1)) {
                 let body = &s[name.end()..all.end()];
-                if memchr::memmem::find(body, name.as_bytes()).is_some()
-                    && body.iter().any(|&c| c == b'|' || c == b'&')
-                {
+                // The body runs the function as a command (`f | f &`), not as a call `f(`.
+                let runs_itself = memchr::memmem::find_iter(body, name.as_bytes())
+                    .any(|p| body.get(p + name.len()) != Some(&b'('));
+                if runs_itself && body.iter().any(|&c| c == b'|' || c == b'&') {
                     sink.report(&SHELL_SYNTAX, all.range());
                 }
             }
@@ -1068,6 +1161,21 @@ mod tests {
         assert!(hits("%COMSPEC% /c dir").contains(&"command.windows"));
         assert!(hits("cmd /c dir").contains(&"command.start"));
         assert!(hits("time ifconfig").contains(&"command.separator"));
+        assert!(hits("nohup who\n").contains(&"command.separator"));
+        assert!(hits("if \"A A\" == \"A A\" echo same").contains(&"command.windows"));
+        assert!(hits("test() { test | test & } test").contains(&"command.shell-syntax"));
+        assert!(hits("function f() { f() || g }").is_empty());
+        for tool in [
+            "ansible-playbook site.yml",
+            "ansible-galaxy collection install community.general",
+            "pip3 install something",
+            "python3.10 cmd",
+            "cd /;cd etc;column passwd",
+            ";trap 'rm -rf file.txt' SIGEXIT",
+            "&aptitude",
+        ] {
+            assert!(!hits(tool).is_empty(), "{tool}");
+        }
     }
 
     #[test]
@@ -1086,6 +1194,9 @@ mod tests {
             "| id | name |\n|----|------|",
             "kill time at the airport",
             "time to say goodbye to the old office",
+            "python tutorial for beginners",
+            "ansible-lint is a linter. It checks playbooks",
+            "pip3 install: how does it work?",
             "Use whoami to check it first, then copy the folder.",
             "Mozilla/5.0 (Macintosh; U; Intel Mac OS X 10_10_1 rv:5.0; ps-AF) AppleWebKit",
             "curl/7.81.0",
