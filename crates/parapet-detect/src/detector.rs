@@ -109,6 +109,11 @@ impl Features {
         Features(seen)
     }
 
+    /// Both sets, in a constant.
+    pub(crate) const fn union(self, other: Features) -> Features {
+        Features(self.0 | other.0)
+    }
+
     /// Whether any of `wanted` is present.
     pub(crate) fn any(self, wanted: Features) -> bool {
         self.0 & wanted.0 != 0

@@ -20,8 +20,9 @@
 mod judge;
 mod tokenizer;
 
-use crate::detector::{Detector, Input, Sink};
-use crate::location::Part;
+use crate::detector::{Detector, Features, Input, Sink};
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
+use std::sync::LazyLock;
 use crate::rule::{Class, Rule, Severity};
 use judge::{Finding, Judge, Window};
 use tokenizer::{AFTER_EXEC, BLOCK, Kind, Token, Tokenizer};
@@ -212,33 +213,34 @@ pub(crate) static DETECTOR: Detector = Detector {
 /// How many significant tokens the break-out rules look at.
 const MAX_TOKENS: usize = 64;
 
-/// Bytes SQL structure needs.
-static STRUCTURAL: [bool; 256] = {
-    let mut t = [false; 256];
-    let bytes = b"'\"`();=<>|&#@*";
-    let mut i = 0;
-    while i < bytes.len() {
-        t[bytes[i] as usize] = true;
-        i += 1;
-    }
-    t
-};
+/// The byte kinds SQL structure needs: quotes, parentheses, `;`, `|`, `&`, `=`, `<`, `>`,
+/// `#`, `@`, `*` (and the other sigils, which cost nothing to let through).
+const STRUCTURAL: Features = Features::QUOTE
+    .union(Features::PAREN)
+    .union(Features::SEPARATOR)
+    .union(Features::EQUALS)
+    .union(Features::ANGLE)
+    .union(Features::SIGIL);
+
+/// Keywords that make an injection without any structural byte (`1 union select 2`).
+#[allow(clippy::expect_used)] // constant patterns: a failure is a bug caught by any test
+static KEYWORDS: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .kind(Some(AhoCorasickKind::DFA))
+        .build(["union", "order", "group", "having", "procedure"])
+        .expect("constant keywords")
+});
 
 /// Whether the value can hold an injection at all.
-fn prefilter(s: &[u8]) -> bool {
-    if s.iter().any(|&b| STRUCTURAL[b as usize]) {
-        return true;
-    }
-    [&b"union"[..], b"order", b"group", b"having", b"procedure"]
-        .iter()
-        .any(|w| memchr::memmem::find(s, w).is_some())
+fn prefilter(input: &Input<'_>) -> bool {
+    input.features.any(STRUCTURAL) || KEYWORDS.is_match(input.lower)
 }
 
 fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     let s = input.lower;
     // `x::int` has no other structure; its rule is paranoia 2, so PL1 skips the search.
     let cast = input.paranoia >= 2 && memchr::memmem::find(s, b"::").is_some();
-    if !(prefilter(s) || cast) {
+    if !(prefilter(input) || cast) {
         return;
     }
     let mut report = |f: Finding, span: std::ops::Range<usize>| {
@@ -345,6 +347,7 @@ fn reading(s: &[u8], quote: u8, report: &mut impl FnMut(Finding, std::ops::Range
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::location::Part;
     use crate::detector::matches;
 
     fn hits(text: &str) -> Vec<&'static str> {
