@@ -254,7 +254,10 @@ static BASE64_AC: LazyLock<AhoCorasick> = LazyLock::new(|| {
             patterns.push(base64_fragment(keyword.as_bytes(), offset));
         }
     }
-    AhoCorasick::new(patterns).expect("base64 keyword fragments compile")
+    AhoCorasick::builder()
+        .kind(Some(AhoCorasickKind::DFA))
+        .build(patterns)
+        .expect("base64 keyword fragments compile")
 });
 
 /// The shortest value that may hold a base64 keyword.
@@ -345,29 +348,33 @@ fn is_jsp(lower: &[u8]) -> bool {
 /// The serialized-object magic, raw (`AC ED 00 05`) or base64 near a token's start at any
 /// of the three alignments: `rO0AB` (aligned), `[Kaq6]ztAA[U-X]` (one byte before it),
 /// `?s7QAF` (two bytes before it).
+/// The marks of a serialized Java object: the stream magic `AC ED 00 05` raw, and its base64
+/// forms at the three alignments (checked where they sit in their token).
+#[allow(clippy::expect_used)] // constant patterns: a failure is a bug caught by any test
+static SERIALIZED_AC: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .kind(Some(AhoCorasickKind::DFA))
+        .build([&b"\xac\xed\x00\x05"[..], b"rO0AB", b"s7QAF", b"ztAA"])
+        .expect("constant patterns")
+});
+
 fn serialized(text: &[u8], sink: &mut Sink<'_>) {
-    if let Some(i) = memchr::memmem::find(text, b"\xac\xed\x00\x05") {
-        sink.report(&SERIALIZED, i..i + 4);
-    }
-    for (fragment, check) in [(&b"rO0AB"[..], 0u8), (&b"s7QAF"[..], 1), (&b"ztAA"[..], 2)] {
-        let mut from = 0;
-        while let Some(i) = memchr::memmem::find(&text[from..], fragment) {
-            let at = from + i;
-            from = at + fragment.len();
-            let ok = match check {
-                0 => token_offset(text, at) == 0,
-                1 => token_offset(text, at) <= 4,
-                _ => {
-                    at >= 1
-                        && matches!(text[at - 1], b'K' | b'a' | b'q' | b'6')
-                        && matches!(text.get(at + 4), Some(b'U'..=b'X'))
-                        && token_offset(text, at - 1) <= 4
-                }
-            };
-            if ok {
-                sink.report(&SERIALIZED, at..at + fragment.len());
-                return;
+    for m in SERIALIZED_AC.find_iter(text) {
+        let at = m.start();
+        let ok = match m.pattern().as_usize() {
+            0 => true,
+            1 => token_offset(text, at) == 0,
+            2 => token_offset(text, at) <= 4,
+            _ => {
+                at >= 1
+                    && matches!(text[at - 1], b'K' | b'a' | b'q' | b'6')
+                    && matches!(text.get(at + 4), Some(b'U'..=b'X'))
+                    && token_offset(text, at - 1) <= 4
             }
+        };
+        if ok {
+            sink.report(&SERIALIZED, m.range());
+            return;
         }
     }
 }
