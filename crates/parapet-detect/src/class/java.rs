@@ -280,6 +280,11 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     let mut exec = None;
     let mut weak = None;
     let mut lookup_end = 0;
+    // Overlapping search walks every byte through the automaton; a plain search (with its
+    // SIMD prefilter) first tells whether there is anything to walk for.
+    if !TRIGGER_AC.is_match(lower) {
+        return;
+    }
     for m in TRIGGER_AC.find_overlapping_iter(lower) {
         let span = m.start()..m.end();
         match TRIGGERS[m.pattern().as_usize()].1 {

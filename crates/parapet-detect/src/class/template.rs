@@ -14,7 +14,7 @@
 //! interpolation; Ruby's process APIs. One Aho-Corasick pass over the lowercased value finds
 //! every trigger; each is then confirmed by looking at what follows.
 
-use crate::detector::{Detector, Input, Sink};
+use crate::detector::{Detector, Features, Input, Sink};
 use crate::rule::{Class, Rule, Severity};
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use std::sync::LazyLock;
@@ -152,10 +152,22 @@ const BODY_MAX: usize = 256;
 
 fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     let lower = input.lower;
-    if memchr::memchr3(b'{', b'(', b'_', lower).is_none()
-        && memchr::memchr3(b'[', b'.', b'%', lower).is_none()
-        && memchr::memchr3(b'=', b';', b'@', lower).is_none()
-    {
+    // Every trigger holds one of `{ ( _ [ . % = ; @`.
+    let gate = Features::BRACE
+        | Features::PAREN
+        | Features::UNDERSCORE
+        | Features::BRACKET
+        | Features::DOT
+        | Features::ESCAPE
+        | Features::EQUALS
+        | Features::SEPARATOR
+        | Features::SIGIL;
+    if !input.features.any(gate) {
+        return;
+    }
+    // Overlapping search walks every byte through the automaton; a plain search (with its
+    // SIMD prefilter) first tells whether there is anything to walk for.
+    if !AC.is_match(lower) {
         return;
     }
     for m in AC.find_overlapping_iter(lower) {
