@@ -14,7 +14,7 @@
 //! How: byte tests first (a scan for bytes below 0x20 or above 0x7E, which a plain value
 //! does not have); header rules run only for the header they are about, by name.
 
-use crate::detector::{Detector, Input, Sink};
+use crate::detector::{Detector, Features, Input, Sink};
 use crate::location::Part;
 use crate::rule::{Class, Rule, Severity};
 
@@ -191,8 +191,14 @@ pub(crate) static DETECTOR: Detector = Detector {
 fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     let text = input.text;
     let lower = input.lower;
-    bytes(input, sink);
-    if let Some(at) = escape(input.raw) {
+    if input.features.any(Features::CONTROL | Features::HIGH) {
+        bytes(input, sink);
+    }
+    // Escapes are looked for in the raw value, once: on its raw form.
+    if input.decoded_by.is_empty()
+        && input.features.any(Features::ESCAPE)
+        && let Some(at) = escape(input.raw)
+    {
         sink.report(&UNICODE_ESCAPE, at..at + 2);
     }
     match input.part {
@@ -239,7 +245,8 @@ fn is_method(lower: &[u8]) -> bool {
     )
 }
 
-/// NUL, control characters and invalid UTF-8.
+/// Control bytes (but tab, CR, LF), DEL and bytes above ASCII: NUL, other controls, and
+/// overlong or invalid UTF-8. Called when the form's features hold `CONTROL` or `HIGH`.
 fn bytes(input: &Input<'_>, sink: &mut Sink<'_>) {
     let text = input.text;
     let Some(first) = text
