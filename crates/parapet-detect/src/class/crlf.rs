@@ -6,7 +6,7 @@
 //! request-line check, gated on `http/`); after a line break, a header name and a colon, a
 //! status line (`HTTP/1.1 200`), a blank line, or a request line (`GET / HTTP/1.1`).
 
-use crate::detector::{Detector, Input, Sink};
+use crate::detector::{Detector, Features, Input, Sink};
 use crate::location::Part;
 use crate::rule::{Class, Rule, Severity};
 
@@ -112,7 +112,9 @@ fn header_bound(part: Part, lower: &[u8], first_break: usize) -> bool {
 
 fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     let lower = input.lower;
-    if let Some(at) = memchr::memmem::find(lower, b"http-equiv") {
+    if input.features.any(Features::DASH)
+        && let Some(at) = memchr::memmem::find(lower, b"http-equiv")
+    {
         let rest = &lower[at + 10..lower.len().min(at + 40)];
         let rest: Vec<u8> = rest
             .iter()
@@ -126,8 +128,11 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
             sink.report(&META_HTTP_EQUIV, at..at + 10);
         }
     }
-    if memchr::memmem::find(lower, b"http/").is_some() {
+    if input.features.any(Features::SLASH) && memchr::memmem::find(lower, b"http/").is_some() {
         request_line(lower, sink);
+    }
+    if !input.features.any(Features::NEWLINE) {
+        return;
     }
     let Some(first) = memchr::memchr2(b'\r', b'\n', lower) else {
         return;

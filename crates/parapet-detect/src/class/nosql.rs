@@ -10,7 +10,7 @@
 //! How: `memchr` for `$`, then the operator word, then its context (a bracketed name, a whole
 //! JSON key, or a quoted key followed by `:` inside a value).
 
-use crate::detector::{Detector, Input, Sink};
+use crate::detector::{Detector, Features, Input, Sink};
 use crate::location::Part;
 use crate::rule::{Class, Rule, Severity};
 
@@ -166,7 +166,10 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
         input.part,
         Part::QueryName | Part::BodyKey | Part::CookieName
     );
-    if is_name && memchr::memmem::find(lower, b"__").is_some() {
+    if is_name
+        && input.features.any(Features::UNDERSCORE)
+        && memchr::memmem::find(lower, b"__").is_some()
+    {
         orm_lookup(lower, sink);
     }
     for d in memchr::memchr_iter(b'$', lower) {

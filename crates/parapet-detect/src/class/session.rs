@@ -7,7 +7,7 @@
 //! belongs in a cookie, never in a parameter); values are searched (`memmem`) for `.cookie`
 //! followed by cookie attributes, and for `http-equiv` + `set-cookie`.
 
-use crate::detector::{Detector, Input, Sink};
+use crate::detector::{Detector, Features, Input, Sink};
 use crate::location::Part;
 use crate::rule::{Class, Rule, Severity};
 
@@ -82,7 +82,7 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
         }
         return;
     }
-    if memchr::memchr(b'.', lower).is_some() {
+    if input.features.any(Features::DOT) {
         let mut from = 0;
         while let Some(i) = memchr::memmem::find(&lower[from..], b".cookie") {
             let at = from + i;
@@ -100,7 +100,9 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
             }
         }
     }
-    if let Some(at) = memchr::memmem::find(lower, b"http-equiv") {
+    if input.features.any(Features::DASH)
+        && let Some(at) = memchr::memmem::find(lower, b"http-equiv")
+    {
         let rest = &lower[at + 10..lower.len().min(at + 30)];
         if memchr::memmem::find(rest, b"set-cookie").is_some() {
             sink.report(&COOKIE_WRITE, at..at + 10);

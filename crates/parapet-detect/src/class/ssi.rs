@@ -3,7 +3,7 @@
 //!
 //! How: `memmem` for `<!--#`, then the directive name.
 
-use crate::detector::{Detector, Input, Sink};
+use crate::detector::{Detector, Features, Input, Sink};
 use crate::rule::{Class, Rule, Severity};
 
 /// An SSI directive.
@@ -38,6 +38,9 @@ const DIRECTIVES: &[&[u8]] = &[
 ];
 
 fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
+    if !input.features.any(Features::ANGLE) {
+        return;
+    }
     let lower = input.lower;
     let mut from = 0;
     while let Some(i) = memchr::memmem::find(&lower[from..], b"<!--#") {

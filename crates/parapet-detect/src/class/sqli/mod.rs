@@ -21,10 +21,10 @@ mod judge;
 mod tokenizer;
 
 use crate::detector::{Detector, Features, Input, Sink};
-use aho_corasick::{AhoCorasick, AhoCorasickKind};
-use std::sync::LazyLock;
 use crate::rule::{Class, Rule, Severity};
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use judge::{Finding, Judge, Window};
+use std::sync::LazyLock;
 use tokenizer::{AFTER_EXEC, BLOCK, Kind, Token, Tokenizer};
 
 /// A boolean condition after a break-out: `' or '1'='1`, `1 and 1=0`, `' and ascii(…)>64`.
@@ -347,8 +347,8 @@ fn reading(s: &[u8], quote: u8, report: &mut impl FnMut(Finding, std::ops::Range
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::location::Part;
     use crate::detector::matches;
+    use crate::location::Part;
 
     fn hits(text: &str) -> Vec<&'static str> {
         matches(&DETECTOR, Part::Query, "q", text, 1)
