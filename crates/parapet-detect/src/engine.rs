@@ -151,6 +151,7 @@ impl Engine {
             score: previous.score,
             forms: Forms::default(),
             lower: Vec::new(),
+            name: String::new(),
             matches: Vec::new(),
             skip: None,
         }
@@ -225,6 +226,8 @@ pub struct Scan<'e> {
     score: u32,
     forms: Forms,
     lower: Vec<u8>,
+    /// Scratch space for the lowercase short name of the value being inspected.
+    name: String,
     matches: Vec<Match>,
     skip: Option<&'e dyn TypedFields>,
 }
@@ -254,7 +257,10 @@ impl<'e> Scan<'e> {
         {
             return;
         }
-        let lower_name = short_name(part, name).to_ascii_lowercase();
+        let mut lower_name = std::mem::take(&mut self.name);
+        lower_name.clear();
+        lower_name.push_str(short_name(part, name));
+        lower_name.make_ascii_lowercase();
         let mut forms = std::mem::take(&mut self.forms);
         forms.decode(raw, part, form);
         self.inspect(raw, raw, Decoders::default(), part, name, &lower_name);
@@ -262,6 +268,7 @@ impl<'e> Scan<'e> {
             self.inspect(raw, text, decoded_by, part, name, &lower_name);
         }
         self.forms = forms;
+        self.name = lower_name;
     }
 
     /// Runs every detector on one decoded form of a value, and records the new matches.
