@@ -22,4 +22,8 @@ pub use engine::{
     TypedFields, Verdict, rules,
 };
 pub use location::{Location, Part};
+
+/// For the `detect_decode` fuzz target only: the decoders' bounds, checked on one value.
+#[doc(hidden)]
+pub use decode::check_forms;
 pub use rule::{Class, Rule, Severity};

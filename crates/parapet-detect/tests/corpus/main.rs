@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! cargo test -p parapet-detect --test corpus -- [--paranoia N] [--misses] [--fps]
-//!                                               [--only SUBSTRING] [--no-floors]
+//!                                               [--only SUBSTRING] [--no-floors] [--rules]
 //! ```
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -53,6 +53,14 @@ fn options() -> Options {
             "--fps" => o.fps = true,
             "--only" => o.only = args.next(),
             "--no-floors" => o.floors = false,
+            "--rules" => {
+                // The rule catalogue as a Markdown table (for docs/detect.md).
+                println!("| rule | paranoia | score | detects |\n|---|---:|---:|---|");
+                for r in parapet_detect::rules() {
+                    println!("| `{}` | {} | {} | {} |", r.id, r.paranoia, r.severity.score(), r.description);
+                }
+                std::process::exit(0);
+            }
             _ => {} // what the test runner passes (--nocapture, filters…)
         }
     }
