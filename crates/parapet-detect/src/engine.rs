@@ -166,6 +166,14 @@ impl Engine {
         })
     }
 
+    /// Whether an exclusion turns off a whole class at this location.
+    fn class_excluded(&self, class: Class, part: Part, name: &str) -> bool {
+        self.settings.exclusions.iter().any(|e| {
+            e.rules.iter().any(|r| *r == RuleSelector::Class(class))
+                && (e.locations.is_empty() || e.locations.iter().any(|l| l.selects(part, name)))
+        })
+    }
+
     fn excluded(&self, rule: &Rule, part: Part, name: &str) -> bool {
         self.settings.exclusions.iter().any(|e| {
             (e.rules.is_empty() || e.rules.iter().any(|r| r.selects(rule)))
@@ -296,7 +304,12 @@ impl<'e> Scan<'e> {
             paranoia,
         };
         let mut sink = Sink::new(&mut self.matches, paranoia);
+        let exclusions = !self.engine.settings.exclusions.is_empty();
         for detector in DETECTORS {
+            // A class excluded here as a whole is not run at all.
+            if exclusions && self.engine.class_excluded(detector.class, part, name) {
+                continue;
+            }
             (detector.scan)(&input, &mut sink);
         }
         for m in self.matches.drain(..) {

@@ -57,7 +57,13 @@ fn options() -> Options {
                 // The rule catalogue as a Markdown table (for docs/detect.md).
                 println!("| rule | paranoia | score | detects |\n|---|---:|---:|---|");
                 for r in parapet_detect::rules() {
-                    println!("| `{}` | {} | {} | {} |", r.id, r.paranoia, r.severity.score(), r.description);
+                    println!(
+                        "| `{}` | {} | {} | {} |",
+                        r.id,
+                        r.paranoia,
+                        r.severity.score(),
+                        r.description
+                    );
                 }
                 std::process::exit(0);
             }
