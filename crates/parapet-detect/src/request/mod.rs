@@ -98,7 +98,8 @@ impl Scan<'_> {
             // No media type, but a form's shape: servers that default to forms read it so.
             self.form_fields(body, Part::BodyKey, Part::Body);
         } else {
-            self.value(Part::Body, "", body, false);
+            // Without a media type, the body may still be read as URL-encoded (`+` a space).
+            self.value(Part::Body, "", body, media.is_empty());
         }
     }
 

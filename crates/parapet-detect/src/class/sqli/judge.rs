@@ -946,7 +946,7 @@ impl Judge<'_> {
                 {
                     // `' or 1--`, `' or true#`.
                     report(Finding::Tautology, self.span(start, j));
-                } else if self.quote != 0 && self.balanced(end, b) {
+                } else if self.quote != 0 && (self.balanced(end, b) || self.glued_logic(end, i)) {
                     // `x'||'y`: the application's closing quote completes the last string.
                     report(Finding::Tautology, self.span(start, j));
                 } else if self.quote != 0 && self.truncation_prefix(0) {
@@ -1021,18 +1021,26 @@ impl Judge<'_> {
     /// end of the value and its last token is a string the application's quote closes.
     ///
     /// Only the tight form `a' <op> 'b` counts: one symbolic operator between two one-word
-    /// strings, not both empty (`"*"` is a search for a star).
+    /// strings, not both empty (`"*"` is a search for a star), each word touching its quote:
+    /// `small "&" sign` quotes a lone operator between words, it closes nothing.
     fn balanced(&self, end: End, op: &Token) -> bool {
         let [first, mid, last] = self.toks else {
             return false;
         };
         let word = |t: &Token, cut: usize| {
-            let body = self
+            let raw = self
                 .lower
                 .get(t.start as usize..(t.end as usize).saturating_sub(cut))
-                .unwrap_or_default()
-                .trim_ascii();
-            (!body.iter().any(|b| b.is_ascii_whitespace()) && !body.contains(&self.quote))
+                .unwrap_or_default();
+            let body = raw.trim_ascii();
+            // The space must be inside the quotes (`a' = 'b`), not between a word and its
+            // quote (`a '=' b`).
+            let loose = if cut == 1 {
+                raw.last().is_some_and(u8::is_ascii_whitespace) && !body.is_empty()
+            } else {
+                raw.first().is_some_and(u8::is_ascii_whitespace) && !body.is_empty()
+            };
+            (!loose && !body.iter().any(|b| b.is_ascii_whitespace()) && !body.contains(&self.quote))
                 .then_some(body.len())
         };
         end == End::Eof
@@ -1046,6 +1054,30 @@ impl Judge<'_> {
                 (Some(a), Some(b)) => a + b > 0,
                 _ => false,
             }
+    }
+
+    /// `a'or'b`, `x'and'y`: a word operator glued to the quote that closes the value and
+    /// to the quote of a one-word string the application's closing quote completes (prose
+    /// puts spaces around its words: `your parents' or yours`).
+    fn glued_logic(&self, end: End, i: usize) -> bool {
+        let (Some(first), Some(op), Some(last)) = (self.tok(0), self.tok(i), self.tok(i + 1))
+        else {
+            return false;
+        };
+        let quote_at = |p: u32| self.lower.get(p as usize) == Some(&self.quote);
+        i == 1
+            && self.toks.len() == 3
+            && !symbolic(op, self.lower)
+            && first.end == op.start
+            && quote_at(op.end)
+            && last.start == op.end + 1
+            && self.closes_quote(end)
+            && self.truncation_prefix(0)
+            && !last.text(self.lower).is_empty()
+            && last
+                .text(self.lower)
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric())
     }
 
     /// Whether the expression ran to the end and its last token is a string the

@@ -11,7 +11,12 @@
 //! a PostgreSQL cast (`unistr(password)::int`, `'{..}'::jsonb #> '{a}'`); and keywords glued
 //! to comments (`union/**/select`, `/*!50000select*/`) are an evasion prose never shows.
 //! Weaker shapes (a call of a function SQL shares with other languages, a cast alone,
-//! `) as x from`) are paranoia-2 rules.
+//! `) as x from`, a value that is a system catalogue's name) are paranoia-2 rules.
+//!
+//! Two more readings: when the value's first quote follows a backslash, as if the
+//! application escaped quotes but not backslashes (`\'or'1` closes the string); and when
+//! the value is itself `name=value` (a form body encoded twice, a query string in a value),
+//! the part after `=` is judged again on its own.
 //!
 //! A cheap prefilter first: a value with none of the bytes SQL structure needs (quotes,
 //! parentheses, `;`, `=`, `<`, `>`, `|`, `&`, `#`, `@`, `*`) and none of the keywords that
@@ -118,6 +123,16 @@ static SCHEMA: Rule = Rule {
     description: "SQL injection: a system catalogue named (information_schema, sysobjects, …)",
 };
 
+/// The whole value names a system catalogue: `information_schema`, `pg_catalog`,
+/// `mysql.user`, `msdb`: a table or schema parameter pointed at the database's own.
+static SCHEMA_VALUE: Rule = Rule {
+    id: "sqli.schema-value",
+    class: Class::Sqli,
+    paranoia: 2,
+    severity: Severity::Critical,
+    description: "SQL injection: the value is the name of a system catalogue",
+};
+
 /// `db_name(`, `pg_sleep(`, `substring(`… alone (a probe, or a fragment of a longer one).
 static SQL_FUNCTION: Rule = Rule {
     id: "sqli.sql-function",
@@ -199,6 +214,7 @@ pub(crate) static DETECTOR: Detector = Detector {
         &SUBQUERY,
         &BREAKOUT,
         &SCHEMA,
+        &SCHEMA_VALUE,
         &SQL_FUNCTION,
         &CALL_VALUE,
         &GENERIC_CALL_VALUE,
@@ -240,6 +256,13 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     let s = input.lower;
     // `x::int` has no other structure; its rule is paranoia 2, so PL1 skips the search.
     let cast = input.paranoia >= 2 && memchr::memmem::find(s, b"::").is_some();
+    if input.paranoia >= 2
+        && s.len() <= 40
+        && !input.features.any(Features::SPACE)
+        && let Some(span) = catalogue_value(s)
+    {
+        sink.report(&SCHEMA_VALUE, span);
+    }
     if !(prefilter(input) || cast) {
         return;
     }
@@ -266,16 +289,59 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
         sink.report(rule, span);
     };
     value(s, &mut report);
+    // `pay=AND 1=1)`: a parameter and its value in one string (a form body encoded twice,
+    // a query string inside a value); the value after `name=` is judged on its own.
+    if input.features.any(Features::EQUALS)
+        && let Some(at) = embedded_value(s)
+        && let Some(rest) = s.get(at..)
+    {
+        value(rest, &mut |f, span: std::ops::Range<usize>| {
+            report(f, span.start + at..span.end + at);
+        });
+    }
 }
 
-/// Judges one value in its three readings.
+/// The span of a value that is one system catalogue name (optionally with a table of
+/// it: `information_schema.tables`, `mysql.user`).
+fn catalogue_value(s: &[u8]) -> Option<std::ops::Range<usize>> {
+    let t = s.trim_ascii();
+    let start = t.as_ptr() as usize - s.as_ptr() as usize;
+    let (schema, table) = match memchr::memchr(b'.', t) {
+        Some(dot) => (t.get(..dot)?, t.get(dot + 1..)?),
+        None => (t, &b""[..]),
+    };
+    let word = |w: &[u8]| w.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_');
+    let catalogue = match schema {
+        b"information_schema" | b"pg_catalog" | b"msdb" | b"tempdb" | b"sysibm" => true,
+        b"mysql" => matches!(table, b"user" | b"db" | b"tables_priv" | b"columns_priv"),
+        b"sysobjects" | b"syscolumns" | b"sysdatabases" | b"msysobjects" | b"msysaccessobjects"
+        | b"pg_shadow" | b"pg_user" | b"sqlite_master" | b"sqlite_schema" | b"all_tables"
+        | b"dba_users" => table.is_empty(),
+        _ => false,
+    };
+    (catalogue && word(table)).then_some(start..start + t.len())
+}
+
+/// Where the value starts in `name=value` (a parameter name of word bytes and brackets).
+fn embedded_value(s: &[u8]) -> Option<usize> {
+    let eq = memchr::memchr(b'=', s.get(..65).unwrap_or(s))?;
+    let name = s.get(..eq)?;
+    let word = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'[' | b']');
+    (!name.is_empty() && name.iter().all(word) && eq + 1 < s.len()).then_some(eq + 1)
+}
+
+/// Judges one value in its readings: as-is, after a `'`, after a `"`, and after a quote
+/// when a backslash-quote in the value is the break-out (`\'or 1=1--` against an
+/// application that escapes quotes but not backslashes).
 fn value(s: &[u8], report: &mut impl FnMut(Finding, std::ops::Range<usize>)) {
-    reading(s, 0, report);
-    if memchr::memchr(b'\'', s).is_some() {
-        reading(s, b'\'', report);
-    }
-    if memchr::memchr(b'"', s).is_some() {
-        reading(s, b'"', report);
+    reading(s, 0, false, report);
+    for q in [b'\'', b'"'] {
+        if let Some(at) = memchr::memchr(q, s) {
+            reading(s, q, false, report);
+            if s.get(at.wrapping_sub(1)) == Some(&b'\\') {
+                reading(s, q, true, report);
+            }
+        }
     }
 }
 
@@ -289,7 +355,12 @@ fn evasion_keyword(s: &[u8], t: &Token) -> bool {
 }
 
 /// Tokenizes `s` in one reading and runs both rule families.
-fn reading(s: &[u8], quote: u8, report: &mut impl FnMut(Finding, std::ops::Range<usize>)) {
+fn reading(
+    s: &[u8],
+    quote: u8,
+    escaped: bool,
+    report: &mut impl FnMut(Finding, std::ops::Range<usize>),
+) {
     let mut toks = [Token::default(); MAX_TOKENS];
     let mut pre = [0u8; MAX_TOKENS];
     let mut n = 0;
@@ -299,7 +370,12 @@ fn reading(s: &[u8], quote: u8, report: &mut impl FnMut(Finding, std::ops::Range
     // The last code token, and a block comment glued to its end.
     let mut prev: Option<Token> = None;
     let mut glued: Option<Token> = None;
-    for t in Tokenizer::new(s, quote) {
+    let tokens = if escaped {
+        Tokenizer::escaped(s, quote)
+    } else {
+        Tokenizer::new(s, quote)
+    };
+    for t in tokens {
         if t.kind == Kind::Comment {
             comment = t.flag;
             glued = (t.flag == BLOCK && prev.is_some_and(|p| p.end == t.start)).then_some(t);
@@ -562,6 +638,76 @@ mod tests {
         assert!(hits2(") as cc from").contains(&"sqli.alias-from"));
         assert!(hits2("`a` AS `b` FROM").contains(&"sqli.alias-from"));
         assert!(hits2("as seen from the hill").is_empty());
+    }
+
+    #[test]
+    fn quoted_lone_operator_is_not_a_breakout() {
+        for b in [
+            "SMALL \"&\" SIGN",
+            "select 'and'",
+            "press '+' to add",
+            "it's your parents' or yours",
+        ] {
+            assert!(hits2(b).is_empty(), "{b}: {:?}", hits2(b));
+        }
+        // The tight form still is one.
+        assert!(hits("x'|'y").contains(&"sqli.tautology"));
+    }
+
+    #[test]
+    fn glued_word_operators_and_escaped_quotes() {
+        for a in [
+            "a'or'a",
+            "foo'or'oof",
+            "\\'or'1",
+            "x\\' or 1=1--",
+            "\\\"or\"1",
+        ] {
+            assert!(hits(a).contains(&"sqli.tautology"), "{a}: {:?}", hits(a));
+        }
+        for b in ["rock 'n' roll", "it\\'s fine", "o'or", "l'or'"] {
+            assert!(hits(b).is_empty(), "{b}: {:?}", hits(b));
+        }
+    }
+
+    #[test]
+    fn embedded_parameter_values() {
+        for a in ["pay=AND 2771=1709)", "q=' or 1=1--", "x=1 union select 1,2"] {
+            assert!(!hits(a).is_empty(), "{a}: {:?}", hits(a));
+        }
+        for b in ["color=red or size=", "a=b", "mode=and", "sort=name"] {
+            assert!(hits2(b).is_empty(), "{b}: {:?}", hits2(b));
+        }
+    }
+
+    #[test]
+    fn catalogue_values_at_paranoia_two() {
+        for a in [
+            "information_schema",
+            "InFoRmaTioN_ScHemA",
+            "pg_catalog",
+            "mysql.db",
+            "msdb",
+        ] {
+            assert!(hits(a).is_empty(), "{a}: {:?}", hits(a));
+            assert!(
+                hits2(a).contains(&"sqli.schema-value"),
+                "{a}: {:?}",
+                hits2(a)
+            );
+        }
+        for b in [
+            "mysql",
+            "mysql.com",
+            "schema",
+            "the information_schema views",
+        ] {
+            assert!(
+                !hits2(b).contains(&"sqli.schema-value"),
+                "{b}: {:?}",
+                hits2(b)
+            );
+        }
     }
 
     #[test]

@@ -129,6 +129,10 @@ pub(crate) struct Tokenizer<'a> {
     in_exec_comment: bool,
     /// The next token opens an executable comment.
     exec_start: bool,
+    /// The opening string ends at the first quote, backslash or not: the application
+    /// escaped the quote with a backslash but not the backslash itself, so the value's
+    /// `\'` became `\\'`, an escaped backslash and a closing quote.
+    raw_first: bool,
 }
 
 fn is_space(b: u8) -> bool {
@@ -149,6 +153,16 @@ impl<'a> Tokenizer<'a> {
             start_quote: quote,
             in_exec_comment: false,
             exec_start: false,
+            raw_first: false,
+        }
+    }
+
+    /// Like [`Tokenizer::new`] inside a string, which ends at the first `quote` even when a
+    /// backslash precedes it (see `raw_first`).
+    pub(crate) fn escaped(lower: &'a [u8], quote: u8) -> Self {
+        Tokenizer {
+            raw_first: true,
+            ..Tokenizer::new(lower, quote)
         }
     }
 
@@ -283,6 +297,12 @@ impl Iterator for Tokenizer<'_> {
         if self.start_quote != 0 {
             let q = self.start_quote;
             self.start_quote = 0;
+            if self.raw_first {
+                return Some(match memchr::memchr(q, self.s) {
+                    Some(i) => self.token(Kind::Str, 0, i + 1, q | CLOSED),
+                    None => self.token(Kind::Str, 0, self.s.len(), q),
+                });
+            }
             return Some(self.string(0, q));
         }
         let s = self.s;
