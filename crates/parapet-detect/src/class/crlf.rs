@@ -102,10 +102,11 @@ fn is_name_part(part: Part) -> bool {
 
 /// Whether a line break in `part` may reach a response or request header: everything but
 /// body text, where multi-line text is ordinary; a body value counts when its first line
-/// has no space (an address or an id, as such payloads start).
+/// has no space (an address or an id, as such payloads start, or nothing: the value opens
+/// with the line break).
 fn header_bound(part: Part, lower: &[u8], first_break: usize) -> bool {
     match part {
-        Part::Body | Part::BodyKey => !lower[..first_break].contains(&b' ') && first_break > 0,
+        Part::Body | Part::BodyKey => !lower[..first_break].contains(&b' '),
         _ => true,
     }
 }
@@ -290,6 +291,11 @@ mod tests {
         assert_eq!(ids(Part::Path, "foo\nbar"), ["crlf.newline-in-name"]);
         assert!(ids(Part::Body, "Dear team,\nNote: the build failed.\n\nThanks").is_empty());
         assert!(ids(Part::Body, "line one\nline two").is_empty());
+        assert_eq!(
+            ids(Part::Body, "\r\nContent-Length: 0"),
+            ["crlf.header-injection"]
+        );
+        assert!(ids(Part::Body, "\nNote: bring a coat").is_empty());
         assert!(ids(Part::Body, "stages:\n  - test\n\ntest:\n  image: x").is_empty());
         assert_eq!(
             ids(Part::Query, "x<meta http-equiv=\"Refresh\" content=\"0\">"),

@@ -2,8 +2,11 @@
 //! overlong UTF-8 and IIS `%u` encodings, JavaScript escapes of plain letters, abusive or
 //! malformed `Range` headers and the obsolete `Request-Range`, content types and charsets
 //! that bypass body parsers (`charset=utf-7`, a `boundary` on a non-multipart type, repeated
-//! or malformed parameters), malformed fetch-metadata headers, headers that proxies and
-//! WebDAV servers act on, HTTP-method overrides, `unix:` socket targets for mod_proxy,
+//! or malformed parameters, a media type that is not `type/subtype`, an unregistered
+//! `multipart/` subtype, a charset re-declared by `X-Up-Devcap-Post-Charset`), malformed
+//! fetch-metadata headers, headers that proxies and WebDAV servers act on (a
+//! `Content-Range` only when it is not a well-formed upload range), HTTP-method overrides
+//! (`_method` holding any 3–10 letter token, but a posted form's `_method=post`), `unix:` socket targets for mod_proxy,
 //! version-1 cookies, backup and secret file extensions in the path, and scanners'
 //! User-Agents.
 //!
@@ -68,7 +71,9 @@ pub(crate) static UNICODE_ESCAPE: Rule = Rule {
     id: "protocol.unicode-escape",
     class: Class::Protocol,
     paranoia: 1,
-    severity: Severity::Critical,
+    // Evidence of evasion, not an attack: what the escape hides is judged on the decoded
+    // form, and the two add up.
+    severity: Severity::Warning,
     description: "%u encoding or \\u escape of an ASCII letter (filter evasion)",
 };
 
@@ -203,7 +208,12 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     }
     match input.part {
         Part::Header => header(input, sink),
-        Part::Query | Part::Body if input.name == "_method" && is_method(lower.trim_ascii()) => {
+        Part::Query | Part::Body
+            if input.name == "_method"
+                && is_method(lower.trim_ascii())
+                // A form posted with `_method=post` overrides nothing.
+                && !(input.part == Part::Body && lower.trim_ascii() == b"post") =>
+        {
             sink.report(&METHOD_OVERRIDE, 0..text.len())
         }
         Part::CookieName if matches!(lower, b"$version" | b"$path" | b"$domain" | b"$port") => {
@@ -222,8 +232,15 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     }
 }
 
-/// Whether a `_method` value names an HTTP or WebDAV method.
+/// Whether a `_method` value can name a method: three to ten letters (the standard and
+/// WebDAV methods, and the unknown ones a framework may route anyway).
 fn is_method(lower: &[u8]) -> bool {
+    (3..=10).contains(&lower.len()) && lower.iter().all(u8::is_ascii_alphabetic)
+}
+
+/// Whether a value names a standard HTTP or WebDAV method.
+#[cfg(test)]
+fn is_known_method(lower: &[u8]) -> bool {
     matches!(
         lower,
         b"get"
@@ -340,6 +357,15 @@ fn header(input: &Input<'_>, sink: &mut Sink<'_>) {
         | "x-http-method-override"
         | "x-http-method"
         | "x-method-override" => sink.report(&RESTRICTED_HEADER, all),
+        // A resumable upload's `bytes 0-1023/4096` is ordinary; anything else is not.
+        "content-range" if !content_range(lower.trim_ascii()) => {
+            sink.report(&RESTRICTED_HEADER, all)
+        }
+        // Headers that re-declare the body's charset (old WAP gateways): an EBCDIC or UTF-7
+        // body slips past a parser that trusts the Content-Type.
+        "x-up-devcap-post-charset" | "x-charset" if !CHARSETS.contains(&lower.trim_ascii()) => {
+            sink.report(&CHARSET, all)
+        }
         "user-agent" => {
             if let Some(at) = SCANNERS
                 .iter()
@@ -394,10 +420,12 @@ const SCANNERS: &[&str] = &[
     "xsser",
 ];
 
-/// Whether a Range header is malformed or abusive: no `bytes=` unit, more than five
-/// ranges, or a range whose end precedes its start.
+/// Whether a byte-range Range header is abusive or malformed: more than five ranges, a
+/// range without a `-`, or a range whose end precedes its start.
 fn range_abuse(lower: &[u8]) -> bool {
     let v = lower.trim_ascii();
+    // Another unit (or none) is not this rule's business: servers ignore a Range they
+    // cannot parse.
     let Some(ranges) = v.strip_prefix(b"bytes=") else {
         return false;
     };
@@ -444,6 +472,9 @@ fn content_type(lower: &[u8], sink: &mut Sink<'_>) {
     let all = 0..lower.len();
     let mut parts = lower.split(|&b| b == b';');
     let media = parts.next().unwrap_or_default().trim_ascii();
+    if !media.is_empty() && !media_type(media) {
+        sink.report(&CONTENT_TYPE, all.clone());
+    }
     let mut charsets = 0;
     for param in parts {
         let param = param.trim_ascii();
@@ -472,6 +503,62 @@ fn content_type(lower: &[u8], sink: &mut Sink<'_>) {
             sink.report(&CONTENT_TYPE, all.clone());
         }
     }
+}
+
+/// Whether a Content-Range value is `bytes first-last/length`, `bytes first-last/*` or
+/// `bytes */length`.
+fn content_range(v: &[u8]) -> bool {
+    let Some(rest) = v.strip_prefix(b"bytes ") else {
+        return false;
+    };
+    let Some(slash) = memchr::memchr(b'/', rest) else {
+        return false;
+    };
+    let (range, length) = (rest[..slash].trim_ascii(), rest[slash + 1..].trim_ascii());
+    let digits = |s: &[u8]| !s.is_empty() && s.iter().all(u8::is_ascii_digit);
+    let length_ok = length == b"*" || digits(length);
+    let range_ok = range == b"*"
+        || memchr::memchr(b'-', range)
+            .is_some_and(|d| digits(&range[..d]) && digits(&range[d + 1..]));
+    length_ok && range_ok
+}
+
+/// Whether a media type has the `type/subtype` form with token characters on both sides,
+/// and, for `multipart`, a registered subtype (a parser may treat any `multipart/…` as a
+/// form it does not expect).
+fn media_type(media: &[u8]) -> bool {
+    let Some(slash) = memchr::memchr(b'/', media) else {
+        return false;
+    };
+    let (ty, sub) = (&media[..slash], &media[slash + 1..]);
+    let token = |s: &[u8]| {
+        !s.is_empty()
+            && s.iter().all(|&b| {
+                b.is_ascii_alphanumeric()
+                    || matches!(
+                        b,
+                        b'!' | b'#' | b'$' | b'&' | b'-' | b'^' | b'_' | b'.' | b'+' | b'*'
+                    )
+            })
+    };
+    if !(token(ty) && token(sub)) {
+        return false;
+    }
+    ty != b"multipart"
+        || matches!(
+            sub,
+            b"form-data"
+                | b"mixed"
+                | b"related"
+                | b"alternative"
+                | b"byteranges"
+                | b"signed"
+                | b"encrypted"
+                | b"digest"
+                | b"parallel"
+                | b"report"
+                | b"x-mixed-replace"
+        )
 }
 
 /// Whether a path segment names a backup, dump or key file.
@@ -592,6 +679,36 @@ mod tests {
         );
         assert!(ids(Part::Header, "sec-fetch-user", "?1").is_empty());
         assert_eq!(
+            ids(Part::Header, "content-range", "test"),
+            ["protocol.restricted-header"]
+        );
+        assert!(ids(Part::Header, "content-range", "bytes 4096-8191/8192").is_empty());
+        assert!(ids(Part::Header, "content-range", "bytes */8192").is_empty());
+        assert_eq!(
+            ids(Part::Header, "x-up-devcap-post-charset", "ibm500"),
+            ["protocol.charset"]
+        );
+        for bad in [
+            "my-new-content-type",
+            "application",
+            "multipart/; boundary=0",
+            "multipart/foo",
+        ] {
+            assert_eq!(
+                ids(Part::Header, "content-type", bad),
+                ["protocol.content-type"],
+                "{bad}"
+            );
+        }
+        for good in [
+            "application/soap+xml; charset=utf-8",
+            "application/vnd.api+json",
+            "multipart/related; boundary=x",
+            "text/plain",
+        ] {
+            assert!(ids(Part::Header, "content-type", good).is_empty(), "{good}");
+        }
+        assert_eq!(
             ids(Part::Header, "user-agent", "sqlmap/1.5"),
             ["protocol.scanner"]
         );
@@ -605,6 +722,14 @@ mod tests {
             ["protocol.method-override"]
         );
         assert!(ids(Part::Query, "_method", "X").is_empty());
+        assert_eq!(
+            ids(Part::Query, "_method", "POST"),
+            ["protocol.method-override"]
+        );
+        assert!(ids(Part::Body, "_method", "post").is_empty());
+        assert!(ids(Part::Query, "_method", "DELETE1").is_empty());
+        assert!(ids(Part::Query, "_method", "UNSUBSCRIBE").is_empty());
+        assert!(is_known_method(b"propfind") && !is_known_method(b"abcdefghij"));
         assert_eq!(
             ids(Part::CookieName, "", "$Version"),
             ["protocol.cookie-v1"]

@@ -1,11 +1,17 @@
-//! CSS that runs code: IE's `expression(…)`, Mozilla's `-moz-binding`, IE's `behavior:`
-//! (HTC components). CSS lets an attacker hide these behind comments (`exp/**/ression(`),
-//! backslashes (`exp\ression`) and whitespace, so the text is read with those removed.
+//! CSS that runs code: IE's `expression(…)`, Mozilla's `-moz-binding` (and the drafted
+//! `binding`), IE's `behavior:` (HTC components). CSS lets an attacker hide these behind
+//! comments (`exp/**/ression(`), backslashes (`exp\ression`) and whitespace, so the text is
+//! read with those removed.
+//!
+//! Also CSS injection into a style attribute ([`injection`]): text that leaves the
+//! declaration list the attribute holds, through a brace or bracket that CSS error recovery
+//! treats as a block, an unquoted `url(` that swallows `;`, spaces or a comment, or CSS
+//! escapes of `<` and `>` that rebuild markup.
 
 /// Needles inside a style attribute or a `<style>` element.
 const IN_STYLE: &[&[u8]] = &[
     b"expression(",
-    b"-moz-binding",
+    b"binding:",
     b"behavior:",
     b"behaviour:",
     b"javascript:",
@@ -89,9 +95,77 @@ pub(super) fn code(css: &[u8], anywhere: bool) -> Option<usize> {
     None
 }
 
+/// Whether a style attribute's value leaves its declaration list: a `{`, `}`, `[` or `]`
+/// (template placeholders `{{…}}` aside), an unquoted `url(…)` holding blanks, `;`, `{`,
+/// `}` or a comment (a `data:` URL may hold `;`), or a CSS escape of `<` or `>`.
+pub(super) fn injection(style: &[u8]) -> bool {
+    if memchr::memmem::find(style, b"{{").is_none()
+        && style
+            .iter()
+            .any(|&b| matches!(b, b'{' | b'}' | b'[' | b']'))
+    {
+        return true;
+    }
+    for at in memchr::memmem::find_iter(style, b"url(") {
+        let inner = style[at + 4..].trim_ascii_start();
+        if matches!(inner.first(), Some(b'"' | b'\'')) {
+            continue;
+        }
+        let end = memchr::memchr(b')', inner).unwrap_or(inner.len());
+        let url = inner[..end].trim_ascii_end();
+        let data = url.starts_with(b"data:");
+        if url
+            .iter()
+            .any(|&b| b <= b' ' || b == b'{' || b == b'}' || (b == b';' && !data))
+            || memchr::memmem::find(url, b"/*").is_some()
+        {
+            return true;
+        }
+    }
+    // `\3c`, `\00003e`: an escaped angle bracket.
+    for at in memchr::memchr_iter(b'\\', style) {
+        let hex: &[u8] = style.get(at + 1..).unwrap_or_default();
+        let digits = hex
+            .iter()
+            .take(6)
+            .take_while(|b| b.is_ascii_hexdigit())
+            .count();
+        let value = hex[..digits]
+            .iter()
+            .fold(0u32, |v, &d| v * 16 + (d as char).to_digit(16).unwrap_or(0));
+        if digits > 0 && matches!(value, 0x3c | 0x3e) {
+            return true;
+        }
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
-    use super::code;
+    use super::{code, injection};
+
+    #[test]
+    fn style_injection() {
+        for s in [
+            "font-family:foo}color=red;",
+            "font-family:'foo[a];color:red;'",
+            "background:url(http://foo.f/f oo/;color:red/*/foo.jpg);",
+            "background:url(/f#[a]oo/;color:red/*/foo.jpg);",
+            "font-family:',;a\\22\\3e\\3cimg\\20src\\3dx:1'",
+        ] {
+            assert!(injection(s.as_bytes()), "{s}");
+        }
+        for s in [
+            "color: red; font-weight: bold",
+            "background:url(https://example.com/a.png) no-repeat",
+            "background-image:url('https://example.com/a b.png')",
+            "background:url(data:image/png;base64,iVBOR)",
+            "color: {{ theme.color }}",
+            "font-family:\\5fae\\8f6f\\96c5\\9ed1",
+        ] {
+            assert!(!injection(s.as_bytes()), "{s}");
+        }
+    }
 
     #[test]
     fn code_running_css() {

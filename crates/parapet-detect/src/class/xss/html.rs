@@ -9,8 +9,8 @@
 //! most twice: the pass is linear.
 
 use super::{
-    CSS_CODE, DANGEROUS_TAG, ELEMENT_BREAKOUT, EVENT_HANDLER, JS_URI, SCRIPT_TAG, SUSPICIOUS_TAG,
-    css, scheme,
+    CSS_CODE, CSS_INJECTION, DANGEROUS_TAG, ELEMENT_BREAKOUT, EVENT_HANDLER, FOREIGN_TAG,
+    JS_EVASION, JS_URI, SCRIPT_TAG, SUSPICIOUS_TAG, XML_NAMESPACE, css, scheme,
 };
 use crate::detector::Sink;
 use std::ops::Range;
@@ -30,19 +30,32 @@ pub(super) enum Kind {
     Link,
     /// `xml`: an IE data island when it has an id or a source.
     Xml,
-    /// Elements that are unusual in user content and common in payloads (SVG, MathML,
-    /// forms, animation elements, `marquee`…).
+    /// Foreign content and XML vocabularies where parsers and sanitizers disagree: SVG,
+    /// MathML, SMIL animation, XML Events, XSLT, VML, and any tag with a namespace prefix.
+    Foreign,
+    /// Elements that are unusual in user content and common in payloads (forms, `marquee`,
+    /// media, document-level elements…).
     Unusual,
     /// Anything else.
     Other,
 }
 
-/// The kind of a (lowercase) tag name; a namespace prefix (`svg:script`) is ignored.
+/// The kind of a (lowercase) tag name; a namespace prefix (`svg:script`) is ignored, except
+/// that an otherwise plain element with a prefix is foreign.
 pub(super) fn kind(name: &[u8]) -> Kind {
-    let local = match name.iter().rposition(|&b| b == b':') {
-        Some(i) => &name[i + 1..],
-        None => name,
+    let (prefixed, local) = match name.iter().rposition(|&b| b == b':') {
+        Some(i) => (true, &name[i + 1..]),
+        None => (false, name),
     };
+    let k = local_kind(local);
+    if prefixed && k == Kind::Other {
+        Kind::Foreign
+    } else {
+        k
+    }
+}
+
+fn local_kind(local: &[u8]) -> Kind {
     match local {
         b"script" => Kind::Script,
         b"iframe" | b"frame" | b"frameset" | b"object" | b"embed" | b"applet" | b"base"
@@ -51,12 +64,13 @@ pub(super) fn kind(name: &[u8]) -> Kind {
         b"meta" => Kind::Meta,
         b"link" => Kind::Link,
         b"xml" => Kind::Xml,
-        b"svg" | b"math" | b"form" | b"button" | b"input" | b"marquee" | b"animate"
-        | b"animatetransform" | b"animatemotion" | b"set" | b"handler" | b"listener"
-        | b"template" | b"xmp" | b"bgsound" | b"video" | b"audio" | b"source" | b"details"
-        | b"keygen" | b"textarea" | b"select" | b"body" | b"html" | b"head" | b"title"
-        | b"noscript" | b"plaintext" | b"foreignobject" | b"use" | b"image" | b"maction" | b"x"
-        | b"xss" => Kind::Unusual,
+        b"svg" | b"math" | b"animate" | b"animatetransform" | b"animatemotion" | b"set"
+        | b"handler" | b"listener" | b"foreignobject" | b"maction" | b"stylesheet"
+        | b"transform" => Kind::Foreign,
+        b"form" | b"button" | b"input" | b"marquee" | b"template" | b"xmp" | b"bgsound"
+        | b"video" | b"audio" | b"source" | b"details" | b"keygen" | b"textarea" | b"select"
+        | b"body" | b"html" | b"head" | b"title" | b"noscript" | b"plaintext" | b"use"
+        | b"image" | b"x" | b"xss" => Kind::Unusual,
         _ => Kind::Other,
     }
 }
@@ -262,11 +276,16 @@ pub(super) fn scan(lower: &[u8], base: usize, sink: &mut Sink<'_>, nested: bool)
                 {
                     sink.report(&DANGEROUS_TAG, base + lt..base + lt + 2);
                 }
+                // A style sheet (XSLT can hold script) applied to the document.
+                if rest.starts_with(b"xml-stylesheet") {
+                    sink.report(&XML_NAMESPACE, base + lt..base + lt + 16);
+                }
             }
-            Some(c) if c.is_ascii_alphabetic() => {
+            // `<:vmlframe`: an empty namespace prefix.
+            Some(&c) if c.is_ascii_alphabetic() || c == b':' => {
                 let mut name = TagName::read(lower, lt + 1, false);
                 let mut k = kind(name.as_bytes());
-                if matches!(k, Kind::Other | Kind::Unusual) {
+                if matches!(k, Kind::Other | Kind::Unusual | Kind::Foreign) {
                     let joined = TagName::read(lower, lt + 1, true);
                     let jk = kind(joined.as_bytes());
                     if matches!(jk, Kind::Script | Kind::Active) {
@@ -274,10 +293,83 @@ pub(super) fn scan(lower: &[u8], base: usize, sink: &mut Sink<'_>, nested: bool)
                         k = jk;
                     }
                 }
+                if name.len == 1 {
+                    spaced_tag(lower, base, lt, sink);
+                }
                 i = tag(lower, base, lt, &name, k, sink, nested);
             }
+            Some(b' ' | b'\t') => spaced_tag(lower, base, lt, sink),
             _ => {}
         }
+    }
+}
+
+/// XML-namespace tricks in one attribute: XML Events handlers (`ev:handler`), links
+/// through XLink to other documents, XSLT, XML Events or IE `x-schema:` namespaces,
+/// schemas fetched from a URL.
+fn namespaced(name: &[u8], value: &[u8], span: Range<usize>, sink: &mut Sink<'_>) {
+    let (prefix, local) = match name.iter().position(|&b| b == b':') {
+        Some(i) => (&name[..i], &name[i + 1..]),
+        None => (&b""[..], name),
+    };
+    let value = value.trim_ascii();
+    if prefix == b"xmlns" || name == b"xmlns" {
+        if value.starts_with(b"x-schema:") {
+            sink.report(&DANGEROUS_TAG, span);
+        } else if memchr::memmem::find(value, b"xsl").is_some()
+            || memchr::memmem::find(value, b"xml-events").is_some()
+        {
+            sink.report(&XML_NAMESPACE, span);
+        }
+        return;
+    }
+    if prefix.is_empty() {
+        return;
+    }
+    match local {
+        b"handler" => sink.report(&EVENT_HANDLER, span),
+        // `<a xlink:href=//evil/>` in MathML or SVG; `#id` references are ordinary SVG.
+        b"href" if !value.is_empty() && !value.starts_with(b"#") => {
+            sink.report(&XML_NAMESPACE, span)
+        }
+        b"schemalocation" | b"nonamespaceschemalocation"
+            if memchr::memmem::find(value, b"//").is_some() =>
+        {
+            sink.report(&XML_NAMESPACE, span)
+        }
+        _ => {}
+    }
+}
+
+/// `<f o r m`, `< s c r i p t`: a tag name spelt with spaces between its letters, which
+/// only a filter evasion writes (no browser reads it as a tag).
+fn spaced_tag(lower: &[u8], base: usize, lt: usize, sink: &mut Sink<'_>) {
+    let mut buf = [0u8; 16];
+    let mut n = 0;
+    let mut p = lt + 1;
+    while p < lower.len() && matches!(lower[p], b' ' | b'\t') {
+        p += 1;
+    }
+    while let Some(&c) = lower.get(p) {
+        if !c.is_ascii_alphabetic()
+            || lower.get(p + 1).is_some_and(u8::is_ascii_alphanumeric)
+            || n == buf.len()
+        {
+            break;
+        }
+        buf[n] = c;
+        n += 1;
+        p += 1;
+        let gap = p;
+        while p < lower.len() && matches!(lower[p], b' ' | b'\t') {
+            p += 1;
+        }
+        if p == gap {
+            break;
+        }
+    }
+    if n >= 3 && !matches!(kind(&buf[..n]), Kind::Other) {
+        sink.report(&JS_EVASION, base + lt..base + p);
     }
 }
 
@@ -309,6 +401,7 @@ fn tag(
     match k {
         Kind::Script => sink.report(&SCRIPT_TAG, span.clone()),
         Kind::Active => sink.report(&DANGEROUS_TAG, span.clone()),
+        Kind::Foreign => sink.report(&FOREIGN_TAG, span.clone()),
         Kind::Unusual | Kind::Style | Kind::Meta | Kind::Link | Kind::Xml => {
             sink.report(&SUSPICIOUS_TAG, span.clone())
         }
@@ -339,6 +432,10 @@ pub(super) fn attribute(
 ) {
     let name = lower[a.name.clone()].trim_ascii_end();
     let Some(vr) = a.value.clone() else {
+        // `<link href /=`: a style sheet or import even when the value is mangled.
+        if k == Kind::Link && name == b"href" {
+            sink.report(&DANGEROUS_TAG, base + a.name.start..base + a.name.end);
+        }
         return;
     };
     let value = &lower[vr.clone()];
@@ -357,10 +454,12 @@ pub(super) fn attribute(
             sink.report(&JS_URI, span.clone());
         }
     }
+    namespaced(name, value, span.clone(), sink);
     match name {
         b"style" if css::code(value, false).is_some() => {
             sink.report(&CSS_CODE, span.clone());
         }
+        b"style" if css::injection(value) => sink.report(&CSS_INJECTION, span.clone()),
         b"srcdoc" if value.contains(&b'<') || value.contains(&b'&') => {
             sink.report(&DANGEROUS_TAG, span.clone());
         }
@@ -386,6 +485,12 @@ pub(super) fn attribute(
         b"attributename" if value.starts_with(b"on") && handler_name(value) => {
             sink.report(&EVENT_HANDLER, span.clone());
         }
+        // SMIL animation rewriting a link target (`<set attributeName=xlink:href to=…>`).
+        b"attributename" if value == b"href" || value.ends_with(b":href") => {
+            sink.report(&XML_NAMESPACE, span.clone());
+        }
+        // XML Events: `<listener event=load handler=#x>`.
+        b"handler" if k == Kind::Foreign => sink.report(&EVENT_HANDLER, span.clone()),
         _ => {}
     }
     if !nested && value.contains(&b'<') {

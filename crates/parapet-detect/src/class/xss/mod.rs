@@ -5,7 +5,12 @@
 //! anything this class looks for), then a few linear passes over the lowercased value:
 //! - a hand-written HTML tokenizer ([`html`]) finds start tags, malformed ones included,
 //!   and judges tags (script, active elements) and attributes (event handlers, script URLs
-//!   in URL attributes, code-running CSS, `srcdoc`, `http-equiv`);
+//!   in URL attributes, code-running CSS, CSS injection, `srcdoc`, `http-equiv`), and the
+//!   XML-namespace tricks of foreign content (XLink to other documents, XSLT, XML Events
+//!   handlers, remote schemas, `<?xml-stylesheet?>`, `x-schema:`); SVG/MathML/namespaced
+//!   tags alone are a Notice, a namespace trick a Warning, so an inline SVG icon passes but
+//!   `<math><a xlink:href=//evil/>` blocks; tag names spelt with spaces (`<f o r m`) are
+//!   an evasion;
 //! - the value read as the rest of an attribute or tag of the page: a leading quote that
 //!   closes an attribute, followed by new attributes or by `>` and a tag;
 //! - script URLs anywhere, decoded as a browser decodes an attribute ([`scheme`]);
@@ -14,8 +19,10 @@
 //! - JavaScript: breakouts from a string literal into code (`';alert(1)//`), template
 //!   sandbox escapes (`{{constructor.constructor('…')()}}`), calls of the usual
 //!   proof-of-concept and code-running sinks (`alert(`, `eval(`), `document.cookie`,
-//!   filter evasions (`self["alert"]`, tagged templates, JSFuck), and, as weaker evidence
-//!   that only blocks together with more, the DOM APIs payloads write with.
+//!   filter evasions (`self["alert"]`, `self["\x24"]`, tagged templates, JSFuck runs, also
+//!   with `+` turned into blanks), and, as weaker evidence that only blocks together with
+//!   more, the DOM APIs payloads use and the DOM writes they make (`.textContent=`,
+//!   `document.write(`): a value that both reaches and writes the DOM blocks.
 
 mod css;
 mod html;
@@ -166,6 +173,46 @@ pub(crate) static SUSPICIOUS_TAG: Rule = Rule {
     description: "an HTML element unusual in user content (svg, math, form, style, meta…)",
 };
 
+/// An inline style that breaks out of its declaration list: braces or brackets (`foo}color:red`),
+/// an unquoted `url(` holding spaces, `;` or comments, or CSS escapes of `<` and `>`.
+pub(crate) static CSS_INJECTION: Rule = Rule {
+    id: "xss.css-injection",
+    class: Class::Xss,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "a style attribute that breaks out of its declarations (CSS injection)",
+};
+
+/// Foreign content and XML vocabularies (SVG, MathML, SMIL animation, XML Events, XSLT, any
+/// namespace-prefixed tag), where HTML parsers and sanitizers disagree: weak alone.
+pub(crate) static FOREIGN_TAG: Rule = Rule {
+    id: "xss.foreign-tag",
+    class: Class::Xss,
+    paranoia: 1,
+    severity: Severity::Notice,
+    description: "an SVG, MathML, animation or namespaced XML element",
+};
+
+/// XML-namespace tricks: an XLink to another document, XSLT or XML Events namespaces,
+/// schemas fetched from a URL, `<?xml-stylesheet?>`, animation of a link attribute.
+pub(crate) static XML_NAMESPACE: Rule = Rule {
+    id: "xss.xml-namespace",
+    class: Class::Xss,
+    paranoia: 1,
+    severity: Severity::Warning,
+    description: "an XLink, XSLT, XML Events or remote-schema construct",
+};
+
+/// Script writing to the page: assignment to `.innerHTML`, `.textContent`, `.src`,
+/// `location`, or a call of `document.write(`/`insertAdjacentHTML(`.
+pub(crate) static DOM_WRITE: Rule = Rule {
+    id: "xss.dom-write",
+    class: Class::Xss,
+    paranoia: 1,
+    severity: Severity::Warning,
+    description: "a DOM write (innerHTML=, textContent=, location=, document.write)",
+};
+
 /// The xss detector.
 pub(crate) static DETECTOR: Detector = Detector {
     class: Class::Xss,
@@ -184,6 +231,10 @@ pub(crate) static DETECTOR: Detector = Detector {
         &COOKIE_ACCESS,
         &JS_EVASION,
         &SUSPICIOUS_TAG,
+        &CSS_INJECTION,
+        &FOREIGN_TAG,
+        &XML_NAMESPACE,
+        &DOM_WRITE,
     ],
     scan,
 };
@@ -536,6 +587,8 @@ enum Keyword {
     Sink,
     Api,
     Evasion,
+    /// A call that writes markup into the page.
+    Write,
     /// Not reported: says the string-breakout pattern is worth running.
     Marker,
 }
@@ -586,6 +639,13 @@ const KEYWORDS: &[(&[u8], Keyword)] = &[
     (b"importscripts(", Keyword::Api),
     (b".source", Keyword::Api),
     (b"this.onerror", Keyword::Api),
+    (b"queryselector", Keyword::Api),
+    (b"getelementbyid(", Keyword::Api),
+    (b"getelementsby", Keyword::Api),
+    (b"activexobject", Keyword::Api),
+    (b"document.write(", Keyword::Write),
+    (b"document.writeln(", Keyword::Write),
+    (b".insertadjacenthtml(", Keyword::Write),
     (b"function", Keyword::Marker),
     (b"document", Keyword::Marker),
     (b"window", Keyword::Marker),
@@ -642,7 +702,7 @@ static COOKIE: LazyLock<Regex> = LazyLock::new(|| {
 #[allow(clippy::expect_used)] // a constant pattern: it compiles, or every test fails
 static EVASION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r#"(?:window|self|top|parent|frames|globalthis|this)(?:[\s+]|/\*[^*]*\*/)*\[(?:[\s+]|/\*[^*]*\*/)*["'`](?:alert|confirm|prompt|eval|document|location|settimeout|setinterval|function|constructor)|\.(?:\s|/\*[^*]*\*/)*(?:call|apply|bind)\s*`|\$\{\s*(?:alert|confirm|prompt|eval|settimeout|setinterval|function|navigation\.navigate)\s*\}|(?:\(!\[\]\+\[\]\)|\+!!\[\]|!\+\[\]|\[\+!\+\[\]\])"#,
+        r#"(?:window|self|top|parent|frames|globalthis|this)(?:[\s+]|/\*[^*]*\*/)*\[(?:[\s+]|/\*[^*]*\*/)*["'`](?:alert|confirm|prompt|eval|document|location|settimeout|setinterval|function|constructor|\\[xu0-7]|[\w$]*["'`]\s*\+\s*["'`])|\.(?:\s|/\*[^*]*\*/)*(?:call|apply|bind)\s*`|\$\{\s*(?:alert|confirm|prompt|eval|settimeout|setinterval|function|navigation\.navigate)\s*\}|(?:\(!\[\]\+\[\]\)|\+!!\[\]|!\+\[\]|\[\+!\+\[\]\])"#,
     )
     .expect("constant regex")
 });
@@ -678,6 +738,7 @@ fn script(lower: &[u8], part: Part, sink: &mut Sink<'_>) {
             Keyword::Sink if part == Part::Path => continue,
             Keyword::Sink => &JS_SINK,
             Keyword::Api => &JS_API,
+            Keyword::Write => &DOM_WRITE,
             Keyword::Evasion => &JS_EVASION,
             Keyword::Marker => {
                 code_words = true;
@@ -700,6 +761,55 @@ fn script(lower: &[u8], part: Part, sink: &mut Sink<'_>) {
     {
         sink.report(&TEMPLATE_ESCAPE, m.range());
     }
+    if code_words
+        && lower.contains(&b'=')
+        && let Some(m) = DOM_ASSIGNMENT.find(lower)
+    {
+        sink.report(&DOM_WRITE, m.range());
+    }
+    if let Some(span) = jsfuck(lower) {
+        sink.report(&JS_EVASION, span);
+    }
+}
+
+/// An assignment to a property that writes markup or navigates: `.innerHTML =`,
+/// `.textContent=`, `location.href =`, `document.location=` (not a comparison).
+#[allow(clippy::expect_used)] // a constant pattern: it compiles, or every test fails
+static DOM_ASSIGNMENT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?:\.(?:inner|outer)html|\.(?:textcontent|innertext|outertext|srcdoc)|(?:document|window|top|self|parent)\.location(?:\.href)?|location\.href)\s*\+?=[^=]",
+    )
+    .expect("constant regex")
+});
+
+/// JSFuck: a run of at least 24 bytes drawn only from `[]()!+` (and blanks, where a form
+/// decoder turned `+` into a space) holding three `![]` or `!+[]` atoms.
+fn jsfuck(lower: &[u8]) -> Option<std::ops::Range<usize>> {
+    if !lower.contains(&b'!') {
+        return None;
+    }
+    let mut start = 0;
+    let mut atoms = 0;
+    for (i, &b) in lower.iter().enumerate() {
+        match b {
+            b'[' | b']' | b'(' | b')' | b'+' | b' ' => {}
+            b'!' => {
+                if lower.get(i + 1..i + 3) == Some(b"[]") || lower.get(i + 1..i + 4) == Some(b"+[]")
+                {
+                    atoms += 1;
+                }
+            }
+            _ => {
+                if atoms >= 3 && i - start >= 24 {
+                    return Some(start..i);
+                }
+                start = i + 1;
+                atoms = 0;
+                continue;
+            }
+        }
+    }
+    (atoms >= 3 && lower.len() - start >= 24).then_some(start..lower.len())
 }
 
 #[cfg(test)]
@@ -896,9 +1006,87 @@ mod tests {
     }
 
     #[test]
+    fn xml_namespace_tricks() {
+        let blocks = |t: &str| {
+            let h = hits(t);
+            let score: u32 = h
+                .iter()
+                .filter_map(|id| super::DETECTOR.rules.iter().find(|r| r.id == *id))
+                .map(|r| r.severity.score())
+                .sum();
+            assert!(score >= 5, "{t:?} scores {score}: {h:?}");
+        };
+        blocks("<math><a xlink:href=\"//evil.example/x.js\">click");
+        blocks("<set attributeName=\"xlink:href\" begin=\"accessKey(a)\" to=\"//x/?a\" />");
+        blocks(
+            "<xsl:stylesheet version=\"1.0\" xmlns:xsl=\"http://www.w3.org/1999/XSL/Transform\">",
+        );
+        has(
+            "<x xmlns:ev=\"http://www.w3.org/2001/xml-events\" ev:event=\"load\" ev:handler=\"t#x\"/>",
+            "xss.event-handler",
+        );
+        has(
+            "<listener event=\"load\" handler=\"#y\" observer=\"x\"/>",
+            "xss.event-handler",
+        );
+        has("<img xmlns=\"x-schema:test.xdr\"/>", "xss.dangerous-tag");
+        has(
+            "<?xml-stylesheet type=\"text/xsl\" href=\"#\"?>",
+            "xss.xml-namespace",
+        );
+        has("<:vmlframe src=foo.fml>", "xss.dangerous-tag");
+        // Inline SVG icons: foreign, but weak alone.
+        assert_eq!(
+            hits(
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 8 8\"><use xlink:href=\"#i\"/></svg>"
+            ),
+            ["xss.foreign-tag"]
+        );
+    }
+
+    #[test]
+    fn css_injection_and_dom_writes() {
+        has(
+            "<div style=\"font-family:foo}color=red;\">x</div>",
+            "xss.css-injection",
+        );
+        has(
+            "<div style=\"background:url(http://a/f oo/;color:red/*/x.jpg);\">",
+            "xss.css-injection",
+        );
+        has(
+            "<div style=\"binding: url(http://x/kcf.html)\">",
+            "xss.css-expression",
+        );
+        clean("<div style=\"background:url(data:image/png;base64,iVBOR)\">x</div>");
+        let h = hits("document.querySelector(\"p\").textContent=\"XSS\"");
+        assert!(
+            h.contains(&"xss.dom-write") && h.contains(&"xss.js-api"),
+            "{h:?}"
+        );
+        has("el.innerHTML = '<b>x</b>'", "xss.dom-write");
+        clean("https://example.com/search?location=paris&x=1");
+        assert!(!hits("if (a.innerHTML == b) return").contains(&"xss.dom-write"));
+    }
+
+    #[test]
+    fn obfuscations() {
+        has(
+            "[][(![] [])[ []] ([![]] [][[]])[ ! [] [ []]] (![] [])[! [] ! []]",
+            "xss.js-evasion",
+        );
+        has("self[\"\\x24\"]", "xss.js-evasion");
+        has("window['al'+'ert'](1)", "xss.js-evasion");
+        has("x<f o r m action=y", "xss.js-evasion");
+        clean("![](a.png) ![](b.png) ![](c.png) and [x](y)");
+        clean("a < b c d and e");
+    }
+
+    #[test]
     fn paranoia_two_tags() {
-        assert!(hits_at("<svg><rect/></svg>", 2).contains(&"xss.suspicious-tag"));
-        assert!(hits_at("<svg><rect/></svg>", 1).is_empty());
+        assert!(hits_at("<form><input name=q></form>", 2).contains(&"xss.suspicious-tag"));
+        assert!(hits_at("<form><input name=q></form>", 1).is_empty());
+        assert_eq!(hits_at("<svg><rect/></svg>", 2), ["xss.foreign-tag"]);
     }
 
     #[test]
