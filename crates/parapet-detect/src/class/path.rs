@@ -11,10 +11,11 @@
 //! `win.ini`, `.git/config`, `id_rsa`, `.env`, `wp-config.php`…) named as a path, and
 //! hidden configuration directories requested as URL path segments.
 
-use crate::detector::{Detector, Input, Sink};
+use crate::detector::{Detector, Features, Input, Sink};
 use crate::location::Part;
 use crate::rule::{Class, Rule, Severity};
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
+use memchr::memmem::Finder;
 use std::sync::LazyLock;
 
 /// Two or more `../` steps, or one encoded or filter-evading step.
@@ -224,6 +225,21 @@ fn traversal(s: &[u8]) -> Traversal {
     t
 }
 
+static HEX: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"0x"));
+static HEX_DOT: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"0x2e"));
+static DOTS: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b".."));
+
+/// Whether `s` may hold a traversal step: two dot units in a row and a slash unit. Without
+/// `%`, `\\` and bytes above ASCII, the only units are `.`, `/` and `0x2e`/`0x2f`/`0x5c`.
+fn may_traverse(s: &[u8], f: Features) -> bool {
+    if f.any(Features::ESCAPE | Features::HIGH) {
+        return true;
+    }
+    let hex = f.any(Features::DIGIT) && HEX.find(s).is_some();
+    (f.any(Features::SLASH) || hex)
+        && (DOTS.find(s).is_some() || (hex && HEX_DOT.find(s).is_some()))
+}
+
 /// Sensitive files: (pattern, strong). A strong pattern is an attack wherever it is named
 /// as a path; a weak one only when the value is a path or a traversal leads to it.
 const FILES: &[(&str, bool)] = &[
@@ -307,6 +323,7 @@ const FILES: &[(&str, bool)] = &[
 #[allow(clippy::expect_used)] // a constant pattern: a failure is a bug caught by the tests
 static FILE_MATCHER: LazyLock<AhoCorasick> = LazyLock::new(|| {
     AhoCorasick::builder()
+        .kind(Some(AhoCorasickKind::DFA))
         .ascii_case_insensitive(false)
         .build(FILES.iter().map(|(p, _)| p.as_bytes()))
         .expect("constant patterns")
@@ -494,14 +511,24 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
         path_requests(s, sink);
     }
     // Prefilter: a dot, a slash, or an encoded one.
-    let interesting = s
-        .iter()
-        .any(|&b| matches!(b, b'.' | b'/' | b'\\' | b'%' | 0xc0 | 0xc1 | 0xe0))
-        || memchr::memmem::find(s, b"0x").is_some();
+    let f = input.features;
+    let interesting = f.any(Features::DOT | Features::SLASH | Features::ESCAPE)
+        || (f.any(Features::HIGH) && s.iter().any(|&b| matches!(b, 0xc0 | 0xc1 | 0xe0)))
+        || (f.any(Features::DIGIT) && HEX.find(s).is_some());
     if !interesting {
         return;
     }
-    let trav = traversal(s);
+    let trav = if may_traverse(s, f) {
+        traversal(s)
+    } else {
+        Traversal {
+            steps: 0,
+            encoded: false,
+            evasive: false,
+            at_start: false,
+            first: 0,
+        }
+    };
     if trav.steps >= 2 || (trav.steps >= 1 && (trav.encoded || trav.evasive)) {
         sink.report(&TRAVERSAL, trav.first..s.len().min(trav.first + 24));
     } else if trav.steps == 1 {
@@ -510,6 +537,10 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
         } else {
             sink.report(&TRAVERSAL_INNER, trav.first..s.len().min(trav.first + 24));
         }
+    }
+    // Every sensitive name holds a slash, a dot or an underscore.
+    if !f.any(Features::SLASH | Features::DOT | Features::UNDERSCORE) {
+        return;
     }
     sensitive(input, &trav, sink);
 }

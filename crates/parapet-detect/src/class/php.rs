@@ -9,10 +9,11 @@
 //! in a PHP extension. Function names that are also English words (`system`, `range`, `file`)
 //! need an argument that looks like code (`$var`, a quoted string, a nested call).
 
-use crate::detector::{Detector, Input, Sink};
+use crate::detector::{Detector, Features, Input, Sink};
 use crate::location::Part;
 use crate::rule::{Class, Rule, Severity};
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
+use memchr::memmem::Finder;
 use regex::bytes::Regex;
 use std::sync::LazyLock;
 
@@ -286,6 +287,7 @@ const WORD_FUNCTIONS: &[&str] = &[
 #[allow(clippy::expect_used)] // a constant pattern: a failure is a bug caught by the tests
 static FUNCTIONS: LazyLock<AhoCorasick> = LazyLock::new(|| {
     AhoCorasick::builder()
+        .kind(Some(AhoCorasickKind::DFA))
         .match_kind(aho_corasick::MatchKind::LeftmostLongest)
         .build(CODE_FUNCTIONS.iter().chain(WORD_FUNCTIONS))
         .expect("constant patterns")
@@ -300,7 +302,7 @@ fn skip_gap(s: &[u8], mut i: usize) -> (usize, bool) {
         match s[i] {
             b' ' | b'\t' | b'\r' | b'\n' | b'\x0b' | b'\x0c' => i += 1,
             b'/' if s.get(i + 1) == Some(&b'*') => {
-                match memchr::memmem::find(&s[i + 2..limit], b"*/") {
+                match COMMENT_END.find(&s[i + 2..limit]) {
                     Some(p) => i += p + 4,
                     None => return (i, comment),
                 }
@@ -325,6 +327,9 @@ fn skip_gap(s: &[u8], mut i: usize) -> (usize, bool) {
     }
     (i, comment)
 }
+
+static COMMENT_END: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"*/"));
+static COLON_QUOTE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b":\""));
 
 fn is_ident(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
@@ -494,6 +499,7 @@ fn is_manual_reference(after_paren: &[u8]) -> bool {
 #[allow(clippy::expect_used)] // a constant pattern: a failure is a bug caught by the tests
 static TRIGGERS: LazyLock<AhoCorasick> = LazyLock::new(|| {
     AhoCorasick::builder()
+        .kind(Some(AhoCorasickKind::DFA))
         .match_kind(aho_corasick::MatchKind::LeftmostLongest)
         .build([
             "<?",                // 0
@@ -798,36 +804,51 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
         upload(input, sink);
     }
     // Everything below needs one of these bytes.
-    let mut has_paren = false;
-    let mut has_other = false;
-    for &b in s {
-        match b {
-            b'(' => has_paren = true,
-            b'<' | b'[' | b'{' | b'$' | b':' | b'=' => has_other = true,
-            _ => {}
-        }
-    }
+    let f = input.features;
+    let has_paren = f.any(Features::PAREN);
+    let has_other = f.any(
+        Features::ANGLE
+            | Features::BRACKET
+            | Features::BRACE
+            | Features::DOLLAR
+            | Features::COLON
+            | Features::EQUALS,
+    );
     if !has_paren && !has_other {
         return;
     }
     if has_other {
-        triggers(s, sink);
-        if memchr::memmem::find(s, b":\"").is_some() && SERIALIZED_OBJECT.is_match(s) {
+        if f.any(
+            Features::ANGLE
+                | Features::BRACKET
+                | Features::BRACE
+                | Features::DOLLAR
+                | Features::COLON,
+        ) {
+            triggers(s, sink);
+        }
+        if f.any(Features::COLON)
+            && f.any(Features::QUOTE)
+            && COLON_QUOTE.find(s).is_some()
+            && SERIALIZED_OBJECT.is_match(s)
+        {
             sink.report(&SERIALIZED, 0..s.len().min(40));
         }
-        if memchr::memchr(b'=', s).is_some() {
+        if f.any(Features::EQUALS) {
             ini(s, sink);
         }
-        if let Some(m) = VARIABLE_VARIABLE.find(s) {
+        if f.any(Features::DOLLAR)
+            && let Some(m) = VARIABLE_VARIABLE.find(s)
+        {
             sink.report(&VARIABLE_CALL, m.range());
         }
     }
     if has_paren {
         functions(s, sink);
-        if memchr::memchr(b'_', s).is_some() {
+        if f.any(Features::UNDERSCORE) {
             extension_calls(s, sink);
         }
-        if memchr::memchr(b'$', s).is_some()
+        if f.any(Features::DOLLAR)
             && let Some(m) = VARIABLE_FUNCTION.find(s)
         {
             sink.report(&VARIABLE_CALL, m.range());

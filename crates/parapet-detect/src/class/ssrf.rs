@@ -9,9 +9,11 @@
 //! `ldap:`, `jar:`, `netdoc:`) are reported wherever they open a URL, and URLs that end in
 //! `?` or are given to parameters named like include targets are RFI.
 
-use crate::detector::{Detector, Input, Sink};
+use crate::detector::{Detector, Features, Input, Sink};
 use crate::rule::{Class, Rule, Severity};
+use memchr::memmem::Finder;
 use std::net::Ipv6Addr;
+use std::sync::LazyLock;
 
 /// A cloud metadata endpoint (`169.254.169.254`, `metadata.google.internal`).
 static METADATA: Rule = Rule {
@@ -298,9 +300,12 @@ fn classify(host: &[u8]) -> Host {
     Host::Name
 }
 
+static ENCODED_SLASH: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"%2f"));
+static ENCODED_BACKSLASH: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"%5c"));
+
 fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     let s = input.lower;
-    if memchr::memchr(b':', s).is_none() {
+    if !input.features.any(Features::COLON) {
         return;
     }
     let trimmed = s.trim_ascii();
@@ -366,8 +371,8 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
         let authority = &s[auth_start..auth_end];
         if let Some(at) = authority.iter().rposition(|&c| c == b'@') {
             let userinfo = &authority[..at];
-            if memchr::memmem::find(userinfo, b"%2f").is_some()
-                || memchr::memmem::find(userinfo, b"%5c").is_some()
+            if ENCODED_SLASH.find(userinfo).is_some()
+                || ENCODED_BACKSLASH.find(userinfo).is_some()
                 || userinfo.contains(&b'@')
             {
                 sink.report(&CONFUSION, st..auth_end);

@@ -17,8 +17,25 @@ pub(super) fn find(s: &[u8]) -> Option<Range<usize>> {
     if let Some(r) = whole_value(s, trimmed.clone()) {
         return Some(r);
     }
-    let mut i = 0;
-    while i < s.len() {
+    // Only the trigger bytes, in order: two memchr cursors merged.
+    let mut a = memchr::memchr3_iter(b'!', b'~', b'$', s).peekable();
+    let mut b = memchr::memchr2_iter(b'{', b';', s).peekable();
+    loop {
+        let i = match (a.peek().copied(), b.peek().copied()) {
+            (Some(x), Some(y)) if x < y => {
+                a.next();
+                x
+            }
+            (_, Some(y)) => {
+                b.next();
+                y
+            }
+            (Some(x), None) => {
+                a.next();
+                x
+            }
+            (None, None) => break,
+        };
         let found = match s[i] {
             b'!' if s.get(i + 1) == Some(&b'-') => history_minus(s, i),
             b'!' if i > 0 && matches!(s[i - 1], b':' | b'\\') => editor_escape(s, i),
@@ -36,7 +53,6 @@ pub(super) fn find(s: &[u8]) -> Option<Range<usize>> {
         if found.is_some() {
             return found;
         }
-        i += 1;
     }
     None
 }

@@ -400,12 +400,46 @@ static SORTED: LazyLock<Vec<(&'static [u8], Command)>> = LazyLock::new(|| {
     v
 });
 
+/// Slots in [`TABLE`]: a power of two, about three times the number of names, so that a
+/// probe for a name that is not there mostly lands on an empty slot at once.
+const SLOTS: usize = 1024;
+
+/// A cheap hash of a name: its length and its first, second and last bytes.
+fn hash(name: &[u8]) -> usize {
+    let first = name.first().copied().unwrap_or(0) as u64;
+    let second = name.get(1).copied().unwrap_or(0) as u64;
+    let last = name.last().copied().unwrap_or(0) as u64;
+    let key = (name.len() as u64) | (first << 8) | (second << 16) | (last << 24);
+    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 54) as usize & (SLOTS - 1)
+}
+
+/// An open-addressed table of indices into [`SORTED`] (plus one; 0 is empty), linear
+/// probing: a lookup is a hash and, for most words, one empty slot.
+static TABLE: LazyLock<Vec<u16>> = LazyLock::new(|| {
+    let mut table = vec![0u16; SLOTS];
+    for (k, (name, _)) in SORTED.iter().enumerate() {
+        let mut slot = hash(name);
+        while table[slot] != 0 {
+            slot = (slot + 1) & (SLOTS - 1);
+        }
+        table[slot] = u16::try_from(k + 1).unwrap_or(u16::MAX);
+    }
+    table
+});
+
 /// The command called `name` (lowercase), if we know it.
 pub(super) fn lookup(name: &[u8]) -> Option<Command> {
-    let v = &*SORTED;
-    v.binary_search_by(|(n, _)| (*n).cmp(name))
-        .ok()
-        .map(|i| v[i].1)
+    let table = &*TABLE;
+    let sorted = &*SORTED;
+    let mut slot = hash(name);
+    loop {
+        let k = usize::from(*table.get(slot)?);
+        let (n, c) = sorted.get(k.checked_sub(1)?)?;
+        if *n == name {
+            return Some(*c);
+        }
+        slot = (slot + 1) & (SLOTS - 1);
+    }
 }
 
 /// The command matching the shell glob `pattern` (`?`, `*`, and `[` … `]` already turned
@@ -457,6 +491,15 @@ mod tests {
         assert_eq!(lookup(b"whoami").map(|c| c.kind), Some(Kind::Attack));
         assert_eq!(lookup(b"cat").map(|c| c.kind), Some(Kind::Common));
         assert!(lookup(b"catalog").is_none());
+        assert!(lookup(b"").is_none());
+        for (name, command) in COMMANDS {
+            let found = lookup(name.as_bytes()).map(|c| (c.kind, c.wrapper, c.net));
+            assert_eq!(
+                found,
+                Some((command.kind, command.wrapper, command.net)),
+                "{name}"
+            );
+        }
         assert!(lookup_glob(b"c?t").is_some());
         assert!(lookup_glob(b"???").is_none());
         assert!(glob_match(b"b*h", b"bash"));

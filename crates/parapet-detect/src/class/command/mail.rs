@@ -12,6 +12,13 @@
 //! spelling or with protocol-shaped arguments, so a textarea with a line "Data not found."
 //! or "Let's go to the store (sale!)" passes.
 
+use memchr::memmem::Finder;
+use std::sync::LazyLock;
+
+static INBOX: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"inbox"));
+static FLAGS: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"flags"));
+static FLAG_OPEN: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"(\\"));
+
 /// Finds a mail-protocol command line in `text` (original case) / `lower`; returns its span.
 pub(super) fn find(text: &[u8], lower: &[u8]) -> Option<std::ops::Range<usize>> {
     let mut at = 0;
@@ -174,9 +181,9 @@ fn imap_line(w: &[&[u8]; 4], n: usize, orig: &[&[u8]; 4], lower: &[u8]) -> bool 
     if tag_shape {
         return true;
     }
-    let imap_args = memchr::memmem::find(lower, b"inbox").is_some()
-        || memchr::memmem::find(lower, b"flags").is_some()
-        || memchr::memmem::find(lower, b"(\\").is_some()
+    let imap_args = INBOX.find(lower).is_some()
+        || FLAGS.find(lower).is_some()
+        || FLAG_OPEN.find(lower).is_some()
         || sequence_set(lower)
         || literal(lower);
     imap_args && (is_upper(orig[1]) || tag.len() <= 4)

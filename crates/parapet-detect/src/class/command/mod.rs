@@ -19,10 +19,11 @@ mod edge;
 mod lexicon;
 mod mail;
 
-use crate::detector::{Detector, Input, Sink};
+use crate::detector::{Detector, Features, Input, Sink};
 use crate::rule::{Class, Rule, Severity};
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use lexicon::{Command, Kind};
+use memchr::memmem::Finder;
 use regex::bytes::Regex;
 use std::ops::Range;
 use std::sync::LazyLock;
@@ -860,6 +861,13 @@ static OPENERS: [bool; 256] = {
     t
 };
 
+/// [`OPENERS`] and `?`, which may start a `name=` (a query string inside the value).
+static STOPS: [bool; 256] = {
+    let mut t = OPENERS;
+    t[b'?' as usize] = true;
+    t
+};
+
 fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     let s = input.lower;
     if s.is_empty() {
@@ -874,6 +882,19 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     // Where a `name=` may have started: the value's start, or after `&`/`?`.
     let mut ident_start = Some(0usize);
     while i < s.len() {
+        // Fast-forward over bytes that cannot change anything: while no `name=` can be
+        // pending, everything but an opener or a `?`; while one can, its name's bytes.
+        if ident_start.is_none() {
+            match s[i..].iter().position(|&b| STOPS[usize::from(b)]) {
+                Some(p) => i += p,
+                None => break,
+            }
+        } else {
+            i += s[i..].iter().take_while(|&&b| is_ident_byte(b)).count();
+            if i >= s.len() {
+                break;
+            }
+        }
         let b = s[i];
         if !OPENERS[b as usize] {
             match b {
@@ -949,38 +970,37 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
         }
         i += 1;
     }
-    shapes(s, sink);
-    if s.iter()
-        .any(|&b| matches!(b, b'!' | b'~' | b'$' | b'{' | b';'))
+    shapes(s, input.features, sink);
+    if input
+        .features
+        .any(Features::SIGIL | Features::DOLLAR | Features::BRACE | Features::SEPARATOR)
         && let Some(span) = edge::find(s)
     {
         sink.report(&EXPANSION, span);
     }
-    if let Some(span) = mail::find(input.text, s) {
+    if input.features.any(Features::NEWLINE)
+        && let Some(span) = mail::find(input.text, s)
+    {
         sink.report(&MAIL_PROTOCOL, span);
     }
 }
 
-/// Fixed shapes found with one automaton pass.
+static DEV: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"/dev/"));
+static PARENS: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"()"));
+static COMSPEC: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"%comspec%"));
+static ENCODED: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"-encodedcommand"));
+static WEBCLIENT: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"net.webclient"));
+static ALIAS_WORD: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"alias"));
+static FOR_WORD: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"for"));
+static IF_WORD: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"if"));
+
+/// PowerShell download cradles and decoders: plain words, so found in every value.
 #[allow(clippy::expect_used)] // a constant pattern: a failure is a bug caught by the tests
-static SHAPES: LazyLock<AhoCorasick> = LazyLock::new(|| {
-    AhoCorasick::new([
-        "${ifs",            // 0
-        "$ifs",             // 1
-        "/dev/tcp/",        // 2
-        "/dev/udp/",        // 3
-        "()",               // 4: shellshock, fork bombs
-        "%comspec%",        // 5
-        "downloadstring",   // 6
-        "downloadfile",     // 7
-        "frombase64string", // 8
-        "-encodedcommand",  // 9
-        "net.webclient",    // 10
-        "alias",            // 11
-        "for",              // 12
-        "if",               // 13
-    ])
-    .expect("constant patterns")
+static CRADLES: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .kind(Some(AhoCorasickKind::DFA))
+        .build(["downloadstring", "downloadfile", "frombase64string"])
+        .expect("constant patterns")
 });
 
 #[allow(clippy::expect_used)] // a constant pattern: a failure is a bug caught by the tests
@@ -1009,37 +1029,88 @@ static IF_BATCH: LazyLock<Regex> = LazyLock::new(|| {
     .expect("constant regex")
 });
 
-fn shapes(s: &[u8], sink: &mut Sink<'_>) {
-    // Most values hold none of the trigger bytes.
-    if !s.iter().any(|&b| {
-        matches!(
-            b,
-            b'$' | b'/' | b'(' | b'%' | b'-' | b'.' | b'a' | b'f' | b'i'
-        )
-    }) {
-        return;
+/// The earlier-ending of two spans (the order an automaton would report them in).
+fn first_ending(a: Option<Range<usize>>, b: Option<Range<usize>>) -> Option<Range<usize>> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(if b.end < a.end { b } else { a }),
+        (a, b) => a.or(b),
     }
-    let mut saw = 0u32;
-    for m in SHAPES.find_overlapping_iter(s) {
-        saw |= 1 << m.pattern().as_u32();
-        let span = m.start()..m.end();
-        match m.pattern().as_u32() {
-            0..=3 => sink.report(&SHELL_SYNTAX, span),
-            4 => {
-                // `() {` opening the value, or `() { :;` anywhere.
-                let after = skip_blanks(s, m.end());
-                if s.get(after) == Some(&b'{') {
-                    let before_blank = s[..m.start()].iter().all(|c| c.is_ascii_whitespace());
-                    let body = skip_blanks(s, after + 1);
-                    if before_blank || s.get(body) == Some(&b':') {
-                        sink.report(&SHELLSHOCK, span);
-                    }
+}
+
+/// Fixed shapes, each searched only when the value holds the bytes it needs.
+fn shapes(s: &[u8], features: Features, sink: &mut Sink<'_>) {
+    // `${ifs`, `$ifs`, `/dev/tcp/`, `/dev/udp/`.
+    let mut shell = None;
+    if features.any(Features::DOLLAR) {
+        shell = memchr::memchr_iter(b'$', s).find_map(|p| {
+            let rest = &s[p..];
+            if rest.starts_with(b"${ifs") {
+                Some(p..p + 5)
+            } else if rest.starts_with(b"$ifs") {
+                Some(p..p + 4)
+            } else {
+                None
+            }
+        });
+    }
+    if features.any(Features::SLASH) {
+        let dev = DEV.find_iter(s).find_map(|p| {
+            let rest = &s[p + 5..];
+            (rest.starts_with(b"tcp/") || rest.starts_with(b"udp/")).then_some(p..p + 9)
+        });
+        shell = first_ending(shell, dev);
+    }
+    if let Some(span) = shell {
+        sink.report(&SHELL_SYNTAX, span);
+    }
+    let parens = features.any(Features::PAREN) && PARENS.find(s).is_some();
+    if parens {
+        // `() {` opening the value, or `() { :;` anywhere.
+        for p in PARENS.find_iter(s) {
+            let after = skip_blanks(s, p + 2);
+            if s.get(after) == Some(&b'{') {
+                let before_blank = s[..p].iter().all(|c| c.is_ascii_whitespace());
+                let body = skip_blanks(s, after + 1);
+                if before_blank || s.get(body) == Some(&b':') {
+                    sink.report(&SHELLSHOCK, p..p + 2);
+                    break;
                 }
             }
-            5..=10 => sink.report(&WINDOWS, span),
-            _ => {}
         }
     }
+    // The shortest cradle name is 12 bytes long.
+    let mut windows = if s.len() >= 12 {
+        CRADLES.find(s).map(|m| m.range())
+    } else {
+        None
+    };
+    if features.any(Features::ESCAPE) {
+        windows = first_ending(windows, COMSPEC.find(s).map(|p| p..p + 9));
+    }
+    if features.any(Features::DASH) {
+        windows = first_ending(windows, ENCODED.find(s).map(|p| p..p + 15));
+    }
+    if features.any(Features::DOT) {
+        windows = first_ending(windows, WEBCLIENT.find(s).map(|p| p..p + 13));
+    }
+    if let Some(span) = windows {
+        sink.report(&WINDOWS, span);
+    }
+    let alias = features.any(Features::EQUALS) && ALIAS_WORD.find(s).is_some();
+    let for_loop = features.any(Features::ESCAPE)
+        && features.any(Features::PAREN)
+        && FOR_WORD.find(s).is_some();
+    // `if` opens the value or follows a separator, a parenthesis or a line break (blanks,
+    // Unicode ones included, between).
+    let if_batch = (features.any(Features::SEPARATOR | Features::PAREN | Features::NEWLINE)
+        || s.iter()
+            .position(|&c| !(c.is_ascii_whitespace() || c == b'\x0b' || c >= 0x80))
+            .is_some_and(|at| s[at..].starts_with(b"if")))
+        && IF_WORD.find(s).is_some();
+    let saw = u32::from(parens) << 4
+        | u32::from(alias) << 11
+        | u32::from(for_loop) << 12
+        | u32::from(if_batch) << 13;
     if saw & (1 << 4) != 0 {
         for caps in FORK_BOMB.captures_iter(s) {
             if let (Some(all), Some(name)) = (caps.get(0), caps.get(1)) {
