@@ -193,6 +193,16 @@ static TRIGGER_AC: LazyLock<AhoCorasick> = LazyLock::new(|| {
         .expect("java triggers compile")
 });
 
+/// The same triggers, for a yes/no answer: leftmost semantics let the searcher use its
+/// SIMD prefilter, which the overlapping search cannot.
+#[allow(clippy::expect_used)] // constant patterns: a failure is a bug caught by any test
+static TRIGGER_GATE: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .match_kind(MatchKind::LeftmostFirst)
+        .build(TRIGGERS.iter().map(|(p, _)| p))
+        .expect("constant triggers")
+});
+
 /// Keywords whose base64 forms are looked for, in the spellings payloads use.
 const BASE64_KEYWORDS: &[&str] = &[
     "runtime",
@@ -255,7 +265,7 @@ static BASE64_AC: LazyLock<AhoCorasick> = LazyLock::new(|| {
         }
     }
     AhoCorasick::builder()
-        .kind(Some(AhoCorasickKind::DFA))
+        .match_kind(MatchKind::LeftmostFirst)
         .build(patterns)
         .expect("base64 keyword fragments compile")
 });
@@ -280,9 +290,9 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     let mut exec = None;
     let mut weak = None;
     let mut lookup_end = 0;
-    // Overlapping search walks every byte through the automaton; a plain search (with its
-    // SIMD prefilter) first tells whether there is anything to walk for.
-    if !TRIGGER_AC.is_match(lower) {
+    // Overlapping search walks every byte through the automaton; a leftmost search, which
+    // has a SIMD prefilter, first tells whether there is anything to walk for.
+    if !TRIGGER_GATE.is_match(lower) {
         return;
     }
     for m in TRIGGER_AC.find_overlapping_iter(lower) {
@@ -358,7 +368,7 @@ fn is_jsp(lower: &[u8]) -> bool {
 #[allow(clippy::expect_used)] // constant patterns: a failure is a bug caught by any test
 static SERIALIZED_AC: LazyLock<AhoCorasick> = LazyLock::new(|| {
     AhoCorasick::builder()
-        .kind(Some(AhoCorasickKind::DFA))
+        .match_kind(MatchKind::LeftmostFirst)
         .build([&b"\xac\xed\x00\x05"[..], b"rO0AB", b"s7QAF", b"ztAA"])
         .expect("constant patterns")
 });

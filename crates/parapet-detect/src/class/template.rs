@@ -147,6 +147,16 @@ static AC: LazyLock<AhoCorasick> = LazyLock::new(|| {
         .expect("template triggers compile")
 });
 
+/// The same triggers, for a yes/no answer: leftmost semantics let the searcher use its
+/// SIMD prefilter, which the overlapping search cannot.
+#[allow(clippy::expect_used)] // constant patterns: a failure is a bug caught by any test
+static TRIGGER_GATE: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .match_kind(MatchKind::LeftmostFirst)
+        .build(TRIGGERS.iter().map(|(p, _)| p))
+        .expect("constant triggers")
+});
+
 /// The longest expression body looked at.
 const BODY_MAX: usize = 256;
 
@@ -165,9 +175,9 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     if !input.features.any(gate) {
         return;
     }
-    // Overlapping search walks every byte through the automaton; a plain search (with its
-    // SIMD prefilter) first tells whether there is anything to walk for.
-    if !AC.is_match(lower) {
+    // Overlapping search walks every byte through the automaton; a leftmost search, which
+    // has a SIMD prefilter, first tells whether there is anything to walk for.
+    if !TRIGGER_GATE.is_match(lower) {
         return;
     }
     for m in AC.find_overlapping_iter(lower) {

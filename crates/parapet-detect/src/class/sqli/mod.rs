@@ -27,7 +27,7 @@ mod tokenizer;
 
 use crate::detector::{Detector, Features, Input, Sink};
 use crate::rule::{Class, Rule, Severity};
-use aho_corasick::{AhoCorasick, AhoCorasickKind};
+use aho_corasick::{AhoCorasick, MatchKind};
 use judge::{Finding, Judge, Window};
 use std::sync::LazyLock;
 use tokenizer::{AFTER_EXEC, BLOCK, Kind, Token, Tokenizer};
@@ -242,7 +242,7 @@ const STRUCTURAL: Features = Features::QUOTE
 #[allow(clippy::expect_used)] // constant patterns: a failure is a bug caught by any test
 static KEYWORDS: LazyLock<AhoCorasick> = LazyLock::new(|| {
     AhoCorasick::builder()
-        .kind(Some(AhoCorasickKind::DFA))
+        .match_kind(MatchKind::LeftmostFirst)
         .build(["union", "order", "group", "having", "procedure"])
         .expect("constant keywords")
 });
