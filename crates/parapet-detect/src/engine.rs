@@ -169,7 +169,7 @@ impl Engine {
     /// Whether an exclusion turns off a whole class at this location.
     fn class_excluded(&self, class: Class, part: Part, name: &str) -> bool {
         self.settings.exclusions.iter().any(|e| {
-            e.rules.iter().any(|r| *r == RuleSelector::Class(class))
+            e.rules.contains(&RuleSelector::Class(class))
                 && (e.locations.is_empty() || e.locations.iter().any(|l| l.selects(part, name)))
         })
     }

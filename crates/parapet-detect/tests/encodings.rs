@@ -3,6 +3,8 @@
 //! fullwidth, and chains of them), sent in a query parameter or a JSON body, is still an
 //! attack; a benign value wrapped the same ways stays benign.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use parapet_detect::{Engine, Settings};
 use std::fmt::Write;
 

@@ -44,13 +44,13 @@ pub struct Refusal {
     pub headers: Vec<(HeaderName, HeaderValue)>,
     /// What exactly the request broke, sent to the client as the problem's `errors`
     /// member: rule names and locations only, never the offending input.
-    pub errors: Option<serde_json::Value>,
+    pub errors: Option<Box<serde_json::Value>>,
     /// Recorded (event, metrics) but not enforced, whatever the policy's mode: for a
     /// policy whose phases have modes of their own.
     pub record_only: bool,
     /// Structured evidence for the event only (what attack detection matched, already
     /// redacted); never sent to the client.
-    pub evidence: Option<serde_json::Value>,
+    pub evidence: Option<Box<serde_json::Value>>,
 }
 
 impl Refusal {

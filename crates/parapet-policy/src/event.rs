@@ -80,7 +80,7 @@ pub struct SecurityEvent {
     pub cause: Option<&'static str>,
     /// Structured evidence (attack detection: score and matched rules, redacted).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub evidence: Option<serde_json::Value>,
+    pub evidence: Option<Box<serde_json::Value>>,
 }
 
 impl SecurityEvent {

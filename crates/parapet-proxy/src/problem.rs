@@ -70,7 +70,7 @@ pub fn response(refusal: &Refusal, request_id: &str, close: bool) -> Response<Pr
         status: reason.status.as_u16(),
         detail: refusal.detail.as_deref(),
         request_id,
-        errors: refusal.errors.as_ref(),
+        errors: refusal.errors.as_deref(),
     };
     let mut resp = Response::new(full(serde_json::to_vec(&body).unwrap_or_default()));
     *resp.status_mut() = reason.status;

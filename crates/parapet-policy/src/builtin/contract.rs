@@ -322,7 +322,7 @@ fn invalid(reason: crate::Reason, findings: &Findings, first: parapet_contract::
             ..v.clone()
         })
         .collect();
-    refusal.errors = serde_json::to_value(&listed).ok();
+    refusal.errors = serde_json::to_value(&listed).ok().map(Box::new);
     if findings.truncated {
         refusal = refusal.detail(format!(
             "More violations were found; the first {} are listed.",

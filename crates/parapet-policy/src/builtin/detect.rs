@@ -93,13 +93,13 @@ impl Detection {
         let classes: Vec<&str> = verdict.classes().iter().map(|c| c.name()).collect();
         let mut refusal = Refusal::new(ATTACK_DETECTED, part).cause(first.rule.id);
         refusal.snippet = Some(crate::redact_snippet(&first.snippet));
-        refusal.evidence = Some(json!({
+        refusal.evidence = Some(Box::new(json!({
             "score": verdict.score,
             "threshold": settings.threshold,
             "paranoia": settings.paranoia,
             "classes": classes,
             "hits": hits,
-        }));
+        })));
         Decision::Refuse(refusal)
     }
 }

