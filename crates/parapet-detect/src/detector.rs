@@ -127,6 +127,45 @@ impl std::ops::BitOr for Features {
     }
 }
 
+/// A class's trigger words, compiled twice: a leftmost automaton, whose SIMD prefilter
+/// answers "any trigger here?" quickly on ordinary text, and an overlapping one, which finds
+/// every trigger (one may start inside another) once there is something to find.
+pub(crate) struct Triggers {
+    any: aho_corasick::AhoCorasick,
+    all: aho_corasick::AhoCorasick,
+}
+
+impl Triggers {
+    /// Compiles `patterns` (constants: a failure is a bug that any test catches).
+    #[allow(clippy::expect_used)]
+    pub(crate) fn new<'p>(patterns: impl Iterator<Item = &'p str> + Clone) -> Triggers {
+        use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+        let build = |kind: MatchKind, dfa: Option<AhoCorasickKind>| {
+            AhoCorasick::builder()
+                .match_kind(kind)
+                .kind(dfa)
+                .build(patterns.clone())
+                .expect("constant trigger patterns")
+        };
+        Triggers {
+            any: build(MatchKind::LeftmostFirst, None),
+            all: build(MatchKind::Standard, Some(AhoCorasickKind::DFA)),
+        }
+    }
+
+    /// Every trigger in `text`, overlapping ones included (nothing when there is none).
+    pub(crate) fn find_all<'t>(
+        &'t self,
+        text: &'t [u8],
+    ) -> impl Iterator<Item = aho_corasick::Match> + 't {
+        self.any
+            .is_match(text)
+            .then(|| self.all.find_overlapping_iter(text))
+            .into_iter()
+            .flatten()
+    }
+}
+
 /// One decoded form of one value, as a class detector sees it.
 pub(crate) struct Input<'a> {
     /// The value as received, before any decoding (bytes: a value need not be UTF-8).

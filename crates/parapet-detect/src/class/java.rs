@@ -10,10 +10,10 @@
 //! class name. Base64 keywords are found case-sensitively with a second automaton, built once
 //! from the keywords at the three byte alignments, only on values with no space.
 
-use crate::detector::{Detector, Input, Sink};
+use crate::detector::{Detector, Input, Sink, Triggers};
 use crate::location::Part;
 use crate::rule::{Class, Rule, Severity};
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use aho_corasick::{AhoCorasick, MatchKind};
 use std::sync::LazyLock;
 
 /// A Log4j `${jndi:…}` lookup, found after evaluating nested lookups, or a `jndi:` URL.
@@ -184,24 +184,9 @@ const TRIGGERS: &[(&str, Trigger)] = &[
     ("aced0005", Trigger::SerializedHex),
 ];
 
-#[allow(clippy::expect_used)] // constant patterns: a failure is a bug caught by any test
-static TRIGGER_AC: LazyLock<AhoCorasick> = LazyLock::new(|| {
-    AhoCorasick::builder()
-        .match_kind(MatchKind::Standard)
-        .kind(Some(AhoCorasickKind::DFA))
-        .build(TRIGGERS.iter().map(|(p, _)| p))
-        .expect("java triggers compile")
-});
-
-/// The same triggers, for a yes/no answer: leftmost semantics let the searcher use its
-/// SIMD prefilter, which the overlapping search cannot.
-#[allow(clippy::expect_used)] // constant patterns: a failure is a bug caught by any test
-static TRIGGER_GATE: LazyLock<AhoCorasick> = LazyLock::new(|| {
-    AhoCorasick::builder()
-        .match_kind(MatchKind::LeftmostFirst)
-        .build(TRIGGERS.iter().map(|(p, _)| p))
-        .expect("constant triggers")
-});
+/// The triggers, compiled once.
+static TRIGGER_AC: LazyLock<Triggers> =
+    LazyLock::new(|| Triggers::new(TRIGGERS.iter().map(|(p, _)| *p)));
 
 /// Keywords whose base64 forms are looked for, in the spellings payloads use.
 const BASE64_KEYWORDS: &[&str] = &[
@@ -290,12 +275,7 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     let mut exec = None;
     let mut weak = None;
     let mut lookup_end = 0;
-    // Overlapping search walks every byte through the automaton; a leftmost search, which
-    // has a SIMD prefilter, first tells whether there is anything to walk for.
-    if !TRIGGER_GATE.is_match(lower) {
-        return;
-    }
-    for m in TRIGGER_AC.find_overlapping_iter(lower) {
+    for m in TRIGGER_AC.find_all(lower) {
         let span = m.start()..m.end();
         match TRIGGERS[m.pattern().as_usize()].1 {
             Trigger::Lookup => {

@@ -14,9 +14,8 @@
 //! interpolation; Ruby's process APIs. One Aho-Corasick pass over the lowercased value finds
 //! every trigger; each is then confirmed by looking at what follows.
 
-use crate::detector::{Detector, Features, Input, Sink};
+use crate::detector::{Detector, Features, Input, Sink, Triggers};
 use crate::rule::{Class, Rule, Severity};
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use std::sync::LazyLock;
 
 /// A template expression that computes, reaches into internals or runs code.
@@ -138,24 +137,8 @@ const TRIGGERS: &[(&str, T)] = &[
     ("open3.", T::Ruby),
 ];
 
-#[allow(clippy::expect_used)] // constant patterns: a failure is a bug caught by any test
-static AC: LazyLock<AhoCorasick> = LazyLock::new(|| {
-    AhoCorasick::builder()
-        .match_kind(MatchKind::Standard)
-        .kind(Some(AhoCorasickKind::DFA))
-        .build(TRIGGERS.iter().map(|(p, _)| p))
-        .expect("template triggers compile")
-});
-
-/// The same triggers, for a yes/no answer: leftmost semantics let the searcher use its
-/// SIMD prefilter, which the overlapping search cannot.
-#[allow(clippy::expect_used)] // constant patterns: a failure is a bug caught by any test
-static TRIGGER_GATE: LazyLock<AhoCorasick> = LazyLock::new(|| {
-    AhoCorasick::builder()
-        .match_kind(MatchKind::LeftmostFirst)
-        .build(TRIGGERS.iter().map(|(p, _)| p))
-        .expect("constant triggers")
-});
+/// The triggers, compiled once.
+static AC: LazyLock<Triggers> = LazyLock::new(|| Triggers::new(TRIGGERS.iter().map(|(p, _)| *p)));
 
 /// The longest expression body looked at.
 const BODY_MAX: usize = 256;
@@ -175,12 +158,7 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     if !input.features.any(gate) {
         return;
     }
-    // Overlapping search walks every byte through the automaton; a leftmost search, which
-    // has a SIMD prefilter, first tells whether there is anything to walk for.
-    if !TRIGGER_GATE.is_match(lower) {
-        return;
-    }
-    for m in AC.find_overlapping_iter(lower) {
+    for m in AC.find_all(lower) {
         let span = m.start()..m.end();
         let rest = &lower[m.end()..];
         match TRIGGERS[m.pattern().as_usize()].1 {
