@@ -73,23 +73,6 @@ impl ContractGate {
         self.config.spec.as_ref().map(|s| s.contract.as_ref())
     }
 
-    /// The request path relative to the API's base path.
-    fn relative<'p>(&self, path: &'p str) -> &'p str {
-        let base = self
-            .config
-            .spec
-            .as_ref()
-            .map_or("/", |s| s.base_path.as_str());
-        if base == "/" {
-            return path;
-        }
-        match path.strip_prefix(base) {
-            Some("") => "/",
-            Some(rest) => rest,
-            None => path,
-        }
-    }
-
     /// Applies `mode` to a refusal: enforced, or recorded (event and metrics) and let
     /// through.
     fn outcome(mode: CheckMode, refusal: Refusal) -> Decision {
@@ -225,6 +208,18 @@ impl ContractGate {
                 self.checks.max_violations,
             );
         }
+    }
+}
+
+/// The request path relative to an API's base path (what a spec's paths are relative to).
+pub(crate) fn relative<'p>(path: &'p str, base: &str) -> &'p str {
+    if base == "/" {
+        return path;
+    }
+    match path.strip_prefix(base) {
+        Some("") => "/",
+        Some(rest) => rest,
+        None => path,
     }
 }
 
@@ -398,7 +393,12 @@ impl Policy for ContractGate {
         let Some(contract) = self.contract() else {
             return Step::Now(Decision::Continue);
         };
-        let path = self.relative(req.uri.path());
+        let base = self
+            .config
+            .spec
+            .as_ref()
+            .map_or("/", |s| s.base_path.as_str());
+        let path = relative(req.uri.path(), base);
         let (op, raw) = match contract.lookup(&req.method, path) {
             Lookup::Found(op, raw) => (op, raw),
             Lookup::MethodNotAllowed(allowed) if is_preflight(req, &allowed) => {

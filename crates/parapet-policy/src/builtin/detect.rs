@@ -9,6 +9,7 @@
 //! is enforced, values it validates as typed (integers, uuids, enums, dates…) skip the
 //! free-text detectors.
 
+use super::contract::relative;
 use crate::{Decision, Mode, Part, Policy, Refusal, RequestContext, Step};
 use bytes::Bytes;
 use http::header;
@@ -213,18 +214,6 @@ impl Detection {
             .as_ref()
             .and_then(|b| parapet_contract::operation::select(&b.media, content_type));
         Some(typed)
-    }
-}
-
-/// The request path relative to the API's base path.
-fn relative<'p>(path: &'p str, base: &str) -> &'p str {
-    if base == "/" {
-        return path;
-    }
-    match path.strip_prefix(base) {
-        Some("") => "/",
-        Some(rest) => rest,
-        None => path,
     }
 }
 
