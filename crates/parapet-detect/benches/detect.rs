@@ -6,7 +6,9 @@
 //! - `detect/json_1m`: about 1 MB, an array of such bodies, all different (throughput);
 //! - `detect/head`: the head of a browser's GET: path, a query string and 12 headers with
 //!   cookies;
-//! - `detect/attack_1k`: the 1 KB body with an SQL injection in one field.
+//! - `detect/attack_1k`: the 1 KB body with an SQL injection in one field;
+//! - `class/<name>`: the 1 KB body through one class alone (the others excluded, so not
+//!   run), to see where the time goes; `class/none` runs no class (parsing and decoding).
 //!
 //! Run: `cargo bench -p parapet-detect --bench detect`.
 
@@ -18,7 +20,7 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use parapet_detect::{Engine, Settings};
+use parapet_detect::{Class, Engine, Exclusion, RuleSelector, Settings};
 use serde_json::{Value, json};
 use std::hint::black_box;
 
@@ -127,6 +129,33 @@ fn bench(c: &mut Criterion) {
             assert!(!scan.finish().attack);
         })
     });
+    group.finish();
+
+    // One class alone: every other class is excluded everywhere, and so is not run.
+    let mut group = c.benchmark_group("class");
+    group.throughput(Throughput::Bytes(body.len() as u64));
+    for class in Class::ALL.into_iter().map(Some).chain([None]) {
+        let others = Class::ALL
+            .into_iter()
+            .filter(|c| Some(*c) != class)
+            .map(RuleSelector::Class)
+            .collect();
+        let settings = Settings {
+            exclusions: vec![Exclusion {
+                rules: others,
+                locations: Vec::new(),
+            }],
+            ..Settings::default()
+        };
+        let engine = Engine::new(settings).unwrap();
+        group.bench_function(class.map_or("none", Class::name), |b| {
+            b.iter(|| {
+                let mut scan = engine.scan();
+                scan.body(Some("application/json"), black_box(&body));
+                assert!(!scan.finish().attack);
+            })
+        });
+    }
     group.finish();
 }
 

@@ -115,6 +115,11 @@ impl std::error::Error for SettingsError {}
 #[derive(Debug)]
 pub struct Engine {
     settings: Settings,
+    /// The classes run where no exclusion names the location, one bit per [`DETECTORS`]
+    /// entry.
+    classes: u32,
+    /// Whether some class is excluded only at some locations.
+    located: bool,
 }
 
 impl Engine {
@@ -129,7 +134,41 @@ impl Engine {
         if settings.threshold == 0 {
             return Err(SettingsError("threshold must be at least 1".into()));
         }
-        Ok(Engine { settings })
+        let mut engine = Engine {
+            settings,
+            classes: 0,
+            located: false,
+        };
+        engine.classes = engine.classes_where(|e| e.locations.is_empty());
+        engine.located = engine.settings.exclusions.iter().any(|e| {
+            !e.locations.is_empty() && e.rules.iter().any(|r| matches!(r, RuleSelector::Class(_)))
+        });
+        Ok(engine)
+    }
+
+    /// The classes (one bit per [`DETECTORS`] entry) that no exclusion accepted by
+    /// `applies` turns off as a whole.
+    fn classes_where(&self, applies: impl Fn(&Exclusion) -> bool) -> u32 {
+        let mut classes = 0;
+        for (i, detector) in DETECTORS.iter().enumerate() {
+            let off = self.settings.exclusions.iter().any(|e| {
+                applies(e) && e.rules.contains(&RuleSelector::Class(detector.class))
+            });
+            if !off {
+                classes |= 1 << i;
+            }
+        }
+        classes
+    }
+
+    /// The classes to run at this location: those not excluded there as a whole.
+    fn classes_at(&self, part: Part, name: &str) -> u32 {
+        if !self.located {
+            return self.classes;
+        }
+        self.classes_where(|e| {
+            e.locations.is_empty() || e.locations.iter().any(|l| l.selects(part, name))
+        })
     }
 
     /// The settings the engine was compiled from.
@@ -162,14 +201,6 @@ impl Engine {
     fn excluded_everywhere(&self, part: Part, name: &str) -> bool {
         self.settings.exclusions.iter().any(|e| {
             e.rules.is_empty()
-                && (e.locations.is_empty() || e.locations.iter().any(|l| l.selects(part, name)))
-        })
-    }
-
-    /// Whether an exclusion turns off a whole class at this location.
-    fn class_excluded(&self, class: Class, part: Part, name: &str) -> bool {
-        self.settings.exclusions.iter().any(|e| {
-            e.rules.contains(&RuleSelector::Class(class))
                 && (e.locations.is_empty() || e.locations.iter().any(|l| l.selects(part, name)))
         })
     }
@@ -240,6 +271,17 @@ pub struct Scan<'e> {
     skip: Option<&'e dyn TypedFields>,
 }
 
+/// The value being inspected, shared by its decoded forms.
+#[derive(Clone, Copy)]
+struct Value<'v> {
+    raw: &'v [u8],
+    part: Part,
+    name: &'v str,
+    lower_name: &'v str,
+    /// The classes to run, one bit per [`DETECTORS`] entry.
+    classes: u32,
+}
+
 /// The longest snippet kept in a hit, in bytes of decoded text.
 const SNIPPET_MAX: usize = 64;
 
@@ -269,27 +311,33 @@ impl<'e> Scan<'e> {
         lower_name.clear();
         lower_name.push_str(short_name(part, name));
         lower_name.make_ascii_lowercase();
+        let classes = self.engine.classes_at(part, name);
         let mut forms = std::mem::take(&mut self.forms);
         forms.decode(raw, part, form);
-        self.inspect(raw, raw, Decoders::default(), part, name, &lower_name);
+        let value = Value {
+            raw,
+            part,
+            name,
+            lower_name: &lower_name,
+            classes,
+        };
+        self.inspect(&value, raw, Decoders::default());
         for (text, decoded_by) in forms.iter() {
-            self.inspect(raw, text, decoded_by, part, name, &lower_name);
+            self.inspect(&value, text, decoded_by);
         }
         self.forms = forms;
         self.name = lower_name;
     }
 
     /// Runs every detector on one decoded form of a value, and records the new matches.
-    #[allow(clippy::too_many_arguments)]
-    fn inspect(
-        &mut self,
-        raw: &[u8],
-        text: &[u8],
-        decoded_by: Decoders,
-        part: Part,
-        name: &str,
-        lower_name: &str,
-    ) {
+    fn inspect(&mut self, value: &Value<'_>, text: &[u8], decoded_by: Decoders) {
+        let Value {
+            raw,
+            part,
+            name,
+            lower_name,
+            classes,
+        } = *value;
         let paranoia = self.engine.settings.paranoia;
         let features = Features::lowercase(text, &mut self.lower);
         self.matches.clear();
@@ -304,13 +352,11 @@ impl<'e> Scan<'e> {
             paranoia,
         };
         let mut sink = Sink::new(&mut self.matches, paranoia);
-        let exclusions = !self.engine.settings.exclusions.is_empty();
-        for detector in DETECTORS {
+        for (i, detector) in DETECTORS.iter().enumerate() {
             // A class excluded here as a whole is not run at all.
-            if exclusions && self.engine.class_excluded(detector.class, part, name) {
-                continue;
+            if classes & (1 << i) != 0 {
+                (detector.scan)(&input, &mut sink);
             }
-            (detector.scan)(&input, &mut sink);
         }
         for m in self.matches.drain(..) {
             // A rule counts once per location (path segments share one).

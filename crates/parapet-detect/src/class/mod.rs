@@ -2,6 +2,7 @@
 //! scan function, see [`crate::detector`]); [`DETECTORS`] lists them in the order they run.
 
 use crate::detector::Detector;
+use crate::rule::Class;
 
 mod command;
 mod crlf;
@@ -21,8 +22,11 @@ mod template;
 mod xss;
 mod xxe;
 
-/// Every detector, in the order they run.
-pub(crate) static DETECTORS: &[&Detector] = &[
+const _: () = assert!(Class::ALL.len() <= u32::BITS as usize);
+
+/// Every detector, in the order they run: one per class, so that a set of them fits in a
+/// `u32` bitmask.
+pub(crate) static DETECTORS: [&Detector; Class::ALL.len()] = [
     &sqli::DETECTOR,
     &xss::DETECTOR,
     &command::DETECTOR,
