@@ -100,13 +100,9 @@ impl Features {
             t
         };
         lower.clear();
-        lower.reserve(text.len());
-        let mut seen = 0u32;
-        for &b in text {
-            seen |= TABLE[usize::from(b)];
-            lower.push(b.to_ascii_lowercase());
-        }
-        Features(seen)
+        lower.extend_from_slice(text);
+        lower.make_ascii_lowercase();
+        Features(text.iter().fold(0, |seen, &b| seen | TABLE[usize::from(b)]))
     }
 
     /// Both sets, in a constant.
@@ -127,42 +123,98 @@ impl std::ops::BitOr for Features {
     }
 }
 
+/// The length under which walking the DFA byte by byte beats a SIMD prefilter's setup.
+const SHORT: usize = 64;
+
 /// A class's trigger words, compiled twice: a leftmost automaton, whose SIMD prefilter
-/// answers "any trigger here?" quickly on ordinary text, and an overlapping one, which finds
-/// every trigger (one may start inside another) once there is something to find.
+/// answers "any trigger here?" quickly on long ordinary text, and a DFA that finds every
+/// trigger (one may start inside another), walked here byte by byte: the searcher of
+/// `aho-corasick` costs hundreds of instructions per call, too much for the short values
+/// requests are mostly made of.
 pub(crate) struct Triggers {
     any: aho_corasick::AhoCorasick,
-    all: aho_corasick::AhoCorasick,
+    all: aho_corasick::dfa::DFA,
+    /// The DFA's unanchored start state.
+    start: aho_corasick::automaton::StateID,
 }
 
 impl Triggers {
     /// Compiles `patterns` (constants: a failure is a bug that any test catches).
     #[allow(clippy::expect_used)]
-    pub(crate) fn new<'p>(patterns: impl Iterator<Item = &'p str> + Clone) -> Triggers {
-        use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
-        let build = |kind: MatchKind, dfa: Option<AhoCorasickKind>| {
-            AhoCorasick::builder()
-                .match_kind(kind)
-                .kind(dfa)
-                .build(patterns.clone())
-                .expect("constant trigger patterns")
-        };
+    pub(crate) fn new<P: AsRef<[u8]>>(patterns: impl Iterator<Item = P> + Clone) -> Triggers {
+        use aho_corasick::{AhoCorasick, Anchored, MatchKind, automaton::Automaton, dfa::DFA};
+        let all = DFA::builder()
+            .prefilter(false)
+            .build(patterns.clone())
+            .expect("constant trigger patterns");
         Triggers {
-            any: build(MatchKind::LeftmostFirst, None),
-            all: build(MatchKind::Standard, Some(AhoCorasickKind::DFA)),
+            any: AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostFirst)
+                .build(patterns)
+                .expect("constant trigger patterns"),
+            start: all
+                .start_state(Anchored::No)
+                .expect("a DFA built with the defaults searches unanchored"),
+            all,
         }
     }
 
-    /// Every trigger in `text`, overlapping ones included (nothing when there is none).
-    pub(crate) fn find_all<'t>(
-        &'t self,
-        text: &'t [u8],
-    ) -> impl Iterator<Item = aho_corasick::Match> + 't {
-        self.any
-            .is_match(text)
-            .then(|| self.all.find_overlapping_iter(text))
-            .into_iter()
-            .flatten()
+    /// Every trigger in `text`, overlapping ones included, by end then pattern order
+    /// (nothing when there is none).
+    pub(crate) fn find_all<'t>(&'t self, text: &'t [u8]) -> TriggerMatches<'t> {
+        let worth = text.len() < SHORT || self.any.is_match(text);
+        TriggerMatches {
+            dfa: &self.all,
+            text: if worth { text } else { &[] },
+            at: 0,
+            state: self.start,
+            pending: 0,
+        }
+    }
+}
+
+/// The iterator of [`Triggers::find_all`].
+pub(crate) struct TriggerMatches<'t> {
+    dfa: &'t aho_corasick::dfa::DFA,
+    text: &'t [u8],
+    /// How many bytes of `text` were fed to the DFA.
+    at: usize,
+    state: aho_corasick::automaton::StateID,
+    /// How many of the patterns that `state` matches are left to report.
+    pending: usize,
+}
+
+impl Iterator for TriggerMatches<'_> {
+    type Item = aho_corasick::Match;
+
+    fn next(&mut self) -> Option<aho_corasick::Match> {
+        use aho_corasick::{Anchored, automaton::Automaton};
+        loop {
+            if self.pending > 0 {
+                let index = self.dfa.match_len(self.state) - self.pending;
+                self.pending -= 1;
+                let pattern = self.dfa.match_pattern(self.state, index);
+                let start = self.at - self.dfa.pattern_len(pattern);
+                return Some(aho_corasick::Match::new(pattern, start..self.at));
+            }
+            let rest = self.text.get(self.at..)?;
+            let mut state = self.state;
+            let found = rest.iter().position(|&byte| {
+                state = self.dfa.next_state(Anchored::No, state, byte);
+                self.dfa.is_match(state)
+            });
+            self.state = state;
+            match found {
+                Some(i) => {
+                    self.at += i + 1;
+                    self.pending = self.dfa.match_len(state);
+                }
+                None => {
+                    self.at = self.text.len();
+                    return None;
+                }
+            }
+        }
     }
 }
 

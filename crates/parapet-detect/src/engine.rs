@@ -151,9 +151,11 @@ impl Engine {
     fn classes_where(&self, applies: impl Fn(&Exclusion) -> bool) -> u32 {
         let mut classes = 0;
         for (i, detector) in DETECTORS.iter().enumerate() {
-            let off = self.settings.exclusions.iter().any(|e| {
-                applies(e) && e.rules.contains(&RuleSelector::Class(detector.class))
-            });
+            let off = self
+                .settings
+                .exclusions
+                .iter()
+                .any(|e| applies(e) && e.rules.contains(&RuleSelector::Class(detector.class)));
             if !off {
                 classes |= 1 << i;
             }

@@ -13,7 +13,6 @@
 use crate::detector::{Detector, Input, Sink, Triggers};
 use crate::location::Part;
 use crate::rule::{Class, Rule, Severity};
-use aho_corasick::{AhoCorasick, MatchKind};
 use std::sync::LazyLock;
 
 /// A Log4j `${jndi:…}` lookup, found after evaluating nested lookups, or a `jndi:` URL.
@@ -241,18 +240,21 @@ fn base64_fragment(keyword: &[u8], offset: usize) -> String {
     out
 }
 
-#[allow(clippy::expect_used)] // constant patterns: a failure is a bug caught by any test
-static BASE64_AC: LazyLock<AhoCorasick> = LazyLock::new(|| {
-    let mut patterns = Vec::new();
+/// The marks of a serialized Java object: the stream magic `AC ED 00 05` raw, and its base64
+/// forms at the three alignments, `rO0AB` (aligned), `[Kaq6]ztAA[U-X]` (one byte before
+/// it), `s7QAF` (two bytes before it), checked where they sit in their token.
+const SERIALIZED_MARKS: [&[u8]; 4] = [b"\xac\xed\x00\x05", b"rO0AB", b"s7QAF", b"ztAA"];
+
+/// The case-sensitive marks, in one automaton: the serialized-object marks (patterns
+/// 0–3), then the base64 fragments of [`BASE64_KEYWORDS`].
+static MARKS: LazyLock<Triggers> = LazyLock::new(|| {
+    let mut patterns: Vec<Vec<u8>> = SERIALIZED_MARKS.iter().map(|m| m.to_vec()).collect();
     for keyword in BASE64_KEYWORDS {
         for offset in 0..3 {
-            patterns.push(base64_fragment(keyword.as_bytes(), offset));
+            patterns.push(base64_fragment(keyword.as_bytes(), offset).into_bytes());
         }
     }
-    AhoCorasick::builder()
-        .match_kind(MatchKind::LeftmostFirst)
-        .build(patterns)
-        .expect("base64 keyword fragments compile")
+    Triggers::new(patterns.iter())
 });
 
 /// The shortest value that may hold a base64 keyword.
@@ -264,13 +266,7 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     if (input.part == Part::FileName || is_upload_header(input)) && is_jsp(lower) {
         sink.report(&JSP_UPLOAD, 0..text.len());
     }
-    serialized(text, sink);
-    if text.len() >= BASE64_MIN
-        && memchr::memchr(b' ', text).is_none()
-        && let Some(m) = BASE64_AC.find(text)
-    {
-        sink.report(&BASE64, m.start()..m.end());
-    }
+    marks(text, sink);
     // The trigger automaton (a DFA) is the gate: one pass, no match on ordinary text.
     let mut exec = None;
     let mut weak = None;
@@ -340,35 +336,41 @@ fn is_jsp(lower: &[u8]) -> bool {
     name.ends_with(b".jsp") || name.ends_with(b".jspx")
 }
 
-/// The serialized-object magic, raw (`AC ED 00 05`) or base64 near a token's start at any
-/// of the three alignments: `rO0AB` (aligned), `[Kaq6]ztAA[U-X]` (one byte before it),
-/// `?s7QAF` (two bytes before it).
-/// The marks of a serialized Java object: the stream magic `AC ED 00 05` raw, and its base64
-/// forms at the three alignments (checked where they sit in their token).
-#[allow(clippy::expect_used)] // constant patterns: a failure is a bug caught by any test
-static SERIALIZED_AC: LazyLock<AhoCorasick> = LazyLock::new(|| {
-    AhoCorasick::builder()
-        .match_kind(MatchKind::LeftmostFirst)
-        .build([&b"\xac\xed\x00\x05"[..], b"rO0AB", b"s7QAF", b"ztAA"])
-        .expect("constant patterns")
-});
-
-fn serialized(text: &[u8], sink: &mut Sink<'_>) {
-    for m in SERIALIZED_AC.find_iter(text) {
+/// Reports the first serialized-object mark and, in a value without spaces, the first
+/// base64-encoded keyword.
+fn marks(text: &[u8], sink: &mut Sink<'_>) {
+    if text.len() < SERIALIZED_MARKS[3].len() {
+        return;
+    }
+    let base64 = text.len() >= BASE64_MIN && memchr::memchr(b' ', text).is_none();
+    let (mut serialized, mut keyword) = (false, !base64);
+    for m in MARKS.find_all(text) {
         let at = m.start();
-        let ok = match m.pattern().as_usize() {
-            0 => true,
-            1 => token_offset(text, at) == 0,
-            2 => token_offset(text, at) <= 4,
-            _ => {
-                at >= 1
-                    && matches!(text[at - 1], b'K' | b'a' | b'q' | b'6')
-                    && matches!(text.get(at + 4), Some(b'U'..=b'X'))
-                    && token_offset(text, at - 1) <= 4
+        match m.pattern().as_usize() {
+            0..4 if serialized => {}
+            0..4 => {
+                serialized = match m.pattern().as_usize() {
+                    0 => true,
+                    1 => token_offset(text, at) == 0,
+                    2 => token_offset(text, at) <= 4,
+                    _ => {
+                        at >= 1
+                            && matches!(text[at - 1], b'K' | b'a' | b'q' | b'6')
+                            && matches!(text.get(at + 4), Some(b'U'..=b'X'))
+                            && token_offset(text, at - 1) <= 4
+                    }
+                };
+                if serialized {
+                    sink.report(&SERIALIZED, m.range());
+                }
             }
-        };
-        if ok {
-            sink.report(&SERIALIZED, m.range());
+            _ if keyword => {}
+            _ => {
+                keyword = true;
+                sink.report(&BASE64, m.range());
+            }
+        }
+        if serialized && keyword {
             return;
         }
     }

@@ -144,12 +144,12 @@ impl Walker<'_> {
         scan.value(Part::BodyKey, &self.pointer, key, false);
         self.pointer.push('/');
         // RFC 6901 escaping of `~` and `/` in member names.
-        for c in String::from_utf8_lossy(key).chars() {
-            match c {
-                '~' => self.pointer.push_str("~0"),
-                '/' => self.pointer.push_str("~1"),
-                c => self.pointer.push(c),
-            }
+        if let Ok(key) = std::str::from_utf8(key)
+            && !key.contains(['~', '/'])
+        {
+            self.pointer.push_str(key);
+        } else {
+            push_escaped(&mut self.pointer, key);
         }
         self.skip_ws();
         if self.peek() != Some(b':') {
@@ -251,6 +251,17 @@ impl Walker<'_> {
     fn skip_ws(&mut self) {
         while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
             self.at += 1;
+        }
+    }
+}
+
+/// Appends `key` to `pointer`, with `~` and `/` escaped and invalid UTF-8 replaced.
+fn push_escaped(pointer: &mut String, key: &[u8]) {
+    for c in String::from_utf8_lossy(key).chars() {
+        match c {
+            '~' => pointer.push_str("~0"),
+            '/' => pointer.push_str("~1"),
+            c => pointer.push(c),
         }
     }
 }
