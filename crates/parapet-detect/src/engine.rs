@@ -393,7 +393,11 @@ impl<'e> Scan<'e> {
 /// The name detectors see: the last key of a JSON pointer, the name itself otherwise.
 fn short_name(part: Part, name: &str) -> &str {
     match part {
-        Part::Body | Part::BodyKey => name.rsplit('/').next().unwrap_or(name),
+        // Pointers are short: a plain loop beats `rsplit`'s searcher.
+        Part::Body | Part::BodyKey => match name.bytes().rposition(|b| b == b'/') {
+            Some(slash) => &name[slash + 1..],
+            None => name,
+        },
         _ => name,
     }
 }
