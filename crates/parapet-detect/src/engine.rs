@@ -7,6 +7,8 @@ use crate::decode::{Decoders, Forms};
 use crate::detector::{Features, Input, Match, Sink};
 use crate::location::{Location, Part};
 use crate::rule::{Class, Rule};
+// A hasher seeded at random per set: the keys come from requests.
+use foldhash::HashSet;
 use std::fmt;
 
 /// How the engine is tuned.
@@ -195,6 +197,10 @@ impl Engine {
             name: String::new(),
             matches: Vec::new(),
             skip: None,
+            clean: HashSet::default(),
+            values: 0,
+            key: Vec::new(),
+            matched: false,
         }
     }
 
@@ -271,7 +277,25 @@ pub struct Scan<'e> {
     name: String,
     matches: Vec<Match>,
     skip: Option<&'e dyn TypedFields>,
+    /// Short values already inspected without a single match, keyed by what the detectors
+    /// see of them (see [`Scan::clean_key`]): arrays of objects repeat their keys and many
+    /// of their values, which need not be inspected twice. Only large requests fill it.
+    clean: HashSet<Vec<u8>>,
+    /// How many values were inspected.
+    values: usize,
+    /// Scratch space for a key of `clean`.
+    key: Vec<u8>,
+    /// Whether a detector matched the value being inspected (excluded or not).
+    matched: bool,
 }
+
+/// How many values a request has before clean ones are remembered: below, remembering
+/// costs more than it saves.
+const CLEAN_AFTER: usize = 64;
+/// The longest value remembered as clean, in bytes.
+const CLEAN_VALUE_MAX: usize = 128;
+/// How many clean values a scan remembers.
+const CLEAN_MAX: usize = 1024;
 
 /// The value being inspected, shared by its decoded forms.
 #[derive(Clone, Copy)]
@@ -314,6 +338,16 @@ impl<'e> Scan<'e> {
         lower_name.push_str(short_name(part, name));
         lower_name.make_ascii_lowercase();
         let classes = self.engine.classes_at(part, name);
+        self.values += 1;
+        let remember = self.values > CLEAN_AFTER && raw.len() <= CLEAN_VALUE_MAX;
+        if remember {
+            self.clean_key(part, form, classes, &lower_name, raw);
+            if self.clean.contains(&self.key) {
+                self.name = lower_name;
+                return;
+            }
+        }
+        self.matched = false;
         let mut forms = std::mem::take(&mut self.forms);
         forms.decode(raw, part, form);
         let value = Value {
@@ -329,6 +363,23 @@ impl<'e> Scan<'e> {
         }
         self.forms = forms;
         self.name = lower_name;
+        if remember && !self.matched && self.clean.len() < CLEAN_MAX {
+            self.clean.insert(self.key.clone());
+        }
+    }
+
+    /// Writes into `self.key` all that the detectors' verdict on a value depends on: where
+    /// it is (the part, and the short name they see), how it is encoded, which classes run
+    /// there, and its bytes.
+    fn clean_key(&mut self, part: Part, form: bool, classes: u32, lower_name: &str, raw: &[u8]) {
+        self.key.clear();
+        self.key.push(part as u8);
+        self.key.push(u8::from(form));
+        self.key.extend_from_slice(&classes.to_le_bytes());
+        self.key.extend_from_slice(lower_name.as_bytes());
+        // Not a byte of UTF-8: the name ends here.
+        self.key.push(0xff);
+        self.key.extend_from_slice(raw);
     }
 
     /// Runs every detector on one decoded form of a value, and records the new matches.
@@ -360,6 +411,7 @@ impl<'e> Scan<'e> {
                 (detector.scan)(&input, &mut sink);
             }
         }
+        self.matched |= !self.matches.is_empty();
         for m in self.matches.drain(..) {
             // A rule counts once per location (path segments share one).
             let seen = self.hits.iter().any(|h| {
