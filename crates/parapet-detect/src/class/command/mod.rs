@@ -21,7 +21,6 @@ mod mail;
 
 use crate::detector::{Detector, Features, Input, Sink};
 use crate::rule::{Class, Rule, Severity};
-use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use lexicon::{Command, Kind};
 use memchr::memmem::Finder;
 use regex::bytes::Regex;
@@ -868,7 +867,32 @@ static STOPS: [bool; 256] = {
     t
 };
 
+/// The bytes of a value that is one plain word (`order_total`, `tkt_0000000001`,
+/// `2024-06-01T12:34:56Z`, `priority-customer`): no blank, quote, separator, slash or
+/// expansion, so no command line; only a cradle name or `-encodedcommand` can be there.
+const PLAIN: Features = Features::LETTER
+    .union(Features::DIGIT)
+    .union(Features::UNDERSCORE)
+    .union(Features::DASH)
+    .union(Features::DOT)
+    .union(Features::COLON);
+
 fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
+    let s = input.lower;
+    // `+` is a blank in a query string: a value with one is not one word.
+    if input.features.union(PLAIN) == PLAIN
+        && !(input.features.any(Features::DASH) && s.contains(&b'+'))
+    {
+        if let Some(span) = windows(s, input.features) {
+            sink.report(&WINDOWS, span);
+        }
+        return;
+    }
+    scan_all(input, sink);
+}
+
+/// The whole scan.
+fn scan_all(input: &Input<'_>, sink: &mut Sink<'_>) {
     let s = input.lower;
     if s.is_empty() {
         return;
@@ -985,23 +1009,34 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     }
 }
 
-static DEV: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"/dev/"));
-static PARENS: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"()"));
-static COMSPEC: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"%comspec%"));
-static ENCODED: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"-encodedcommand"));
-static WEBCLIENT: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"net.webclient"));
 static ALIAS_WORD: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"alias"));
 static FOR_WORD: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"for"));
 static IF_WORD: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"if"));
 
-/// PowerShell download cradles and decoders: plain words, so found in every value.
-#[allow(clippy::expect_used)] // a constant pattern: a failure is a bug caught by the tests
-static CRADLES: LazyLock<AhoCorasick> = LazyLock::new(|| {
-    AhoCorasick::builder()
-        .kind(Some(AhoCorasickKind::DFA))
-        .build(["downloadstring", "downloadfile", "frombase64string"])
-        .expect("constant patterns")
-});
+/// PowerShell download cradles and decoders (`downloadstring`, `downloadfile`,
+/// `frombase64string`) and `net.webclient`: plain words, so looked for in every value, from
+/// their rarest letters.
+fn cradle(s: &[u8]) -> Option<Range<usize>> {
+    memchr::memchr2_iter(b'w', b'b', s).find_map(|p| {
+        if s[p] == b'w' {
+            let at = p.checked_sub(2)?;
+            let rest = &s[at..];
+            if rest.starts_with(b"downloadstring") {
+                return Some(at..at + 14);
+            }
+            if rest.starts_with(b"downloadfile") {
+                return Some(at..at + 12);
+            }
+            let at = p.checked_sub(4)?;
+            s[at..].starts_with(b"net.webclient").then_some(at..at + 13)
+        } else {
+            let at = p.checked_sub(4)?;
+            s[at..]
+                .starts_with(b"frombase64string")
+                .then_some(at..at + 16)
+        }
+    })
+}
 
 #[allow(clippy::expect_used)] // a constant pattern: a failure is a bug caught by the tests
 static FORK_BOMB: LazyLock<Regex> = LazyLock::new(|| {
@@ -1037,6 +1072,25 @@ fn first_ending(a: Option<Range<usize>>, b: Option<Range<usize>>) -> Option<Rang
     }
 }
 
+/// Download cradles, `%comspec%`, `-encodedcommand`.
+fn windows(s: &[u8], features: Features) -> Option<Range<usize>> {
+    // The shortest cradle name is 12 bytes long.
+    let mut windows = if s.len() >= 12 { cradle(s) } else { None };
+    if features.any(Features::ESCAPE) {
+        let comspec = memchr::memchr_iter(b'%', s)
+            .find(|&p| s[p..].starts_with(b"%comspec%"))
+            .map(|p| p..p + 9);
+        windows = first_ending(windows, comspec);
+    }
+    if features.any(Features::DASH) {
+        let encoded = memchr::memchr_iter(b'-', s)
+            .find(|&p| s[p..].starts_with(b"-encodedcommand"))
+            .map(|p| p..p + 15);
+        windows = first_ending(windows, encoded);
+    }
+    windows
+}
+
 /// Fixed shapes, each searched only when the value holds the bytes it needs.
 fn shapes(s: &[u8], features: Features, sink: &mut Sink<'_>) {
     // `${ifs`, `$ifs`, `/dev/tcp/`, `/dev/udp/`.
@@ -1054,19 +1108,20 @@ fn shapes(s: &[u8], features: Features, sink: &mut Sink<'_>) {
         });
     }
     if features.any(Features::SLASH) {
-        let dev = DEV.find_iter(s).find_map(|p| {
-            let rest = &s[p + 5..];
-            (rest.starts_with(b"tcp/") || rest.starts_with(b"udp/")).then_some(p..p + 9)
+        let dev = memchr::memchr_iter(b'/', s).find_map(|p| {
+            let rest = &s[p..];
+            (rest.starts_with(b"/dev/tcp/") || rest.starts_with(b"/dev/udp/")).then_some(p..p + 9)
         });
         shell = first_ending(shell, dev);
     }
     if let Some(span) = shell {
         sink.report(&SHELL_SYNTAX, span);
     }
-    let parens = features.any(Features::PAREN) && PARENS.find(s).is_some();
+    let empty_parens = || memchr::memchr_iter(b'(', s).filter(|&p| s.get(p + 1) == Some(&b')'));
+    let parens = features.any(Features::PAREN) && empty_parens().next().is_some();
     if parens {
         // `() {` opening the value, or `() { :;` anywhere.
-        for p in PARENS.find_iter(s) {
+        for p in empty_parens() {
             let after = skip_blanks(s, p + 2);
             if s.get(after) == Some(&b'{') {
                 let before_blank = s[..p].iter().all(|c| c.is_ascii_whitespace());
@@ -1078,22 +1133,7 @@ fn shapes(s: &[u8], features: Features, sink: &mut Sink<'_>) {
             }
         }
     }
-    // The shortest cradle name is 12 bytes long.
-    let mut windows = if s.len() >= 12 {
-        CRADLES.find(s).map(|m| m.range())
-    } else {
-        None
-    };
-    if features.any(Features::ESCAPE) {
-        windows = first_ending(windows, COMSPEC.find(s).map(|p| p..p + 9));
-    }
-    if features.any(Features::DASH) {
-        windows = first_ending(windows, ENCODED.find(s).map(|p| p..p + 15));
-    }
-    if features.any(Features::DOT) {
-        windows = first_ending(windows, WEBCLIENT.find(s).map(|p| p..p + 13));
-    }
-    if let Some(span) = windows {
+    if let Some(span) = windows(s, features) {
         sink.report(&WINDOWS, span);
     }
     let alias = features.any(Features::EQUALS) && ALIAS_WORD.find(s).is_some();
@@ -1247,6 +1287,50 @@ mod tests {
         ] {
             assert!(!hits(tool).is_empty(), "{tool}");
         }
+    }
+
+    #[test]
+    fn plain_words_take_the_short_way() {
+        for value in [
+            "order_total",
+            "2024-06-01T12:34:56Z",
+            "priority-customer",
+            "whoami",
+            "ifconfig",
+            ".shell",
+            "python3.10:x",
+            "ansible-playbook",
+            "downloadstring",
+            "x.downloadfile",
+            "net.webclient",
+            "frombase64string",
+            "-encodedcommand",
+            "ls-la",
+            "a:b:c",
+        ] {
+            let mut lower = Vec::new();
+            let features = Features::lowercase(value.as_bytes(), &mut lower);
+            assert_eq!(features.union(PLAIN), PLAIN, "{value}");
+            let input = Input {
+                raw: value.as_bytes(),
+                text: value.as_bytes(),
+                lower: &lower,
+                features,
+                decoded_by: crate::decode::Decoders::default(),
+                part: Part::Query,
+                name: "q",
+                paranoia: 4,
+            };
+            let (mut quick, mut all) = (Vec::new(), Vec::new());
+            scan(&input, &mut Sink::new(&mut quick, 4));
+            scan_all(&input, &mut Sink::new(&mut all, 4));
+            let ids = |v: Vec<crate::detector::Match>| {
+                v.into_iter().map(|m| m.rule.id).collect::<Vec<_>>()
+            };
+            assert_eq!(ids(quick), ids(all), "{value}");
+        }
+        assert_eq!(hits("downloadstring"), ["command.windows"]);
+        assert_eq!(hits("-EncodedCommand"), ["command.windows"]);
     }
 
     #[test]
