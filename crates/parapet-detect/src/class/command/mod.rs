@@ -241,6 +241,19 @@ impl Word {
 
 const MAX_WORD: usize = 48;
 
+/// Bytes after which [`read_word`] may go on reading one word: quotes, escapes, carets,
+/// backticks, process substitutions, expansions, globs.
+static MAY_CONTINUE: [bool; 256] = {
+    let mut t = [false; 256];
+    let bytes = b"'\"\\^`<>$[?*";
+    let mut k = 0;
+    while k < bytes.len() {
+        t[bytes[k] as usize] = true;
+        k += 1;
+    }
+    t
+};
+
 fn is_word_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/' | b'+')
 }
@@ -249,6 +262,22 @@ fn is_word_byte(b: u8) -> bool {
 /// command name.
 fn read_word(s: &[u8], mut i: usize) -> Option<Word> {
     let start = i;
+    // Most words are plain: word bytes up to a byte that cannot continue one.
+    let plain = s[i..]
+        .iter()
+        .take(MAX_WORD + 1)
+        .take_while(|&&b| is_word_byte(b))
+        .count();
+    if plain <= MAX_WORD
+        && !s
+            .get(i + plain)
+            .is_some_and(|&b| MAY_CONTINUE[usize::from(b)])
+    {
+        if plain == 0 {
+            return None;
+        }
+        return finish_word(&s[i..i + plain], i..i + plain, false, false, false);
+    }
     let mut buf = [0u8; MAX_WORD];
     let mut len = 0usize;
     let mut quotes = 0u32;
@@ -402,38 +431,45 @@ fn read_word(s: &[u8], mut i: usize) -> Option<Word> {
     if quote_inside && quotes.is_multiple_of(2) && dquotes.is_multiple_of(2) {
         evasive = true;
     }
+    finish_word(&buf[..len], start..i, evasive, glob, shell_var)
+}
+
+/// The word whose bytes (quotes and insertions removed) are `full`: trailing punctuation
+/// dropped, the directory cut.
+fn finish_word(
+    mut full: &[u8],
+    span: Range<usize>,
+    evasive: bool,
+    glob: bool,
+    shell_var: bool,
+) -> Option<Word> {
     // A trailing `+` or `.` is punctuation, not part of the name.
-    while len > 0 && matches!(buf[len - 1], b'+' | b'.') {
-        len -= 1;
+    while let [rest @ .., b'+' | b'.'] = full {
+        full = rest;
     }
     let mut word = Word {
         name: [0; MAX_WORD],
         len: 0,
-        span: start..i,
+        span,
         evasive,
         glob,
         has_dir: false,
         bin_dir: false,
         shell_var,
     };
-    let full = &buf[..len];
-    match full.iter().rposition(|&c| c == b'/') {
+    let base = match full.iter().rposition(|&c| c == b'/') {
         Some(slash) => {
-            let dir = &full[..=slash];
             word.has_dir = true;
-            word.bin_dir = dir.ends_with(b"bin/");
-            let base = &full[slash + 1..];
-            word.name[..base.len()].copy_from_slice(base);
-            word.len = base.len();
+            word.bin_dir = full[..=slash].ends_with(b"bin/");
+            &full[slash + 1..]
         }
-        None => {
-            word.name[..len].copy_from_slice(full);
-            word.len = len;
-        }
-    }
-    if word.len == 0 {
+        None => full,
+    };
+    if base.is_empty() {
         return None;
     }
+    word.name[..base.len()].copy_from_slice(base);
+    word.len = base.len();
     Some(word)
 }
 
@@ -453,10 +489,15 @@ fn command_of(word: &Word) -> Option<Command> {
     if let Some(c) = lexicon::lookup(name) {
         return Some(c);
     }
-    let name = name.strip_suffix(b".exe").unwrap_or(name);
-    if let Some(c) = lexicon::lookup(name) {
-        return Some(c);
-    }
+    let name = match name.strip_suffix(b".exe") {
+        Some(base) => {
+            if let Some(c) = lexicon::lookup(base) {
+                return Some(c);
+            }
+            base
+        }
+        None => name,
+    };
     // Versioned interpreters: python3.10, php7.4, gcc10.1.
     let trimmed_len = name.len()
         - name
@@ -830,7 +871,7 @@ fn assignment(s: &[u8], name: Range<usize>, sink: &mut Sink<'_>) {
         let var = &s[name.clone()];
         // Bounded, so that a value of many assignments stays linear.
         let rest = &s[word.span.end..s.len().min(word.span.end + 512)];
-        let used = memchr::memmem::find_iter(rest, b"$").any(|p| {
+        let used = memchr::memchr_iter(b'$', rest).any(|p| {
             let after = &rest[p + 1..];
             let after = after.strip_prefix(b"{").unwrap_or(after);
             after.starts_with(var)
