@@ -98,6 +98,7 @@ const COMMANDS: &[(&str, Command)] = &[
     ("arp", C),
     ("route", C),
     ("ss", C),
+    ("bridge", C),
     // Network, download, exfiltration.
     ("wget", AN),
     ("curl", CN),
@@ -319,6 +320,7 @@ const COMMANDS: &[(&str, Command)] = &[
     ("iconv", C),
     ("rmt", A),
     ("rmt-tar", A),
+    ("rmt-dump", A),
     ("copy", C),
     ("xcopy", A),
     ("robocopy", A),

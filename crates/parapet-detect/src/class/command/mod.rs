@@ -813,15 +813,17 @@ fn command_at(s: &[u8], i: usize, context: Context, sink: &mut Sink<'_>) {
         }
         return;
     };
-    let Some(cmd) = command_of(&word) else {
-        if context == Context::Dollar {
-            sink.report(&SUBSTITUTION_WEAK, word.span.clone());
-        } else if context == Context::Start && word.bin_dir {
-            sink.report(&START_WEAK, word.span.clone());
-        }
-        return;
+    let (cmd, ev) = match command_of(&word) {
+        Some(cmd) => (cmd, evidence(s, word.span.end, cmd)),
+        // `bcdboot/r`: cmd.exe reads a switch glued to the command name.
+        None => match glued_switch(s, &word) {
+            Some(cmd) => (cmd, Evidence::Flag),
+            None => {
+                not_a_command(&word, context, sink);
+                return;
+            }
+        },
     };
-    let ev = evidence(s, word.span.end, cmd);
     if let Some(rule) = judge(s, context, &word, cmd, ev) {
         let end = s.len().min(word.span.end + 24);
         sink.report(rule, word.span.start..end);
@@ -835,6 +837,28 @@ fn command_at(s: &[u8], i: usize, context: Context, sink: &mut Sink<'_>) {
     {
         command_at(s, next, Context::Wrapped, sink);
     }
+}
+
+/// A word that names no command: a `$(…)` still is shell syntax; `/usr/bin/x` still is a
+/// program.
+fn not_a_command(word: &Word, context: Context, sink: &mut Sink<'_>) {
+    if context == Context::Dollar {
+        sink.report(&SUBSTITUTION_WEAK, word.span.clone());
+    } else if context == Context::Start && word.bin_dir {
+        sink.report(&START_WEAK, word.span.clone());
+    }
+}
+
+/// An attacker's command with a one-letter Windows switch glued to it (`bcdboot/r`,
+/// `tasklist/v`): the word read as a path `bcdboot/` + `r`.
+fn glued_switch(s: &[u8], word: &Word) -> Option<Command> {
+    if !word.has_dir || word.len != 1 || !word.name[0].is_ascii_alphabetic() || word.evasive {
+        return None;
+    }
+    let text = &s[word.span.clone()];
+    let slash = text.iter().position(|&c| c == b'/')?;
+    let cmd = lexicon::lookup(&text[..slash])?;
+    (cmd.kind == Kind::Attack && text.len() == slash + 2).then_some(cmd)
 }
 
 /// `$a cat file`: an unset variable before the command expands to nothing.
@@ -1132,6 +1156,18 @@ fn windows(s: &[u8], features: Features) -> Option<Range<usize>> {
     windows
 }
 
+/// The function defined before `at` is then run as a command: `f(){ …; }; f`.
+fn invoked_after(s: &[u8], at: usize, name: &[u8]) -> bool {
+    let next = skip_blanks(s, at);
+    if !matches!(s.get(next), Some(b';' | b'&' | b'\n')) {
+        return false;
+    }
+    let call = skip_blanks(s, next + 1);
+    s[call..].starts_with(name)
+        && s.get(call + name.len())
+            .is_none_or(|&c| matches!(c, b' ' | b'\t' | b';' | b'&' | b'|' | b'\n'))
+}
+
 /// Fixed shapes, each searched only when the value holds the bytes it needs.
 fn shapes(s: &[u8], features: Features, sink: &mut Sink<'_>) {
     // `${ifs`, `$ifs`, `/dev/tcp/`, `/dev/udp/`.
@@ -1198,7 +1234,8 @@ fn shapes(s: &[u8], features: Features, sink: &mut Sink<'_>) {
                 let body = &s[name.end()..all.end()];
                 // The body runs the function as a command (`f | f &`), not as a call `f(`.
                 let runs_itself = memchr::memmem::find_iter(body, name.as_bytes())
-                    .any(|p| body.get(p + name.len()) != Some(&b'('));
+                    .any(|p| body.get(p + name.len()) != Some(&b'('))
+                    || invoked_after(s, all.end(), name.as_bytes());
                 if runs_itself && body.iter().any(|&c| c == b'|' || c == b'&') {
                     sink.report(&SHELL_SYNTAX, all.range());
                 }
@@ -1317,6 +1354,16 @@ mod tests {
         assert!(hits("if \"A A\" == \"A A\" echo same").contains(&"command.windows"));
         assert!(hits("test() { test | test & } test").contains(&"command.shell-syntax"));
         assert!(hits("function f() { f() || g }").is_empty());
+        assert!(hits("f(){ f() | f(); }; f").contains(&"command.shell-syntax"));
+        assert!(hits("f(){ f() & f(); }; f").contains(&"command.shell-syntax"));
+        assert!(hits("function f() { f() || g }; f(1)").is_empty());
+        assert!(hits("view=image.jpg&bcdboot/r file.txt").contains(&"command.separator"));
+        assert!(hits("tasklist/v").contains(&"command.start"));
+        assert!(hits("cd /;cd etc;bridge -b passwd").contains(&"command.separator"));
+        assert!(hits(";rmt-dump").contains(&"command.separator"));
+        for benign in ["and/or", "w/o", "tcp/ip", "n/a", "km/h", "I/O"] {
+            assert!(hits(benign).is_empty(), "{benign}");
+        }
         for tool in [
             "ansible-playbook site.yml",
             "ansible-galaxy collection install community.general",
