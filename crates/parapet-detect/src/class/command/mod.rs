@@ -115,13 +115,14 @@ static SEPARATOR_WEAK: Rule = Rule {
     description: "command name after a shell separator, without command-line arguments",
 };
 
-/// A value that starts with a command and a flag ("tail -f"), or a command under a `bin`
-/// directory that is not in the list.
+/// A value that starts with a command and a flag ("tail -f", "env --version"), or a command
+/// under a `bin` directory that is not in the list: blocks alone at paranoia 2, where a
+/// search for "tail -f log file" counts as a command line.
 static START_WEAK: Rule = Rule {
     id: "command.start-weak",
     class: Class::Command,
     paranoia: 2,
-    severity: Severity::Warning,
+    severity: Severity::Critical,
     description: "value starts with a command name and flags",
 };
 
