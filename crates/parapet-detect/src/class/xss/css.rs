@@ -8,6 +8,9 @@
 //! treats as a block, an unquoted `url(` that swallows `;`, spaces or a comment, or CSS
 //! escapes of `<` and `>` that rebuild markup.
 
+use memchr::memmem::Finder;
+use std::sync::LazyLock;
+
 /// Needles inside a style attribute or a `<style>` element.
 const IN_STYLE: &[&[u8]] = &[
     b"expression(",
@@ -28,6 +31,16 @@ const ANYWHERE: &[&[u8]] = &[
     b"url(javascript",
     b"url(vbscript",
 ];
+
+static BINDING: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"binding"));
+
+/// Whether a value may hold one of the needles [`code`] looks for anywhere: every one has
+/// a `(` or the word `binding`, unless an escape or a comment spells it.
+pub(super) fn may_run(text: &[u8]) -> bool {
+    memchr::memchr2(b'(', b'\\', text).is_some()
+        || memchr::memchr_iter(b'/', text).any(|p| text.get(p + 1) == Some(&b'*'))
+        || (memchr::memchr(b'b', text).is_some() && BINDING.find(text).is_some())
+}
 
 /// Where (offset in `css`) code-running CSS begins, if any; `anywhere` selects the stricter
 /// needles for values that are not known to be CSS.

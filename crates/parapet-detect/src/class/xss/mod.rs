@@ -32,6 +32,7 @@ use crate::detector::{Detector, Input, Sink};
 use crate::location::Part;
 use crate::rule::{Class, Rule, Severity};
 use aho_corasick::{AhoCorasick, MatchKind};
+use memchr::memmem::Finder;
 use regex::bytes::Regex;
 use std::sync::LazyLock;
 
@@ -295,6 +296,7 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
         schemes(lower, sink);
     }
     if seen & COLON != 0
+        && css::may_run(lower)
         && let Some(at) = css::code(lower, true)
     {
         sink.report(&CSS_CODE, at..lower.len());
@@ -498,7 +500,10 @@ fn event_name(name: &[u8]) -> bool {
 
 /// `onerror=…` outside any tag: a known event name at the start of a word, then `=`.
 fn bare_handlers(lower: &[u8], sink: &mut Sink<'_>) {
-    for at in memchr::memmem::find_iter(lower, b"on") {
+    for at in memchr::memchr_iter(b'o', lower) {
+        if lower.get(at + 1) != Some(&b'n') {
+            continue;
+        }
         if at > 0
             && lower.get(at - 1).is_some_and(|&p| {
                 p.is_ascii_alphanumeric() || matches!(p, b'_' | b'.' | b'-' | b'$')
@@ -665,6 +670,7 @@ const KEYWORDS: &[(&[u8], Keyword)] = &[
 static KEYWORD_MATCHER: LazyLock<AhoCorasick> = LazyLock::new(|| {
     AhoCorasick::builder()
         .match_kind(MatchKind::LeftmostLongest)
+        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
         .build(KEYWORDS.iter().map(|(k, _)| k))
         .expect("constant keyword list")
 });
@@ -707,11 +713,14 @@ static EVASION: LazyLock<Regex> = LazyLock::new(|| {
     .expect("constant regex")
 });
 
+static COOKIE_WORD: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"cookie"));
+
 /// Script in the value: sinks, DOM APIs, string breakouts, template sandbox escapes.
 fn script(lower: &[u8], part: Part, sink: &mut Sink<'_>) {
     // A path segment may name a manual page (`/docs/document.cookie`).
     if part != Part::Path
-        && memchr::memmem::find(lower, b"cookie").is_some()
+        && memchr::memchr(b'k', lower).is_some()
+        && COOKIE_WORD.find(lower).is_some()
         && let Some(m) = COOKIE.find(lower)
     {
         sink.report(&COOKIE_ACCESS, m.range());
@@ -722,7 +731,15 @@ fn script(lower: &[u8], part: Part, sink: &mut Sink<'_>) {
         sink.report(&JS_EVASION, m.range());
     }
     let mut code_words = false;
-    for m in KEYWORD_MATCHER.find_iter(lower) {
+    // Every keyword holds three letters in a row: ids, dates and numbers have none.
+    let words = lower
+        .windows(3)
+        .any(|w| w.iter().all(u8::is_ascii_lowercase));
+    for m in words
+        .then(|| KEYWORD_MATCHER.find_iter(lower))
+        .into_iter()
+        .flatten()
+    {
         let (_, keyword) = KEYWORDS[m.pattern().as_usize()];
         let first = lower[m.start()];
         if first.is_ascii_alphabetic()
@@ -756,7 +773,7 @@ fn script(lower: &[u8], part: Part, sink: &mut Sink<'_>) {
     {
         sink.report(&JS_CONTEXT, m.range());
     }
-    if memchr::memmem::find(lower, b"{{").is_some()
+    if memchr::memchr_iter(b'{', lower).any(|p| lower.get(p + 1) == Some(&b'{'))
         && let Some(m) = SANDBOX_ESCAPE.find(lower)
     {
         sink.report(&TEMPLATE_ESCAPE, m.range());
@@ -785,17 +802,21 @@ static DOM_ASSIGNMENT: LazyLock<Regex> = LazyLock::new(|| {
 /// JSFuck: a run of at least 24 bytes drawn only from `[]()!+` (and blanks, where a form
 /// decoder turned `+` into a space) holding three `![]` or `!+[]` atoms.
 fn jsfuck(lower: &[u8]) -> Option<std::ops::Range<usize>> {
-    if !lower.contains(&b'!') {
-        return None;
-    }
-    let mut start = 0;
+    let atom = |i: usize| {
+        lower.get(i + 1..i + 3) == Some(b"[]") || lower.get(i + 1..i + 4) == Some(b"+[]")
+    };
+    // Most values with a `!` are prose: no atom, no run to measure.
+    let first = memchr::memchr_iter(b'!', lower).find(|&i| atom(i))?;
+    let mut start = lower[..first]
+        .iter()
+        .rposition(|b| !matches!(b, b'[' | b']' | b'(' | b')' | b'+' | b' ' | b'!'))
+        .map_or(0, |p| p + 1);
     let mut atoms = 0;
-    for (i, &b) in lower.iter().enumerate() {
+    for (i, &b) in lower.iter().enumerate().skip(start) {
         match b {
             b'[' | b']' | b'(' | b')' | b'+' | b' ' => {}
             b'!' => {
-                if lower.get(i + 1..i + 3) == Some(b"[]") || lower.get(i + 1..i + 4) == Some(b"+[]")
-                {
+                if atom(i) {
                     atoms += 1;
                 }
             }
