@@ -19,7 +19,11 @@ fn json(engine: &Engine, body: &str) -> Verdict {
 
 /// Where an attack was found: the JSON pointers, in order.
 fn pointers(verdict: &Verdict) -> Vec<&str> {
-    verdict.hits.iter().map(|h| h.location.name.as_str()).collect()
+    verdict
+        .hits
+        .iter()
+        .map(|h| h.location.name.as_str())
+        .collect()
 }
 
 /// Enough values before the ones under test for the engine to remember clean values (it
@@ -101,6 +105,10 @@ fn the_same_bytes_under_another_name_are_inspected() {
     scan.header("x-note", b"shell.jsp");
     scan.header("x-filename", b"shell.jsp");
     let verdict = scan.finish();
-    let names: Vec<_> = verdict.hits.iter().map(|h| h.location.name.as_str()).collect();
+    let names: Vec<_> = verdict
+        .hits
+        .iter()
+        .map(|h| h.location.name.as_str())
+        .collect();
     assert_eq!(names, ["x-filename"], "{verdict:?}");
 }
