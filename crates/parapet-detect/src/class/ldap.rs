@@ -6,7 +6,7 @@
 //! require `(`, then either a filter operator (`&`, `|`, `!`) or an attribute name followed
 //! by a comparison (`=`, `>=`, `<=`, `~=`). Regex lookaheads (`)(?=`) and prose do not match.
 
-use crate::detector::{Detector, Input, Sink};
+use crate::detector::{Detector, Features, Input, Sink};
 use crate::rule::{Class, Rule, Severity};
 
 /// A closed filter followed by a new filter component.
@@ -26,10 +26,10 @@ pub(crate) static DETECTOR: Detector = Detector {
 };
 
 fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
-    let lower = input.lower;
-    if memchr::memchr(b')', lower).is_none() {
+    if !input.features.any(Features::PAREN) {
         return;
     }
+    let lower = input.lower;
     // Only a `)` that closes a parenthesis the value did not open breaks out of the filter
     // the value is pasted into; a whole filter sent as a value (`(&(a=1)(b=2))`) does not.
     let mut depth = 0usize;

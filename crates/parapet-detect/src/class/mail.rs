@@ -6,7 +6,7 @@
 //! when its first line has no space (an address or a one-word name, as such payloads begin),
 //! so that multi-line messages quoting "From: Alice" pass.
 
-use crate::detector::{Detector, Input, Sink};
+use crate::detector::{Detector, Features, Input, Sink};
 use crate::location::Part;
 use crate::rule::{Class, Rule, Severity};
 
@@ -41,6 +41,9 @@ const HEADERS: &[&[u8]] = &[
 ];
 
 fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
+    if !input.features.any(Features::NEWLINE) {
+        return;
+    }
     let lower = input.lower;
     let Some(first) = memchr::memchr2(b'\r', b'\n', lower) else {
         return;

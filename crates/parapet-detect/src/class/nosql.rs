@@ -172,6 +172,9 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     {
         orm_lookup(lower, sink);
     }
+    if !input.features.any(Features::DOLLAR) {
+        return;
+    }
     for d in memchr::memchr_iter(b'$', lower) {
         let rest = &lower[d + 1..];
         let n = rest.iter().take_while(|b| b.is_ascii_alphabetic()).count();

@@ -6,7 +6,7 @@
 //! How: a `memchr` gate on `_` and `constructor`/`prototype`; then `__proto__` anywhere, or
 //! `constructor` followed (past brackets, dots, quotes, colons) by `prototype`.
 
-use crate::detector::{Detector, Input, Sink};
+use crate::detector::{Detector, Features, Input, Sink};
 use crate::rule::{Class, Rule, Severity};
 
 /// `__proto__` or `constructor` + `prototype` in a name, key or value.
@@ -46,7 +46,14 @@ use std::sync::LazyLock;
 
 fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     let lower = input.lower;
-    if lower.len() < 9 {
+    // Every reference needs `__proto__`, or a separator before `constructor` or `prototype`.
+    const AROUND: Features = Features::UNDERSCORE
+        .union(Features::BRACKET)
+        .union(Features::DOT)
+        .union(Features::QUOTE)
+        .union(Features::COLON)
+        .union(Features::SPACE);
+    if lower.len() < 9 || !input.features.any(AROUND) {
         return;
     }
     if let Some(i) = PROTO.find(lower) {

@@ -75,14 +75,16 @@ const SESSION_NAMES: &[&str] = &[
 fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     let lower = input.lower;
     if matches!(input.part, Part::QueryName | Part::BodyKey) {
-        let name = std::str::from_utf8(lower).unwrap_or("");
         // ASP session cookies carry a suffix (ASPSESSIONIDQQGGQGPG).
-        if SESSION_NAMES.contains(&name) || name.starts_with("aspsessionid") {
+        if SESSION_NAMES.iter().any(|n| n.as_bytes() == lower)
+            || lower.starts_with(b"aspsessionid")
+        {
             sink.report(&ID_PARAMETER, 0..lower.len());
         }
         return;
     }
-    if input.features.any(Features::DOT) {
+    // `document.cookie = "…; path=/"`.
+    if input.features.any(Features::DOT) && input.features.any(Features::SEPARATOR) {
         let mut from = 0;
         while let Some(i) = memchr::memmem::find(&lower[from..], b".cookie") {
             let at = from + i;

@@ -6,7 +6,7 @@
 //! XML pasted into a parameter arrives as text; `memmem` finds `<!entity`, `<!doctype` and
 //! `xinclude`/`xi:include` in the lowercased value and the declaration is read up to its `>`.
 
-use crate::detector::{Detector, Input, Sink};
+use crate::detector::{Detector, Features, Input, Sink};
 use crate::rule::{Class, Rule, Severity};
 
 /// An external entity: `<!ENTITY name SYSTEM|PUBLIC …>`.
@@ -80,7 +80,8 @@ pub(crate) static DETECTOR: Detector = Detector {
 
 fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     let lower = input.lower;
-    if memchr::memchr2(b'<', b':', lower).is_none() {
+    // Declarations need `<`; XInclude, `:` or `/`.
+    if !input.features.any(Features::ANGLE | Features::COLON | Features::SLASH) {
         return;
     }
     let mut entities = 0;
