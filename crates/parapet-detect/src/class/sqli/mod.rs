@@ -26,6 +26,7 @@ mod judge;
 mod tokenizer;
 
 use crate::detector::{Detector, Features, Input, Sink};
+use crate::location::Part;
 use crate::rule::{Class, Rule, Severity};
 use aho_corasick::{AhoCorasick, MatchKind};
 use judge::{Finding, Judge, Window};
@@ -200,6 +201,24 @@ static ALIAS_FROM: Rule = Rule {
     description: "SQL injection: an aliased select-list column followed by FROM",
 };
 
+/// The whole value is a SQL operator: `<=>`, `||`, `xor`, `is not null`, `in (0,1)`.
+static OPERATOR_VALUE: Rule = Rule {
+    id: "sqli.operator-value",
+    class: Class::Sqli,
+    paranoia: 2,
+    severity: Severity::Critical,
+    description: "SQL injection: the value is a SQL operator alone (`<=>`, `||`, `is null`, `in (0,1)`)",
+};
+
+/// A one-word value closed by a quote and ended with `;`: `admin@example.com';`.
+static TERMINATOR: Rule = Rule {
+    id: "sqli.quote-terminator",
+    class: Class::Sqli,
+    paranoia: 2,
+    severity: Severity::Critical,
+    description: "SQL injection: a quoted value closed and the statement ended with `;`",
+};
+
 /// The sqli detector.
 pub(crate) static DETECTOR: Detector = Detector {
     class: Class::Sqli,
@@ -222,6 +241,8 @@ pub(crate) static DETECTOR: Detector = Detector {
         &CAST,
         &CAST_ALONE,
         &ALIAS_FROM,
+        &OPERATOR_VALUE,
+        &TERMINATOR,
     ],
     scan,
 };
@@ -238,18 +259,67 @@ const STRUCTURAL: Features = Features::QUOTE
     .union(Features::ANGLE)
     .union(Features::SIGIL);
 
-/// Keywords that make an injection without any structural byte (`1 union select 2`).
+/// Words the window rules (`union select`, time delays, dangerous functions and system
+/// tables, comment evasion) look for: a value without any is judged from its first
+/// tokens only (at paranoia 1, whose window rules all need one of these).
+const WINDOW_WORDS: &[&str] = &[
+    "union",
+    "sleep",
+    "benchmark",
+    "randomblob",
+    "waitfor",
+    "load_file",
+    "extractvalue",
+    "updatexml",
+    "name_const",
+    "xp_",
+    "sp_",
+    "sys_e",
+    "utl_",
+    "dbms_",
+    "openrowset",
+    "opendatasource",
+    "pg_read_file",
+    "lo_import",
+    "copy_to",
+    "outfile",
+    "dumpfile",
+    "information_schema",
+    "mysql.",
+    "master.",
+    "sysobjects",
+    "syscolumns",
+    "pg_shadow",
+    "pg_user",
+    "sqlite_master",
+    "all_tables",
+    "user_tables",
+    "sysibm",
+    "/*",
+];
+
+/// Keywords that make an injection without any structural byte (`1 union select 2`,
+/// `exec xp_cmdshell`), after the window words (which count as such keywords too).
+const KEYWORDS: &[&str] = &["order", "group", "having", "procedure", "select", "exec"];
+
 #[allow(clippy::expect_used)] // constant patterns: a failure is a bug caught by any test
-static KEYWORDS: LazyLock<AhoCorasick> = LazyLock::new(|| {
+static WORDS: LazyLock<AhoCorasick> = LazyLock::new(|| {
     AhoCorasick::builder()
         .match_kind(MatchKind::LeftmostFirst)
-        .build(["union", "order", "group", "having", "procedure"])
+        .build(WINDOW_WORDS.iter().chain(KEYWORDS))
         .expect("constant keywords")
 });
 
-/// Whether the value can hold an injection at all.
-fn prefilter(input: &Input<'_>) -> bool {
-    input.features.any(STRUCTURAL) || KEYWORDS.is_match(input.lower)
+/// What one pass over the value found: any keyword, and any window word.
+fn words(lower: &[u8]) -> (bool, bool) {
+    let mut keyword = false;
+    for m in WORDS.find_iter(lower) {
+        keyword = true;
+        if m.pattern().as_usize() < WINDOW_WORDS.len() {
+            return (true, true);
+        }
+    }
+    (keyword, false)
 }
 
 fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
@@ -263,9 +333,13 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     {
         sink.report(&SCHEMA_VALUE, span);
     }
-    if !(prefilter(input) || cast) {
+    let (keyword, window) = words(s);
+    // `xor`, `is null`: an operator alone (paranoia 2) needs no structural byte.
+    let short = input.paranoia >= 2 && s.len() <= 16;
+    if !(input.features.any(STRUCTURAL) || keyword || cast || short) {
         return;
     }
+    let full = window || input.paranoia >= 2;
     let mut report = |f: Finding, span: std::ops::Range<usize>| {
         let rule = match f {
             Finding::Tautology => &TAUTOLOGY,
@@ -285,17 +359,21 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
             Finding::Cast => &CAST,
             Finding::CastAlone => &CAST_ALONE,
             Finding::AliasFrom => &ALIAS_FROM,
+            Finding::OperatorValue => &OPERATOR_VALUE,
+            Finding::Terminator => &TERMINATOR,
         };
         sink.report(rule, span);
     };
-    value(s, &mut report);
+    // In a path segment no decoder reads `+` as a space; SQL injected there does.
+    let plus = input.part == Part::Path && input.features.any(Features::DASH);
+    value(s, plus, full, &mut report);
     // `pay=AND 1=1)`: a parameter and its value in one string (a form body encoded twice,
     // a query string inside a value); the value after `name=` is judged on its own.
     if input.features.any(Features::EQUALS)
         && let Some(at) = embedded_value(s)
         && let Some(rest) = s.get(at..)
     {
-        value(rest, &mut |f, span: std::ops::Range<usize>| {
+        value(rest, plus, full, &mut |f, span: std::ops::Range<usize>| {
             report(f, span.start + at..span.end + at);
         });
     }
@@ -316,7 +394,9 @@ fn catalogue_value(s: &[u8]) -> Option<std::ops::Range<usize>> {
         b"mysql" => matches!(table, b"user" | b"db" | b"tables_priv" | b"columns_priv"),
         b"sysobjects" | b"syscolumns" | b"sysdatabases" | b"msysobjects" | b"msysaccessobjects"
         | b"pg_shadow" | b"pg_user" | b"sqlite_master" | b"sqlite_schema" | b"all_tables"
-        | b"dba_users" => table.is_empty(),
+        | b"dba_users" | b"schema_name" | b"sp_executesql" | b"sp_password" | b"sp_oacreate"
+        | b"sp_makewebtask" | b"utl_http" | b"utl_inaddr" | b"openrowset" | b"opendatasource"
+        | b"dbms_pipe" | b"dbms_lock" | b"msdasql" | b"sqloledb" => table.is_empty(),
         _ => false,
     };
     (catalogue && word(table)).then_some(start..start + t.len())
@@ -333,13 +413,18 @@ fn embedded_value(s: &[u8]) -> Option<usize> {
 /// Judges one value in its readings: as-is, after a `'`, after a `"`, and after a quote
 /// when a backslash-quote in the value is the break-out (`\'or 1=1--` against an
 /// application that escapes quotes but not backslashes).
-fn value(s: &[u8], report: &mut impl FnMut(Finding, std::ops::Range<usize>)) {
-    reading(s, 0, false, report);
+fn value(
+    s: &[u8],
+    plus: bool,
+    full: bool,
+    report: &mut impl FnMut(Finding, std::ops::Range<usize>),
+) {
+    reading(s, 0, false, plus, full, report);
     for q in [b'\'', b'"'] {
         if let Some(at) = memchr::memchr(q, s) {
-            reading(s, q, false, report);
+            reading(s, q, false, plus, full, report);
             if s.get(at.wrapping_sub(1)) == Some(&b'\\') {
-                reading(s, q, true, report);
+                reading(s, q, true, plus, full, report);
             }
         }
     }
@@ -354,13 +439,87 @@ fn evasion_keyword(s: &[u8], t: &Token) -> bool {
     }
 }
 
+/// Whether a reading of a value without window words can yield a finding, judged from
+/// its first tokens: after the opening string, an operator, `;`, a clause, a statement or
+/// a comment (a break-out); as-is, anything but two operands in a row (`hi there`, which
+/// every break-out and whole-value rule rejects).
+fn promising(mut tokens: Tokenizer<'_>, s: &[u8], quote: u8) -> bool {
+    // The next code token, and whether a comment came before it.
+    let mut next = || {
+        let mut comment = false;
+        for t in tokens.by_ref() {
+            if t.kind != Kind::Comment {
+                return (Some(t), comment);
+            }
+            comment = true;
+        }
+        (None, comment)
+    };
+    let operand = |t: &Token| {
+        matches!(
+            t.kind,
+            Kind::Word | Kind::Num | Kind::Str | Kind::Var | Kind::Literal
+        )
+    };
+    if quote != 0 {
+        if !next().0.is_some_and(|t| t.closed()) {
+            return false;
+        }
+        loop {
+            let (t, comment) = next();
+            let Some(t) = t else { return comment };
+            match t.kind {
+                _ if comment => return true,
+                Kind::RParen => {}
+                Kind::Logic
+                | Kind::Cmp
+                | Kind::Arith
+                | Kind::Unary
+                | Kind::Semi
+                | Kind::Clause
+                | Kind::Union
+                | Kind::Stmt => return true,
+                Kind::Kw => return t.text(s) == b"collate",
+                _ => return false,
+            }
+        }
+    }
+    let (Some(first), _) = next() else {
+        return false;
+    };
+    if !operand(&first) {
+        return true;
+    }
+    match next() {
+        (Some(t), false) => {
+            !(matches!(
+                t.kind,
+                Kind::Num | Kind::Str | Kind::Var | Kind::Literal | Kind::Other | Kind::Comma
+            ) || (t.kind == Kind::Word
+                && !matches!(t.text(s), b"sounds" | b"notnull" | b"isnull")))
+        }
+        _ => true,
+    }
+}
+
 /// Tokenizes `s` in one reading and runs both rule families.
 fn reading(
     s: &[u8],
     quote: u8,
     escaped: bool,
+    plus: bool,
+    full: bool,
     report: &mut impl FnMut(Finding, std::ops::Range<usize>),
 ) {
+    let tokens = if escaped {
+        Tokenizer::escaped(s, quote)
+    } else {
+        Tokenizer::new(s, quote)
+    }
+    .plus_as_space(plus);
+    if !full && !promising(tokens.clone(), s, quote) {
+        return;
+    }
     let mut toks = [Token::default(); MAX_TOKENS];
     let mut pre = [0u8; MAX_TOKENS];
     let mut n = 0;
@@ -370,11 +529,6 @@ fn reading(
     // The last code token, and a block comment glued to its end.
     let mut prev: Option<Token> = None;
     let mut glued: Option<Token> = None;
-    let tokens = if escaped {
-        Tokenizer::escaped(s, quote)
-    } else {
-        Tokenizer::new(s, quote)
-    };
     for t in tokens {
         if t.kind == Kind::Comment {
             comment = t.flag;
@@ -396,7 +550,9 @@ fn reading(
         }
         prev = Some(t);
         glued = None;
-        window.feed(s, Some(t), report);
+        if full {
+            window.feed(s, Some(t), report);
+        }
         if n < MAX_TOKENS {
             toks[n] = t;
             pre[n] = comment;
@@ -406,7 +562,9 @@ fn reading(
         }
         comment = 0;
     }
-    window.feed(s, None, report);
+    if full {
+        window.feed(s, None, report);
+    }
     let judge = Judge {
         lower: s,
         toks: &toks[..n],
@@ -418,6 +576,7 @@ fn reading(
     judge.breakout(report);
     judge.call_value(report);
     judge.cast_value(report);
+    judge.operator_value(report);
 }
 
 #[cfg(test)]
@@ -704,6 +863,145 @@ mod tests {
         ] {
             assert!(
                 !hits2(b).contains(&"sqli.schema-value"),
+                "{b}: {:?}",
+                hits2(b)
+            );
+        }
+    }
+
+    #[test]
+    fn keyword_only_injections() {
+        for (a, rule) in [
+            (" exec xp_cmdshell", "sqli.function"),
+            ("exec master..xp_cmdshell", "sqli.function"),
+            ("exec master.", "sqli.function"),
+            ("from information_schema.", "sqli.function"),
+            ("UnIon seleCt", "sqli.union"),
+            ("'union select/", "sqli.union"),
+            ("x union#\ndistinctrow\x0bselect@.", "sqli.union"),
+        ] {
+            let h = hits(a);
+            assert!(h.contains(&rule), "{a}: {h:?}");
+        }
+        for b in [
+            "the union select committee met",
+            "everything except select",
+            "exec chair for the home office",
+            "exec master plan.",
+        ] {
+            assert!(hits(b).is_empty(), "{b}: {:?}", hits(b));
+        }
+    }
+
+    #[test]
+    fn plus_is_a_space_in_a_path_segment() {
+        let a = "24'union+all+select+1,2,3+from+aa";
+        assert!(matches(&DETECTOR, Part::Path, "", a, 1).contains(&"sqli.union"));
+        assert!(matches(&DETECTOR, Part::Path, "", "c++'s+guide", 1).is_empty());
+    }
+
+    #[test]
+    fn null_tests_collations_and_json_functions() {
+        for a in [
+            "' notnull --",
+            "z'or email notnull--",
+            "user'collate nocase--",
+            "user'collate`nocase`--",
+            "user'collate \"\\utf8mb4_general_ci\"--",
+            "user'collate U&\"$1#B#E#D\"--",
+            "x' or json_valid (id);",
+        ] {
+            let h = hits(a);
+            assert!(
+                h.iter()
+                    .any(|r| matches!(*r, "sqli.tautology" | "sqli.comment-truncation")),
+                "{a}: {h:?}"
+            );
+        }
+        for b in ["the collate clause--", "o'neil notnull", "it's null -- ok"] {
+            assert!(hits(b).is_empty(), "{b}: {:?}", hits(b));
+        }
+    }
+
+    #[test]
+    fn selects_cut_short() {
+        assert!(hits("select(user(").contains(&"sqli.call-value"));
+        assert!(hits("SELECT IIF(1 > 1, 'TRUE', 'FALSE')").contains(&"sqli.call-value"));
+        for a in ["';SELECT P", "\";select p"] {
+            assert!(hits(a).contains(&"sqli.stacked"), "{a}: {:?}", hits(a));
+        }
+        for b in ["Select one (1)", "';select all", "it's; select x"] {
+            assert!(hits(b).is_empty(), "{b}: {:?}", hits(b));
+        }
+    }
+
+    #[test]
+    fn variables_with_a_dot_and_json_key_operators() {
+        assert!(hits("var= @.= ( SELECT").contains(&"sqli.tautology"));
+        assert!(hits("OR '{\"a\":\"b\"}' ? 'a'").contains(&"sqli.tautology"));
+        assert!(hits("is it 'x' ? maybe").is_empty());
+    }
+
+    #[test]
+    fn operator_values_at_paranoia_two() {
+        for a in [
+            "<=>",
+            "||",
+            "&&",
+            "!=",
+            ">=",
+            "<>",
+            "->",
+            "XOR",
+            "RLIKE",
+            "IS NULL",
+            "is not null",
+            "LIKE NULL",
+            "in (0,1)",
+            " IN (815914, 815913)",
+            "in ( select * from",
+        ] {
+            assert!(hits(a).is_empty(), "{a}: {:?}", hits(a));
+            assert!(
+                hits2(a).contains(&"sqli.operator-value"),
+                "{a}: {:?}",
+                hits2(a)
+            );
+        }
+        for b in [
+            "=",
+            "-",
+            "like",
+            "or",
+            "in (review)",
+            "in (2 days)",
+            "is null or",
+        ] {
+            assert!(
+                !hits2(b).contains(&"sqli.operator-value"),
+                "{b}: {:?}",
+                hits2(b)
+            );
+        }
+    }
+
+    #[test]
+    fn quote_terminator_at_paranoia_two() {
+        for a in [
+            "admin@juice-sh.op';",
+            "admin@juice-sh.op\";",
+            "root@example.com'/* c */;",
+        ] {
+            assert!(hits(a).is_empty(), "{a}: {:?}", hits(a));
+            assert!(
+                hits2(a).contains(&"sqli.quote-terminator"),
+                "{a}: {:?}",
+                hits2(a)
+            );
+        }
+        for b in ["it's ok;", "';", "x = 'abc';"] {
+            assert!(
+                !hits2(b).contains(&"sqli.quote-terminator"),
                 "{b}: {:?}",
                 hits2(b)
             );
