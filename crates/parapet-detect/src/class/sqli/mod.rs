@@ -28,9 +28,7 @@ mod tokenizer;
 use crate::detector::{Detector, Features, Input, Sink};
 use crate::location::Part;
 use crate::rule::{Class, Rule, Severity};
-use aho_corasick::{AhoCorasick, MatchKind};
 use judge::{Finding, Judge, Window};
-use std::sync::LazyLock;
 use tokenizer::{AFTER_EXEC, BLOCK, Kind, Token, Tokenizer};
 
 /// A boolean condition after a break-out: `' or '1'='1`, `1 and 1=0`, `' and ascii(…)>64`.
@@ -259,73 +257,137 @@ const STRUCTURAL: Features = Features::QUOTE
     .union(Features::ANGLE)
     .union(Features::SIGIL);
 
-/// Words the window rules (`union select`, time delays, dangerous functions and system
-/// tables, comment evasion) look for: a value without any is judged from its first
-/// tokens only (at paranoia 1, whose window rules all need one of these).
-const WINDOW_WORDS: &[&str] = &[
-    "union",
-    "sleep",
-    "benchmark",
-    "randomblob",
-    "waitfor",
-    "load_file",
-    "extractvalue",
-    "updatexml",
-    "name_const",
-    "xp_",
-    "sp_",
-    "sys_e",
-    "utl_",
-    "dbms_",
-    "openrowset",
-    "opendatasource",
-    "pg_read_file",
-    "lo_import",
-    "copy_to",
-    "outfile",
-    "dumpfile",
-    "information_schema",
-    "mysql.",
-    "master.",
-    "sysobjects",
-    "syscolumns",
-    "pg_shadow",
-    "pg_user",
-    "sqlite_master",
-    "all_tables",
-    "user_tables",
-    "sysibm",
-    "/*",
-];
+/// The bytes the tokenizer reads as spaces (besides ` `, a tab, CR, LF: VT, FF, NUL,
+/// and NBSP).
+const SPACES: Features = Features::SPACE
+    .union(Features::NEWLINE)
+    .union(Features::CONTROL)
+    .union(Features::HIGH);
 
-/// Keywords that make an injection without any structural byte (`1 union select 2`,
-/// `exec xp_cmdshell`), after the window words (which count as such keywords too).
-const KEYWORDS: &[&str] = &["order", "group", "having", "procedure", "select", "exec"];
-
-#[allow(clippy::expect_used)] // constant patterns: a failure is a bug caught by any test
-static WORDS: LazyLock<AhoCorasick> = LazyLock::new(|| {
-    AhoCorasick::builder()
-        .match_kind(MatchKind::LeftmostFirst)
-        .build(WINDOW_WORDS.iter().chain(KEYWORDS))
-        .expect("constant keywords")
-});
-
-/// What one pass over the value found: any keyword, and any window word.
-fn words(lower: &[u8]) -> (bool, bool) {
+/// What one pass over the value's words found: a keyword that makes an injection without
+/// any structural byte (`1 union select 2`, `exec xp_cmdshell`, `order by`), and a word
+/// the window rules look for (`union`, time delays, dangerous functions and system
+/// tables, `/*`). A value without window words is judged from its first tokens only (at
+/// paranoia 1, whose window rules all need one).
+fn words(s: &[u8]) -> (bool, bool) {
+    static WORD: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut b = 0;
+        while b < 256 {
+            t[b] = tokenizer::is_word_byte(b as u8);
+            b += 1;
+        }
+        t
+    };
     let mut keyword = false;
-    for m in WORDS.find_iter(lower) {
-        keyword = true;
-        if m.pattern().as_usize() < WINDOW_WORDS.len() {
+    let mut rest = s;
+    while let Some(start) = rest.iter().position(|&b| WORD[usize::from(b)]) {
+        let tail = rest.get(start..).unwrap_or_default();
+        let len = tail
+            .iter()
+            .position(|&b| !WORD[usize::from(b)])
+            .unwrap_or(tail.len());
+        let (mut w, after) = tail.split_at(len);
+        rest = after;
+        if len < 4 {
+            continue;
+        }
+        // `1union`, `0.e3union` (`reunion` costs a full look, no more).
+        if w.ends_with(b"union") {
             return (true, true);
         }
+        // `1order`, `/*!50000select`: a number glued to a keyword.
+        if w.first().is_some_and(u8::is_ascii_digit) {
+            keyword |= [&b"order"[..], b"group", b"having"]
+                .iter()
+                .any(|k| w.ends_with(k));
+            while let [b'0'..=b'9', tail @ ..] = w {
+                w = tail;
+            }
+        }
+        match word_kind(w, after.first() == Some(&b'.')) {
+            Some(Word::Window) => return (true, true),
+            Some(Word::Keyword) => keyword = true,
+            None => {}
+        }
     }
-    (keyword, false)
+    (keyword, pair(s, *b"/*"))
+}
+
+/// What a word is to the gate.
+enum Word {
+    /// A keyword that makes an injection without structural bytes.
+    Keyword,
+    /// A word a window rule looks for.
+    Window,
+}
+
+/// The gate's kind of a lowercase word (dispatched on its length and end bytes, then
+/// compared once); `dot` says whether a `.` follows it (`mysql.user`, `master..xp_`).
+fn word_kind(w: &[u8], dot: bool) -> Option<Word> {
+    let (&first, &last) = (w.first()?, w.last()?);
+    let window = match (first, w.get(1..3)) {
+        (b'x', Some(b"p_")) | (b's', Some(b"p_")) | (b'u', Some(b"tl")) | (b'd', Some(b"bm")) => {
+            w.starts_with(b"xp_")
+                || w.starts_with(b"sp_")
+                || w.starts_with(b"utl_")
+                || w.starts_with(b"dbms_")
+        }
+        (b'i', Some(b"nf")) => w.starts_with(b"information_schema"),
+        _ => false,
+    };
+    if window {
+        return Some(Word::Window);
+    }
+    let (word, kind): (&[u8], Word) = match (w.len(), first, last) {
+        (5, b's', b'p') => (b"sleep", Word::Window),
+        (8, b'p', b'p') => (b"pg_sleep", Word::Window),
+        (9, b'b', b'k') => (b"benchmark", Word::Window),
+        (10, b'r', b'b') => (b"randomblob", Word::Window),
+        (7, b'w', b'r') => (b"waitfor", Word::Window),
+        (9, b'l', b'e') => (b"load_file", Word::Window),
+        (12, b'e', b'e') => (b"extractvalue", Word::Window),
+        (9, b'u', b'l') => (b"updatexml", Word::Window),
+        (10, b'n', b't') => (b"name_const", Word::Window),
+        (8, b's', b'l') => (b"sys_eval", Word::Window),
+        (8, b's', b'c') => (b"sys_exec", Word::Window),
+        (10, b'o', b't') => (b"openrowset", Word::Window),
+        (14, b'o', b'e') => (b"opendatasource", Word::Window),
+        (12, b'p', b'e') => (b"pg_read_file", Word::Window),
+        (9, b'l', b't') => (b"lo_import", Word::Window),
+        (7, b'c', b'o') => (b"copy_to", Word::Window),
+        (7, b'o', b'e') => (b"outfile", Word::Window),
+        (8, b'd', b'e') => (b"dumpfile", Word::Window),
+        (10, b's', b's') if w == b"syscolumns" => (b"syscolumns", Word::Window),
+        (10, b's', b's') => (b"sysobjects", Word::Window),
+        (9, b'p', b'w') => (b"pg_shadow", Word::Window),
+        (7, b'p', b'r') => (b"pg_user", Word::Window),
+        (13, b's', b'r') => (b"sqlite_master", Word::Window),
+        (10, b'a', b's') => (b"all_tables", Word::Window),
+        (11, b'u', b's') => (b"user_tables", Word::Window),
+        (6, b's', b'm') => (b"sysibm", Word::Window),
+        (6, b'm', b'r') if dot => (b"master", Word::Window),
+        (5, b'm', b'l') if dot => (b"mysql", Word::Window),
+        (5, b'o', b'r') => (b"order", Word::Keyword),
+        (5, b'g', b'p') => (b"group", Word::Keyword),
+        (6, b'h', b'g') => (b"having", Word::Keyword),
+        (9, b'p', b'e') => (b"procedure", Word::Keyword),
+        (6, b's', b't') => (b"select", Word::Keyword),
+        (4, b'e', b'c') => (b"exec", Word::Keyword),
+        _ => return None,
+    };
+    (w == word).then_some(kind)
+}
+
+/// Whether two bytes occur in a row in `s`.
+fn pair(s: &[u8], [a, b]: [u8; 2]) -> bool {
+    memchr::memchr_iter(a, s).any(|i| s.get(i + 1) == Some(&b))
 }
 
 fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     let s = input.lower;
     // `x::int` has no other structure; its rule is paranoia 2, so PL1 skips the search.
-    let cast = input.paranoia >= 2 && memchr::memmem::find(s, b"::").is_some();
+    let cast = input.paranoia >= 2 && pair(s, *b"::");
     if input.paranoia >= 2
         && s.len() <= 40
         && !input.features.any(Features::SPACE)
@@ -333,10 +395,18 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     {
         sink.report(&SCHEMA_VALUE, span);
     }
-    let (keyword, window) = words(s);
     // `xor`, `is null`: an operator alone (paranoia 2) needs no structural byte.
     let short = input.paranoia >= 2 && s.len() <= 16;
-    if !(input.features.any(STRUCTURAL) || keyword || cast || short) {
+    let structural = input.features.any(STRUCTURAL) || cast || short;
+    // Without structural bytes, keywords need something between them (`1 union select
+    // 2`, `exec+xp_cmdshell` in a path); a word alone is an injection only as `xp_…`.
+    let apart = input.features.any(SPACES)
+        || (input.part == Part::Path && input.features.any(Features::DASH));
+    if !structural && !apart && !(input.features.any(Features::UNDERSCORE) && pair(s, *b"p_")) {
+        return;
+    }
+    let (keyword, window) = words(s);
+    if !(structural || keyword) {
         return;
     }
     let full = window || input.paranoia >= 2;
