@@ -605,6 +605,10 @@ impl Judge<'_> {
                         while matches!(self.kind(j), Some(Kind::Cmp | Kind::Unary)) {
                             j += 1;
                         }
+                        // `similar to`
+                        if self.is(j, b"to") && self.is(j - 1, b"similar") {
+                            j += 1;
+                        }
                         let right = self.tok(j);
                         let plain = |t: Option<&Token>| t.is_some_and(|t| t.kind == Kind::Word);
                         if !(plain(left) && plain(right))
@@ -960,8 +964,17 @@ impl Judge<'_> {
                 End::Invalid if j == 0 && self.kind(0) == Some(Kind::Stmt) => {
                     // A whole statement closed by a comment: `select 1,2 from t --`.
                     let c = self.comment_at(n);
-                    if self.statement(0)
-                        && (strict_comment(c) || (self.is(0, b"select") && self.strong_select(1)))
+                    // `drop sampletable;--`, `select 0x616263`.
+                    let drop = self.is(0, b"drop")
+                        && self.kind(1) == Some(Kind::Word)
+                        && (n == 2 || (n == 3 && self.kind(2) == Some(Kind::Semi)));
+                    let hex = self.is(0, b"select")
+                        && n == 2
+                        && self.kind(1) == Some(Kind::Num)
+                        && self.text(1).starts_with(b"0x");
+                    if hex
+                        || ((self.statement(0) || drop) && strict_comment(c))
+                        || (self.is(0, b"select") && self.statement(0) && self.strong_select(1))
                     {
                         report(Finding::Stacked, self.span(0, n));
                     }
@@ -1047,6 +1060,14 @@ impl Judge<'_> {
                     && (self.quote != 0 || self.kind(0) != Some(Kind::Word))
                 {
                     // `' or 1--`, `' or true#`.
+                    report(Finding::Tautology, self.span(start, j));
+                } else if self.quote != 0
+                    && j == i + 2
+                    && matches!(self.text(i + 1), b"true" | b"false")
+                    && (end == End::Eof || self.kind(j) == Some(Kind::Semi))
+                    && self.truncation_prefix(0)
+                {
+                    // `' or true; …`, `'||true`: a one-word value, or-ed with true.
                     report(Finding::Tautology, self.span(start, j));
                 } else if self.quote != 0 && (self.balanced(end, b) || self.glued_logic(end, i)) {
                     // `x'||'y`: the application's closing quote completes the last string.
@@ -1472,6 +1493,16 @@ impl Window {
                         report(Finding::SqlFunction, f.start as usize..cur.end as usize);
                     }
                 }
+            }
+            // Oracle's dynamic SQL: `execute immediate '…'`.
+            Kind::Str if text(self.back(0)) == b"immediate" && text(self.back(1)) == b"execute" => {
+                let s = self.back(1).map_or(0, |t| t.start as usize);
+                report(Finding::Function, s..cur.end as usize);
+            }
+            // `select pg_sleep` cut short.
+            Kind::Word if w == b"pg_sleep" && text(self.back(0)) == b"select" => {
+                let s = self.back(0).map_or(0, |t| t.start as usize);
+                report(Finding::TimeBased, s..cur.end as usize);
             }
             // `exec master..xp_cmdshell` cut short: `exec master.`
             Kind::Dot

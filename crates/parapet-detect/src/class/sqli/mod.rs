@@ -366,6 +366,7 @@ fn word_kind(w: &[u8], dot: bool) -> Option<Word> {
         (10, b'a', b's') => (b"all_tables", Word::Window),
         (11, b'u', b's') => (b"user_tables", Word::Window),
         (6, b's', b'm') => (b"sysibm", Word::Window),
+        (9, b'i', b'e') => (b"immediate", Word::Window),
         (6, b'm', b'r') if dot => (b"master", Word::Window),
         (5, b'm', b'l') if dot => (b"mysql", Word::Window),
         (5, b'o', b'r') => (b"order", Word::Keyword),
@@ -1075,6 +1076,31 @@ mod tests {
                 "{b}: {:?}",
                 hits2(b)
             );
+        }
+    }
+
+    #[test]
+    fn more_break_outs_and_statements() {
+        for (a, rule) in [
+            ("' or true; foo", "sqli.tautology"),
+            ("'||true", "sqli.tautology"),
+            ("' and email not similar to id--", "sqli.tautology"),
+            ("DROP sampletable;--", "sqli.stacked"),
+            ("select 0x616263", "sqli.stacked"),
+            ("EXECUTE IMMEDIATE \"", "sqli.function"),
+            ("select pg_sleep", "sqli.time-based"),
+        ] {
+            let h = hits(a);
+            assert!(h.contains(&rule), "{a}: {h:?}");
+        }
+        for b in [
+            "it's true; really",
+            "drop me a line;",
+            "great; drop off",
+            "select 0x1 and more",
+            "rock 'n' roll or true",
+        ] {
+            assert!(hits(b).is_empty(), "{b}: {:?}", hits(b));
         }
     }
 

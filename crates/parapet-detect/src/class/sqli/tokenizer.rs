@@ -198,6 +198,11 @@ impl<'a> Tokenizer<'a> {
     fn string(&mut self, start: usize, quote: u8) -> Token {
         let mut i = start;
         while i < self.s.len() {
+            // Jump to the next quote or backslash.
+            match memchr::memchr2(quote, b'\\', self.s.get(i..).unwrap_or_default()) {
+                Some(k) => i += k,
+                None => break,
+            }
             let b = self.s[i];
             if b == b'\\' {
                 i += 2;
