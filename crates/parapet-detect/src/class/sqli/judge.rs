@@ -420,7 +420,10 @@ fn symbolic(t: &Token, lower: &[u8]) -> bool {
 fn callable(t: &Token, lower: &[u8]) -> bool {
     match t.kind {
         Kind::Word => true,
-        Kind::Kw => matches!(t.text(lower), b"if" | b"database" | b"binary" | b"values"),
+        Kind::Kw => matches!(
+            t.text(lower),
+            b"if" | b"database" | b"binary" | b"values" | b"time"
+        ),
         Kind::Stmt => matches!(t.text(lower), b"replace" | b"insert" | b"exec" | b"execute"),
         Kind::Clause => t.text(lower) == b"procedure",
         _ => false,
@@ -867,6 +870,10 @@ impl Judge<'_> {
                 true
             } else {
                 let mut items = 0;
+                // `in (` cut short.
+                if j == n {
+                    items = 1;
+                }
                 while let Some(t) = self.tok(j) {
                     match t.kind {
                         Kind::Num | Kind::Str | Kind::Literal => items += 1,

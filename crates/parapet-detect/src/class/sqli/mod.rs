@@ -786,6 +786,7 @@ mod tests {
         assert!(hits("concat(").is_empty());
         assert!(hits2("concat(").contains(&"sqli.generic-call-value"));
         assert!(hits2("floor(rand(0)*2)").contains(&"sqli.generic-call-value"));
+        assert!(hits2("time (").contains(&"sqli.generic-call-value"));
         for b in [
             "Version (2)",
             "Date (optional)",
@@ -1031,6 +1032,7 @@ mod tests {
             "in (0,1)",
             " IN (815914, 815913)",
             "in ( select * from",
+            "IN (",
         ] {
             assert!(hits(a).is_empty(), "{a}: {:?}", hits(a));
             assert!(
