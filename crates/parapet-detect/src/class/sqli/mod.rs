@@ -18,9 +18,16 @@
 //! the value is itself `name=value` (a form body encoded twice, a query string in a value),
 //! the part after `=` is judged again on its own.
 //!
-//! A cheap prefilter first: a value with none of the bytes SQL structure needs (quotes,
-//! parentheses, `;`, `=`, `<`, `>`, `|`, `&`, `#`, `@`, `*`) and none of the keywords that
-//! work without them (`union`, `order`, `group`, `having`, `procedure`) is not tokenized.
+//! A cheap gate first: a value with none of the bytes SQL structure needs (quotes,
+//! parentheses, `;`, `=`, `<`, `>`, `|`, `&`, `#`, `@`, `*`) is tokenized only when it holds
+//! a keyword that works without them (`union`, `select`, `exec`, `order`, `xp_`, …) and
+//! something between its words. One pass over the value's words also looks for the words
+//! the window rules need (`union`, time delays, dangerous functions, system tables, `/*`):
+//! without any (at paranoia 1), each reading is judged from its first tokens only, and
+//! prose (`hi there`, `O'Connor`) stops there.
+//!
+//! Paranoia 2 adds whole-value fragments: an operator alone (`<=>`, `is null`, `in (0,1)`),
+//! a quoted value ended with `;`, catalogue and procedure names, calls of shared functions.
 
 mod judge;
 mod tokenizer;
@@ -403,7 +410,8 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     // 2`, `exec+xp_cmdshell` in a path); a word alone is an injection only as `xp_…`.
     let apart = input.features.any(SPACES)
         || (input.part == Part::Path && input.features.any(Features::DASH));
-    if !structural && !apart && !(input.features.any(Features::UNDERSCORE) && pair(s, *b"p_")) {
+    let lone = input.features.any(Features::UNDERSCORE) && pair(s, *b"p_");
+    if !(structural || apart || lone) {
         return;
     }
     let (keyword, window) = words(s);
