@@ -566,10 +566,19 @@ fn promising(mut tokens: Tokenizer<'_>, s: &[u8], quote: u8) -> bool {
     let (Some(first), _) = next() else {
         return false;
     };
+    let (second, comment) = next();
+    if first.kind == Kind::Clause {
+        // `order #10001 arrived`: a clause word that starts no clause.
+        return match first.text(s) {
+            b"order" | b"group" => second.is_some_and(|t| t.text(s) == b"by"),
+            b"into" | b"offset" => false,
+            _ => true,
+        };
+    }
     if !operand(&first) {
         return true;
     }
-    match next() {
+    match (second, comment) {
         (Some(t), false) => {
             !(matches!(
                 t.kind,
