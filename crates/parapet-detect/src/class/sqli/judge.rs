@@ -49,6 +49,10 @@ pub(crate) enum Finding {
     CastAlone,
     /// `) as x from`: a select list's end.
     AliasFrom,
+    /// The value is a SQL operator alone (`<=>`, `||`, `is null`, `in (0,1)`).
+    OperatorValue,
+    /// A one-word value closed by a quote and ended with `;` (`admin';`).
+    Terminator,
 }
 
 /// Evidence collected while parsing an expression.
@@ -77,6 +81,8 @@ struct Ev {
     binop: bool,
     /// A call of any function.
     call: bool,
+    /// A postfix null test (`notnull`, `isnull`).
+    postfix: bool,
 }
 
 /// How an expression ended.
@@ -218,6 +224,12 @@ fn is_sql_func(w: &[u8]) -> bool {
                 | b"trim"
                 | b"soundex"
                 | b"json_extract"
+                | b"json_valid"
+                | b"json_type"
+                | b"json_keys"
+                | b"json_contains"
+                | b"json_build_object"
+                | b"jsonb_pretty"
                 | b"st_latfromgeohash"
                 | b"gtid_subset"
                 | b"to_char"
@@ -408,7 +420,10 @@ fn symbolic(t: &Token, lower: &[u8]) -> bool {
 fn callable(t: &Token, lower: &[u8]) -> bool {
     match t.kind {
         Kind::Word => true,
-        Kind::Kw => matches!(t.text(lower), b"if" | b"database" | b"binary" | b"values"),
+        Kind::Kw => matches!(
+            t.text(lower),
+            b"if" | b"database" | b"binary" | b"values" | b"time"
+        ),
         Kind::Stmt => matches!(t.text(lower), b"replace" | b"insert" | b"exec" | b"execute"),
         Kind::Clause => t.text(lower) == b"procedure",
         _ => false,
@@ -582,10 +597,19 @@ impl Judge<'_> {
             } else {
                 match k {
                     Kind::Cmp | Kind::Logic if prefix && depth == 0 => return (End::At(i), i),
+                    // `x notnull`, `x isnull`: a null test written after its operand.
+                    Kind::Cmp | Kind::Word if matches!(self.text(i), b"notnull" | b"isnull") => {
+                        ev.cmp = true;
+                        ev.postfix = true;
+                    }
                     Kind::Cmp => {
                         let left = self.tok(i.wrapping_sub(1));
                         let mut j = i + 1;
                         while matches!(self.kind(j), Some(Kind::Cmp | Kind::Unary)) {
+                            j += 1;
+                        }
+                        // `similar to`
+                        if self.is(j, b"to") && self.is(j - 1, b"similar") {
                             j += 1;
                         }
                         let right = self.tok(j);
@@ -750,6 +774,12 @@ impl Judge<'_> {
         let mut f = 0;
         if self.is(0, b"select") {
             f = 1;
+            // `select(user(`
+            if self.kind(1) == Some(Kind::LParen)
+                && self.tok(2).is_some_and(|t| callable(t, self.lower))
+            {
+                f = 2;
+            }
         }
         let Some(t) = self.tok(f) else { return };
         if !callable(t, self.lower) || self.kind(f + 1) != Some(Kind::LParen) {
@@ -786,7 +816,11 @@ impl Judge<'_> {
             return;
         }
         let span = self.span(0, n);
-        if is_sql_call_name(name) || (bare && is_sql_probe_name(name)) {
+        // After `select`, any SQL function: `select iif(1 > 1, 'a', 'b')`.
+        if is_sql_call_name(name)
+            || (bare && is_sql_probe_name(name))
+            || (f > 0 && is_sql_func(name))
+        {
             report(Finding::CallValue, span);
         } else if (bare
             || (self.tok(f + 1).is_some_and(|p| p.start == t.end)
@@ -796,6 +830,65 @@ impl Judge<'_> {
         {
             // `Time (UTC)`, `Date (optional)`: labels, not calls.
             report(Finding::GenericCallValue, span);
+        }
+    }
+
+    /// A value that is, as a whole, a SQL operator: a symbolic one of two or more bytes
+    /// (`<=>`, `||`, `!=`, `->`), `xor`, `regexp`, `rlike`; or a comparison with `null` or
+    /// a list (`is not null`, `like null`, `in (0,1)`, `in ( select`).
+    pub(crate) fn operator_value(&self, report: &mut impl FnMut(Finding, std::ops::Range<usize>)) {
+        if self.quote != 0 || self.truncated {
+            return;
+        }
+        let n = self.toks.len();
+        let Some(first) = self.tok(0) else { return };
+        let op = match first.kind {
+            Kind::Logic | Kind::Cmp | Kind::Arith | Kind::Unary => {
+                let w = first.text(self.lower);
+                if symbolic(first, self.lower) {
+                    w.len() >= 2 && w != b"::" && w != b":="
+                } else {
+                    matches!(w, b"xor" | b"regexp" | b"rlike")
+                }
+            }
+            _ => false,
+        };
+        let mut i = 0;
+        if self.is(i, b"not") {
+            i += 1;
+        }
+        let null_test = matches!(self.text(i), b"is" | b"like" | b"regexp" | b"rlike") && {
+            let mut j = i + 1;
+            if self.is(j, b"not") {
+                j += 1;
+            }
+            self.is(j, b"null") && j + 1 == n
+        };
+        let list = self.is(i, b"in") && self.kind(i + 1) == Some(Kind::LParen) && {
+            let mut j = i + 2;
+            if self.is(j, b"select") {
+                true
+            } else {
+                let mut items = 0;
+                // `in (` cut short.
+                if j == n {
+                    items = 1;
+                }
+                while let Some(t) = self.tok(j) {
+                    match t.kind {
+                        Kind::Num | Kind::Str | Kind::Literal => items += 1,
+                        Kind::Comma => {}
+                        Kind::Arith if matches!(t.text(self.lower), b"-" | b"+") => {}
+                        Kind::RParen if j + 1 == n => break,
+                        _ => return,
+                    }
+                    j += 1;
+                }
+                items > 0
+            }
+        };
+        if (op && n == 1) || null_test || list {
+            report(Finding::OperatorValue, self.span(0, n));
         }
     }
 
@@ -878,8 +971,17 @@ impl Judge<'_> {
                 End::Invalid if j == 0 && self.kind(0) == Some(Kind::Stmt) => {
                     // A whole statement closed by a comment: `select 1,2 from t --`.
                     let c = self.comment_at(n);
-                    if self.statement(0)
-                        && (strict_comment(c) || (self.is(0, b"select") && self.strong_select(1)))
+                    // `drop sampletable;--`, `select 0x616263`.
+                    let drop = self.is(0, b"drop")
+                        && self.kind(1) == Some(Kind::Word)
+                        && (n == 2 || (n == 3 && self.kind(2) == Some(Kind::Semi)));
+                    let hex = self.is(0, b"select")
+                        && n == 2
+                        && self.kind(1) == Some(Kind::Num)
+                        && self.text(1).starts_with(b"0x");
+                    if hex
+                        || ((self.statement(0) || drop) && strict_comment(c))
+                        || (self.is(0, b"select") && self.statement(0) && self.strong_select(1))
                     {
                         report(Finding::Stacked, self.span(0, n));
                     }
@@ -901,16 +1003,36 @@ impl Judge<'_> {
         }
         // Comment truncation: `admin'--`, `admin')#`, `admin';--`.
         if self.quote != 0 {
-            let mut c = self.comment_at(i);
             let mut k = i;
-            if c == 0 && self.kind(i) == Some(Kind::Semi) {
-                c = self.comment_at(i + 1);
-                k = i + 1;
+            // `user'collate nocase--`: a collation between the break-out and the comment.
+            if self.is(k, b"collate") {
+                let mut m = k + 1;
+                if self.is(m, b"u") && self.is(m + 1, b"&") {
+                    m += 2;
+                }
+                if matches!(self.kind(m), Some(Kind::Word | Kind::Str)) {
+                    k = m + 1;
+                }
+            }
+            let mut c = self.comment_at(k);
+            if c == 0 && self.kind(k) == Some(Kind::Semi) {
+                c = self.comment_at(k + 1);
+                k += 1;
             }
             if strict_comment(c) && (k >= n || c != BLOCK) && self.truncation_prefix(c) {
                 report(Finding::Truncation, self.span(0, k));
                 return;
             }
+        }
+        // `admin';`, `x'/* c */;`: the value closed and the statement ended.
+        if self.quote != 0
+            && self.kind(i) == Some(Kind::Semi)
+            && i + 1 == n
+            && self.comment_at(n) == 0
+            && self.toks[0].end > 1
+            && self.truncation_prefix(0)
+        {
+            report(Finding::Terminator, self.span(0, n));
         }
         let Some(b) = self.tok(i) else { return };
         match b.kind {
@@ -946,6 +1068,14 @@ impl Judge<'_> {
                 {
                     // `' or 1--`, `' or true#`.
                     report(Finding::Tautology, self.span(start, j));
+                } else if self.quote != 0
+                    && j == i + 2
+                    && matches!(self.text(i + 1), b"true" | b"false")
+                    && (end == End::Eof || self.kind(j) == Some(Kind::Semi))
+                    && self.truncation_prefix(0)
+                {
+                    // `' or true; …`, `'||true`: a one-word value, or-ed with true.
+                    report(Finding::Tautology, self.span(start, j));
                 } else if self.quote != 0 && (self.balanced(end, b) || self.glued_logic(end, i)) {
                     // `x'||'y`: the application's closing quote completes the last string.
                     report(Finding::Tautology, self.span(start, j));
@@ -975,7 +1105,7 @@ impl Judge<'_> {
                     report(Finding::Tautology, self.span(start, j));
                 } else if end == End::Eof
                     && !self.truncated
-                    && ev.operands > 0
+                    && (ev.operands > 0 || ev.postfix)
                     && strict_comment(self.comment_at(j))
                     && self.truncation_prefix(0)
                 {
@@ -1132,7 +1262,15 @@ impl Judge<'_> {
                 while self.kind(j) == Some(Kind::Semi) {
                     j += 1;
                 }
-                if self.statement(j) {
+                // `';select p`: a quote, `;` and a select list cut short.
+                let cut_select = self.quote != 0
+                    && i == 1
+                    && self.toks[0].end == 1
+                    && self.is(j, b"select")
+                    && self.kind(j + 1) == Some(Kind::Word)
+                    && j + 2 == n
+                    && !self.truncated;
+                if cut_select || self.statement(j) {
                     report(Finding::Stacked, self.span(i, n));
                 }
             }
@@ -1229,7 +1367,21 @@ impl Window {
                 report(Finding::Union, s as usize..e);
             }
         }
-        let Some(cur) = t else { return };
+        let Some(cur) = t else {
+            // `union select` ending the value (`UnIon seleCt`, `'union select/`): the
+            // select list is the application's.
+            let mut k = usize::from(matches!(text(self.back(0)), b"/" | b"*"));
+            if text(self.back(k)) == b"select" {
+                k += 1;
+                if matches!(text(self.back(k)), b"all" | b"distinct" | b"distinctrow") {
+                    k += 1;
+                }
+                if let Some(un) = self.back(k).filter(|t| t.text(lower) == b"union") {
+                    report(Finding::Union, un.start as usize..lower.len());
+                }
+            }
+            return;
+        };
         // union [all|distinct] (* select <list>
         {
             let mut k = 0;
@@ -1241,7 +1393,7 @@ impl Window {
                 while kind(self.back(u)) == Some(Kind::LParen) {
                     u += 1;
                 }
-                if matches!(text(self.back(u)), b"all" | b"distinct") {
+                if matches!(text(self.back(u)), b"all" | b"distinct" | b"distinctrow") {
                     u += 1;
                 }
                 if let Some(un) = self.back(u).filter(|t| t.kind == Kind::Union) {
@@ -1348,6 +1500,24 @@ impl Window {
                         report(Finding::SqlFunction, f.start as usize..cur.end as usize);
                     }
                 }
+            }
+            // Oracle's dynamic SQL: `execute immediate '…'`.
+            Kind::Str if text(self.back(0)) == b"immediate" && text(self.back(1)) == b"execute" => {
+                let s = self.back(1).map_or(0, |t| t.start as usize);
+                report(Finding::Function, s..cur.end as usize);
+            }
+            // `select pg_sleep` cut short.
+            Kind::Word if w == b"pg_sleep" && text(self.back(0)) == b"select" => {
+                let s = self.back(0).map_or(0, |t| t.start as usize);
+                report(Finding::TimeBased, s..cur.end as usize);
+            }
+            // `exec master..xp_cmdshell` cut short: `exec master.`
+            Kind::Dot
+                if text(self.back(0)) == b"master"
+                    && matches!(text(self.back(1)), b"exec" | b"execute") =>
+            {
+                let s = self.back(1).map_or(0, |t| t.start as usize);
+                report(Finding::Function, s..cur.end as usize);
             }
             Kind::Kw if matches!(w, b"outfile" | b"dumpfile") && text(self.back(0)) == b"into" => {
                 let s = self.back(0).map_or(0, |t| t.start as usize);

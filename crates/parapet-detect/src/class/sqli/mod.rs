@@ -18,18 +18,24 @@
 //! the value is itself `name=value` (a form body encoded twice, a query string in a value),
 //! the part after `=` is judged again on its own.
 //!
-//! A cheap prefilter first: a value with none of the bytes SQL structure needs (quotes,
-//! parentheses, `;`, `=`, `<`, `>`, `|`, `&`, `#`, `@`, `*`) and none of the keywords that
-//! work without them (`union`, `order`, `group`, `having`, `procedure`) is not tokenized.
+//! A cheap gate first: a value with none of the bytes SQL structure needs (quotes,
+//! parentheses, `;`, `=`, `<`, `>`, `|`, `&`, `#`, `@`, `*`) is tokenized only when it holds
+//! a keyword that works without them (`union`, `select`, `exec`, `order`, `xp_`, …) and
+//! something between its words. One pass over the value's words also looks for the words
+//! the window rules need (`union`, time delays, dangerous functions, system tables, `/*`):
+//! without any (at paranoia 1), each reading is judged from its first tokens only, and
+//! prose (`hi there`, `O'Connor`) stops there.
+//!
+//! Paranoia 2 adds whole-value fragments: an operator alone (`<=>`, `is null`, `in (0,1)`),
+//! a quoted value ended with `;`, catalogue and procedure names, calls of shared functions.
 
 mod judge;
 mod tokenizer;
 
 use crate::detector::{Detector, Features, Input, Sink};
+use crate::location::Part;
 use crate::rule::{Class, Rule, Severity};
-use aho_corasick::{AhoCorasick, MatchKind};
 use judge::{Finding, Judge, Window};
-use std::sync::LazyLock;
 use tokenizer::{AFTER_EXEC, BLOCK, Kind, Token, Tokenizer};
 
 /// A boolean condition after a break-out: `' or '1'='1`, `1 and 1=0`, `' and ascii(…)>64`.
@@ -200,6 +206,24 @@ static ALIAS_FROM: Rule = Rule {
     description: "SQL injection: an aliased select-list column followed by FROM",
 };
 
+/// The whole value is a SQL operator: `<=>`, `||`, `xor`, `is not null`, `in (0,1)`.
+static OPERATOR_VALUE: Rule = Rule {
+    id: "sqli.operator-value",
+    class: Class::Sqli,
+    paranoia: 2,
+    severity: Severity::Critical,
+    description: "SQL injection: the value is a SQL operator alone (`<=>`, `||`, `is null`, `in (0,1)`)",
+};
+
+/// A one-word value closed by a quote and ended with `;`: `admin@example.com';`.
+static TERMINATOR: Rule = Rule {
+    id: "sqli.quote-terminator",
+    class: Class::Sqli,
+    paranoia: 2,
+    severity: Severity::Critical,
+    description: "SQL injection: a quoted value closed and the statement ended with `;`",
+};
+
 /// The sqli detector.
 pub(crate) static DETECTOR: Detector = Detector {
     class: Class::Sqli,
@@ -222,6 +246,8 @@ pub(crate) static DETECTOR: Detector = Detector {
         &CAST,
         &CAST_ALONE,
         &ALIAS_FROM,
+        &OPERATOR_VALUE,
+        &TERMINATOR,
     ],
     scan,
 };
@@ -238,24 +264,138 @@ const STRUCTURAL: Features = Features::QUOTE
     .union(Features::ANGLE)
     .union(Features::SIGIL);
 
-/// Keywords that make an injection without any structural byte (`1 union select 2`).
-#[allow(clippy::expect_used)] // constant patterns: a failure is a bug caught by any test
-static KEYWORDS: LazyLock<AhoCorasick> = LazyLock::new(|| {
-    AhoCorasick::builder()
-        .match_kind(MatchKind::LeftmostFirst)
-        .build(["union", "order", "group", "having", "procedure"])
-        .expect("constant keywords")
-});
+/// The bytes the tokenizer reads as spaces (besides ` `, a tab, CR, LF: VT, FF, NUL,
+/// and NBSP).
+const SPACES: Features = Features::SPACE
+    .union(Features::NEWLINE)
+    .union(Features::CONTROL)
+    .union(Features::HIGH);
 
-/// Whether the value can hold an injection at all.
-fn prefilter(input: &Input<'_>) -> bool {
-    input.features.any(STRUCTURAL) || KEYWORDS.is_match(input.lower)
+/// What one pass over the value's words found: a keyword that makes an injection without
+/// any structural byte (`1 union select 2`, `exec xp_cmdshell`, `order by`), and a word
+/// the window rules look for (`union`, time delays, dangerous functions and system
+/// tables, `/*`). A value without window words is judged from its first tokens only (at
+/// paranoia 1, whose window rules all need one).
+fn words(s: &[u8]) -> (bool, bool) {
+    static WORD: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut b = 0;
+        while b < 256 {
+            t[b] = tokenizer::is_word_byte(b as u8);
+            b += 1;
+        }
+        t
+    };
+    let mut keyword = false;
+    let mut rest = s;
+    while let Some(start) = rest.iter().position(|&b| WORD[usize::from(b)]) {
+        let tail = rest.get(start..).unwrap_or_default();
+        let len = tail
+            .iter()
+            .position(|&b| !WORD[usize::from(b)])
+            .unwrap_or(tail.len());
+        let (mut w, after) = tail.split_at(len);
+        rest = after;
+        if len < 4 {
+            continue;
+        }
+        // `1union`, `0.e3union` (`reunion` costs a full look, no more).
+        if w.ends_with(b"union") {
+            return (true, true);
+        }
+        // `1order`, `/*!50000select`: a number glued to a keyword.
+        if w.first().is_some_and(u8::is_ascii_digit) {
+            keyword |= [&b"order"[..], b"group", b"having"]
+                .iter()
+                .any(|k| w.ends_with(k));
+            while let [b'0'..=b'9', tail @ ..] = w {
+                w = tail;
+            }
+        }
+        match word_kind(w, after.first() == Some(&b'.')) {
+            Some(Word::Window) => return (true, true),
+            Some(Word::Keyword) => keyword = true,
+            None => {}
+        }
+    }
+    (keyword, pair(s, *b"/*"))
+}
+
+/// What a word is to the gate.
+enum Word {
+    /// A keyword that makes an injection without structural bytes.
+    Keyword,
+    /// A word a window rule looks for.
+    Window,
+}
+
+/// The gate's kind of a lowercase word (dispatched on its length and end bytes, then
+/// compared once); `dot` says whether a `.` follows it (`mysql.user`, `master..xp_`).
+fn word_kind(w: &[u8], dot: bool) -> Option<Word> {
+    let (&first, &last) = (w.first()?, w.last()?);
+    let window = match (first, w.get(1..3)) {
+        (b'x', Some(b"p_")) | (b's', Some(b"p_")) | (b'u', Some(b"tl")) | (b'd', Some(b"bm")) => {
+            w.starts_with(b"xp_")
+                || w.starts_with(b"sp_")
+                || w.starts_with(b"utl_")
+                || w.starts_with(b"dbms_")
+        }
+        (b'i', Some(b"nf")) => w.starts_with(b"information_schema"),
+        _ => false,
+    };
+    if window {
+        return Some(Word::Window);
+    }
+    let (word, kind): (&[u8], Word) = match (w.len(), first, last) {
+        (5, b's', b'p') => (b"sleep", Word::Window),
+        (8, b'p', b'p') => (b"pg_sleep", Word::Window),
+        (9, b'b', b'k') => (b"benchmark", Word::Window),
+        (10, b'r', b'b') => (b"randomblob", Word::Window),
+        (7, b'w', b'r') => (b"waitfor", Word::Window),
+        (9, b'l', b'e') => (b"load_file", Word::Window),
+        (12, b'e', b'e') => (b"extractvalue", Word::Window),
+        (9, b'u', b'l') => (b"updatexml", Word::Window),
+        (10, b'n', b't') => (b"name_const", Word::Window),
+        (8, b's', b'l') => (b"sys_eval", Word::Window),
+        (8, b's', b'c') => (b"sys_exec", Word::Window),
+        (10, b'o', b't') => (b"openrowset", Word::Window),
+        (14, b'o', b'e') => (b"opendatasource", Word::Window),
+        (12, b'p', b'e') => (b"pg_read_file", Word::Window),
+        (9, b'l', b't') => (b"lo_import", Word::Window),
+        (7, b'c', b'o') => (b"copy_to", Word::Window),
+        (7, b'o', b'e') => (b"outfile", Word::Window),
+        (8, b'd', b'e') => (b"dumpfile", Word::Window),
+        (10, b's', b's') if w == b"syscolumns" => (b"syscolumns", Word::Window),
+        (10, b's', b's') => (b"sysobjects", Word::Window),
+        (9, b'p', b'w') => (b"pg_shadow", Word::Window),
+        (7, b'p', b'r') => (b"pg_user", Word::Window),
+        (13, b's', b'r') => (b"sqlite_master", Word::Window),
+        (10, b'a', b's') => (b"all_tables", Word::Window),
+        (11, b'u', b's') => (b"user_tables", Word::Window),
+        (6, b's', b'm') => (b"sysibm", Word::Window),
+        (9, b'i', b'e') => (b"immediate", Word::Window),
+        (6, b'm', b'r') if dot => (b"master", Word::Window),
+        (5, b'm', b'l') if dot => (b"mysql", Word::Window),
+        (5, b'o', b'r') => (b"order", Word::Keyword),
+        (5, b'g', b'p') => (b"group", Word::Keyword),
+        (6, b'h', b'g') => (b"having", Word::Keyword),
+        (9, b'p', b'e') => (b"procedure", Word::Keyword),
+        (6, b's', b't') => (b"select", Word::Keyword),
+        (4, b'e', b'c') => (b"exec", Word::Keyword),
+        _ => return None,
+    };
+    (w == word).then_some(kind)
+}
+
+/// Whether two bytes occur in a row in `s`.
+fn pair(s: &[u8], [a, b]: [u8; 2]) -> bool {
+    memchr::memchr_iter(a, s).any(|i| s.get(i + 1) == Some(&b))
 }
 
 fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     let s = input.lower;
     // `x::int` has no other structure; its rule is paranoia 2, so PL1 skips the search.
-    let cast = input.paranoia >= 2 && memchr::memmem::find(s, b"::").is_some();
+    let cast = input.paranoia >= 2 && pair(s, *b"::");
     if input.paranoia >= 2
         && s.len() <= 40
         && !input.features.any(Features::SPACE)
@@ -263,9 +403,22 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     {
         sink.report(&SCHEMA_VALUE, span);
     }
-    if !(prefilter(input) || cast) {
+    // `xor`, `is null`: an operator alone (paranoia 2) needs no structural byte.
+    let short = input.paranoia >= 2 && s.len() <= 16;
+    let structural = input.features.any(STRUCTURAL) || cast || short;
+    // Without structural bytes, keywords need something between them (`1 union select
+    // 2`, `exec+xp_cmdshell` in a path); a word alone is an injection only as `xp_…`.
+    let apart = input.features.any(SPACES)
+        || (input.part == Part::Path && input.features.any(Features::DASH));
+    let lone = input.features.any(Features::UNDERSCORE) && pair(s, *b"p_");
+    if !(structural || apart || lone) {
         return;
     }
+    let (keyword, window) = words(s);
+    if !(structural || keyword) {
+        return;
+    }
+    let full = window || input.paranoia >= 2;
     let mut report = |f: Finding, span: std::ops::Range<usize>| {
         let rule = match f {
             Finding::Tautology => &TAUTOLOGY,
@@ -285,17 +438,21 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
             Finding::Cast => &CAST,
             Finding::CastAlone => &CAST_ALONE,
             Finding::AliasFrom => &ALIAS_FROM,
+            Finding::OperatorValue => &OPERATOR_VALUE,
+            Finding::Terminator => &TERMINATOR,
         };
         sink.report(rule, span);
     };
-    value(s, &mut report);
+    // In a path segment no decoder reads `+` as a space; SQL injected there does.
+    let plus = input.part == Part::Path && input.features.any(Features::DASH);
+    value(s, plus, full, &mut report);
     // `pay=AND 1=1)`: a parameter and its value in one string (a form body encoded twice,
     // a query string inside a value); the value after `name=` is judged on its own.
     if input.features.any(Features::EQUALS)
         && let Some(at) = embedded_value(s)
         && let Some(rest) = s.get(at..)
     {
-        value(rest, &mut |f, span: std::ops::Range<usize>| {
+        value(rest, plus, full, &mut |f, span: std::ops::Range<usize>| {
             report(f, span.start + at..span.end + at);
         });
     }
@@ -316,7 +473,9 @@ fn catalogue_value(s: &[u8]) -> Option<std::ops::Range<usize>> {
         b"mysql" => matches!(table, b"user" | b"db" | b"tables_priv" | b"columns_priv"),
         b"sysobjects" | b"syscolumns" | b"sysdatabases" | b"msysobjects" | b"msysaccessobjects"
         | b"pg_shadow" | b"pg_user" | b"sqlite_master" | b"sqlite_schema" | b"all_tables"
-        | b"dba_users" => table.is_empty(),
+        | b"dba_users" | b"schema_name" | b"sp_executesql" | b"sp_password" | b"sp_oacreate"
+        | b"sp_makewebtask" | b"utl_http" | b"utl_inaddr" | b"openrowset" | b"opendatasource"
+        | b"dbms_pipe" | b"dbms_lock" | b"msdasql" | b"sqloledb" => table.is_empty(),
         _ => false,
     };
     (catalogue && word(table)).then_some(start..start + t.len())
@@ -333,13 +492,18 @@ fn embedded_value(s: &[u8]) -> Option<usize> {
 /// Judges one value in its readings: as-is, after a `'`, after a `"`, and after a quote
 /// when a backslash-quote in the value is the break-out (`\'or 1=1--` against an
 /// application that escapes quotes but not backslashes).
-fn value(s: &[u8], report: &mut impl FnMut(Finding, std::ops::Range<usize>)) {
-    reading(s, 0, false, report);
+fn value(
+    s: &[u8],
+    plus: bool,
+    full: bool,
+    report: &mut impl FnMut(Finding, std::ops::Range<usize>),
+) {
+    reading(s, 0, false, plus, full, report);
     for q in [b'\'', b'"'] {
         if let Some(at) = memchr::memchr(q, s) {
-            reading(s, q, false, report);
+            reading(s, q, false, plus, full, report);
             if s.get(at.wrapping_sub(1)) == Some(&b'\\') {
-                reading(s, q, true, report);
+                reading(s, q, true, plus, full, report);
             }
         }
     }
@@ -354,13 +518,96 @@ fn evasion_keyword(s: &[u8], t: &Token) -> bool {
     }
 }
 
+/// Whether a reading of a value without window words can yield a finding, judged from
+/// its first tokens: after the opening string, an operator, `;`, a clause, a statement or
+/// a comment (a break-out); as-is, anything but two operands in a row (`hi there`, which
+/// every break-out and whole-value rule rejects).
+fn promising(mut tokens: Tokenizer<'_>, s: &[u8], quote: u8) -> bool {
+    // The next code token, and whether a comment came before it.
+    let mut next = || {
+        let mut comment = false;
+        for t in tokens.by_ref() {
+            if t.kind != Kind::Comment {
+                return (Some(t), comment);
+            }
+            comment = true;
+        }
+        (None, comment)
+    };
+    let operand = |t: &Token| {
+        matches!(
+            t.kind,
+            Kind::Word | Kind::Num | Kind::Str | Kind::Var | Kind::Literal
+        )
+    };
+    if quote != 0 {
+        if !next().0.is_some_and(|t| t.closed()) {
+            return false;
+        }
+        loop {
+            let (t, comment) = next();
+            let Some(t) = t else { return comment };
+            match t.kind {
+                _ if comment => return true,
+                Kind::RParen => {}
+                Kind::Logic
+                | Kind::Cmp
+                | Kind::Arith
+                | Kind::Unary
+                | Kind::Semi
+                | Kind::Clause
+                | Kind::Union
+                | Kind::Stmt => return true,
+                Kind::Kw => return t.text(s) == b"collate",
+                _ => return false,
+            }
+        }
+    }
+    let (Some(first), _) = next() else {
+        return false;
+    };
+    let (second, comment) = next();
+    if first.kind == Kind::Clause {
+        // `order #10001 arrived`: a clause word that starts no clause.
+        return match first.text(s) {
+            b"order" | b"group" => second.is_some_and(|t| t.text(s) == b"by"),
+            b"into" | b"offset" => false,
+            _ => true,
+        };
+    }
+    if !operand(&first) {
+        return true;
+    }
+    match (second, comment) {
+        (Some(t), false) => {
+            !(matches!(
+                t.kind,
+                Kind::Num | Kind::Str | Kind::Var | Kind::Literal | Kind::Other | Kind::Comma
+            ) || (t.kind == Kind::Word
+                && !matches!(t.text(s), b"sounds" | b"notnull" | b"isnull")))
+        }
+        _ => true,
+    }
+}
+
 /// Tokenizes `s` in one reading and runs both rule families.
 fn reading(
     s: &[u8],
     quote: u8,
     escaped: bool,
+    plus: bool,
+    full: bool,
     report: &mut impl FnMut(Finding, std::ops::Range<usize>),
 ) {
+    let tokens = if escaped {
+        Tokenizer::escaped(s, quote)
+    } else {
+        Tokenizer::new(s, quote)
+    }
+    .plus_as_space(plus);
+    if !full && !promising(tokens.clone(), s, quote) {
+        return;
+    }
     let mut toks = [Token::default(); MAX_TOKENS];
     let mut pre = [0u8; MAX_TOKENS];
     let mut n = 0;
@@ -370,11 +617,6 @@ fn reading(
     // The last code token, and a block comment glued to its end.
     let mut prev: Option<Token> = None;
     let mut glued: Option<Token> = None;
-    let tokens = if escaped {
-        Tokenizer::escaped(s, quote)
-    } else {
-        Tokenizer::new(s, quote)
-    };
     for t in tokens {
         if t.kind == Kind::Comment {
             comment = t.flag;
@@ -396,7 +638,9 @@ fn reading(
         }
         prev = Some(t);
         glued = None;
-        window.feed(s, Some(t), report);
+        if full {
+            window.feed(s, Some(t), report);
+        }
         if n < MAX_TOKENS {
             toks[n] = t;
             pre[n] = comment;
@@ -406,7 +650,9 @@ fn reading(
         }
         comment = 0;
     }
-    window.feed(s, None, report);
+    if full {
+        window.feed(s, None, report);
+    }
     let judge = Judge {
         lower: s,
         toks: &toks[..n],
@@ -418,6 +664,7 @@ fn reading(
     judge.breakout(report);
     judge.call_value(report);
     judge.cast_value(report);
+    judge.operator_value(report);
 }
 
 #[cfg(test)]
@@ -556,6 +803,7 @@ mod tests {
         assert!(hits("concat(").is_empty());
         assert!(hits2("concat(").contains(&"sqli.generic-call-value"));
         assert!(hits2("floor(rand(0)*2)").contains(&"sqli.generic-call-value"));
+        assert!(hits2("time (").contains(&"sqli.generic-call-value"));
         for b in [
             "Version (2)",
             "Date (optional)",
@@ -707,6 +955,171 @@ mod tests {
                 "{b}: {:?}",
                 hits2(b)
             );
+        }
+    }
+
+    #[test]
+    fn keyword_only_injections() {
+        for (a, rule) in [
+            (" exec xp_cmdshell", "sqli.function"),
+            ("exec master..xp_cmdshell", "sqli.function"),
+            ("exec master.", "sqli.function"),
+            ("from information_schema.", "sqli.function"),
+            ("UnIon seleCt", "sqli.union"),
+            ("'union select/", "sqli.union"),
+            ("x union#\ndistinctrow\x0bselect@.", "sqli.union"),
+        ] {
+            let h = hits(a);
+            assert!(h.contains(&rule), "{a}: {h:?}");
+        }
+        for b in [
+            "the union select committee met",
+            "everything except select",
+            "exec chair for the home office",
+            "exec master plan.",
+        ] {
+            assert!(hits(b).is_empty(), "{b}: {:?}", hits(b));
+        }
+    }
+
+    #[test]
+    fn plus_is_a_space_in_a_path_segment() {
+        let a = "24'union+all+select+1,2,3+from+aa";
+        assert!(matches(&DETECTOR, Part::Path, "", a, 1).contains(&"sqli.union"));
+        assert!(matches(&DETECTOR, Part::Path, "", "c++'s+guide", 1).is_empty());
+    }
+
+    #[test]
+    fn null_tests_collations_and_json_functions() {
+        for a in [
+            "' notnull --",
+            "z'or email notnull--",
+            "user'collate nocase--",
+            "user'collate`nocase`--",
+            "user'collate \"\\utf8mb4_general_ci\"--",
+            "user'collate U&\"$1#B#E#D\"--",
+            "x' or json_valid (id);",
+        ] {
+            let h = hits(a);
+            assert!(
+                h.iter()
+                    .any(|r| matches!(*r, "sqli.tautology" | "sqli.comment-truncation")),
+                "{a}: {h:?}"
+            );
+        }
+        for b in ["the collate clause--", "o'neil notnull", "it's null -- ok"] {
+            assert!(hits(b).is_empty(), "{b}: {:?}", hits(b));
+        }
+    }
+
+    #[test]
+    fn selects_cut_short() {
+        assert!(hits("select(user(").contains(&"sqli.call-value"));
+        assert!(hits("SELECT IIF(1 > 1, 'TRUE', 'FALSE')").contains(&"sqli.call-value"));
+        for a in ["';SELECT P", "\";select p"] {
+            assert!(hits(a).contains(&"sqli.stacked"), "{a}: {:?}", hits(a));
+        }
+        for b in ["Select one (1)", "';select all", "it's; select x"] {
+            assert!(hits(b).is_empty(), "{b}: {:?}", hits(b));
+        }
+    }
+
+    #[test]
+    fn variables_with_a_dot_and_json_key_operators() {
+        assert!(hits("var= @.= ( SELECT").contains(&"sqli.tautology"));
+        assert!(hits("OR '{\"a\":\"b\"}' ? 'a'").contains(&"sqli.tautology"));
+        assert!(hits("is it 'x' ? maybe").is_empty());
+    }
+
+    #[test]
+    fn operator_values_at_paranoia_two() {
+        for a in [
+            "<=>",
+            "||",
+            "&&",
+            "!=",
+            ">=",
+            "<>",
+            "->",
+            "XOR",
+            "RLIKE",
+            "IS NULL",
+            "is not null",
+            "LIKE NULL",
+            "in (0,1)",
+            " IN (815914, 815913)",
+            "in ( select * from",
+            "IN (",
+        ] {
+            assert!(hits(a).is_empty(), "{a}: {:?}", hits(a));
+            assert!(
+                hits2(a).contains(&"sqli.operator-value"),
+                "{a}: {:?}",
+                hits2(a)
+            );
+        }
+        for b in [
+            "=",
+            "-",
+            "like",
+            "or",
+            "in (review)",
+            "in (2 days)",
+            "is null or",
+        ] {
+            assert!(
+                !hits2(b).contains(&"sqli.operator-value"),
+                "{b}: {:?}",
+                hits2(b)
+            );
+        }
+    }
+
+    #[test]
+    fn quote_terminator_at_paranoia_two() {
+        for a in [
+            "admin@juice-sh.op';",
+            "admin@juice-sh.op\";",
+            "root@example.com'/* c */;",
+        ] {
+            assert!(hits(a).is_empty(), "{a}: {:?}", hits(a));
+            assert!(
+                hits2(a).contains(&"sqli.quote-terminator"),
+                "{a}: {:?}",
+                hits2(a)
+            );
+        }
+        for b in ["it's ok;", "';", "x = 'abc';"] {
+            assert!(
+                !hits2(b).contains(&"sqli.quote-terminator"),
+                "{b}: {:?}",
+                hits2(b)
+            );
+        }
+    }
+
+    #[test]
+    fn more_break_outs_and_statements() {
+        for (a, rule) in [
+            ("' or true; foo", "sqli.tautology"),
+            ("'||true", "sqli.tautology"),
+            ("' and email not similar to id--", "sqli.tautology"),
+            ("DROP sampletable;--", "sqli.stacked"),
+            ("select 0x616263", "sqli.stacked"),
+            ("EXECUTE IMMEDIATE \"", "sqli.function"),
+            ("select pg_sleep", "sqli.time-based"),
+        ] {
+            let h = hits(a);
+            assert!(h.contains(&rule), "{a}: {h:?}");
+        }
+        for b in [
+            "it's true; really",
+            "drop me a line;",
+            "great; drop off",
+            "select 0x1 and more",
+            "rock 'n' roll or true",
+        ] {
+            assert!(hits(b).is_empty(), "{b}: {:?}", hits(b));
         }
     }
 

@@ -120,6 +120,7 @@ impl Default for Token {
 }
 
 /// The tokenizer: an iterator of tokens over a lowercased value.
+#[derive(Clone)]
 pub(crate) struct Tokenizer<'a> {
     s: &'a [u8],
     pos: usize,
@@ -133,13 +134,16 @@ pub(crate) struct Tokenizer<'a> {
     /// escaped the quote with a backslash but not the backslash itself, so the value's
     /// `\'` became `\\'`, an escaped backslash and a closing quote.
     raw_first: bool,
+    /// `+` is a space, as in a path segment whose `+` no decoder turned into one
+    /// (`24'union+all+select+1`).
+    plus_space: bool,
 }
 
 fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | 0xa0 | 0)
 }
 
-fn is_word_byte(b: u8) -> bool {
+pub(crate) const fn is_word_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80
 }
 
@@ -154,6 +158,15 @@ impl<'a> Tokenizer<'a> {
             in_exec_comment: false,
             exec_start: false,
             raw_first: false,
+            plus_space: false,
+        }
+    }
+
+    /// Reads `+` as a space.
+    pub(crate) fn plus_as_space(self, on: bool) -> Self {
+        Tokenizer {
+            plus_space: on,
+            ..self
         }
     }
 
@@ -185,6 +198,11 @@ impl<'a> Tokenizer<'a> {
     fn string(&mut self, start: usize, quote: u8) -> Token {
         let mut i = start;
         while i < self.s.len() {
+            // Jump to the next quote or backslash.
+            match memchr::memchr2(quote, b'\\', self.s.get(i..).unwrap_or_default()) {
+                Some(k) => i += k,
+                None => break,
+            }
             let b = self.s[i];
             if b == b'\\' {
                 i += 2;
@@ -311,7 +329,7 @@ impl Iterator for Tokenizer<'_> {
             let b = *s.get(start)?;
             let b1 = self.at(start + 1);
             let tok = match b {
-                _ if is_space(b) => {
+                _ if is_space(b) || (b == b'+' && self.plus_space) => {
                     self.pos += 1;
                     continue;
                 }
@@ -343,7 +361,7 @@ impl Iterator for Tokenizer<'_> {
                             let t = self.string(i + 1, q);
                             self.token(Kind::Var, start, t.end as usize, 0)
                         }
-                        b if is_word_byte(b) => {
+                        b if is_word_byte(b) || b == b'.' => {
                             while i < s.len() && (is_word_byte(s[i]) || s[i] == b'.') {
                                 i += 1;
                             }
@@ -416,6 +434,10 @@ impl Iterator for Tokenizer<'_> {
                 }
                 // `?|`, `?&`: PostgreSQL key-existence operators.
                 b'?' if matches!(b1, b'|' | b'&') => self.token(Kind::Cmp, start, start + 2, 0),
+                // `?`: PostgreSQL key existence, between spaces (`'{"a":1}' ? 'a'`).
+                b'?' if is_space(b1) && start > 0 && is_space(self.at(start - 1)) => {
+                    self.token(Kind::Cmp, start, start + 1, 0)
+                }
                 b'<' if b1 == b'@' => self.token(Kind::Cmp, start, start + 2, 0),
                 b'<' | b'>' | b'=' | b'!' => {
                     let b2 = self.at(start + 2);
@@ -460,7 +482,7 @@ pub(crate) fn classify(w: &[u8]) -> Kind {
         b"and" | b"or" | b"xor" => Kind::Logic,
         b"not" => Kind::Unary,
         b"like" | b"rlike" | b"regexp" | b"in" | b"between" | b"is" | b"sounds" | b"glob"
-        | b"ilike" | b"similar" => Kind::Cmp,
+        | b"ilike" | b"similar" | b"notnull" => Kind::Cmp,
         b"div" | b"mod" => Kind::Arith,
         b"union" | b"except" | b"intersect" => Kind::Union,
         b"select" | b"insert" | b"update" | b"delete" | b"drop" | b"create" | b"alter"
