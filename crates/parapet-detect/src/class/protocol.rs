@@ -336,6 +336,9 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
             }
         }
         Part::FileName if input.features.any(Features::ESCAPE) => {
+            if let Some(at) = disposition_breaker(text) {
+                sink.report(&MULTIPART_NAME, at..at + 1);
+            }
             if let Some(at) = memchr::memchr(b'\\', text) {
                 sink.report(&FILENAME_CHARS, at..at + 1);
             }
@@ -366,9 +369,13 @@ fn fullwidth_escape(raw: &[u8]) -> Option<usize> {
     })
 }
 
-/// Where a name has a double quote, an `=`, or a `;` that does not end an HTML entity
-/// (`&amp;`, `&eacute;`).
+/// Where a name has a double quote, an `=`, a `;` that does not end an HTML entity
+/// (`&amp;`, `&eacute;`), or a final backslash (it escaped the closing quote, which the
+/// splitter took as the end: `filename="te\"st"`).
 fn disposition_breaker(text: &[u8]) -> Option<usize> {
+    if text.ends_with(b"\\") {
+        return Some(text.len() - 1);
+    }
     text.iter().enumerate().find_map(|(i, &b)| match b {
         b'"' | b'=' => Some(i),
         b';' => {
@@ -1085,6 +1092,11 @@ mod tests {
             ["protocol.multipart-name"]
         );
         assert!(ids(Part::FileName, "file", "Aiden_D'Arcy_resume.txt").is_empty());
+        assert_eq!(
+            ids(Part::FileName, "file", "te\\"),
+            ["protocol.multipart-name"]
+        );
+        assert!(ids(Part::FileName, "file", "C:\\Users\\me\\notes.txt").is_empty());
         assert_eq!(
             matches(&DETECTOR, Part::FileName, "file", "te'st.txt", 3),
             ["protocol.filename-chars"]
