@@ -144,24 +144,21 @@ fn unit(s: &[u8], i: usize) -> Option<(Unit, usize, bool)> {
     }
 }
 
+#[derive(Default)]
 struct Traversal {
     steps: u32,
     encoded: bool,
     evasive: bool,
     at_start: bool,
+    /// The first step, at the start, ends in a backslash (`..\`).
+    backslash: bool,
     first: usize,
 }
 
 /// Counts traversal steps: runs of two or more dots followed by a slash (allowing `;…` and
 /// NUL bytes between), where the dots begin the value or follow a slash or a non-word byte.
 fn traversal(s: &[u8]) -> Traversal {
-    let mut t = Traversal {
-        steps: 0,
-        encoded: false,
-        evasive: false,
-        at_start: false,
-        first: 0,
-    };
+    let mut t = Traversal::default();
     let mut i = 0;
     let mut prev_slash_or_start = true;
     let mut prev_word = false;
@@ -213,6 +210,7 @@ fn traversal(s: &[u8]) -> Traversal {
             if t.steps == 0 {
                 t.first = start;
                 t.at_start = s[..start].iter().all(|c| c.is_ascii_whitespace());
+                t.backslash = t.at_start && s.get(k) == Some(&b'\\');
             }
             t.steps += 1;
             t.encoded |= encoded;
@@ -225,6 +223,7 @@ fn traversal(s: &[u8]) -> Traversal {
     t
 }
 
+static WP_CONTENT: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"wp-content/"));
 static HEX: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"0x"));
 static HEX_DOT: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"0x2e"));
 static DOTS: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b".."));
@@ -238,6 +237,25 @@ fn may_traverse(s: &[u8], f: Features) -> bool {
     let hex = f.any(Features::DIGIT) && HEX.find(s).is_some();
     (f.any(Features::SLASH) || hex)
         && (DOTS.find(s).is_some() || (hex && HEX_DOT.find(s).is_some()))
+}
+
+static ID_KEY: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"id_"));
+static AUTHORIZED_KEYS: LazyLock<Finder<'static>> =
+    LazyLock::new(|| Finder::new(b"authorized_keys"));
+
+/// Whether `s` may hold a name of [`FILES`]: each holds a slash, a dot followed by a
+/// letter (`.env`, `win.ini`), or `id_`/`authorized_keys`. Prose (`St. Stephen's`, `S.`)
+/// and keys (`order_total`) need no automaton.
+fn may_name_file(s: &[u8], f: Features) -> bool {
+    if f.any(Features::SLASH) {
+        return true;
+    }
+    if f.any(Features::DOT)
+        && memchr::memchr_iter(b'.', s).any(|i| s.get(i + 1).is_some_and(u8::is_ascii_alphabetic))
+    {
+        return true;
+    }
+    f.any(Features::UNDERSCORE) && (ID_KEY.find(s).is_some() || AUTHORIZED_KEYS.find(s).is_some())
 }
 
 /// Sensitive files: (pattern, strong). A strong pattern is an attack wherever it is named
@@ -272,6 +290,7 @@ const FILES: &[(&str, bool)] = &[
     ("proc/self/root", true),
     ("proc/self/maps", true),
     ("proc/self/", false),
+    ("proc/sys/", false),
     ("proc/version", false),
     ("proc/cmdline", false),
     ("proc/sched_debug", false),
@@ -291,6 +310,7 @@ const FILES: &[(&str, bool)] = &[
     (".zsh_history", true),
     (".mysql_history", true),
     (".psql_history", true),
+    (".history", false),
     (".bashrc", false),
     (".profile", false),
     (".htpasswd", true),
@@ -337,6 +357,7 @@ const TRAVERSAL_ONLY: &[&str] = &[
     "inetpub/",
     "sys/class",
     "proc/net/",
+    "proc/sys/",
     "etc/httpd/",
     "etc/apache2/",
     "etc/nginx/",
@@ -439,8 +460,10 @@ fn sensitive(input: &Input<'_>, trav: &Traversal, sink: &mut Sink<'_>) {
         let traversal_only = TRAVERSAL_ONLY.contains(&pattern);
         if traversal_only {
             // Kernel interfaces are never routes of a web application.
-            let kernel = matches!(pattern, "sys/class" | "proc/net/");
-            if trav.steps > 0 || (kernel && input.part == Part::Path && rooted) {
+            // …nor values an application reads as a path (`/proc/net/tcp` from a header).
+            let kernel = matches!(pattern, "sys/class" | "proc/net/" | "proc/sys/");
+            let opens_value = s[..start].iter().all(|&c| c == b'/') && start > 0;
+            if trav.steps > 0 || (kernel && rooted && (input.part == Part::Path || opens_value)) {
                 sink.report(&SENSITIVE_FILE, span);
             }
         } else if value_is_path || (strong && rooted) {
@@ -482,6 +505,14 @@ const BACKUP_EXTENSIONS: &[&[u8]] = &[
     b".dump.gz",
 ];
 
+/// Whether a query value is a bare file name (no space, no slash) of a backup or dump
+/// (`backup.sql.zip`, `index.php.bak`).
+fn backup_file(v: &[u8]) -> bool {
+    v.len() > 4
+        && !v.iter().any(|&c| c == b'/' || c.is_ascii_whitespace())
+        && BACKUP_EXTENSIONS.iter().any(|e| v.ends_with(e))
+}
+
 /// Development-server internals reachable over HTTP: Vite's `/@fs/` (any file) and
 /// `/@id/__x00__` (virtual modules, CVE-2025-30208 and kin).
 const DEV_SERVER: &[&[u8]] = &[b"/@fs/", b"/@id/__x00__", b"/@id/\0"];
@@ -494,6 +525,10 @@ fn path_requests(s: &[u8], sink: &mut Sink<'_>) {
     }
     let last = seg.rsplit(|&c| c == b'/').next().unwrap_or(seg);
     if last.len() > 4 && BACKUP_EXTENSIONS.iter().any(|e| last.ends_with(e)) {
+        sink.report(&SENSITIVE_FILE, s.len() - last.len()..s.len());
+    }
+    // WordPress's debug and error logs, readable where `WP_DEBUG_LOG` is left on.
+    if last.ends_with(b".log") && WP_CONTENT.find(seg).is_some() {
         sink.report(&SENSITIVE_FILE, s.len() - last.len()..s.len());
     }
     if memchr::memchr(b'@', s).is_some() {
@@ -521,15 +556,12 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     let trav = if may_traverse(s, f) {
         traversal(s)
     } else {
-        Traversal {
-            steps: 0,
-            encoded: false,
-            evasive: false,
-            at_start: false,
-            first: 0,
-        }
+        Traversal::default()
     };
-    if trav.steps >= 2 || (trav.steps >= 1 && (trav.encoded || trav.evasive)) {
+    // A file name never leaves its directory (browsers send base names); `..\` opening a
+    // value targets Windows servers past filters that look for `../`.
+    let strong = trav.encoded || trav.evasive || trav.backslash || input.part == Part::FileName;
+    if trav.steps >= 2 || (trav.steps >= 1 && strong) {
         sink.report(&TRAVERSAL, trav.first..s.len().min(trav.first + 24));
     } else if trav.steps == 1 {
         if trav.at_start {
@@ -538,11 +570,12 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
             sink.report(&TRAVERSAL_INNER, trav.first..s.len().min(trav.first + 24));
         }
     }
-    // Every sensitive name holds a slash, a dot or an underscore.
-    if !f.any(Features::SLASH | Features::DOT | Features::UNDERSCORE) {
-        return;
+    if may_name_file(s, f) {
+        sensitive(input, &trav, sink);
     }
-    sensitive(input, &trav, sink);
+    if input.part == Part::Query && backup_file(s.trim_ascii()) {
+        sink.report(&SENSITIVE_FILE, 0..s.len());
+    }
 }
 
 #[cfg(test)]
@@ -573,6 +606,13 @@ mod tests {
             );
         }
         assert_eq!(hits("../tsconfig.base.json"), ["path.traversal-weak"]);
+        assert_eq!(hits("..\\pineapple"), ["path.traversal"]);
+        assert!(hits("see ..\\pineapple").is_empty());
+        assert_eq!(
+            matches(&DETECTOR, Part::FileName, "file", "../1.7z", 1),
+            ["path.traversal"]
+        );
+        assert!(matches(&DETECTOR, Part::FileName, "file", "docs/guide.md", 1).is_empty());
         assert!(hits("see [docs](../docs/readme.md)").is_empty());
     }
 
@@ -605,6 +645,30 @@ mod tests {
                 matches(&DETECTOR, Part::Path, "", path, 1).contains(&"path.sensitive-file"),
                 "{path}"
             );
+        }
+        for (part, text) in [
+            (Part::Query, "/sys/class"),
+            (Part::QueryName, "/sys/class"),
+            (Part::Header, "/proc/sys/kernel/randomize_va_space"),
+            (Part::Header, "/proc/net/tcp"),
+            (Part::Query, "backup.sql.zip"),
+            (Part::Query, "../.history"),
+            (Part::Path, "/wp-content/debug.log"),
+        ] {
+            assert!(
+                matches(&DETECTOR, part, "q", text, 1).contains(&"path.sensitive-file"),
+                "{text}"
+            );
+        }
+        for (part, text) in [
+            (Part::Query, "see /sys/class/net for interfaces"),
+            (Part::Body, "backup.sql.zip"),
+            (Part::Query, "my backup.sql.zip"),
+            (Part::Path, "/logs/debug.log"),
+            (Part::Query, "order_total"),
+            (Part::Query, "St. Stephen's Green"),
+        ] {
+            assert!(matches(&DETECTOR, part, "q", text, 1).is_empty(), "{text}");
         }
         for path in [
             "/api/v1/backups/42",
