@@ -113,6 +113,16 @@ static DATA_URI_BODY: Rule = Rule {
     description: "data:text/plain URL in a body value",
 };
 
+/// A URL inside the request path (`/fetch/https://evil.example/`): proxies and
+/// screenshot services that take their target from the path.
+static URL_IN_PATH: Rule = Rule {
+    id: "ssrf.url-in-path",
+    class: Class::Ssrf,
+    paranoia: 2,
+    severity: Severity::Critical,
+    description: "http(s) or ftp URL inside the request path",
+};
+
 /// The ssrf detector.
 pub(crate) static DETECTOR: Detector = Detector {
     class: Class::Ssrf,
@@ -127,6 +137,7 @@ pub(crate) static DETECTOR: Detector = Detector {
         &INTERNAL_FETCH,
         &DATA_URI,
         &DATA_URI_BODY,
+        &URL_IN_PATH,
     ],
     scan,
 };
@@ -500,6 +511,9 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
             continue;
         }
         let web = matches!(scheme, b"http" | b"https" | b"ftp" | b"ws" | b"wss");
+        if web && slashes >= 2 && input.part == crate::location::Part::Path {
+            sink.report(&URL_IN_PATH, st..s.len());
+        }
         // `http:127.0.0.1` and `http:/host`: lenient parsers read a host there too.
         let lenient = slashes < 2;
         if lenient
@@ -778,6 +792,12 @@ mod tests {
             matches(&DETECTOR, Part::BodyKey, "", "data:text/plain", 1),
             ["ssrf.data-uri"]
         );
+        assert_eq!(
+            matches(&DETECTOR, Part::Path, "", "/get/https://example.com/", 2),
+            ["ssrf.url-in-path"]
+        );
+        assert!(matches(&DETECTOR, Part::Path, "", "/get/https://example.com/", 1).is_empty());
+        assert!(matches(&DETECTOR, Part::Path, "", "/docs/http/status", 2).is_empty());
     }
 
     #[test]
