@@ -228,34 +228,54 @@ static HEX: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"0x"));
 static HEX_DOT: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"0x2e"));
 static DOTS: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b".."));
 
-/// Whether `s` may hold a traversal step: two dot units in a row and a slash unit. Without
-/// `%`, `\\` and bytes above ASCII, the only units are `.`, `/` and `0x2e`/`0x2f`/`0x5c`.
+/// Whether `s` may hold a traversal step: two dot units in a row and a slash unit.
 fn may_traverse(s: &[u8], f: Features) -> bool {
-    if f.any(Features::ESCAPE | Features::HIGH) {
+    if (f.any(Features::ESCAPE) && memchr::memchr(b'%', s).is_some())
+        || (f.any(Features::HIGH) && s.iter().any(|&b| matches!(b, 0xc0 | 0xc1 | 0xe0)))
+    {
         return true;
     }
+    // Without `%` and overlong bytes, a dot unit is `.` or `0x2e`, a slash unit `/`, `\\`
+    // or `0x2f`/`0x5c`.
     let hex = f.any(Features::DIGIT) && HEX.find(s).is_some();
-    (f.any(Features::SLASH) || hex)
+    (f.any(Features::SLASH | Features::ESCAPE) || hex)
         && (DOTS.find(s).is_some() || (hex && HEX_DOT.find(s).is_some()))
 }
 
 static ID_KEY: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"id_"));
-static AUTHORIZED_KEYS: LazyLock<Finder<'static>> =
-    LazyLock::new(|| Finder::new(b"authorized_keys"));
+static KEYS: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"_keys"));
 
-/// Whether `s` may hold a name of [`FILES`]: each holds a slash, a dot followed by a
-/// letter (`.env`, `win.ini`), or `id_`/`authorized_keys`. Prose (`St. Stephen's`, `S.`)
-/// and keys (`order_total`) need no automaton.
+/// What follows the dot of every dotted name of [`FILES`] (`.env`, `.bash_history`,
+/// `win.ini`, `.git/`), its first three bytes.
+const AFTER_DOT: &[&[u8; 3]] = &[
+    b"env", b"bas", b"zsh", b"mys", b"psq", b"his", b"pro", b"htp", b"hta", b"npm", b"net", b"pgp",
+    b"ssh", b"git", b"svn", b"hg/", b"aws", b"doc", b"kub", b"php", b"con", b"ini", b"bat",
+];
+
+/// What precedes a slash in every other name of [`FILES`] (`etc/`, `proc/`, `windows/`…),
+/// its last three bytes.
+const BEFORE_SLASH: &[&[u8; 3]] = &[
+    b"etc", b"roc", b"sys", b"var", b"oot", b"pub", b"m32", b"ows", b"nnt",
+];
+
+/// Whether `s` may hold a name of [`FILES`]: a dot followed by the start of a dotted name,
+/// a slash after a system directory, or `id_`/`_keys`. Prose (`St. Stephen's`), e-mail
+/// addresses, most URLs and keys (`order_total`) need no automaton.
 fn may_name_file(s: &[u8], f: Features) -> bool {
-    if f.any(Features::SLASH) {
-        return true;
-    }
+    let three = |at: usize| s.get(at..at + 3).and_then(|w| <&[u8; 3]>::try_from(w).ok());
     if f.any(Features::DOT)
-        && memchr::memchr_iter(b'.', s).any(|i| s.get(i + 1).is_some_and(u8::is_ascii_alphabetic))
+        && memchr::memchr_iter(b'.', s)
+            .any(|i| three(i + 1).is_some_and(|w| AFTER_DOT.contains(&w)))
     {
         return true;
     }
-    f.any(Features::UNDERSCORE) && (ID_KEY.find(s).is_some() || AUTHORIZED_KEYS.find(s).is_some())
+    if f.any(Features::SLASH)
+        && memchr::memchr_iter(b'/', s)
+            .any(|i| i >= 3 && three(i - 3).is_some_and(|w| BEFORE_SLASH.contains(&w)))
+    {
+        return true;
+    }
+    f.any(Features::UNDERSCORE) && (ID_KEY.find(s).is_some() || KEYS.find(s).is_some())
 }
 
 /// Sensitive files: (pattern, strong). A strong pattern is an attack wherever it is named
@@ -614,6 +634,23 @@ mod tests {
         );
         assert!(matches(&DETECTOR, Part::FileName, "file", "docs/guide.md", 1).is_empty());
         assert!(hits("see [docs](../docs/readme.md)").is_empty());
+    }
+
+    #[test]
+    fn the_gate_lets_every_file_name_through() {
+        for (pattern, _) in FILES {
+            let mut lower = Vec::new();
+            let f = Features::lowercase(pattern.as_bytes(), &mut lower);
+            assert!(may_name_file(&lower, f), "{pattern}");
+        }
+        for text in [
+            "siobhan.oconnor+1@example.ie",
+            "https://shop.example.com/orders/1?a=b",
+        ] {
+            let mut lower = Vec::new();
+            let f = Features::lowercase(text.as_bytes(), &mut lower);
+            assert!(!may_name_file(&lower, f), "{text}");
+        }
     }
 
     #[test]
