@@ -224,9 +224,16 @@ fn traversal(s: &[u8]) -> Traversal {
 }
 
 static WP_CONTENT: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"wp-content/"));
-static HEX: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"0x"));
-static HEX_DOT: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"0x2e"));
-static DOTS: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b".."));
+/// Where `0x` ends in `s` (the `x`): a search for the rare `x` is cheaper than a substring
+/// search on the short values most inputs are.
+fn hex_at(s: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    memchr::memchr_iter(b'x', s).filter(move |&i| i > 0 && s[i - 1] == b'0')
+}
+
+/// Whether `s` holds `..`.
+fn two_dots(s: &[u8]) -> bool {
+    memchr::memchr_iter(b'.', s).any(|i| s.get(i + 1) == Some(&b'.'))
+}
 
 /// Whether `s` may hold a traversal step: two dot units in a row and a slash unit.
 fn may_traverse(s: &[u8], f: Features) -> bool {
@@ -235,11 +242,13 @@ fn may_traverse(s: &[u8], f: Features) -> bool {
     {
         return true;
     }
-    // Without `%` and overlong bytes, a dot unit is `.` or `0x2e`, a slash unit `/`, `\\`
-    // or `0x2f`/`0x5c`.
-    let hex = f.any(Features::DIGIT) && HEX.find(s).is_some();
-    (f.any(Features::SLASH | Features::ESCAPE) || hex)
-        && (DOTS.find(s).is_some() || (hex && HEX_DOT.find(s).is_some()))
+    // Without `%` and overlong bytes, two dot units in a row are `..` or hold `0x2e`; a
+    // slash unit is `/`, `\\`, `0x2f` or `0x5c`.
+    let hex = |unit: &[&[u8]]| {
+        f.any(Features::DIGIT) && hex_at(s).any(|i| unit.iter().any(|u| s[i + 1..].starts_with(u)))
+    };
+    let dots = (f.any(Features::DOT) && two_dots(s)) || hex(&[b"2e"]);
+    dots && (f.any(Features::SLASH | Features::ESCAPE) || hex(&[b"2f", b"5c"]))
 }
 
 static ID_KEY: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"id_"));
@@ -569,7 +578,7 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     let f = input.features;
     let interesting = f.any(Features::DOT | Features::SLASH | Features::ESCAPE)
         || (f.any(Features::HIGH) && s.iter().any(|&b| matches!(b, 0xc0 | 0xc1 | 0xe0)))
-        || (f.any(Features::DIGIT) && HEX.find(s).is_some());
+        || (f.any(Features::DIGIT) && hex_at(s).next().is_some());
     if !interesting {
         return;
     }
