@@ -7,8 +7,12 @@
 //! fetch-metadata headers, headers that proxies and WebDAV servers act on (a
 //! `Content-Range` only when it is not a well-formed upload range), HTTP-method overrides
 //! (`_method` holding any 3–10 letter token, but a posted form's `_method=post`), `unix:` socket targets for mod_proxy,
-//! version-1 cookies, backup and secret file extensions in the path, and scanners'
-//! User-Agents.
+//! version-1 cookies, backup and secret file extensions in the path, scanners'
+//! User-Agents, multipart field and file names that split Content-Disposition parsers
+//! (`"`, `;`, `=`), `Accept` charsets response inspection cannot read, over-long or unknown
+//! `Accept-Encoding`, a request `Content-Encoding` (bodies are not inflated, so not
+//! inspected), and at paranoia 2–3 `Accept-Charset`, any `Range`, malformed
+//! `Cache-Control` and array parameter names with a tail (`foo[1]a`).
 //!
 //! HTTP framing (missing or duplicate `Host`, `Content-Length` against `Transfer-Encoding`,
 //! request-line syntax, bodies on GET) is the gateway's HTTP layer's business: it refuses

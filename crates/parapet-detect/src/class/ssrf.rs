@@ -3,11 +3,14 @@
 //! Every `scheme://authority` in the value is parsed (user info dropped, IPv6 brackets
 //! kept) and its host classified: a cloud metadata endpoint, an internal address written in
 //! a notation only a filter bypass uses (`2130706433`, `0x7f000001`, `0177.0.0.1`, `127.1`,
-//! `[::ffff:127.0.0.1]`), a plain internal address (`localhost`, `10.0.0.1` — normal in
-//! configuration and OAuth redirect URIs, so only at paranoia 2), or a public IP literal
-//! (the classic RFI shape). Schemes no web client needs (`gopher:`, `dict:`, `file:`,
-//! `ldap:`, `jar:`, `netdoc:`) are reported wherever they open a URL, and URLs that end in
-//! `?` or are given to parameters named like include targets are RFI.
+//! `[::ffff:127.0.0.1]`, circled or full-width digits, an IPv6 zone id, a value opening
+//! with `http:` and no `//`), a plain internal address (`localhost`, `10.0.0.1` — normal in
+//! configuration and OAuth redirect URIs, so only at paranoia 2, unless the parameter is
+//! named `url`, `uri`, `target`…), or a public IP literal (the classic RFI shape). Schemes
+//! no web client needs (`gopher:`, `dict:`, `file:`, `ldap:`, `jar:`, `netdoc:`) are
+//! reported wherever they open a URL, and URLs that end in `?` or are given to parameters
+//! named like include targets are RFI. A value opening with a local host name and a slash
+//! but no scheme (`localhost/`) and `data:text/plain` URLs are reported too.
 
 use crate::detector::{Detector, Features, Input, Sink};
 use crate::rule::{Class, Rule, Severity};
