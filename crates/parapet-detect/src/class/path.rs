@@ -144,24 +144,21 @@ fn unit(s: &[u8], i: usize) -> Option<(Unit, usize, bool)> {
     }
 }
 
+#[derive(Default)]
 struct Traversal {
     steps: u32,
     encoded: bool,
     evasive: bool,
     at_start: bool,
+    /// The first step, at the start, ends in a backslash (`..\`).
+    backslash: bool,
     first: usize,
 }
 
 /// Counts traversal steps: runs of two or more dots followed by a slash (allowing `;…` and
 /// NUL bytes between), where the dots begin the value or follow a slash or a non-word byte.
 fn traversal(s: &[u8]) -> Traversal {
-    let mut t = Traversal {
-        steps: 0,
-        encoded: false,
-        evasive: false,
-        at_start: false,
-        first: 0,
-    };
+    let mut t = Traversal::default();
     let mut i = 0;
     let mut prev_slash_or_start = true;
     let mut prev_word = false;
@@ -213,6 +210,7 @@ fn traversal(s: &[u8]) -> Traversal {
             if t.steps == 0 {
                 t.first = start;
                 t.at_start = s[..start].iter().all(|c| c.is_ascii_whitespace());
+                t.backslash = t.at_start && s.get(k) == Some(&b'\\');
             }
             t.steps += 1;
             t.encoded |= encoded;
@@ -225,19 +223,68 @@ fn traversal(s: &[u8]) -> Traversal {
     t
 }
 
-static HEX: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"0x"));
-static HEX_DOT: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"0x2e"));
-static DOTS: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b".."));
+static WP_CONTENT: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"wp-content/"));
+/// Where `0x` ends in `s` (the `x`): a search for the rare `x` is cheaper than a substring
+/// search on the short values most inputs are.
+fn hex_at(s: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    memchr::memchr_iter(b'x', s).filter(move |&i| i > 0 && s[i - 1] == b'0')
+}
 
-/// Whether `s` may hold a traversal step: two dot units in a row and a slash unit. Without
-/// `%`, `\\` and bytes above ASCII, the only units are `.`, `/` and `0x2e`/`0x2f`/`0x5c`.
+/// Whether `s` holds `..`.
+fn two_dots(s: &[u8]) -> bool {
+    memchr::memchr_iter(b'.', s).any(|i| s.get(i + 1) == Some(&b'.'))
+}
+
+/// Whether `s` may hold a traversal step: two dot units in a row and a slash unit.
 fn may_traverse(s: &[u8], f: Features) -> bool {
-    if f.any(Features::ESCAPE | Features::HIGH) {
+    if (f.any(Features::ESCAPE) && memchr::memchr(b'%', s).is_some())
+        || (f.any(Features::HIGH) && s.iter().any(|&b| matches!(b, 0xc0 | 0xc1 | 0xe0)))
+    {
         return true;
     }
-    let hex = f.any(Features::DIGIT) && HEX.find(s).is_some();
-    (f.any(Features::SLASH) || hex)
-        && (DOTS.find(s).is_some() || (hex && HEX_DOT.find(s).is_some()))
+    // Without `%` and overlong bytes, two dot units in a row are `..` or hold `0x2e`; a
+    // slash unit is `/`, `\\`, `0x2f` or `0x5c`.
+    let hex = |unit: &[&[u8]]| {
+        f.any(Features::DIGIT) && hex_at(s).any(|i| unit.iter().any(|u| s[i + 1..].starts_with(u)))
+    };
+    let dots = (f.any(Features::DOT) && two_dots(s)) || hex(&[b"2e"]);
+    dots && (f.any(Features::SLASH | Features::ESCAPE) || hex(&[b"2f", b"5c"]))
+}
+
+static ID_KEY: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"id_"));
+static KEYS: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"_keys"));
+
+/// What follows the dot of every dotted name of [`FILES`] (`.env`, `.bash_history`,
+/// `win.ini`, `.git/`), its first three bytes.
+const AFTER_DOT: &[&[u8; 3]] = &[
+    b"env", b"bas", b"zsh", b"mys", b"psq", b"his", b"pro", b"htp", b"hta", b"npm", b"net", b"pgp",
+    b"ssh", b"git", b"svn", b"hg/", b"aws", b"doc", b"kub", b"php", b"con", b"ini", b"bat",
+];
+
+/// What precedes a slash in every other name of [`FILES`] (`etc/`, `proc/`, `windows/`…),
+/// its last three bytes.
+const BEFORE_SLASH: &[&[u8; 3]] = &[
+    b"etc", b"roc", b"sys", b"var", b"oot", b"pub", b"m32", b"ows", b"nnt",
+];
+
+/// Whether `s` may hold a name of [`FILES`]: a dot followed by the start of a dotted name,
+/// a slash after a system directory, or `id_`/`_keys`. Prose (`St. Stephen's`), e-mail
+/// addresses, most URLs and keys (`order_total`) need no automaton.
+fn may_name_file(s: &[u8], f: Features) -> bool {
+    let three = |at: usize| s.get(at..at + 3).and_then(|w| <&[u8; 3]>::try_from(w).ok());
+    if f.any(Features::DOT)
+        && memchr::memchr_iter(b'.', s)
+            .any(|i| three(i + 1).is_some_and(|w| AFTER_DOT.contains(&w)))
+    {
+        return true;
+    }
+    if f.any(Features::SLASH)
+        && memchr::memchr_iter(b'/', s)
+            .any(|i| i >= 3 && three(i - 3).is_some_and(|w| BEFORE_SLASH.contains(&w)))
+    {
+        return true;
+    }
+    f.any(Features::UNDERSCORE) && (ID_KEY.find(s).is_some() || KEYS.find(s).is_some())
 }
 
 /// Sensitive files: (pattern, strong). A strong pattern is an attack wherever it is named
@@ -272,6 +319,7 @@ const FILES: &[(&str, bool)] = &[
     ("proc/self/root", true),
     ("proc/self/maps", true),
     ("proc/self/", false),
+    ("proc/sys/", false),
     ("proc/version", false),
     ("proc/cmdline", false),
     ("proc/sched_debug", false),
@@ -291,6 +339,7 @@ const FILES: &[(&str, bool)] = &[
     (".zsh_history", true),
     (".mysql_history", true),
     (".psql_history", true),
+    (".history", false),
     (".bashrc", false),
     (".profile", false),
     (".htpasswd", true),
@@ -337,6 +386,7 @@ const TRAVERSAL_ONLY: &[&str] = &[
     "inetpub/",
     "sys/class",
     "proc/net/",
+    "proc/sys/",
     "etc/httpd/",
     "etc/apache2/",
     "etc/nginx/",
@@ -439,8 +489,10 @@ fn sensitive(input: &Input<'_>, trav: &Traversal, sink: &mut Sink<'_>) {
         let traversal_only = TRAVERSAL_ONLY.contains(&pattern);
         if traversal_only {
             // Kernel interfaces are never routes of a web application.
-            let kernel = matches!(pattern, "sys/class" | "proc/net/");
-            if trav.steps > 0 || (kernel && input.part == Part::Path && rooted) {
+            // …nor values an application reads as a path (`/proc/net/tcp` from a header).
+            let kernel = matches!(pattern, "sys/class" | "proc/net/" | "proc/sys/");
+            let opens_value = s[..start].iter().all(|&c| c == b'/') && start > 0;
+            if trav.steps > 0 || (kernel && rooted && (input.part == Part::Path || opens_value)) {
                 sink.report(&SENSITIVE_FILE, span);
             }
         } else if value_is_path || (strong && rooted) {
@@ -482,6 +534,14 @@ const BACKUP_EXTENSIONS: &[&[u8]] = &[
     b".dump.gz",
 ];
 
+/// Whether a query value is a bare file name (no space, no slash) of a backup or dump
+/// (`backup.sql.zip`, `index.php.bak`).
+fn backup_file(v: &[u8]) -> bool {
+    v.len() > 4
+        && !v.iter().any(|&c| c == b'/' || c.is_ascii_whitespace())
+        && BACKUP_EXTENSIONS.iter().any(|e| v.ends_with(e))
+}
+
 /// Development-server internals reachable over HTTP: Vite's `/@fs/` (any file) and
 /// `/@id/__x00__` (virtual modules, CVE-2025-30208 and kin).
 const DEV_SERVER: &[&[u8]] = &[b"/@fs/", b"/@id/__x00__", b"/@id/\0"];
@@ -494,6 +554,10 @@ fn path_requests(s: &[u8], sink: &mut Sink<'_>) {
     }
     let last = seg.rsplit(|&c| c == b'/').next().unwrap_or(seg);
     if last.len() > 4 && BACKUP_EXTENSIONS.iter().any(|e| last.ends_with(e)) {
+        sink.report(&SENSITIVE_FILE, s.len() - last.len()..s.len());
+    }
+    // WordPress's debug and error logs, readable where `WP_DEBUG_LOG` is left on.
+    if last.ends_with(b".log") && WP_CONTENT.find(seg).is_some() {
         sink.report(&SENSITIVE_FILE, s.len() - last.len()..s.len());
     }
     if memchr::memchr(b'@', s).is_some() {
@@ -514,22 +578,19 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     let f = input.features;
     let interesting = f.any(Features::DOT | Features::SLASH | Features::ESCAPE)
         || (f.any(Features::HIGH) && s.iter().any(|&b| matches!(b, 0xc0 | 0xc1 | 0xe0)))
-        || (f.any(Features::DIGIT) && HEX.find(s).is_some());
+        || (f.any(Features::DIGIT) && hex_at(s).next().is_some());
     if !interesting {
         return;
     }
     let trav = if may_traverse(s, f) {
         traversal(s)
     } else {
-        Traversal {
-            steps: 0,
-            encoded: false,
-            evasive: false,
-            at_start: false,
-            first: 0,
-        }
+        Traversal::default()
     };
-    if trav.steps >= 2 || (trav.steps >= 1 && (trav.encoded || trav.evasive)) {
+    // A file name never leaves its directory (browsers send base names); `..\` opening a
+    // value targets Windows servers past filters that look for `../`.
+    let strong = trav.encoded || trav.evasive || trav.backslash || input.part == Part::FileName;
+    if trav.steps >= 2 || (trav.steps >= 1 && strong) {
         sink.report(&TRAVERSAL, trav.first..s.len().min(trav.first + 24));
     } else if trav.steps == 1 {
         if trav.at_start {
@@ -538,11 +599,12 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
             sink.report(&TRAVERSAL_INNER, trav.first..s.len().min(trav.first + 24));
         }
     }
-    // Every sensitive name holds a slash, a dot or an underscore.
-    if !f.any(Features::SLASH | Features::DOT | Features::UNDERSCORE) {
-        return;
+    if may_name_file(s, f) {
+        sensitive(input, &trav, sink);
     }
-    sensitive(input, &trav, sink);
+    if input.part == Part::Query && backup_file(s.trim_ascii()) {
+        sink.report(&SENSITIVE_FILE, 0..s.len());
+    }
 }
 
 #[cfg(test)]
@@ -573,7 +635,31 @@ mod tests {
             );
         }
         assert_eq!(hits("../tsconfig.base.json"), ["path.traversal-weak"]);
+        assert_eq!(hits("..\\pineapple"), ["path.traversal"]);
+        assert!(hits("see ..\\pineapple").is_empty());
+        assert_eq!(
+            matches(&DETECTOR, Part::FileName, "file", "../1.7z", 1),
+            ["path.traversal"]
+        );
+        assert!(matches(&DETECTOR, Part::FileName, "file", "docs/guide.md", 1).is_empty());
         assert!(hits("see [docs](../docs/readme.md)").is_empty());
+    }
+
+    #[test]
+    fn the_gate_lets_every_file_name_through() {
+        for (pattern, _) in FILES {
+            let mut lower = Vec::new();
+            let f = Features::lowercase(pattern.as_bytes(), &mut lower);
+            assert!(may_name_file(&lower, f), "{pattern}");
+        }
+        for text in [
+            "siobhan.oconnor+1@example.ie",
+            "https://shop.example.com/orders/1?a=b",
+        ] {
+            let mut lower = Vec::new();
+            let f = Features::lowercase(text.as_bytes(), &mut lower);
+            assert!(!may_name_file(&lower, f), "{text}");
+        }
     }
 
     #[test]
@@ -605,6 +691,30 @@ mod tests {
                 matches(&DETECTOR, Part::Path, "", path, 1).contains(&"path.sensitive-file"),
                 "{path}"
             );
+        }
+        for (part, text) in [
+            (Part::Query, "/sys/class"),
+            (Part::QueryName, "/sys/class"),
+            (Part::Header, "/proc/sys/kernel/randomize_va_space"),
+            (Part::Header, "/proc/net/tcp"),
+            (Part::Query, "backup.sql.zip"),
+            (Part::Query, "../.history"),
+            (Part::Path, "/wp-content/debug.log"),
+        ] {
+            assert!(
+                matches(&DETECTOR, part, "q", text, 1).contains(&"path.sensitive-file"),
+                "{text}"
+            );
+        }
+        for (part, text) in [
+            (Part::Query, "see /sys/class/net for interfaces"),
+            (Part::Body, "backup.sql.zip"),
+            (Part::Query, "my backup.sql.zip"),
+            (Part::Path, "/logs/debug.log"),
+            (Part::Query, "order_total"),
+            (Part::Query, "St. Stephen's Green"),
+        ] {
+            assert!(matches(&DETECTOR, part, "q", text, 1).is_empty(), "{text}");
         }
         for path in [
             "/api/v1/backups/42",

@@ -7,8 +7,12 @@
 //! fetch-metadata headers, headers that proxies and WebDAV servers act on (a
 //! `Content-Range` only when it is not a well-formed upload range), HTTP-method overrides
 //! (`_method` holding any 3–10 letter token, but a posted form's `_method=post`), `unix:` socket targets for mod_proxy,
-//! version-1 cookies, backup and secret file extensions in the path, and scanners'
-//! User-Agents.
+//! version-1 cookies, backup and secret file extensions in the path, scanners'
+//! User-Agents, multipart field and file names that split Content-Disposition parsers
+//! (`"`, `;`, `=`), `Accept` charsets response inspection cannot read, over-long or unknown
+//! `Accept-Encoding`, a request `Content-Encoding` (bodies are not inflated, so not
+//! inspected), and at paranoia 2–3 `Accept-Charset`, any `Range`, malformed
+//! `Cache-Control` and array parameter names with a tail (`foo[1]a`).
 //!
 //! HTTP framing (missing or duplicate `Host`, `Content-Length` against `Transfer-Encoding`,
 //! request-line syntax, bodies on GET) is the gateway's HTTP layer's business: it refuses
@@ -169,6 +173,92 @@ pub(crate) static SCANNER: Rule = Rule {
     description: "security scanner User-Agent",
 };
 
+/// IIS `%uFFxx`: a full-width character that a Windows server folds to its ASCII twin.
+pub(crate) static FULLWIDTH_ESCAPE: Rule = Rule {
+    id: "protocol.fullwidth-escape",
+    class: Class::Protocol,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "%uFFxx encoding of a full-width character (IIS filter evasion)",
+};
+
+/// A multipart field or file name holding a quote, `;` or `=`, which parsers of
+/// Content-Disposition split differently.
+pub(crate) static MULTIPART_NAME: Rule = Rule {
+    id: "protocol.multipart-name",
+    class: Class::Protocol,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "multipart field or file name with a double quote, ; or = (parser confusion)",
+};
+
+/// A file name with a backslash: a Windows path that old browsers send, or an escape that
+/// parsers of Content-Disposition read differently. (An apostrophe is not flagged:
+/// `O'Brien.pdf` is a real name.)
+pub(crate) static FILENAME_CHARS: Rule = Rule {
+    id: "protocol.filename-chars",
+    class: Class::Protocol,
+    paranoia: 3,
+    severity: Severity::Critical,
+    description: "multipart file name with a backslash",
+};
+
+/// An `Accept-Encoding` longer than any browser sends (CVE-2022-21907 in http.sys).
+pub(crate) static ACCEPT_ENCODING_LENGTH: Rule = Rule {
+    id: "protocol.accept-encoding-length",
+    class: Class::Protocol,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "Accept-Encoding header longer than 100 bytes",
+};
+
+/// An `Accept-Encoding` naming a coding no server implements.
+pub(crate) static ACCEPT_ENCODING: Rule = Rule {
+    id: "protocol.accept-encoding",
+    class: Class::Protocol,
+    paranoia: 3,
+    severity: Severity::Critical,
+    description: "Accept-Encoding with an unknown content coding",
+};
+
+/// Request headers that only old or unusual clients send (`Accept-Charset`), and any
+/// `Range` on a request.
+pub(crate) static UNUSUAL_HEADER: Rule = Rule {
+    id: "protocol.unusual-header",
+    class: Class::Protocol,
+    paranoia: 2,
+    severity: Severity::Critical,
+    description: "obsolete Accept-Charset request header",
+};
+
+/// A `Range` header at all (responses cut in pieces slip past response inspection).
+pub(crate) static RANGE_ANY: Rule = Rule {
+    id: "protocol.range-any",
+    class: Class::Protocol,
+    paranoia: 3,
+    severity: Severity::Critical,
+    description: "Range request header",
+};
+
+/// A request `Cache-Control` with a directive requests do not have or a malformed list.
+pub(crate) static CACHE_CONTROL: Rule = Rule {
+    id: "protocol.cache-control",
+    class: Class::Protocol,
+    paranoia: 3,
+    severity: Severity::Critical,
+    description: "request Cache-Control with an unknown directive or a malformed list",
+};
+
+/// A parameter name with text after an array subscript (`foo[1]a`): parsers of array
+/// parameters read it differently.
+pub(crate) static ARRAY_NAME: Rule = Rule {
+    id: "protocol.array-name",
+    class: Class::Protocol,
+    paranoia: 3,
+    severity: Severity::Critical,
+    description: "parameter name with characters after an array subscript (foo[1]a)",
+};
+
 /// The protocol detector.
 pub(crate) static DETECTOR: Detector = Detector {
     class: Class::Protocol,
@@ -189,6 +279,15 @@ pub(crate) static DETECTOR: Detector = Detector {
         &OLD_COOKIE,
         &RESTRICTED_EXTENSION,
         &SCANNER,
+        &FULLWIDTH_ESCAPE,
+        &MULTIPART_NAME,
+        &FILENAME_CHARS,
+        &ACCEPT_ENCODING_LENGTH,
+        &ACCEPT_ENCODING,
+        &UNUSUAL_HEADER,
+        &RANGE_ANY,
+        &CACHE_CONTROL,
+        &ARRAY_NAME,
     ],
     scan,
 };
@@ -200,11 +299,13 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
         bytes(input, sink);
     }
     // Escapes are looked for in the raw value, once: on its raw form.
-    if input.decoded_by.is_empty()
-        && input.features.any(Features::ESCAPE)
-        && let Some(at) = escape(input.raw)
-    {
-        sink.report(&UNICODE_ESCAPE, at..at + 2);
+    if input.decoded_by.is_empty() && input.features.any(Features::ESCAPE) {
+        if let Some(at) = fullwidth_escape(input.raw) {
+            sink.report(&FULLWIDTH_ESCAPE, at..at + 6);
+        }
+        if let Some(at) = escape(input.raw) {
+            sink.report(&UNICODE_ESCAPE, at..at + 2);
+        }
     }
     match input.part {
         Part::Header => header(input, sink),
@@ -222,7 +323,38 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
         Part::Path if restricted_extension(lower) => {
             sink.report(&RESTRICTED_EXTENSION, 0..text.len())
         }
+        // Multipart field names (and form keys, top-level JSON keys) come with an empty
+        // name; nested JSON keys are data.
+        Part::FileName | Part::BodyKey
+            if (input.part == Part::FileName || input.name.is_empty())
+                && input
+                    .features
+                    .any(Features::QUOTE | Features::SEPARATOR | Features::EQUALS) =>
+        {
+            if let Some(at) = disposition_breaker(text) {
+                sink.report(&MULTIPART_NAME, at..at + 1);
+            }
+            if input.part == Part::FileName
+                && let Some(at) = memchr::memchr(b'\\', text)
+            {
+                sink.report(&FILENAME_CHARS, at..at + 1);
+            }
+        }
+        Part::FileName if input.features.any(Features::ESCAPE) => {
+            if let Some(at) = disposition_breaker(text) {
+                sink.report(&MULTIPART_NAME, at..at + 1);
+            }
+            if let Some(at) = memchr::memchr(b'\\', text) {
+                sink.report(&FILENAME_CHARS, at..at + 1);
+            }
+        }
         _ => {}
+    }
+    if matches!(input.part, Part::QueryName | Part::BodyKey)
+        && input.features.any(Features::BRACKET)
+        && let Some(at) = array_name(text)
+    {
+        sink.report(&ARRAY_NAME, at..text.len());
     }
     if matches!(input.part, Part::Query | Part::QueryName | Part::Path)
         && let Some(at) = memchr::memmem::find(lower, b"unix:")
@@ -230,6 +362,56 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     {
         sink.report(&UNIX_SOCKET, at..at + 5);
     }
+}
+
+/// Where a `%uFFxx` escape (a full-width form) appears in the raw value.
+fn fullwidth_escape(raw: &[u8]) -> Option<usize> {
+    memchr::memchr_iter(b'%', raw).find(|&i| {
+        raw.len() >= i + 6
+            && matches!(raw[i + 1], b'u' | b'U')
+            && raw[i + 2..i + 4].eq_ignore_ascii_case(b"ff")
+            && raw[i + 4..i + 6].iter().all(u8::is_ascii_hexdigit)
+    })
+}
+
+/// Where a name has a double quote, an `=`, a `;` that does not end an HTML entity
+/// (`&amp;`, `&eacute;`), or a final backslash (it escaped the closing quote, which the
+/// splitter took as the end: `filename="te\"st"`).
+fn disposition_breaker(text: &[u8]) -> Option<usize> {
+    if text.ends_with(b"\\") {
+        return Some(text.len() - 1);
+    }
+    text.iter().enumerate().find_map(|(i, &b)| match b {
+        b'"' | b'=' => Some(i),
+        b';' => {
+            let word = text[..i]
+                .iter()
+                .rev()
+                .take_while(|c| c.is_ascii_alphanumeric())
+                .count();
+            let entity = word > 0 && i > word && text[i - word - 1] == b'&';
+            (!entity).then_some(i)
+        }
+        _ => None,
+    })
+}
+
+/// Where a parameter name has text after a `]` before its end or before another `[`
+/// (`foo[1]a`, `foo[1]a[2]`); `a[b][c]` and `a[]` are ordinary.
+fn array_name(text: &[u8]) -> Option<usize> {
+    let open = memchr::memchr(b'[', text)?;
+    let mut i = open;
+    while let Some(close) = memchr::memchr(b']', &text[i..]).map(|p| i + p) {
+        match text.get(close + 1) {
+            None | Some(b'[') => {}
+            Some(_) => return Some(close),
+        }
+        i = close + 1;
+        if i >= text.len() {
+            break;
+        }
+    }
+    None
 }
 
 /// Whether a `_method` value can name a method: three to ten letters (the standard and
@@ -345,11 +527,31 @@ fn header(input: &Input<'_>, sink: &mut Sink<'_>) {
     let lower = input.lower;
     let all = 0..lower.len();
     match input.name {
-        "range" if range_abuse(lower) => sink.report(&RANGE, all),
+        "range" => {
+            if range_abuse(lower) {
+                sink.report(&RANGE, all.clone());
+            }
+            sink.report(&RANGE_ANY, all);
+        }
         "request-range" => sink.report(&RANGE, all),
         "content-type" => content_type(lower, sink),
         "sec-fetch-user" | "sec-ch-ua-mobile" if !matches!(lower.trim_ascii(), b"?0" | b"?1") => {
             sink.report(&FETCH_METADATA, all)
+        }
+        "accept" => accept_charset(lower, sink),
+        "accept-encoding" => {
+            if lower.len() > 100 {
+                sink.report(&ACCEPT_ENCODING_LENGTH, all.clone());
+            }
+            if !accept_encoding(lower) {
+                sink.report(&ACCEPT_ENCODING, all);
+            }
+        }
+        "accept-charset" => sink.report(&UNUSUAL_HEADER, all),
+        "cache-control" if !cache_control(lower) => sink.report(&CACHE_CONTROL, all),
+        // A compressed body is not inspected: the gateway does not inflate request bodies.
+        "content-encoding" if lower.trim_ascii() != b"identity" => {
+            sink.report(&RESTRICTED_HEADER, all)
         }
         "proxy"
         | "if"
@@ -452,6 +654,75 @@ fn range_abuse(lower: &[u8]) -> bool {
     false
 }
 
+/// An `Accept` header's charset parameters: one outside [`CHARSETS`] asks for a response in
+/// an encoding (EBCDIC, UTF-16…) that response inspection does not read.
+fn accept_charset(lower: &[u8], sink: &mut Sink<'_>) {
+    for param in lower.split(|&b| b == b';' || b == b',') {
+        let param = param.trim_ascii();
+        if let Some(value) = param.strip_prefix(b"charset") {
+            let value = value.trim_ascii_start();
+            let Some(value) = value.strip_prefix(b"=") else {
+                continue;
+            };
+            let value = value.trim_ascii();
+            let value = value
+                .strip_prefix(b"\"")
+                .and_then(|v| v.strip_suffix(b"\""))
+                .unwrap_or(value);
+            if !CHARSETS.contains(&value) {
+                sink.report(&CHARSET, 0..lower.len());
+                return;
+            }
+        }
+    }
+}
+
+/// Whether each coding of an `Accept-Encoding` is a registered one (with a weight).
+fn accept_encoding(lower: &[u8]) -> bool {
+    lower.split(|&b| b == b',').all(|item| {
+        let coding = item
+            .split(|&b| b == b';')
+            .next()
+            .unwrap_or_default()
+            .trim_ascii();
+        matches!(
+            coding,
+            b"" | b"*"
+                | b"gzip"
+                | b"x-gzip"
+                | b"deflate"
+                | b"br"
+                | b"zstd"
+                | b"compress"
+                | b"x-compress"
+                | b"identity"
+                | b"dcb"
+                | b"dcz"
+                | b"sdch"
+        )
+    })
+}
+
+/// Whether a request `Cache-Control` is a list of request directives, each once, with a
+/// number where one is due.
+fn cache_control(lower: &[u8]) -> bool {
+    lower.split(|&b| b == b',').all(|item| {
+        let item = item.trim_ascii();
+        let (name, value) = match memchr::memchr(b'=', item) {
+            Some(eq) => (item[..eq].trim_ascii(), Some(item[eq + 1..].trim_ascii())),
+            None => (item, None),
+        };
+        let seconds =
+            |v: Option<&[u8]>| v.is_some_and(|v| !v.is_empty() && v.iter().all(u8::is_ascii_digit));
+        match name {
+            b"max-age" | b"min-fresh" | b"stale-if-error" => seconds(value),
+            b"max-stale" => value.is_none() || seconds(value),
+            b"no-cache" | b"no-store" | b"no-transform" | b"only-if-cached" => value.is_none(),
+            _ => false,
+        }
+    })
+}
+
 fn number(s: &[u8]) -> Option<u64> {
     std::str::from_utf8(s.trim_ascii()).ok()?.parse().ok()
 }
@@ -486,6 +757,12 @@ fn content_type(lower: &[u8], sink: &mut Sink<'_>) {
             continue;
         };
         let (name, value) = (param[..eq].trim_ascii(), param[eq + 1..].trim_ascii());
+        // More than one space on a side of `=`: parsers disagree on where the value starts.
+        let spaces =
+            |s: &mut dyn Iterator<Item = &u8>| s.take_while(|b| b.is_ascii_whitespace()).count();
+        if spaces(&mut param[eq + 1..].iter()) > 1 || spaces(&mut param[..eq].iter().rev()) > 1 {
+            sink.report(&CONTENT_TYPE, all.clone());
+        }
         let value = value
             .strip_prefix(b"\"")
             .and_then(|v| v.strip_suffix(b"\""))
@@ -620,7 +897,7 @@ mod tests {
         assert!(ids(Part::Body, "b", "tab\tand\nnewline").is_empty());
         assert_eq!(ids(Part::Query, "q", "\u{e9}t\u{e9}"), Vec::<&str>::new());
         assert_eq!(
-            matches(&DETECTOR, Part::Query, "q", "%uff0f", 1),
+            matches(&DETECTOR, Part::Query, "q", "%u0041", 1),
             ["protocol.unicode-escape"]
         );
         assert_eq!(
@@ -713,6 +990,143 @@ mod tests {
             ["protocol.scanner"]
         );
         assert!(ids(Part::Header, "user-agent", "Mozilla/5.0 (X11) Firefox/120").is_empty());
+    }
+
+    #[test]
+    fn new_header_rules() {
+        let at = |part, name, text, pl| matches(&DETECTOR, part, name, text, pl);
+        assert_eq!(
+            ids(Part::Query, "q", "%uff0F"),
+            ["protocol.fullwidth-escape", "protocol.unicode-escape"]
+        );
+        for accept in [
+            "text/html;q=0.9;charset=CP1026,*/*;q=0.8",
+            "text/html; charset=CP1026",
+            "text/html;q=0.9;charset=\"iso-8859-1\",*/*;q=0.8;charset=utf-16",
+        ] {
+            assert_eq!(ids(Part::Header, "accept", accept), ["protocol.charset"]);
+        }
+        for accept in [
+            "application/json, text/plain, */*",
+            "text/html;charset=\"utf-8\"",
+        ] {
+            assert!(ids(Part::Header, "accept", accept).is_empty(), "{accept}");
+        }
+        let long = format!("gzip, {}", "A".repeat(120));
+        assert_eq!(
+            ids(Part::Header, "accept-encoding", &long),
+            ["protocol.accept-encoding-length"]
+        );
+        assert!(ids(Part::Header, "accept-encoding", "gzip, deflate, br, zstd").is_empty());
+        assert_eq!(
+            at(Part::Header, "accept-encoding", "foobar", 3),
+            ["protocol.accept-encoding"]
+        );
+        assert!(
+            at(
+                Part::Header,
+                "accept-encoding",
+                "gzip;q=1.0, identity; q=0.5, *;q=0",
+                3
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            ids(Part::Header, "content-encoding", "deflate"),
+            ["protocol.restricted-header"]
+        );
+        assert!(ids(Part::Header, "accept-charset", "utf-8").is_empty());
+        assert_eq!(
+            at(Part::Header, "accept-charset", "utf-8", 2),
+            ["protocol.unusual-header"]
+        );
+        assert!(ids(Part::Header, "range", "1-2").is_empty());
+        assert_eq!(at(Part::Header, "range", "1-2", 3), ["protocol.range-any"]);
+        for bad in [
+            "private",
+            "foo=bar",
+            "max-age=1, foo=bar",
+            "max-age=1,,,max-stale=2",
+        ] {
+            assert_eq!(
+                at(Part::Header, "cache-control", bad, 3),
+                ["protocol.cache-control"],
+                "{bad}"
+            );
+        }
+        for good in ["no-cache", "max-age=0", "no-cache, no-store, max-stale"] {
+            assert!(
+                at(Part::Header, "cache-control", good, 3).is_empty(),
+                "{good}"
+            );
+        }
+        assert_eq!(
+            ids(
+                Part::Header,
+                "content-type",
+                "multipart/form-data; boundary=  test_data_123456"
+            ),
+            ["protocol.content-type"]
+        );
+        assert!(
+            ids(
+                Part::Header,
+                "content-type",
+                "multipart/form-data; boundary = x"
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn multipart_and_array_names() {
+        for name in ["fi=le", "fi;le", ";zzzz", "amp;zzz", "&amp;fi;zzz", "a\"b"] {
+            assert_eq!(
+                ids(Part::BodyKey, "", name),
+                ["protocol.multipart-name"],
+                "{name}"
+            );
+        }
+        for name in ["file", "caf&eacute;", "billing[first_name]"] {
+            assert!(ids(Part::BodyKey, "", name).is_empty(), "{name}");
+        }
+        // Nested JSON keys are data.
+        assert!(ids(Part::BodyKey, "/labels", "a=b").is_empty());
+        assert_eq!(
+            ids(Part::FileName, "file", "file=.txt"),
+            ["protocol.multipart-name"]
+        );
+        assert!(
+            matches(
+                &DETECTOR,
+                Part::FileName,
+                "file",
+                "Aiden_D'Arcy_resume.txt",
+                4
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            ids(Part::FileName, "file", "te\\"),
+            ["protocol.multipart-name"]
+        );
+        assert!(ids(Part::FileName, "file", "C:\\Users\\me\\notes.txt").is_empty());
+        assert_eq!(
+            matches(&DETECTOR, Part::FileName, "file", "C:\\te'st.txt", 3),
+            ["protocol.filename-chars"]
+        );
+        for name in ["foo[1]a", "foo[1]a[2]"] {
+            assert_eq!(
+                matches(&DETECTOR, Part::QueryName, "", name, 3),
+                ["protocol.array-name"]
+            );
+        }
+        for name in ["filters[views][$gte]", "expand[]", "sort[0]", "foo"] {
+            assert!(
+                matches(&DETECTOR, Part::QueryName, "", name, 4).is_empty(),
+                "{name}"
+            );
+        }
     }
 
     #[test]
