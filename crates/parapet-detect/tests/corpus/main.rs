@@ -17,11 +17,14 @@ use std::process::ExitCode;
 
 /// Floors at paranoia 1: (set, least detection rate, most false-positive rate), in
 /// percent. Set a little under the measured rates (see docs/detect.md), so that a change
-/// which loses detection or gains false positives fails here.
+/// which loses detection or gains false positives fails here. CRS's "no-match" cases are
+/// mostly real payloads that a test exempts from one CRS rule (docs/detect.md): catching
+/// more attacks raises that rate, so its ceiling is loose; the benign set is the measure of
+/// false positives.
 const FLOORS: &[(&str, f64, f64)] = &[
     ("libinjection", 97.5, 0.5),
     ("benign", 0.0, 0.25),
-    ("crs", 78.0, 12.5),
+    ("crs", 82.5, 13.5),
 ];
 
 struct Options {
