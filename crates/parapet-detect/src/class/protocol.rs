@@ -128,6 +128,16 @@ pub(crate) static RESTRICTED_HEADER: Rule = Rule {
     description: "restricted request header (Proxy, If, Lock-Token, Content-Range…)",
 };
 
+/// A request method an API does not answer: `TRACE` (cross-site tracing), `CONNECT`,
+/// WebDAV's, or made-up ones (`FOO`, `SUBSCRIBE`) that probe for handlers.
+pub(crate) static METHOD: Rule = Rule {
+    id: "protocol.method",
+    class: Class::Protocol,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "request method other than GET, HEAD, POST, PUT, DELETE, PATCH and OPTIONS",
+};
+
 /// `_method=` parameter overriding the HTTP method.
 pub(crate) static METHOD_OVERRIDE: Rule = Rule {
     id: "protocol.method-override",
@@ -274,6 +284,7 @@ pub(crate) static DETECTOR: Detector = Detector {
         &CONTENT_TYPE,
         &FETCH_METADATA,
         &RESTRICTED_HEADER,
+        &METHOD,
         &METHOD_OVERRIDE,
         &UNIX_SOCKET,
         &OLD_COOKIE,
@@ -308,6 +319,9 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
         }
     }
     match input.part {
+        Part::Method if input.decoded_by.is_empty() && !is_api_method(text) => {
+            sink.report(&METHOD, 0..text.len())
+        }
         Part::Header => header(input, sink),
         Part::Query | Part::Body
             if input.name == "_method"
@@ -420,27 +434,12 @@ fn is_method(lower: &[u8]) -> bool {
     (3..=10).contains(&lower.len()) && lower.iter().all(u8::is_ascii_alphabetic)
 }
 
-/// Whether a value names a standard HTTP or WebDAV method.
-#[cfg(test)]
-fn is_known_method(lower: &[u8]) -> bool {
+/// Whether a request method is one an API answers: methods are case-sensitive (RFC 9110
+/// §9.1), so `get` is not `GET`.
+fn is_api_method(method: &[u8]) -> bool {
     matches!(
-        lower,
-        b"get"
-            | b"head"
-            | b"post"
-            | b"put"
-            | b"delete"
-            | b"patch"
-            | b"options"
-            | b"trace"
-            | b"connect"
-            | b"propfind"
-            | b"proppatch"
-            | b"mkcol"
-            | b"copy"
-            | b"move"
-            | b"lock"
-            | b"unlock"
+        method,
+        b"GET" | b"HEAD" | b"POST" | b"PUT" | b"DELETE" | b"PATCH" | b"OPTIONS"
     )
 }
 
@@ -1143,7 +1142,12 @@ mod tests {
         assert!(ids(Part::Body, "_method", "post").is_empty());
         assert!(ids(Part::Query, "_method", "DELETE1").is_empty());
         assert!(ids(Part::Query, "_method", "UNSUBSCRIBE").is_empty());
-        assert!(is_known_method(b"propfind") && !is_known_method(b"abcdefghij"));
+        for method in ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"] {
+            assert!(ids(Part::Method, "", method).is_empty(), "{method}");
+        }
+        for method in ["TRACE", "CONNECT", "PROPFIND", "FOO", "SUBSCRIBE", "get"] {
+            assert_eq!(ids(Part::Method, "", method), ["protocol.method"], "{method}");
+        }
         assert_eq!(
             ids(Part::CookieName, "", "$Version"),
             ["protocol.cookie-v1"]
