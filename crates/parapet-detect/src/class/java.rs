@@ -10,7 +10,7 @@
 //! class name. Base64 keywords are found case-sensitively with a second automaton, built once
 //! from the keywords at the three byte alignments, only on values with no space.
 
-use crate::detector::{Detector, Input, Sink, Triggers};
+use crate::detector::{Detector, Features, Input, Sink, Triggers};
 use crate::location::Part;
 use crate::rule::{Class, Rule, Severity};
 use std::sync::LazyLock;
@@ -183,6 +183,18 @@ const TRIGGERS: &[(&str, Trigger)] = &[
     ("aced0005", Trigger::SerializedHex),
 ];
 
+/// The bytes that every trigger but a word holds: `$ : . ( # @ %`.
+const STRUCTURE: Features = Features::DOLLAR
+    .union(Features::COLON)
+    .union(Features::DOT)
+    .union(Features::PAREN)
+    .union(Features::SIGIL)
+    .union(Features::ESCAPE);
+
+/// The shortest trigger without a [`STRUCTURE`] byte that reports on its own (`aced0005`);
+/// `runtime` reports only along with a longer weak gadget.
+const WORD_MIN: usize = 8;
+
 /// The triggers, compiled once.
 static TRIGGER_AC: LazyLock<Triggers> =
     LazyLock::new(|| Triggers::new(TRIGGERS.iter().map(|(p, _)| *p)));
@@ -266,7 +278,11 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     if (input.part == Part::FileName || is_upload_header(input)) && is_jsp(lower) {
         sink.report(&JSP_UPLOAD, 0..text.len());
     }
-    marks(text, sink);
+    marks(input, sink);
+    // A trigger without one of these bytes is a word of at least `WORD_MIN` letters.
+    if !input.features.any(STRUCTURE) && lower.len() < WORD_MIN {
+        return;
+    }
     // The trigger automaton (a DFA) is the gate: one pass, no match on ordinary text.
     let mut exec = None;
     let mut weak = None;
@@ -338,11 +354,17 @@ fn is_jsp(lower: &[u8]) -> bool {
 
 /// Reports the first serialized-object mark and, in a value without spaces, the first
 /// base64-encoded keyword.
-fn marks(text: &[u8], sink: &mut Sink<'_>) {
+fn marks(input: &Input<'_>, sink: &mut Sink<'_>) {
+    let text = input.text;
     if text.len() < SERIALIZED_MARKS[3].len() {
         return;
     }
-    let base64 = text.len() >= BASE64_MIN && memchr::memchr(b' ', text).is_none();
+    let base64 = text.len() >= BASE64_MIN
+        && (!input.features.any(Features::SPACE) || memchr::memchr(b' ', text).is_none());
+    // Every serialized mark holds a byte above ASCII or an `A`.
+    if !base64 && !input.features.any(Features::HIGH) && memchr::memchr(b'A', text).is_none() {
+        return;
+    }
     let (mut serialized, mut keyword) = (false, !base64);
     for m in MARKS.find_all(text) {
         let at = m.start();
@@ -657,6 +679,27 @@ mod tests {
         }
         assert!(ids("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0").is_empty());
         assert_eq!(base64_fragment(b"runtime", 0), "cnVudGltZ");
+    }
+
+    #[test]
+    fn cheap_gates_keep_every_trigger() {
+        // Each trigger without a structure byte is a word the length gate lets through.
+        for (pattern, trigger) in TRIGGERS {
+            let mut lower = Vec::new();
+            let features = Features::lowercase(pattern.as_bytes(), &mut lower);
+            assert!(
+                features.any(STRUCTURE)
+                    || pattern.len() >= WORD_MIN
+                    || matches!(trigger, Trigger::Exec),
+                "{pattern}"
+            );
+        }
+        // Short words, serialized marks in text with spaces.
+        assert_eq!(ids("aced0005"), ["java.serialized"]);
+        assert_eq!(ids("x rO0ABQ"), ["java.serialized"]);
+        assert_eq!(ids("rO0ABQ y"), ["java.serialized"]);
+        assert_eq!(ids("cnVudGltZQ\t"), ["java.base64-keyword"]);
+        assert!(ids("runtime").is_empty());
     }
 
     #[test]

@@ -818,13 +818,13 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
         return;
     }
     if has_other {
-        if f.any(
-            Features::ANGLE
-                | Features::BRACKET
-                | Features::BRACE
-                | Features::DOLLAR
-                | Features::COLON,
-        ) {
+        // With none of `< [ { $`, only a wrapper (`…://`) or a leading `zlib:` may match.
+        if f.any(Features::ANGLE | Features::BRACKET | Features::BRACE | Features::DOLLAR)
+            || (f.any(Features::COLON)
+                && (s.starts_with(b"zlib:")
+                    || (f.any(Features::SLASH)
+                        && memchr::memchr_iter(b':', s).any(|i| s[i + 1..].starts_with(b"//")))))
+        {
             triggers(s, sink);
         }
         if f.any(Features::COLON)
@@ -911,6 +911,25 @@ mod tests {
             matches(&DETECTOR, Part::Header, "x-filename", "a.phtml", 1)
                 .contains(&"php.script-upload")
         );
+    }
+
+    #[test]
+    fn wrappers_past_the_colon_gate() {
+        for text in [
+            "zlib:/etc/passwd",
+            "ssh2.exec://host/id",
+            "x=compress.zlib://a",
+            "glob://*",
+        ] {
+            assert_eq!(hits(text), ["php.wrapper"], "{text}");
+        }
+        for text in [
+            "2024-06-01T12:34:56Z",
+            "a zlib: b",
+            "https://shop.example.com/a",
+        ] {
+            assert!(hits(text).is_empty(), "{text}");
+        }
     }
 
     #[test]

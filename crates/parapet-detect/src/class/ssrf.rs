@@ -455,6 +455,13 @@ static ENCODED_SLASH: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b
 static ENCODED_BACKSLASH: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"%5c"));
 
 fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
+    // Every rule needs a `/`, a `:` or a `?`.
+    if !input
+        .features
+        .any(Features::SLASH | Features::COLON | Features::PUNCT)
+    {
+        return;
+    }
     let s = input.lower;
     let trimmed = s.trim_ascii();
     let lead = s.len() - s.trim_ascii_start().len();
