@@ -366,7 +366,12 @@ fn code_argument(s: &[u8], open: usize) -> bool {
 }
 
 fn functions(s: &[u8], sink: &mut Sink<'_>) {
-    for m in FUNCTIONS.find_iter(s) {
+    // A call's name ends before its `(`, and no name holds one: the names past the last `(`
+    // cannot be calls, and those before it are found the same in the shorter text.
+    let Some(last) = memchr::memrchr(b'(', s) else {
+        return;
+    };
+    for m in FUNCTIONS.find_iter(&s[..last]) {
         let is_code_name = m.pattern().as_usize() < CODE_FUNCTIONS.len();
         // A word name must stand alone; a code name may be glued to junk (`FOOgzdecode(`).
         if m.start() > 0
@@ -911,6 +916,18 @@ mod tests {
             matches(&DETECTOR, Part::Header, "x-filename", "a.phtml", 1)
                 .contains(&"php.script-upload")
         );
+    }
+
+    #[test]
+    fn no_function_name_holds_a_paren() {
+        assert!(
+            CODE_FUNCTIONS
+                .iter()
+                .chain(WORD_FUNCTIONS)
+                .all(|name| !name.contains('('))
+        );
+        assert_eq!(hits("x system (1) y"), hits("x system (1)"));
+        assert!(hits("system").is_empty());
     }
 
     #[test]
