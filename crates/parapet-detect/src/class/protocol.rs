@@ -1146,7 +1146,11 @@ mod tests {
             assert!(ids(Part::Method, "", method).is_empty(), "{method}");
         }
         for method in ["TRACE", "CONNECT", "PROPFIND", "FOO", "SUBSCRIBE", "get"] {
-            assert_eq!(ids(Part::Method, "", method), ["protocol.method"], "{method}");
+            assert_eq!(
+                ids(Part::Method, "", method),
+                ["protocol.method"],
+                "{method}"
+            );
         }
         assert_eq!(
             ids(Part::CookieName, "", "$Version"),

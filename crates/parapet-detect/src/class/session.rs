@@ -76,8 +76,7 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     let lower = input.lower;
     if matches!(input.part, Part::QueryName | Part::BodyKey) {
         // ASP session cookies carry a suffix (ASPSESSIONIDQQGGQGPG).
-        if SESSION_NAMES.iter().any(|n| n.as_bytes() == lower)
-            || lower.starts_with(b"aspsessionid")
+        if SESSION_NAMES.iter().any(|n| n.as_bytes() == lower) || lower.starts_with(b"aspsessionid")
         {
             sink.report(&ID_PARAMETER, 0..lower.len());
         }

@@ -81,7 +81,10 @@ pub(crate) static DETECTOR: Detector = Detector {
 fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     let lower = input.lower;
     // Declarations need `<`; XInclude, `:` or `/`.
-    if !input.features.any(Features::ANGLE | Features::COLON | Features::SLASH) {
+    if !input
+        .features
+        .any(Features::ANGLE | Features::COLON | Features::SLASH)
+    {
         return;
     }
     let mut entities = 0;
