@@ -3,7 +3,7 @@
 //! [`Sink`]. Classes never decode, never allocate per value unless they match, and never see
 //! the request as a whole.
 
-use crate::decode::Decoders;
+use crate::decode::{ByteClasses, Decoders};
 use crate::location::Part;
 use crate::rule::{Class, Rule};
 use std::ops::Range;
@@ -59,6 +59,8 @@ impl Features {
     pub(crate) const DIGIT: Features = Features(1 << 20);
     /// An ASCII letter.
     pub(crate) const LETTER: Features = Features(1 << 21);
+    /// How many bits the features take.
+    const BITS: u32 = 22;
 
     /// The features of one byte.
     const fn of(b: u8) -> Features {
@@ -90,11 +92,19 @@ impl Features {
 
     /// Lowercases `text` into `lower` (cleared first) and returns the features of `text`.
     pub(crate) fn lowercase(text: &[u8], lower: &mut Vec<u8>) -> Features {
+        Self::lowercase_raw(text, lower).0
+    }
+
+    /// [`Features::lowercase`], and the classes of bytes the decoders act on, in the same
+    /// pass: a raw value needs both.
+    pub(crate) fn lowercase_raw(text: &[u8], lower: &mut Vec<u8>) -> (Features, ByteClasses) {
+        /// The features of a byte in the low bits, its decoding classes above them.
         static TABLE: [u32; 256] = {
             let mut t = [0u32; 256];
             let mut b = 0;
             while b < 256 {
-                t[b] = Features::of(b as u8).0;
+                let classes = ByteClasses::of_byte(b as u8) as u32;
+                t[b] = Features::of(b as u8).0 | classes << Features::BITS;
                 b += 1;
             }
             t
@@ -102,7 +112,12 @@ impl Features {
         lower.clear();
         lower.extend_from_slice(text);
         lower.make_ascii_lowercase();
-        Features(text.iter().fold(0, |seen, &b| seen | TABLE[usize::from(b)]))
+        let seen = text.iter().fold(0, |seen, &b| seen | TABLE[usize::from(b)]);
+        let classes = (seen >> Features::BITS) as u16;
+        (
+            Features(seen & ((1 << Features::BITS) - 1)),
+            ByteClasses::from_bits(classes),
+        )
     }
 
     /// Both sets, in a constant.
@@ -115,6 +130,8 @@ impl Features {
         self.0 & wanted.0 != 0
     }
 }
+
+const _: () = assert!(Features::BITS + ByteClasses::BITS <= u32::BITS);
 
 impl std::ops::BitOr for Features {
     type Output = Features;

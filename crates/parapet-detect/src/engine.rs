@@ -190,17 +190,15 @@ impl Engine {
     pub fn resume(&self, previous: Verdict) -> Scan<'_> {
         Scan {
             engine: self,
-            hits: previous.hits,
-            score: previous.score,
-            forms: Forms::default(),
-            lower: Vec::new(),
-            name: String::new(),
-            matches: Vec::new(),
+            found: Found {
+                hits: previous.hits,
+                score: previous.score,
+                matched: false,
+            },
+            scratch: Scratch::take(),
             skip: None,
             clean: HashSet::default(),
             values: 0,
-            key: Vec::new(),
-            matched: false,
         }
     }
 
@@ -269,13 +267,8 @@ pub trait TypedFields {
 /// The inspection of one request in progress.
 pub struct Scan<'e> {
     engine: &'e Engine,
-    hits: Vec<Hit>,
-    score: u32,
-    forms: Forms,
-    lower: Vec<u8>,
-    /// Scratch space for the lowercase short name of the value being inspected.
-    name: String,
-    matches: Vec<Match>,
+    found: Found,
+    scratch: Scratch,
     skip: Option<&'e dyn TypedFields>,
     /// Short values already inspected without a single match, keyed by what the detectors
     /// see of them (see [`Scan::clean_key`]): arrays of objects repeat their keys and many
@@ -283,10 +276,67 @@ pub struct Scan<'e> {
     clean: HashSet<Vec<u8>>,
     /// How many values were inspected.
     values: usize,
-    /// Scratch space for a key of `clean`.
-    key: Vec<u8>,
+}
+
+/// What a scan found so far.
+#[derive(Default)]
+struct Found {
+    hits: Vec<Hit>,
+    score: u32,
     /// Whether a detector matched the value being inspected (excluded or not).
     matched: bool,
+}
+
+/// The buffers a scan works in. Each thread keeps the last scan's, so that a scan in steady
+/// state allocates nothing (see [`Scratch::take`]).
+#[derive(Default)]
+struct Scratch {
+    forms: Forms,
+    /// The lowercase form of the text being inspected.
+    lower: Vec<u8>,
+    /// The lowercase short name of the value being inspected.
+    name: String,
+    matches: Vec<Match>,
+    /// A key of [`Scan::clean`].
+    key: Vec<u8>,
+}
+
+/// The most bytes a thread keeps in its spare [`Scratch`]: buffers grown by a huge value
+/// are dropped with the scan.
+const SCRATCH_KEPT: usize = 256 * 1024;
+
+thread_local! {
+    static SPARE: std::cell::Cell<Option<Scratch>> = const { std::cell::Cell::new(None) };
+}
+
+impl Scratch {
+    /// This thread's spare buffers, or new ones.
+    fn take() -> Scratch {
+        SPARE
+            .try_with(std::cell::Cell::take)
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    }
+
+    /// Gives the buffers back to this thread, unless they grew too large.
+    fn give_back(self) {
+        let retained = self.forms.retained()
+            + self.lower.capacity()
+            + self.name.capacity()
+            + self.key.capacity()
+            + self.matches.capacity() * size_of::<Match>();
+        if retained <= SCRATCH_KEPT {
+            // A thread being torn down keeps nothing.
+            let _ = SPARE.try_with(|spare| spare.set(Some(self)));
+        }
+    }
+}
+
+impl Drop for Scan<'_> {
+    fn drop(&mut self) {
+        std::mem::take(&mut self.scratch).give_back();
+    }
 }
 
 /// How many values a request has before clean ones are remembered: below, remembering
@@ -319,7 +369,7 @@ impl<'e> Scan<'e> {
 
     /// The score so far.
     pub fn score(&self) -> u32 {
-        self.score
+        self.found.score
     }
 
     /// Inspects one value found at `part`/`name` (see [`Location`]); `form` says it is
@@ -333,7 +383,13 @@ impl<'e> Scan<'e> {
         {
             return;
         }
-        let mut lower_name = std::mem::take(&mut self.name);
+        let Scratch {
+            forms,
+            lower,
+            name: lower_name,
+            matches,
+            key,
+        } = &mut self.scratch;
         lower_name.clear();
         lower_name.push_str(short_name(part, name));
         lower_name.make_ascii_lowercase();
@@ -341,87 +397,120 @@ impl<'e> Scan<'e> {
         self.values += 1;
         let remember = self.values > CLEAN_AFTER && raw.len() <= CLEAN_VALUE_MAX;
         if remember {
-            self.clean_key(part, form, classes, &lower_name, raw);
-            if self.clean.contains(&self.key) {
-                self.name = lower_name;
+            clean_key(key, part, form, classes, lower_name, raw);
+            if self.clean.contains(key) {
                 return;
             }
         }
-        self.matched = false;
-        let mut forms = std::mem::take(&mut self.forms);
-        forms.decode(raw, part, form);
-        let value = Value {
-            raw,
-            part,
-            name,
-            lower_name: &lower_name,
-            classes,
+        self.found.matched = false;
+        let mut inspector = Inspector {
+            engine: self.engine,
+            found: &mut self.found,
+            lower,
+            matches,
+            value: Value {
+                raw,
+                part,
+                name,
+                lower_name,
+                classes,
+            },
         };
-        self.inspect(&value, raw, Decoders::default());
+        // The raw form is lowercased first: the same pass says what decoders apply.
+        let (features, byte_classes) = Features::lowercase_raw(raw, inspector.lower);
+        inspector.form(raw, features, Decoders::default());
+        forms.decode(raw, byte_classes, part, form);
         for (text, decoded_by) in forms.iter() {
-            self.inspect(&value, text, decoded_by);
+            let features = Features::lowercase(text, inspector.lower);
+            inspector.form(text, features, decoded_by);
         }
-        self.forms = forms;
-        self.name = lower_name;
-        if remember && !self.matched && self.clean.len() < CLEAN_MAX {
-            self.clean.insert(self.key.clone());
+        if remember && !self.found.matched && self.clean.len() < CLEAN_MAX {
+            self.clean.insert(key.clone());
         }
     }
 
-    /// Writes into `self.key` all that the detectors' verdict on a value depends on: where
-    /// it is (the part, and the short name they see), how it is encoded, which classes run
-    /// there, and its bytes.
-    fn clean_key(&mut self, part: Part, form: bool, classes: u32, lower_name: &str, raw: &[u8]) {
-        self.key.clear();
-        self.key.push(part as u8);
-        self.key.push(u8::from(form));
-        self.key.extend_from_slice(&classes.to_le_bytes());
-        self.key.extend_from_slice(lower_name.as_bytes());
-        // Not a byte of UTF-8: the name ends here.
-        self.key.push(0xff);
-        self.key.extend_from_slice(raw);
+    /// Ends the inspection.
+    pub fn finish(mut self) -> Verdict {
+        Verdict {
+            score: self.found.score,
+            attack: self.found.score >= self.engine.settings.threshold,
+            hits: std::mem::take(&mut self.found.hits),
+        }
     }
+}
 
-    /// Runs every detector on one decoded form of a value, and records the new matches.
-    fn inspect(&mut self, value: &Value<'_>, text: &[u8], decoded_by: Decoders) {
+/// Writes into `key` all that the detectors' verdict on a value depends on: where it is (the
+/// part, and the short name they see), how it is encoded, which classes run there, and its
+/// bytes.
+fn clean_key(
+    key: &mut Vec<u8>,
+    part: Part,
+    form: bool,
+    classes: u32,
+    lower_name: &str,
+    raw: &[u8],
+) {
+    key.clear();
+    key.push(part as u8);
+    key.push(u8::from(form));
+    key.extend_from_slice(&classes.to_le_bytes());
+    key.extend_from_slice(lower_name.as_bytes());
+    // Not a byte of UTF-8: the name ends here.
+    key.push(0xff);
+    key.extend_from_slice(raw);
+}
+
+/// Runs the detectors on the decoded forms of one value.
+struct Inspector<'s, 'v> {
+    engine: &'s Engine,
+    found: &'s mut Found,
+    lower: &'s mut Vec<u8>,
+    matches: &'s mut Vec<Match>,
+    value: Value<'v>,
+}
+
+impl Inspector<'_, '_> {
+    /// Runs every detector on one decoded form of the value, whose lowercase form is in
+    /// `self.lower`, and records the new matches.
+    fn form(&mut self, text: &[u8], features: Features, decoded_by: Decoders) {
         let Value {
             raw,
             part,
             name,
             lower_name,
             classes,
-        } = *value;
+        } = self.value;
         let paranoia = self.engine.settings.paranoia;
-        let features = Features::lowercase(text, &mut self.lower);
         self.matches.clear();
         let input = Input {
             raw,
             text,
-            lower: &self.lower,
+            lower: self.lower,
             features,
             decoded_by,
             part,
             name: lower_name,
             paranoia,
         };
-        let mut sink = Sink::new(&mut self.matches, paranoia);
+        let mut sink = Sink::new(self.matches, paranoia);
         for (i, detector) in DETECTORS.iter().enumerate() {
             // A class excluded here as a whole is not run at all.
             if classes & (1 << i) != 0 {
                 (detector.scan)(&input, &mut sink);
             }
         }
-        self.matched |= !self.matches.is_empty();
+        let found = &mut *self.found;
+        found.matched |= !self.matches.is_empty();
         for m in self.matches.drain(..) {
             // A rule counts once per location (path segments share one).
-            let seen = self.hits.iter().any(|h| {
+            let seen = found.hits.iter().any(|h| {
                 std::ptr::eq(h.rule, m.rule) && h.location.part == part && h.location.name == name
             });
             if seen || self.engine.excluded(m.rule, part, name) {
                 continue;
             }
-            self.score = self.score.saturating_add(m.rule.severity.score());
-            self.hits.push(Hit {
+            found.score = found.score.saturating_add(m.rule.severity.score());
+            found.hits.push(Hit {
                 rule: m.rule,
                 location: Location {
                     part,
@@ -429,15 +518,6 @@ impl<'e> Scan<'e> {
                 },
                 snippet: snippet(text, m.span, part, lower_name),
             });
-        }
-    }
-
-    /// Ends the inspection.
-    pub fn finish(self) -> Verdict {
-        Verdict {
-            score: self.score,
-            attack: self.score >= self.engine.settings.threshold,
-            hits: self.hits,
         }
     }
 }

@@ -170,6 +170,8 @@ impl Step {
     /// `None` when the result would equal `src` (then `out` holds nothing of use).
     fn run(self, src: &[u8], out: &mut Vec<u8>, form: bool) -> Option<Decoders> {
         out.clear();
+        // No decoder lengthens a text: one allocation at most, not one per doubling.
+        out.reserve(src.len());
         match self {
             Step::Url => url::percent(src, form, out),
             Step::Overlong => url::overlong(src, out).then_some(Decoders::OVERLONG),
@@ -205,14 +207,15 @@ pub(crate) struct Forms {
 }
 
 impl Forms {
-    /// Replaces the forms with those of `raw`, found in `part`; `form` says the value came
-    /// from a query string or a form body, where `+` stands for a space.
-    pub(crate) fn decode(&mut self, raw: &[u8], part: Part, form: bool) {
+    /// Replaces the forms with those of `raw`, whose bytes have `classes` (see
+    /// [`ByteClasses::of`]), found in `part`; `form` says the value came from a query string
+    /// or a form body, where `+` stands for a space.
+    pub(crate) fn decode(&mut self, raw: &[u8], raw_classes: ByteClasses, part: Part, form: bool) {
         self.len = 0;
         if part == Part::Method {
             return;
         }
-        let raw_classes = classes(raw);
+        let raw_classes = raw_classes.0;
         if !worth_decoding(raw, raw_classes, form) {
             return;
         }
@@ -337,6 +340,12 @@ impl Forms {
         tried
     }
 
+    /// How many bytes the buffers hold on to.
+    pub(crate) fn retained(&self) -> usize {
+        let forms: usize = self.forms.iter().map(|f| f.text.capacity()).sum();
+        forms + self.scratch.capacity() + self.spare.capacity()
+    }
+
     /// The decoded forms, each with the decoders that produced it.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&[u8], Decoders)> {
         self.forms[..self.len]
@@ -367,7 +376,7 @@ const COMPAT_LEAD: u16 = 1 << 7;
 const NOT_BASE64: u16 = 1 << 8;
 
 /// Each byte's classes.
-static CLASSES: [u16; 256] = {
+const CLASSES: [u16; 256] = {
     let mut t = [NOT_BASE64; 256];
     let mut b = 0;
     while b < 256 {
@@ -396,6 +405,32 @@ static CLASSES: [u16; 256] = {
 /// The classes of the bytes of `text`: one table-driven pass, no branch per byte.
 fn classes(text: &[u8]) -> u16 {
     text.iter().fold(0, |c, &b| c | CLASSES[usize::from(b)])
+}
+
+/// What a text holds that some decoder acts on (`%`, `&`, `\\`, bytes outside base64…),
+/// found in one pass; the engine finds it in the pass that lowercases a raw value
+/// ([`crate::detector::Features::lowercase_raw`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct ByteClasses(u16);
+
+impl ByteClasses {
+    /// How many bits the classes take.
+    pub(crate) const BITS: u32 = 9;
+
+    /// The classes of the bytes of `text`.
+    pub(crate) fn of(text: &[u8]) -> ByteClasses {
+        ByteClasses(classes(text))
+    }
+
+    /// The classes of one byte, for tables built at compile time.
+    pub(crate) const fn of_byte(b: u8) -> u16 {
+        CLASSES[b as usize]
+    }
+
+    /// From bits made of [`ByteClasses::of_byte`].
+    pub(crate) const fn from_bits(bits: u16) -> ByteClasses {
+        ByteClasses(bits)
+    }
 }
 
 /// The fast path: whether any decoder could change `raw`, whose bytes have `classes`.
@@ -441,10 +476,10 @@ fn hex(b: u8) -> Option<u8> {
 #[doc(hidden)]
 pub fn check_forms(raw: &[u8], previous: &[u8], form: bool) -> Result<Vec<(Vec<u8>, u16)>, String> {
     let mut fresh = Forms::default();
-    fresh.decode(raw, Part::Body, form);
+    fresh.decode(raw, ByteClasses::of(raw), Part::Body, form);
     let mut reused = Forms::default();
-    reused.decode(previous, Part::Query, !form);
-    reused.decode(raw, Part::Body, form);
+    reused.decode(previous, ByteClasses::of(previous), Part::Query, !form);
+    reused.decode(raw, ByteClasses::of(raw), Part::Body, form);
     let a: Vec<(Vec<u8>, u16)> = fresh.iter().map(|(t, d)| (t.to_vec(), d.0)).collect();
     let b: Vec<(Vec<u8>, u16)> = reused.iter().map(|(t, d)| (t.to_vec(), d.0)).collect();
     if a != b {

@@ -174,7 +174,12 @@ fn base64_encode(data: &[u8], standard: bool) -> String {
 /// Whether the raw value or one of its forms contains `needle`.
 fn exposed(raw: &str, form: bool, needle: &str) -> bool {
     let mut f = Forms::default();
-    f.decode(raw.as_bytes(), Part::Query, form);
+    f.decode(
+        raw.as_bytes(),
+        ByteClasses::of(raw.as_bytes()),
+        Part::Query,
+        form,
+    );
     let needle = needle.as_bytes();
     let contains = |t: &[u8]| t.windows(needle.len()).any(|w| w == needle);
     contains(raw.as_bytes()) || f.iter().any(|(t, _)| contains(t))

@@ -9,7 +9,7 @@ fn forms(raw: &str, form: bool) -> Vec<(String, Decoders)> {
 
 fn forms_bytes(raw: &[u8], form: bool) -> Vec<(String, Decoders)> {
     let mut f = Forms::default();
-    f.decode(raw, Part::Query, form);
+    f.decode(raw, ByteClasses::of(raw), Part::Query, form);
     f.iter()
         .map(|(t, d)| (String::from_utf8_lossy(t).into_owned(), d))
         .collect()
@@ -165,19 +165,24 @@ fn deep_layers_are_bounded() {
 #[test]
 fn buffers_are_reused_without_leaking() {
     let mut f = Forms::default();
-    f.decode(b"%3Clong value here%3E&lt;", Part::Query, false);
+    f.decode(
+        b"%3Clong value here%3E&lt;",
+        ByteClasses::of(b"%3Clong value here%3E&lt;"),
+        Part::Query,
+        false,
+    );
     assert!(f.iter().count() > 0);
-    f.decode(b"%41", Part::Query, false);
+    f.decode(b"%41", ByteClasses::of(b"%41"), Part::Query, false);
     let got: Vec<_> = f.iter().map(|(t, _)| t.to_vec()).collect();
     assert_eq!(got, vec![b"A".to_vec()]);
-    f.decode(b"plain", Part::Query, false);
+    f.decode(b"plain", ByteClasses::of(b"plain"), Part::Query, false);
     assert_eq!(f.iter().count(), 0);
 }
 
 #[test]
 fn methods_are_not_decoded() {
     let mut f = Forms::default();
-    f.decode(b"%47ET", Part::Method, false);
+    f.decode(b"%47ET", ByteClasses::of(b"%47ET"), Part::Method, false);
     assert_eq!(f.iter().count(), 0);
 }
 
