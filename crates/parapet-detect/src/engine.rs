@@ -122,6 +122,9 @@ pub struct Engine {
     classes: u32,
     /// Whether some class is excluded only at some locations.
     located: bool,
+    /// Tells this engine's entries in [`CLEAN_NAMES`] from other engines' (no two engines
+    /// of a process share one).
+    id: u64,
 }
 
 impl Engine {
@@ -136,10 +139,12 @@ impl Engine {
         if settings.threshold == 0 {
             return Err(SettingsError("threshold must be at least 1".into()));
         }
+        static IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let mut engine = Engine {
             settings,
             classes: 0,
             located: false,
+            id: IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         };
         engine.classes = engine.classes_where(|e| e.locations.is_empty());
         engine.located = engine.settings.exclusions.iter().any(|e| {
@@ -271,8 +276,8 @@ pub struct Scan<'e> {
     scratch: Scratch,
     skip: Option<&'e dyn TypedFields>,
     /// Short values already inspected without a single match, keyed by what the detectors
-    /// see of them (see [`Scan::clean_key`]): arrays of objects repeat their keys and many
-    /// of their values, which need not be inspected twice. Only large requests fill it.
+    /// see of them (see [`clean_key`]): arrays of objects repeat their keys and many of
+    /// their values, which need not be inspected twice. Only large requests fill it.
     clean: HashSet<Vec<u8>>,
     /// How many values were inspected.
     values: usize,
@@ -347,6 +352,26 @@ const CLEAN_VALUE_MAX: usize = 128;
 /// How many clean values a scan remembers.
 const CLEAN_MAX: usize = 1024;
 
+/// The longest name (query parameter, cookie, body key) remembered across requests.
+const CLEAN_NAME_MAX: usize = 64;
+/// How many clean names a thread remembers; when full, it forgets them all.
+const CLEAN_NAMES_MAX: usize = 4096;
+
+thread_local! {
+    /// Names inspected without a single match, keyed like [`Scan::clean`] (with the engine's
+    /// id), remembered across the requests a thread inspects: an API's requests carry the
+    /// same few parameter and key names over and over. Names only: they are the API's
+    /// vocabulary, while values are its clients' data, and whether a value was seen before
+    /// must not make one request faster than another.
+    static CLEAN_NAMES: std::cell::RefCell<HashSet<Vec<u8>>> =
+        std::cell::RefCell::new(HashSet::default());
+}
+
+/// Whether `part` holds names, which [`CLEAN_NAMES`] remembers.
+fn is_name(part: Part) -> bool {
+    matches!(part, Part::QueryName | Part::CookieName | Part::BodyKey)
+}
+
 /// The value being inspected, shared by its decoded forms.
 #[derive(Clone, Copy)]
 struct Value<'v> {
@@ -395,10 +420,16 @@ impl<'e> Scan<'e> {
         lower_name.make_ascii_lowercase();
         let classes = self.engine.classes_at(part, name);
         self.values += 1;
-        let remember = self.values > CLEAN_AFTER && raw.len() <= CLEAN_VALUE_MAX;
+        let name_kept = is_name(part) && raw.len() <= CLEAN_NAME_MAX;
+        let remember = name_kept || (self.values > CLEAN_AFTER && raw.len() <= CLEAN_VALUE_MAX);
         if remember {
-            clean_key(key, part, form, classes, lower_name, raw);
-            if self.clean.contains(key) {
+            clean_key(key, self.engine.id, part, form, classes, lower_name, raw);
+            let seen = if name_kept {
+                CLEAN_NAMES.with_borrow(|names| names.contains(key))
+            } else {
+                self.clean.contains(key)
+            };
+            if seen {
                 return;
             }
         }
@@ -424,8 +455,17 @@ impl<'e> Scan<'e> {
             let features = Features::lowercase(text, inspector.lower);
             inspector.form(text, features, decoded_by);
         }
-        if remember && !self.found.matched && self.clean.len() < CLEAN_MAX {
-            self.clean.insert(key.clone());
+        if remember && !self.found.matched {
+            if name_kept {
+                CLEAN_NAMES.with_borrow_mut(|names| {
+                    if names.len() >= CLEAN_NAMES_MAX {
+                        names.clear();
+                    }
+                    names.insert(key.clone());
+                });
+            } else if self.clean.len() < CLEAN_MAX {
+                self.clean.insert(key.clone());
+            }
         }
     }
 
@@ -439,11 +479,12 @@ impl<'e> Scan<'e> {
     }
 }
 
-/// Writes into `key` all that the detectors' verdict on a value depends on: where it is (the
-/// part, and the short name they see), how it is encoded, which classes run there, and its
-/// bytes.
+/// Writes into `key` all that the detectors' verdict on a value depends on: the engine (its
+/// paranoia level), where the value is (the part, and the short name they see), how it is
+/// encoded, which classes run there, and its bytes.
 fn clean_key(
     key: &mut Vec<u8>,
+    engine: u64,
     part: Part,
     form: bool,
     classes: u32,
@@ -451,6 +492,7 @@ fn clean_key(
     raw: &[u8],
 ) {
     key.clear();
+    key.extend_from_slice(&engine.to_le_bytes());
     key.push(part as u8);
     key.push(u8::from(form));
     key.extend_from_slice(&classes.to_le_bytes());

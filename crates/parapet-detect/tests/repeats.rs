@@ -1,7 +1,8 @@
 //! Values that repeat inside a large request (the keys and common values of an array of
 //! objects) are inspected once when clean; what the detectors' verdict depends on — the part, the
 //! name they see, the encoding, the classes that run there — keeps a repeat from hiding an
-//! attack.
+//! attack. Names (parameter, cookie and body keys) found clean are also remembered across the
+//! requests a thread inspects, per engine.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -111,4 +112,39 @@ fn the_same_bytes_under_another_name_are_inspected() {
         .map(|h| h.location.name.as_str())
         .collect();
     assert_eq!(names, ["x-filename"], "{verdict:?}");
+}
+
+/// A request whose only value is the query parameter name `name`.
+fn query_name(engine: &Engine, name: &str) -> Verdict {
+    let mut scan = engine.scan();
+    scan.value(Part::QueryName, name, name.as_bytes(), true);
+    scan.finish()
+}
+
+#[test]
+fn a_name_that_matched_is_inspected_in_every_request() {
+    let engine = Engine::new(Settings::default()).unwrap();
+    for _ in 0..3 {
+        assert!(query_name(&engine, "__proto__[admin]").attack);
+    }
+}
+
+#[test]
+fn a_name_clean_for_one_engine_is_inspected_by_another() {
+    // Clean at paranoia 1, where the rule about a tail after a subscript does not run.
+    let relaxed = Engine::new(Settings::default()).unwrap();
+    assert!(query_name(&relaxed, "foo[1]a").hits.is_empty());
+    let strict = Engine::new(Settings {
+        paranoia: 4,
+        ..Settings::default()
+    })
+    .unwrap();
+    let verdict = query_name(&strict, "foo[1]a");
+    assert!(
+        verdict
+            .hits
+            .iter()
+            .any(|h| h.rule.id == "protocol.array-name"),
+        "{verdict:?}"
+    );
 }
