@@ -269,6 +269,25 @@ pub(crate) static ARRAY_NAME: Rule = Rule {
     description: "parameter name with characters after an array subscript (foo[1]a)",
 };
 
+/// A `Connection` header naming an option twice, or both `keep-alive` and `close`.
+pub(crate) static CONNECTION: Rule = Rule {
+    id: "protocol.connection",
+    class: Class::Protocol,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "Connection header with a repeated or conflicting option (keep-alive and close)",
+};
+
+/// A percent-encoded `%` whose escape spells a letter or a digit (`%2561`, `%25%36%31`):
+/// no encoder escapes those, so the value was encoded twice to slip past a filter.
+pub(crate) static DOUBLE_ENCODING: Rule = Rule {
+    id: "protocol.double-encoding",
+    class: Class::Protocol,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "double percent-encoding of a letter or digit (%2561, %25%36%31)",
+};
+
 /// The protocol detector.
 pub(crate) static DETECTOR: Detector = Detector {
     class: Class::Protocol,
@@ -299,6 +318,8 @@ pub(crate) static DETECTOR: Detector = Detector {
         &RANGE_ANY,
         &CACHE_CONTROL,
         &ARRAY_NAME,
+        &CONNECTION,
+        &DOUBLE_ENCODING,
     ],
     scan,
 };
@@ -317,6 +338,9 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
         if let Some(at) = escape(input.raw) {
             sink.report(&UNICODE_ESCAPE, at..at + 2);
         }
+        if let Some(at) = double_encoding(input.raw) {
+            sink.report(&DOUBLE_ENCODING, at..at + 3);
+        }
     }
     match input.part {
         Part::Method if input.decoded_by.is_empty() && !is_api_method(text) => {
@@ -330,6 +354,14 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
                 && !(input.part == Part::Body && lower.trim_ascii() == b"post") =>
         {
             sink.report(&METHOD_OVERRIDE, 0..text.len())
+        }
+        // The field browsers fill with the charset they encoded the form in.
+        Part::Query | Part::Body
+            if input.name == "_charset_"
+                && input.decoded_by.is_empty()
+                && !CHARSETS.contains(&lower.trim_ascii()) =>
+        {
+            sink.report(&CHARSET, 0..text.len())
         }
         Part::CookieName if matches!(lower, b"$version" | b"$path" | b"$domain" | b"$port") => {
             sink.report(&OLD_COOKIE, 0..text.len())
@@ -485,6 +517,25 @@ fn bytes(input: &Input<'_>, sink: &mut Sink<'_>) {
     }
 }
 
+/// Where a `%25` is followed by two hex digits, each as is or percent-encoded itself, that
+/// spell an ASCII letter or digit (`%2561`, `%25%36%31`: `a` encoded twice).
+fn double_encoding(raw: &[u8]) -> Option<usize> {
+    let hex = |b: u8| (b as char).to_digit(16).and_then(|d| u8::try_from(d).ok());
+    // One hex digit at the start of `s`, as is or percent-encoded: its value and length.
+    let digit = |s: &[u8]| match s {
+        [b'%', high, low, ..] => Some((hex((hex(*high)? << 4) | hex(*low)?)?, 3)),
+        [b, ..] => Some((hex(*b)?, 1)),
+        [] => None,
+    };
+    memchr::memchr_iter(b'%', raw).find(|&i| {
+        raw.get(i + 1..i + 3) == Some(b"25")
+            && digit(&raw[i + 3..]).is_some_and(|(high, n)| {
+                digit(&raw[i + 3 + n..])
+                    .is_some_and(|(low, _)| ((high << 4) | low).is_ascii_alphanumeric())
+            })
+    })
+}
+
 /// Where `%uXXXX` or a `\u00XX` escape of an ASCII letter appears in the raw value.
 fn escape(raw: &[u8]) -> Option<usize> {
     let hex4 = |s: &[u8]| s.len() >= 4 && s[..4].iter().all(u8::is_ascii_hexdigit);
@@ -547,6 +598,9 @@ fn header(input: &Input<'_>, sink: &mut Sink<'_>) {
             }
         }
         "accept-charset" => sink.report(&UNUSUAL_HEADER, all),
+        "connection" if input.features.any(Features::PUNCT) && !connection(lower) => {
+            sink.report(&CONNECTION, all)
+        }
         "cache-control" if !cache_control(lower) => sink.report(&CACHE_CONTROL, all),
         // A compressed body is not inspected: the gateway does not inflate request bodies.
         "content-encoding" if lower.trim_ascii() != b"identity" => {
@@ -577,6 +631,17 @@ fn header(input: &Input<'_>, sink: &mut Sink<'_>) {
         }
         _ => {}
     }
+}
+
+/// Whether a `Connection` header names each option once, and not both `keep-alive` and
+/// `close`.
+fn connection(lower: &[u8]) -> bool {
+    let options = || lower.split(|&b| b == b',').map(<[u8]>::trim_ascii);
+    let has = |option: &[u8]| options().any(|o| o == option);
+    !(has(b"close") && has(b"keep-alive"))
+        && options()
+            .enumerate()
+            .all(|(i, option)| options().take(i).all(|o| o != option))
 }
 
 /// Scanner and attack-tool names as they appear in their User-Agents (lowercase).
@@ -746,6 +811,7 @@ fn content_type(lower: &[u8], sink: &mut Sink<'_>) {
         sink.report(&CONTENT_TYPE, all.clone());
     }
     let mut charsets = 0;
+    let mut boundary = false;
     for param in parts {
         let param = param.trim_ascii();
         if param.is_empty() {
@@ -772,12 +838,18 @@ fn content_type(lower: &[u8], sink: &mut Sink<'_>) {
             if !CHARSETS.contains(&value) || charsets > 1 {
                 sink.report(&CHARSET, all.clone());
             }
-        } else if name == b"boundary"
-            && (!media.starts_with(b"multipart/")
-                || memchr::memmem::find(value, b"charset").is_some())
-        {
-            sink.report(&CONTENT_TYPE, all.clone());
+        } else if name == b"boundary" {
+            boundary = true;
+            if !media.starts_with(b"multipart/")
+                || memchr::memmem::find(value, b"charset").is_some()
+            {
+                sink.report(&CONTENT_TYPE, all.clone());
+            }
         }
+    }
+    // A multipart body cannot be split without its boundary: no client sends one so.
+    if !boundary && media.starts_with(b"multipart/") {
+        sink.report(&CONTENT_TYPE, all);
     }
 }
 
@@ -1075,6 +1147,90 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    #[test]
+    fn connection_charset_field_and_boundary() {
+        for bad in [
+            "keep-alive,keep-alive",
+            "keep-alive,close",
+            "close, close",
+            "Keep-Alive, Close",
+        ] {
+            assert_eq!(
+                ids(Part::Header, "connection", bad),
+                ["protocol.connection"],
+                "{bad}"
+            );
+        }
+        for good in [
+            "keep-alive",
+            "close",
+            "Upgrade",
+            "keep-alive, Upgrade",
+            "TE, close",
+        ] {
+            assert!(ids(Part::Header, "connection", good).is_empty(), "{good}");
+        }
+        for bad in ["utf-7", "utf-", "ibm037\n"] {
+            assert_eq!(
+                ids(Part::Body, "_charset_", bad),
+                ["protocol.charset"],
+                "{bad}"
+            );
+        }
+        assert_eq!(ids(Part::Query, "_charset_", "UTF-7"), ["protocol.charset"]);
+        for good in ["UTF-8", "utf-8", "windows-1252"] {
+            assert!(ids(Part::Body, "_charset_", good).is_empty(), "{good}");
+        }
+        assert!(ids(Part::Body, "charset", "utf-7 is an encoding").is_empty());
+        for bad in [
+            "multipart/related",
+            "Multipart/Related",
+            "multipart/form-data",
+        ] {
+            assert_eq!(
+                ids(Part::Header, "content-type", bad),
+                ["protocol.content-type"],
+                "{bad}"
+            );
+        }
+        assert!(
+            ids(
+                Part::Header,
+                "content-type",
+                "multipart/related; type=\"application/json\"; boundary=abc"
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn double_encoding() {
+        for bad in [
+            "%25%37%33%25%36%46",
+            "%2561lert",
+            "x=%2541",
+            "%25%36f",
+            "%256%46",
+        ] {
+            assert_eq!(
+                ids(Part::Query, "q", bad),
+                ["protocol.double-encoding"],
+                "{bad}"
+            );
+        }
+        for good in [
+            "https%3A%2F%2Fshop.example.com%2Fsearch%3Fq%3Dred%2520shoes",
+            "caf%25C3%25A9",
+            "100%25",
+            "50%25 off",
+            "%252F",
+            "%25%",
+            "%25%3",
+        ] {
+            assert!(ids(Part::Query, "q", good).is_empty(), "{good}");
+        }
     }
 
     #[test]

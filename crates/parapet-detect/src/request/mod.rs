@@ -10,12 +10,12 @@ use crate::engine::Scan;
 use crate::location::Part;
 
 /// Headers that carry nothing an application reads as data, or that the gateway itself
-/// checks (framing, credentials): not inspected.
+/// checks (framing, credentials): not inspected. (`Connection` is: the HTTP layer reads
+/// only its `close`, and a repeated or conflicting option is a protocol anomaly.)
 const SKIPPED_HEADERS: &[&str] = &[
     "host",
     "content-length",
     "transfer-encoding",
-    "connection",
     "authorization",
     "proxy-authorization",
 ];
