@@ -288,6 +288,16 @@ pub(crate) static DOUBLE_ENCODING: Rule = Rule {
     description: "double percent-encoding of a letter or digit (%2561, %25%36%31)",
 };
 
+/// A header holding, once percent-decoded, a byte outside the few that plain header values
+/// are made of (CRS's paranoia-4 byte range for headers).
+pub(crate) static HEADER_BYTES: Rule = Rule {
+    id: "protocol.header-bytes",
+    class: Class::Protocol,
+    paranoia: 4,
+    severity: Severity::Critical,
+    description: "header value with a byte other than letters, digits, space and \" & * + , - . / : ; = _",
+};
+
 /// The protocol detector.
 pub(crate) static DETECTOR: Detector = Detector {
     class: Class::Protocol,
@@ -320,6 +330,7 @@ pub(crate) static DETECTOR: Detector = Detector {
         &ARRAY_NAME,
         &CONNECTION,
         &DOUBLE_ENCODING,
+        &HEADER_BYTES,
     ],
     scan,
 };
@@ -576,6 +587,12 @@ fn escape(raw: &[u8]) -> Option<usize> {
 fn header(input: &Input<'_>, sink: &mut Sink<'_>) {
     let lower = input.lower;
     let all = 0..lower.len();
+    if input.paranoia >= 4
+        && input.decoded_by.is_empty()
+        && let Some(at) = header_byte(input.name, lower)
+    {
+        sink.report(&HEADER_BYTES, at..at + 1);
+    }
     match input.name {
         "range" => {
             if range_abuse(lower) {
@@ -631,6 +648,36 @@ fn header(input: &Input<'_>, sink: &mut Sink<'_>) {
         }
         _ => {}
     }
+}
+
+/// Where a header value has, once percent-decoded, a byte outside space, `"`, `&`, `*`–`;`,
+/// `=`, letters and `_`; the headers whose values are free text (User-Agent, Referer,
+/// cookies, client hints) are not held to it.
+fn header_byte(name: &str, lower: &[u8]) -> Option<usize> {
+    if matches!(
+        name,
+        "user-agent" | "referer" | "cookie" | "sec-fetch-user" | "sec-ch-ua" | "sec-ch-ua-mobile"
+    ) {
+        return None;
+    }
+    let plain = |b: u8| matches!(b, b' ' | b'"' | b'&' | b'*'..=b';' | b'=' | b'a'..=b'z' | b'_');
+    let hex = |b: u8| (b as char).to_digit(16).and_then(|d| u8::try_from(d).ok());
+    let mut i = 0;
+    while i < lower.len() {
+        let (b, len) = match lower[i..] {
+            [b'%', high, low, ..] => match (hex(high), hex(low)) {
+                (Some(h), Some(l)) => ((h << 4 | l).to_ascii_lowercase(), 3),
+                _ => (b'%', 1),
+            },
+            [b, ..] => (b, 1),
+            [] => break,
+        };
+        if !plain(b) {
+            return Some(i);
+        }
+        i += len;
+    }
+    None
 }
 
 /// Whether a `Connection` header names each option once, and not both `keep-alive` and
@@ -1203,6 +1250,31 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    #[test]
+    fn header_bytes() {
+        let at = |name, text| matches(&DETECTOR, Part::Header, name, text, 4);
+        for (name, bad) in [
+            ("test", "ThisIsATest%60"),
+            ("x-note", "a<b"),
+            ("x-note", "why?"),
+        ] {
+            assert_eq!(at(name, bad), ["protocol.header-bytes"], "{bad}");
+        }
+        for (name, good) in [
+            ("test", "ThisISATEST%5F"),
+            ("accept", "application/json, text/plain, */*"),
+            ("accept-language", "en-US,en;q=0.9"),
+            ("sec-ch-ua-platform", "\"macOS\""),
+            ("if-none-match", "W/\"5e1-abc\""),
+            ("user-agent", "Mozilla/5.0 (X11; Linux x86_64)"),
+            ("sec-ch-ua", "\"Not?A_Brand\";v=\"8\""),
+            ("cookie", "ThisIsATest%60"),
+        ] {
+            assert!(at(name, good).is_empty(), "{good}");
+        }
+        assert!(ids(Part::Header, "x-note", "a<b").is_empty());
     }
 
     #[test]
