@@ -1,22 +1,27 @@
 //! Protocol anomalies a value can carry: NUL bytes and control characters, invalid or
 //! overlong UTF-8 and IIS `%u` encodings, JavaScript escapes of plain letters, abusive or
 //! malformed `Range` headers and the obsolete `Request-Range`, content types and charsets
-//! that bypass body parsers (`charset=utf-7`, a `boundary` on a non-multipart type, repeated
-//! or malformed parameters, a media type that is not `type/subtype`, an unregistered
-//! `multipart/` subtype, a charset re-declared by `X-Up-Devcap-Post-Charset`), malformed
-//! fetch-metadata headers, headers that proxies and WebDAV servers act on (a
-//! `Content-Range` only when it is not a well-formed upload range), HTTP-method overrides
-//! (`_method` holding any 3–10 letter token, but a posted form's `_method=post`), `unix:` socket targets for mod_proxy,
-//! version-1 cookies, backup and secret file extensions in the path, scanners'
-//! User-Agents, multipart field and file names that split Content-Disposition parsers
-//! (`"`, `;`, `=`), `Accept` charsets response inspection cannot read, over-long or unknown
+//! that bypass body parsers (`charset=utf-7`, a `boundary` on a non-multipart type or none
+//! on a multipart one, repeated or malformed parameters, a media type that is not
+//! `type/subtype`, an unregistered `multipart/` subtype, a charset re-declared by
+//! `X-Up-Devcap-Post-Charset` or a form's `_charset_` field), malformed fetch-metadata
+//! headers, a `Connection` header repeating an option or asking for both `keep-alive` and
+//! `close`, headers that proxies and WebDAV servers act on (a `Content-Range` only when it
+//! is not a well-formed upload range), HTTP-method overrides (`_method` holding any 3–10
+//! letter token, but a posted form's `_method=post`), `unix:` socket targets for mod_proxy,
+//! version-1 cookies, backup and secret file extensions in the path, scanners' User-Agents,
+//! multipart field and file names that split Content-Disposition parsers (`"`, `;`, `=`),
+//! `Accept` charsets response inspection cannot read, over-long or unknown
 //! `Accept-Encoding`, a request `Content-Encoding` (bodies are not inflated, so not
-//! inspected), and at paranoia 2–3 `Accept-Charset`, any `Range`, malformed
-//! `Cache-Control` and array parameter names with a tail (`foo[1]a`).
+//! inspected), and at paranoia 2–4 `Accept-Charset`, a letter or digit percent-encoded
+//! twice (`%2561`), any `Range`, malformed `Cache-Control`, array parameter names with a
+//! tail (`foo[1]a`) and header values outside CRS's header byte range.
 //!
 //! HTTP framing (missing or duplicate `Host`, `Content-Length` against `Transfer-Encoding`,
-//! request-line syntax, bodies on GET) is the gateway's HTTP layer's business: it refuses
-//! such requests before any value is inspected, so it is not repeated here.
+//! request-line syntax) is the gateway's HTTP layer's business: it refuses such requests
+//! before any value is inspected, so it is not repeated here. What only the request as a
+//! whole shows (a body on GET, a missing header, repeated parameters) is out of a value's
+//! sight.
 //!
 //! How: byte tests first (a scan for bytes below 0x20 or above 0x7E, which a plain value
 //! does not have); header rules run only for the header they are about, by name.
@@ -91,22 +96,24 @@ pub(crate) static RANGE: Rule = Rule {
     description: "abusive or malformed Range, or obsolete Request-Range header",
 };
 
-/// A charset other than the common ones, or several charsets.
+/// A charset other than the common ones, or several charsets (in a Content-Type, an
+/// `Accept`, or a form's `_charset_` field).
 pub(crate) static CHARSET: Rule = Rule {
     id: "protocol.charset",
     class: Class::Protocol,
     paranoia: 1,
     severity: Severity::Critical,
-    description: "unusual or repeated charset in a Content-Type (utf-7, ebcdic…)",
+    description: "unusual or repeated charset in a Content-Type or a _charset_ field (utf-7, ebcdic…)",
 };
 
-/// A Content-Type with a boundary on a non-multipart type, or a parameter without a value.
+/// A Content-Type with a boundary on a non-multipart type (or none on a multipart one), or a
+/// parameter without a value.
 pub(crate) static CONTENT_TYPE: Rule = Rule {
     id: "protocol.content-type",
     class: Class::Protocol,
     paranoia: 1,
     severity: Severity::Critical,
-    description: "malformed Content-Type (boundary on a non-multipart type, bare parameter)",
+    description: "malformed Content-Type (boundary on a non-multipart type or none on a multipart one, bare parameter)",
 };
 
 /// A header whose value must be a structured boolean (`?0`/`?1`) that is not.
@@ -279,11 +286,12 @@ pub(crate) static CONNECTION: Rule = Rule {
 };
 
 /// A percent-encoded `%` whose escape spells a letter or a digit (`%2561`, `%25%36%31`):
-/// no encoder escapes those, so the value was encoded twice to slip past a filter.
+/// no encoder escapes those, so the value was encoded twice to slip past a filter. What it
+/// hides is judged on the decoded form: at paranoia 1 encoding alone is no attack.
 pub(crate) static DOUBLE_ENCODING: Rule = Rule {
     id: "protocol.double-encoding",
     class: Class::Protocol,
-    paranoia: 1,
+    paranoia: 2,
     severity: Severity::Critical,
     description: "double percent-encoding of a letter or digit (%2561, %25%36%31)",
 };
@@ -1279,6 +1287,8 @@ mod tests {
 
     #[test]
     fn double_encoding() {
+        let ids = |part, name, text| matches(&DETECTOR, part, name, text, 2);
+        assert!(matches(&DETECTOR, Part::Query, "q", "%2561lert", 1).is_empty());
         for bad in [
             "%25%37%33%25%36%46",
             "%2561lert",
