@@ -1,22 +1,27 @@
 //! Protocol anomalies a value can carry: NUL bytes and control characters, invalid or
 //! overlong UTF-8 and IIS `%u` encodings, JavaScript escapes of plain letters, abusive or
 //! malformed `Range` headers and the obsolete `Request-Range`, content types and charsets
-//! that bypass body parsers (`charset=utf-7`, a `boundary` on a non-multipart type, repeated
-//! or malformed parameters, a media type that is not `type/subtype`, an unregistered
-//! `multipart/` subtype, a charset re-declared by `X-Up-Devcap-Post-Charset`), malformed
-//! fetch-metadata headers, headers that proxies and WebDAV servers act on (a
-//! `Content-Range` only when it is not a well-formed upload range), HTTP-method overrides
-//! (`_method` holding any 3–10 letter token, but a posted form's `_method=post`), `unix:` socket targets for mod_proxy,
-//! version-1 cookies, backup and secret file extensions in the path, scanners'
-//! User-Agents, multipart field and file names that split Content-Disposition parsers
-//! (`"`, `;`, `=`), `Accept` charsets response inspection cannot read, over-long or unknown
+//! that bypass body parsers (`charset=utf-7`, a `boundary` on a non-multipart type or none
+//! on a multipart one, repeated or malformed parameters, a media type that is not
+//! `type/subtype`, an unregistered `multipart/` subtype, a charset re-declared by
+//! `X-Up-Devcap-Post-Charset` or a form's `_charset_` field), malformed fetch-metadata
+//! headers, a `Connection` header repeating an option or asking for both `keep-alive` and
+//! `close`, headers that proxies and WebDAV servers act on (a `Content-Range` only when it
+//! is not a well-formed upload range), HTTP-method overrides (`_method` holding any 3–10
+//! letter token, but a posted form's `_method=post`), `unix:` socket targets for mod_proxy,
+//! version-1 cookies, backup and secret file extensions in the path, scanners' User-Agents,
+//! multipart field and file names that split Content-Disposition parsers (`"`, `;`, `=`),
+//! `Accept` charsets response inspection cannot read, over-long or unknown
 //! `Accept-Encoding`, a request `Content-Encoding` (bodies are not inflated, so not
-//! inspected), and at paranoia 2–3 `Accept-Charset`, any `Range`, malformed
-//! `Cache-Control` and array parameter names with a tail (`foo[1]a`).
+//! inspected), and at paranoia 2–4 `Accept-Charset`, a letter or digit percent-encoded
+//! twice (`%2561`), any `Range`, malformed `Cache-Control`, array parameter names with a
+//! tail (`foo[1]a`) and header values outside CRS's header byte range.
 //!
 //! HTTP framing (missing or duplicate `Host`, `Content-Length` against `Transfer-Encoding`,
-//! request-line syntax, bodies on GET) is the gateway's HTTP layer's business: it refuses
-//! such requests before any value is inspected, so it is not repeated here.
+//! request-line syntax) is the gateway's HTTP layer's business: it refuses such requests
+//! before any value is inspected, so it is not repeated here. What only the request as a
+//! whole shows (a body on GET, a missing header, repeated parameters) is out of a value's
+//! sight.
 //!
 //! How: byte tests first (a scan for bytes below 0x20 or above 0x7E, which a plain value
 //! does not have); header rules run only for the header they are about, by name.
@@ -91,22 +96,24 @@ pub(crate) static RANGE: Rule = Rule {
     description: "abusive or malformed Range, or obsolete Request-Range header",
 };
 
-/// A charset other than the common ones, or several charsets.
+/// A charset other than the common ones, or several charsets (in a Content-Type, an
+/// `Accept`, or a form's `_charset_` field).
 pub(crate) static CHARSET: Rule = Rule {
     id: "protocol.charset",
     class: Class::Protocol,
     paranoia: 1,
     severity: Severity::Critical,
-    description: "unusual or repeated charset in a Content-Type (utf-7, ebcdic…)",
+    description: "unusual or repeated charset in a Content-Type or a _charset_ field (utf-7, ebcdic…)",
 };
 
-/// A Content-Type with a boundary on a non-multipart type, or a parameter without a value.
+/// A Content-Type with a boundary on a non-multipart type (or none on a multipart one), or a
+/// parameter without a value.
 pub(crate) static CONTENT_TYPE: Rule = Rule {
     id: "protocol.content-type",
     class: Class::Protocol,
     paranoia: 1,
     severity: Severity::Critical,
-    description: "malformed Content-Type (boundary on a non-multipart type, bare parameter)",
+    description: "malformed Content-Type (boundary on a non-multipart type or none on a multipart one, bare parameter)",
 };
 
 /// A header whose value must be a structured boolean (`?0`/`?1`) that is not.
@@ -269,6 +276,36 @@ pub(crate) static ARRAY_NAME: Rule = Rule {
     description: "parameter name with characters after an array subscript (foo[1]a)",
 };
 
+/// A `Connection` header naming an option twice, or both `keep-alive` and `close`.
+pub(crate) static CONNECTION: Rule = Rule {
+    id: "protocol.connection",
+    class: Class::Protocol,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "Connection header with a repeated or conflicting option (keep-alive and close)",
+};
+
+/// A percent-encoded `%` whose escape spells a letter or a digit (`%2561`, `%25%36%31`):
+/// no encoder escapes those, so the value was encoded twice to slip past a filter. What it
+/// hides is judged on the decoded form: at paranoia 1 encoding alone is no attack.
+pub(crate) static DOUBLE_ENCODING: Rule = Rule {
+    id: "protocol.double-encoding",
+    class: Class::Protocol,
+    paranoia: 2,
+    severity: Severity::Critical,
+    description: "double percent-encoding of a letter or digit (%2561, %25%36%31)",
+};
+
+/// A header holding, once percent-decoded, a byte outside the few that plain header values
+/// are made of (CRS's paranoia-4 byte range for headers).
+pub(crate) static HEADER_BYTES: Rule = Rule {
+    id: "protocol.header-bytes",
+    class: Class::Protocol,
+    paranoia: 4,
+    severity: Severity::Critical,
+    description: "header value with a byte other than letters, digits, space and \" & * + , - . / : ; = _",
+};
+
 /// The protocol detector.
 pub(crate) static DETECTOR: Detector = Detector {
     class: Class::Protocol,
@@ -299,6 +336,9 @@ pub(crate) static DETECTOR: Detector = Detector {
         &RANGE_ANY,
         &CACHE_CONTROL,
         &ARRAY_NAME,
+        &CONNECTION,
+        &DOUBLE_ENCODING,
+        &HEADER_BYTES,
     ],
     scan,
 };
@@ -317,6 +357,9 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
         if let Some(at) = escape(input.raw) {
             sink.report(&UNICODE_ESCAPE, at..at + 2);
         }
+        if let Some(at) = double_encoding(input.raw) {
+            sink.report(&DOUBLE_ENCODING, at..at + 3);
+        }
     }
     match input.part {
         Part::Method if input.decoded_by.is_empty() && !is_api_method(text) => {
@@ -330,6 +373,14 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
                 && !(input.part == Part::Body && lower.trim_ascii() == b"post") =>
         {
             sink.report(&METHOD_OVERRIDE, 0..text.len())
+        }
+        // The field browsers fill with the charset they encoded the form in.
+        Part::Query | Part::Body
+            if input.name == "_charset_"
+                && input.decoded_by.is_empty()
+                && !CHARSETS.contains(&lower.trim_ascii()) =>
+        {
+            sink.report(&CHARSET, 0..text.len())
         }
         Part::CookieName if matches!(lower, b"$version" | b"$path" | b"$domain" | b"$port") => {
             sink.report(&OLD_COOKIE, 0..text.len())
@@ -485,6 +536,25 @@ fn bytes(input: &Input<'_>, sink: &mut Sink<'_>) {
     }
 }
 
+/// Where a `%25` is followed by two hex digits, each as is or percent-encoded itself, that
+/// spell an ASCII letter or digit (`%2561`, `%25%36%31`: `a` encoded twice).
+fn double_encoding(raw: &[u8]) -> Option<usize> {
+    let hex = |b: u8| (b as char).to_digit(16).and_then(|d| u8::try_from(d).ok());
+    // One hex digit at the start of `s`, as is or percent-encoded: its value and length.
+    let digit = |s: &[u8]| match s {
+        [b'%', high, low, ..] => Some((hex((hex(*high)? << 4) | hex(*low)?)?, 3)),
+        [b, ..] => Some((hex(*b)?, 1)),
+        [] => None,
+    };
+    memchr::memchr_iter(b'%', raw).find(|&i| {
+        raw.get(i + 1..i + 3) == Some(b"25")
+            && digit(&raw[i + 3..]).is_some_and(|(high, n)| {
+                digit(&raw[i + 3 + n..])
+                    .is_some_and(|(low, _)| ((high << 4) | low).is_ascii_alphanumeric())
+            })
+    })
+}
+
 /// Where `%uXXXX` or a `\u00XX` escape of an ASCII letter appears in the raw value.
 fn escape(raw: &[u8]) -> Option<usize> {
     let hex4 = |s: &[u8]| s.len() >= 4 && s[..4].iter().all(u8::is_ascii_hexdigit);
@@ -525,6 +595,12 @@ fn escape(raw: &[u8]) -> Option<usize> {
 fn header(input: &Input<'_>, sink: &mut Sink<'_>) {
     let lower = input.lower;
     let all = 0..lower.len();
+    if input.paranoia >= 4
+        && input.decoded_by.is_empty()
+        && let Some(at) = header_byte(input.name, lower)
+    {
+        sink.report(&HEADER_BYTES, at..at + 1);
+    }
     match input.name {
         "range" => {
             if range_abuse(lower) {
@@ -547,6 +623,9 @@ fn header(input: &Input<'_>, sink: &mut Sink<'_>) {
             }
         }
         "accept-charset" => sink.report(&UNUSUAL_HEADER, all),
+        "connection" if input.features.any(Features::PUNCT) && !connection(lower) => {
+            sink.report(&CONNECTION, all)
+        }
         "cache-control" if !cache_control(lower) => sink.report(&CACHE_CONTROL, all),
         // A compressed body is not inspected: the gateway does not inflate request bodies.
         "content-encoding" if lower.trim_ascii() != b"identity" => {
@@ -577,6 +656,47 @@ fn header(input: &Input<'_>, sink: &mut Sink<'_>) {
         }
         _ => {}
     }
+}
+
+/// Where a header value has, once percent-decoded, a byte outside space, `"`, `&`, `*`–`;`,
+/// `=`, letters and `_`; the headers whose values are free text (User-Agent, Referer,
+/// cookies, client hints) are not held to it.
+fn header_byte(name: &str, lower: &[u8]) -> Option<usize> {
+    if matches!(
+        name,
+        "user-agent" | "referer" | "cookie" | "sec-fetch-user" | "sec-ch-ua" | "sec-ch-ua-mobile"
+    ) {
+        return None;
+    }
+    let plain = |b: u8| matches!(b, b' ' | b'"' | b'&' | b'*'..=b';' | b'=' | b'a'..=b'z' | b'_');
+    let hex = |b: u8| (b as char).to_digit(16).and_then(|d| u8::try_from(d).ok());
+    let mut i = 0;
+    while i < lower.len() {
+        let (b, len) = match lower[i..] {
+            [b'%', high, low, ..] => match (hex(high), hex(low)) {
+                (Some(h), Some(l)) => ((h << 4 | l).to_ascii_lowercase(), 3),
+                _ => (b'%', 1),
+            },
+            [b, ..] => (b, 1),
+            [] => break,
+        };
+        if !plain(b) {
+            return Some(i);
+        }
+        i += len;
+    }
+    None
+}
+
+/// Whether a `Connection` header names each option once, and not both `keep-alive` and
+/// `close`.
+fn connection(lower: &[u8]) -> bool {
+    let options = || lower.split(|&b| b == b',').map(<[u8]>::trim_ascii);
+    let has = |option: &[u8]| options().any(|o| o == option);
+    !(has(b"close") && has(b"keep-alive"))
+        && options()
+            .enumerate()
+            .all(|(i, option)| options().take(i).all(|o| o != option))
 }
 
 /// Scanner and attack-tool names as they appear in their User-Agents (lowercase).
@@ -746,6 +866,7 @@ fn content_type(lower: &[u8], sink: &mut Sink<'_>) {
         sink.report(&CONTENT_TYPE, all.clone());
     }
     let mut charsets = 0;
+    let mut boundary = false;
     for param in parts {
         let param = param.trim_ascii();
         if param.is_empty() {
@@ -772,12 +893,18 @@ fn content_type(lower: &[u8], sink: &mut Sink<'_>) {
             if !CHARSETS.contains(&value) || charsets > 1 {
                 sink.report(&CHARSET, all.clone());
             }
-        } else if name == b"boundary"
-            && (!media.starts_with(b"multipart/")
-                || memchr::memmem::find(value, b"charset").is_some())
-        {
-            sink.report(&CONTENT_TYPE, all.clone());
+        } else if name == b"boundary" {
+            boundary = true;
+            if !media.starts_with(b"multipart/")
+                || memchr::memmem::find(value, b"charset").is_some()
+            {
+                sink.report(&CONTENT_TYPE, all.clone());
+            }
         }
+    }
+    // A multipart body cannot be split without its boundary: no client sends one so.
+    if !boundary && media.starts_with(b"multipart/") {
+        sink.report(&CONTENT_TYPE, all);
     }
 }
 
@@ -1075,6 +1202,117 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    #[test]
+    fn connection_charset_field_and_boundary() {
+        for bad in [
+            "keep-alive,keep-alive",
+            "keep-alive,close",
+            "close, close",
+            "Keep-Alive, Close",
+        ] {
+            assert_eq!(
+                ids(Part::Header, "connection", bad),
+                ["protocol.connection"],
+                "{bad}"
+            );
+        }
+        for good in [
+            "keep-alive",
+            "close",
+            "Upgrade",
+            "keep-alive, Upgrade",
+            "TE, close",
+        ] {
+            assert!(ids(Part::Header, "connection", good).is_empty(), "{good}");
+        }
+        for bad in ["utf-7", "utf-", "ibm037\n"] {
+            assert_eq!(
+                ids(Part::Body, "_charset_", bad),
+                ["protocol.charset"],
+                "{bad}"
+            );
+        }
+        assert_eq!(ids(Part::Query, "_charset_", "UTF-7"), ["protocol.charset"]);
+        for good in ["UTF-8", "utf-8", "windows-1252"] {
+            assert!(ids(Part::Body, "_charset_", good).is_empty(), "{good}");
+        }
+        assert!(ids(Part::Body, "charset", "utf-7 is an encoding").is_empty());
+        for bad in [
+            "multipart/related",
+            "Multipart/Related",
+            "multipart/form-data",
+        ] {
+            assert_eq!(
+                ids(Part::Header, "content-type", bad),
+                ["protocol.content-type"],
+                "{bad}"
+            );
+        }
+        assert!(
+            ids(
+                Part::Header,
+                "content-type",
+                "multipart/related; type=\"application/json\"; boundary=abc"
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn header_bytes() {
+        let at = |name, text| matches(&DETECTOR, Part::Header, name, text, 4);
+        for (name, bad) in [
+            ("test", "ThisIsATest%60"),
+            ("x-note", "a<b"),
+            ("x-note", "why?"),
+        ] {
+            assert_eq!(at(name, bad), ["protocol.header-bytes"], "{bad}");
+        }
+        for (name, good) in [
+            ("test", "ThisISATEST%5F"),
+            ("accept", "application/json, text/plain, */*"),
+            ("accept-language", "en-US,en;q=0.9"),
+            ("sec-ch-ua-platform", "\"macOS\""),
+            ("if-none-match", "W/\"5e1-abc\""),
+            ("user-agent", "Mozilla/5.0 (X11; Linux x86_64)"),
+            ("sec-ch-ua", "\"Not?A_Brand\";v=\"8\""),
+            ("cookie", "ThisIsATest%60"),
+        ] {
+            assert!(at(name, good).is_empty(), "{good}");
+        }
+        assert!(ids(Part::Header, "x-note", "a<b").is_empty());
+    }
+
+    #[test]
+    fn double_encoding() {
+        let ids = |part, name, text| matches(&DETECTOR, part, name, text, 2);
+        assert!(matches(&DETECTOR, Part::Query, "q", "%2561lert", 1).is_empty());
+        for bad in [
+            "%25%37%33%25%36%46",
+            "%2561lert",
+            "x=%2541",
+            "%25%36f",
+            "%256%46",
+        ] {
+            assert_eq!(
+                ids(Part::Query, "q", bad),
+                ["protocol.double-encoding"],
+                "{bad}"
+            );
+        }
+        for good in [
+            "https%3A%2F%2Fshop.example.com%2Fsearch%3Fq%3Dred%2520shoes",
+            "caf%25C3%25A9",
+            "100%25",
+            "50%25 off",
+            "%252F",
+            "%25%",
+            "%25%3",
+        ] {
+            assert!(ids(Part::Query, "q", good).is_empty(), "{good}");
+        }
     }
 
     #[test]

@@ -10,12 +10,12 @@ use crate::engine::Scan;
 use crate::location::Part;
 
 /// Headers that carry nothing an application reads as data, or that the gateway itself
-/// checks (framing, credentials): not inspected.
+/// checks (framing, credentials): not inspected. (`Connection` is: the HTTP layer reads
+/// only its `close`, and a repeated or conflicting option is a protocol anomaly.)
 const SKIPPED_HEADERS: &[&str] = &[
     "host",
     "content-length",
     "transfer-encoding",
-    "connection",
     "authorization",
     "proxy-authorization",
 ];
@@ -164,5 +164,48 @@ fn split_once(pair: &[u8], sep: u8) -> (&[u8], &[u8]) {
     match memchr::memchr(sep, pair) {
         Some(i) => (&pair[..i], &pair[i + 1..]),
         None => (pair, &[]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Engine, Settings};
+
+    /// The rule ids a request with `headers` and a body of `content_type` raises.
+    fn rules(
+        headers: &[(&str, &str)],
+        content_type: Option<&str>,
+        body: &str,
+    ) -> Vec<&'static str> {
+        let engine = Engine::new(Settings::default()).expect("the default settings are valid");
+        let mut scan = engine.scan();
+        for (name, value) in headers {
+            scan.header(name, value.as_bytes());
+        }
+        scan.body(content_type, body.as_bytes());
+        scan.finish().hits.iter().map(|h| h.rule.id).collect()
+    }
+
+    #[test]
+    fn connection_is_inspected() {
+        assert_eq!(
+            rules(&[("Connection", "keep-alive, close")], None, ""),
+            ["protocol.connection"]
+        );
+        assert!(rules(&[("Connection", "keep-alive")], None, "").is_empty());
+        assert!(rules(&[("Host", "localhost"), ("Content-Length", "0")], None, "").is_empty());
+    }
+
+    #[test]
+    fn multipart_charset_field() {
+        let form = |charset: &str| {
+            format!(
+                "--b\r\nContent-Disposition: form-data; name=\"_charset_\"\r\n\r\n{charset}\r\n\
+                 --b\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n--b--\r\n"
+            )
+        };
+        let ct = Some("multipart/form-data; boundary=b");
+        assert_eq!(rules(&[], ct, &form("utf-7")), ["protocol.charset"]);
+        assert!(rules(&[], ct, &form("UTF-8")).is_empty());
     }
 }
