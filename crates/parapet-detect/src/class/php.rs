@@ -381,7 +381,11 @@ fn functions(s: &[u8], sink: &mut Sink<'_>) {
             continue;
         }
         // `->method(` and `::method(` are method calls of other names; keep them anyway.
-        let (open, comment) = skip_gap(s, m.end());
+        let (mut open, comment) = skip_gap(s, m.end());
+        // `shell_exec=(…)`: a code name given a parenthesised expression.
+        if is_code_name && s.get(open) == Some(&b'=') {
+            open = skip_gap(s, open + 1).0;
+        }
         if s.get(open) != Some(&b'(') {
             continue;
         }
@@ -565,6 +569,8 @@ fn triggers(s: &[u8], sink: &mut Sink<'_>) {
                         && rest
                             .first()
                             .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'$'))
+                    // `<?xml:echo 1;`: no XML declaration or Word namespace island.
+                    || (after.starts_with(b"xml:") && !after[4..].starts_with(b"namespace"))
                     || (after.starts_with(b"xml")
                         && after.get(3).is_some_and(u8::is_ascii_whitespace)
                         && !after[3..]
@@ -621,7 +627,10 @@ static VARIABLE_FUNCTION: LazyLock<Regex> = LazyLock::new(|| {
         (?:^|[^a-z0-9_$\\])
         @?\$+\s*
         (?:[a-z_][a-z0-9_]*|\{[^}]{1,40}\})
-        (?:\s*(?:/\*[^*]{0,40}\*/\s*)?(?:\[[^\]]{0,40}\]|\{[^}]{0,40}\}))*
+        (?:
+            \s*(?:(?:/\*[^*]{0,40}\*/|//[^\n]{0,40}\n|\#[^\n]{0,40}\n)\s*)*
+            (?:\[(?:[^\[\]]|\[[^\[\]]{0,20}\]){0,40}\]|\{[^}]{0,40}\})
+        )*
         \s*(?:(?:/\*[^*]{0,40}\*/|//[^\n]{0,40}\n|\#[^\n]{0,40}\n)\s*)*
         \("#,
     )
@@ -671,6 +680,13 @@ fn string_call(s: &[u8], sink: &mut Sink<'_>) {
         let mut k = from;
         while k < before {
             let c = s[k];
+            // Comments spell nothing: `[system][0]){/* comment */0}(ls)`.
+            if c == b'/' && s.get(k + 1) == Some(&b'*') {
+                k = COMMENT_END
+                    .find(&s[k + 2..before])
+                    .map_or(before, |e| k + 2 + e + 2);
+                continue;
+            }
             if c == b'\\'
                 && s.get(k + 1) == Some(&b'x')
                 && n < spelled.len()
@@ -739,7 +755,7 @@ fn upload(input: &Input<'_>, sink: &mut Sink<'_>) {
         && base.len() >= 25
         && base[5..]
             .iter()
-            .all(|c| c.is_ascii_alphanumeric() || *c == b'-');
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b','));
     if script || session {
         sink.report(&UPLOAD, 0..s.len());
     }
@@ -970,5 +986,54 @@ mod tests {
             assert!(hits(text).is_empty(), "{text}: {:?}", hits(text));
         }
         assert!(matches(&DETECTOR, Part::FileName, "", "notes.md", 1).is_empty());
+    }
+
+    #[test]
+    fn evasions() {
+        for (text, rule) in [
+            ("<?xml:echo 1;", "php.open-tag"),
+            ("shell_exec=(bla)", "php.function-call"),
+            ("zlib_decode = (x)", "php.function-call"),
+            ("$__[$_[1]](7)", "php.variable-function"),
+            (
+                "$_ab_4c #foo\r\n\t[5]//bar\r\n\t['d'] /*foo*/ (17)",
+                "php.variable-function",
+            ),
+            (
+                "(  [  system  ][  0  ])  {/* comment */0}  (  ls  );",
+                "php.variable-function",
+            ),
+        ] {
+            assert!(hits(text).contains(&rule), "{text}: {:?}", hits(text));
+        }
+        assert!(
+            matches(
+                &DETECTOR,
+                Part::Header,
+                "x-filename",
+                "sess_abc123,def456,ghi789jkl",
+                1
+            )
+            .contains(&"php.script-upload")
+        );
+        for text in [
+            "<?xml:namespace prefix = o ns = \"urn:schemas-microsoft-com:office:office\" />",
+            "shell_exec=disabled",
+            "system=(linux)",
+            "$total [see note] and (more)",
+            "the sess_ prefix, then (a comment) and [1] system",
+        ] {
+            assert!(hits(text).is_empty(), "{text}: {:?}", hits(text));
+        }
+        assert!(
+            matches(
+                &DETECTOR,
+                Part::Header,
+                "x-filename",
+                "sess_notes,final.txt",
+                1
+            )
+            .is_empty()
+        );
     }
 }
