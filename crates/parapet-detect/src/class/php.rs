@@ -583,7 +583,9 @@ fn triggers(s: &[u8], sink: &mut Sink<'_>) {
             }
             1..=4 => sink.report(&OPEN_TAG, span),
             5..=7 => {
-                if SUPERGLOBALS.iter().any(|g| s[m.start()..].starts_with(g)) {
+                if SUPERGLOBALS.iter().any(|g| s[m.start()..].starts_with(g))
+                    || spaced_superglobal(&s[m.start()..])
+                {
                     sink.report(&SUPERGLOBAL, span);
                 }
             }
@@ -610,6 +612,31 @@ fn triggers(s: &[u8], sink: &mut Sink<'_>) {
             _ => sink.report(&WRAPPER, span),
         }
     }
+}
+
+/// `$_S ERVER['x']`: a superglobal spelt with blanks between the letters of its name (a
+/// filter that strips them rebuilds it), then its `[`.
+fn spaced_superglobal(s: &[u8]) -> bool {
+    let mut name = [0u8; 24];
+    let mut n = 0;
+    // Blanks after a letter, and whether a letter followed them.
+    let (mut pending, mut inside) = (false, false);
+    for &c in s.iter().take(40) {
+        match c {
+            b' ' | b'\t' => pending = n > 0 && name[n - 1].is_ascii_alphabetic(),
+            b'[' => {
+                return inside && SUPERGLOBALS.iter().any(|g| *g == &name[..n]);
+            }
+            _ if (c.is_ascii_alphabetic() || c == b'_' || c == b'$') && n < name.len() => {
+                inside |= pending && c.is_ascii_alphabetic();
+                pending = false;
+                name[n] = c;
+                n += 1;
+            }
+            _ => return false,
+        }
+    }
+    false
 }
 
 #[allow(clippy::expect_used)] // a constant pattern: a failure is a bug caught by the tests
@@ -1003,6 +1030,8 @@ mod tests {
                 "(  [  system  ][  0  ])  {/* comment */0}  (  ls  );",
                 "php.variable-function",
             ),
+            ("$_S ERVER['REQUEST_URI'];", "php.superglobal"),
+            ("$_ G E T [1]", "php.superglobal"),
         ] {
             assert!(hits(text).contains(&rule), "{text}: {:?}", hits(text));
         }
@@ -1021,6 +1050,8 @@ mod tests {
             "shell_exec=disabled",
             "system=(linux)",
             "$total [see note] and (more)",
+            "$_ server [1]",
+            "costs $_ get [it] now",
             "the sess_ prefix, then (a comment) and [1] system",
         ] {
             assert!(hits(text).is_empty(), "{text}: {:?}", hits(text));
