@@ -277,6 +277,9 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
         Part::QueryName | Part::BodyKey | Part::CookieName
     ) {
         split_handler(lower, sink);
+        if input.features.any(Features::EQUALS) {
+            encoded_handler(lower, sink);
+        }
     }
     let seen = lower
         .iter()
@@ -306,7 +309,8 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     if seen & (SCRIPTY | EQ | DASH) != 0 {
         script(lower, input.part, sink);
     }
-    if input.features.any(Features::HIGH) {
+    // `0xbc` counts as script-like in `seen`.
+    if seen & SCRIPTY != 0 && input.features.any(Features::HIGH) {
         lookalike_tags(lower, sink);
     }
 }
@@ -598,10 +602,12 @@ fn split_handler(lower: &[u8], sink: &mut Sink<'_>) {
         && event_name(&name[start..])
     {
         sink.report(&EVENT_HANDLER, start..name.len());
-        return;
     }
-    // A name that holds an `=` (it came encoded, `%3d`): ` onxyz=` inside it is a handler
-    // of any name, as in a tag.
+}
+
+/// A parameter name that holds an `=` (it came encoded, `%3d`): ` onxyz=` inside it is a
+/// handler of any name, as in a tag.
+fn encoded_handler(lower: &[u8], sink: &mut Sink<'_>) {
     for at in memchr::memchr_iter(b'=', lower) {
         let before = lower[..at].trim_ascii_end();
         let start = before
