@@ -1,9 +1,10 @@
 //! PHP code injection.
 //!
-//! What only PHP code contains: open tags (`<?php`, `<?=`, `<? `, `[php]`, `{php}`), the
-//! superglobals (`$_GET`, `$_SERVER`, `$GLOBALS`…), calls of the functions an injected
-//! payload uses (`system(`, `eval(`, `base64_decode(`, with comments or blanks allowed between
-//! the name and the parenthesis), calls through variables (`$a(1)`, `${'a'}(…)`) or through
+//! What only PHP code contains: open tags (`<?php`, `<?=`, `<? `, `<?xml:echo`, `[php]`,
+//! `{php}`), the superglobals (`$_GET`, `$_SERVER`, `$GLOBALS`…, also with blanks inside the
+//! name), calls of the functions an injected payload uses (`system(`, `eval(`,
+//! `base64_decode(`, with comments or blanks allowed between the name and the parenthesis),
+//! calls through variables (`$a(1)`, `${'a'}(…)`, `$__[$_[1]](7)`) or through
 //! strings (`(system)('id')`, `"sys"."tem"(…)`), stream wrappers (`php://input`, `phar://`,
 //! `expect://`…), serialized objects (`O:8:"stdClass":1:{…}`), and upload file names ending
 //! in a PHP extension. Function names that are also English words (`system`, `range`, `file`)
@@ -35,7 +36,8 @@ static FUNCTION_CALL: Rule = Rule {
     description: "call of a dangerous PHP function",
 };
 
-/// A PHP superglobal: `$_GET`, `$_POST`, `$_SERVER`, `$GLOBALS`…
+/// A PHP superglobal: `$_GET`, `$_POST`, `$_SERVER`, `$GLOBALS`…, also spelt with blanks
+/// between its letters and followed by `[` (`$_S ERVER['x']`).
 static SUPERGLOBAL: Rule = Rule {
     id: "php.superglobal",
     class: Class::Php,

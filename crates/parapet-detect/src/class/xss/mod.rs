@@ -9,8 +9,8 @@
 //!   XML-namespace tricks of foreign content (XLink to other documents, XSLT, XML Events
 //!   handlers, remote schemas, `<?xml-stylesheet?>`, `x-schema:`); SVG/MathML/namespaced
 //!   tags alone are a Notice, a namespace trick a Warning, so an inline SVG icon passes but
-//!   `<math><a xlink:href=//evil/>` blocks; tag names spelt with spaces (`<f o r m`) are
-//!   an evasion;
+//!   `<math><a xlink:href=//evil/>` blocks; tag names spelt with spaces (`<f o r m`,
+//!   `< x: script>`) and tags written with `¼` and `¾` for `<` and `>` are evasions;
 //! - the value read as the rest of an attribute or tag of the page: a leading quote that
 //!   closes an attribute, followed by new attributes or by `>` and a tag;
 //! - script URLs anywhere, decoded as a browser decodes an attribute ([`scheme`]);
