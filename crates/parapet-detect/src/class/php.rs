@@ -1,9 +1,10 @@
 //! PHP code injection.
 //!
-//! What only PHP code contains: open tags (`<?php`, `<?=`, `<? `, `[php]`, `{php}`), the
-//! superglobals (`$_GET`, `$_SERVER`, `$GLOBALS`…), calls of the functions an injected
-//! payload uses (`system(`, `eval(`, `base64_decode(`, with comments or blanks allowed between
-//! the name and the parenthesis), calls through variables (`$a(1)`, `${'a'}(…)`) or through
+//! What only PHP code contains: open tags (`<?php`, `<?=`, `<? `, `<?xml:echo`, `[php]`,
+//! `{php}`), the superglobals (`$_GET`, `$_SERVER`, `$GLOBALS`…, also with blanks inside the
+//! name), calls of the functions an injected payload uses (`system(`, `eval(`,
+//! `base64_decode(`, with comments or blanks allowed between the name and the parenthesis),
+//! calls through variables (`$a(1)`, `${'a'}(…)`, `$__[$_[1]](7)`) or through
 //! strings (`(system)('id')`, `"sys"."tem"(…)`), stream wrappers (`php://input`, `phar://`,
 //! `expect://`…), serialized objects (`O:8:"stdClass":1:{…}`), and upload file names ending
 //! in a PHP extension. Function names that are also English words (`system`, `range`, `file`)
@@ -35,7 +36,8 @@ static FUNCTION_CALL: Rule = Rule {
     description: "call of a dangerous PHP function",
 };
 
-/// A PHP superglobal: `$_GET`, `$_POST`, `$_SERVER`, `$GLOBALS`…
+/// A PHP superglobal: `$_GET`, `$_POST`, `$_SERVER`, `$GLOBALS`…, also spelt with blanks
+/// between its letters and followed by `[` (`$_S ERVER['x']`).
 static SUPERGLOBAL: Rule = Rule {
     id: "php.superglobal",
     class: Class::Php,
@@ -381,7 +383,11 @@ fn functions(s: &[u8], sink: &mut Sink<'_>) {
             continue;
         }
         // `->method(` and `::method(` are method calls of other names; keep them anyway.
-        let (open, comment) = skip_gap(s, m.end());
+        let (mut open, comment) = skip_gap(s, m.end());
+        // `shell_exec=(…)`: a code name given a parenthesised expression.
+        if is_code_name && s.get(open) == Some(&b'=') {
+            open = skip_gap(s, open + 1).0;
+        }
         if s.get(open) != Some(&b'(') {
             continue;
         }
@@ -565,6 +571,8 @@ fn triggers(s: &[u8], sink: &mut Sink<'_>) {
                         && rest
                             .first()
                             .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'$'))
+                    // `<?xml:echo 1;`: no XML declaration or Word namespace island.
+                    || (after.starts_with(b"xml:") && !after[4..].starts_with(b"namespace"))
                     || (after.starts_with(b"xml")
                         && after.get(3).is_some_and(u8::is_ascii_whitespace)
                         && !after[3..]
@@ -577,7 +585,9 @@ fn triggers(s: &[u8], sink: &mut Sink<'_>) {
             }
             1..=4 => sink.report(&OPEN_TAG, span),
             5..=7 => {
-                if SUPERGLOBALS.iter().any(|g| s[m.start()..].starts_with(g)) {
+                if SUPERGLOBALS.iter().any(|g| s[m.start()..].starts_with(g))
+                    || spaced_superglobal(&s[m.start()..])
+                {
                     sink.report(&SUPERGLOBAL, span);
                 }
             }
@@ -606,6 +616,31 @@ fn triggers(s: &[u8], sink: &mut Sink<'_>) {
     }
 }
 
+/// `$_S ERVER['x']`: a superglobal spelt with blanks between the letters of its name (a
+/// filter that strips them rebuilds it), then its `[`.
+fn spaced_superglobal(s: &[u8]) -> bool {
+    let mut name = [0u8; 24];
+    let mut n = 0;
+    // Blanks after a letter, and whether a letter followed them.
+    let (mut pending, mut inside) = (false, false);
+    for &c in s.iter().take(40) {
+        match c {
+            b' ' | b'\t' => pending = n > 0 && name[n - 1].is_ascii_alphabetic(),
+            b'[' => {
+                return inside && SUPERGLOBALS.iter().any(|g| *g == &name[..n]);
+            }
+            _ if (c.is_ascii_alphabetic() || c == b'_' || c == b'$') && n < name.len() => {
+                inside |= pending && c.is_ascii_alphabetic();
+                pending = false;
+                name[n] = c;
+                n += 1;
+            }
+            _ => return false,
+        }
+    }
+    false
+}
+
 #[allow(clippy::expect_used)] // a constant pattern: a failure is a bug caught by the tests
 static SERIALIZED_OBJECT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?:^|[;{}:"'(=\s])[oc]:[+]?\d{1,4}:"[a-z_\\][a-z0-9_\\]*":\d{1,4}:\{"#)
@@ -621,7 +656,10 @@ static VARIABLE_FUNCTION: LazyLock<Regex> = LazyLock::new(|| {
         (?:^|[^a-z0-9_$\\])
         @?\$+\s*
         (?:[a-z_][a-z0-9_]*|\{[^}]{1,40}\})
-        (?:\s*(?:/\*[^*]{0,40}\*/\s*)?(?:\[[^\]]{0,40}\]|\{[^}]{0,40}\}))*
+        (?:
+            \s*(?:(?:/\*[^*]{0,40}\*/|//[^\n]{0,40}\n|\#[^\n]{0,40}\n)\s*)*
+            (?:\[(?:[^\[\]]|\[[^\[\]]{0,20}\]){0,40}\]|\{[^}]{0,40}\})
+        )*
         \s*(?:(?:/\*[^*]{0,40}\*/|//[^\n]{0,40}\n|\#[^\n]{0,40}\n)\s*)*
         \("#,
     )
@@ -671,6 +709,13 @@ fn string_call(s: &[u8], sink: &mut Sink<'_>) {
         let mut k = from;
         while k < before {
             let c = s[k];
+            // Comments spell nothing: `[system][0]){/* comment */0}(ls)`.
+            if c == b'/' && s.get(k + 1) == Some(&b'*') {
+                k = COMMENT_END
+                    .find(&s[k + 2..before])
+                    .map_or(before, |e| k + 2 + e + 2);
+                continue;
+            }
             if c == b'\\'
                 && s.get(k + 1) == Some(&b'x')
                 && n < spelled.len()
@@ -739,7 +784,7 @@ fn upload(input: &Input<'_>, sink: &mut Sink<'_>) {
         && base.len() >= 25
         && base[5..]
             .iter()
-            .all(|c| c.is_ascii_alphanumeric() || *c == b'-');
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b','));
     if script || session {
         sink.report(&UPLOAD, 0..s.len());
     }
@@ -970,5 +1015,58 @@ mod tests {
             assert!(hits(text).is_empty(), "{text}: {:?}", hits(text));
         }
         assert!(matches(&DETECTOR, Part::FileName, "", "notes.md", 1).is_empty());
+    }
+
+    #[test]
+    fn evasions() {
+        for (text, rule) in [
+            ("<?xml:echo 1;", "php.open-tag"),
+            ("shell_exec=(bla)", "php.function-call"),
+            ("zlib_decode = (x)", "php.function-call"),
+            ("$__[$_[1]](7)", "php.variable-function"),
+            (
+                "$_ab_4c #foo\r\n\t[5]//bar\r\n\t['d'] /*foo*/ (17)",
+                "php.variable-function",
+            ),
+            (
+                "(  [  system  ][  0  ])  {/* comment */0}  (  ls  );",
+                "php.variable-function",
+            ),
+            ("$_S ERVER['REQUEST_URI'];", "php.superglobal"),
+            ("$_ G E T [1]", "php.superglobal"),
+        ] {
+            assert!(hits(text).contains(&rule), "{text}: {:?}", hits(text));
+        }
+        assert!(
+            matches(
+                &DETECTOR,
+                Part::Header,
+                "x-filename",
+                "sess_abc123,def456,ghi789jkl",
+                1
+            )
+            .contains(&"php.script-upload")
+        );
+        for text in [
+            "<?xml:namespace prefix = o ns = \"urn:schemas-microsoft-com:office:office\" />",
+            "shell_exec=disabled",
+            "system=(linux)",
+            "$total [see note] and (more)",
+            "$_ server [1]",
+            "costs $_ get [it] now",
+            "the sess_ prefix, then (a comment) and [1] system",
+        ] {
+            assert!(hits(text).is_empty(), "{text}: {:?}", hits(text));
+        }
+        assert!(
+            matches(
+                &DETECTOR,
+                Part::Header,
+                "x-filename",
+                "sess_notes,final.txt",
+                1
+            )
+            .is_empty()
+        );
     }
 }

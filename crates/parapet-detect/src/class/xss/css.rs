@@ -153,9 +153,26 @@ pub(super) fn injection(style: &[u8]) -> bool {
     false
 }
 
+/// Where a style sheet escapes an at-rule or a value's first character (`@\69mport`,
+/// `=\…`): a backslash right after `@` or `=` spells a keyword only a filter evasion
+/// hides (CSS names fonts and content through quoted strings).
+pub(super) fn escaped_rule(css: &[u8]) -> Option<usize> {
+    memchr::memchr_iter(b'\\', css)
+        .find(|&at| at > 0 && matches!(css[at - 1], b'@' | b'='))
+        .map(|at| at - 1)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{code, injection};
+    use super::{code, escaped_rule, injection};
+
+    #[test]
+    fn escaped_at_rules() {
+        assert_eq!(escaped_rule(br"@\69mport url(x)"), Some(0));
+        assert_eq!(escaped_rule(br"a{b:c}=\x"), Some(6));
+        assert_eq!(escaped_rule(br#"p::before{content:"\201c"}"#), None);
+        assert_eq!(escaped_rule(br"@media print{p{margin:0}}"), None);
+    }
 
     #[test]
     fn style_injection() {

@@ -70,7 +70,7 @@ fn local_kind(local: &[u8]) -> Kind {
         b"form" | b"button" | b"input" | b"marquee" | b"template" | b"xmp" | b"bgsound"
         | b"video" | b"audio" | b"source" | b"details" | b"keygen" | b"textarea" | b"select"
         | b"body" | b"html" | b"head" | b"title" | b"noscript" | b"plaintext" | b"use"
-        | b"image" | b"x" | b"xss" => Kind::Unusual,
+        | b"image" | b"x" | b"xss" | b"dialog" => Kind::Unusual,
         _ => Kind::Other,
     }
 }
@@ -296,9 +296,19 @@ pub(super) fn scan(lower: &[u8], base: usize, sink: &mut Sink<'_>, nested: bool)
                 if name.len == 1 {
                     spaced_tag(lower, base, lt, sink);
                 }
+                // `<importimplementation=…`: IE's behaviour import, however the name is glued.
+                if k == Kind::Other
+                    && name.as_bytes().starts_with(b"import")
+                    && let Some(at) = implementation(lower, lt)
+                {
+                    sink.report(&DANGEROUS_TAG, base + lt..base + at);
+                }
                 i = tag(lower, base, lt, &name, k, sink, nested);
             }
-            Some(b' ' | b'\t') => spaced_tag(lower, base, lt, sink),
+            Some(b' ' | b'\t') => {
+                spaced_tag(lower, base, lt, sink);
+                spaced_prefixed_tag(lower, base, lt, sink);
+            }
             _ => {}
         }
     }
@@ -373,6 +383,49 @@ fn spaced_tag(lower: &[u8], base: usize, lt: usize, sink: &mut Sink<'_>) {
     }
 }
 
+/// `< x: script>`: blanks after `<`, a namespace prefix, blanks, then the name of a script
+/// or active element that closes the tag or the value; no browser reads it as a tag, only
+/// a filter evasion writes it.
+fn spaced_prefixed_tag(lower: &[u8], base: usize, lt: usize, sink: &mut Sink<'_>) {
+    let word = |from: usize| {
+        from + lower
+            .get(from..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .count()
+    };
+    let blanks = |from: usize| {
+        from + lower
+            .get(from..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|c| matches!(c, b' ' | b'\t'))
+            .count()
+    };
+    let prefix = blanks(lt + 1);
+    let colon = word(prefix);
+    if colon == prefix || colon - prefix > 10 || lower.get(colon) != Some(&b':') {
+        return;
+    }
+    let from = blanks(colon + 1);
+    let end = word(from);
+    // Ends the value or the tag: prose goes on (`if a < b: script runs`).
+    let closed = matches!(lower.get(blanks(end)), None | Some(b'>' | b'/'));
+    if closed && matches!(local_kind(&lower[from..end]), Kind::Script | Kind::Active) {
+        sink.report(&JS_EVASION, base + lt..base + end);
+    }
+}
+
+/// The end of `implementation` and its `=` in the tag opening at `lt`, if the tag has one.
+fn implementation(lower: &[u8], lt: usize) -> Option<usize> {
+    let tag = &lower[lt..lower.len().min(lt + 256)];
+    let tag = &tag[..memchr::memchr(b'>', tag).unwrap_or(tag.len())];
+    let at = memchr::memmem::find(tag, b"implementation")? + 14;
+    let eq = at + tag[at..].iter().take_while(|&&b| space(b)).count();
+    (tag.get(eq) == Some(&b'=')).then_some(lt + eq + 1)
+}
+
 /// Whether a closing tag ending at `pos` is followed by new markup (`</title><img …`).
 fn markup_follows(lower: &[u8], pos: usize) -> bool {
     let mut p = pos;
@@ -415,6 +468,8 @@ fn tag(
         let close = memchr::memmem::find(body, b"</style").unwrap_or(body.len());
         if let Some(at) = css::code(&body[..close], false) {
             sink.report(&CSS_CODE, base + end + at..base + end + close);
+        } else if let Some(at) = css::escaped_rule(&body[..close]) {
+            sink.report(&CSS_INJECTION, base + end + at..base + end + close);
         }
     }
     end
@@ -455,7 +510,13 @@ pub(super) fn attribute(
         }
     }
     namespaced(name, value, span.clone(), sink);
+    // An element of no known vocabulary declaring a namespace: XML in disguise.
+    if k == Kind::Other && (name == b"xmlns" || name.starts_with(b"xmlns:")) {
+        sink.report(&FOREIGN_TAG, span.clone());
+    }
     match name {
+        // Sends a form (the page's login form, say) to another URL.
+        b"formaction" => sink.report(&DANGEROUS_TAG, span.clone()),
         b"style" if css::code(value, false).is_some() => {
             sink.report(&CSS_CODE, span.clone());
         }

@@ -9,8 +9,8 @@
 //!   XML-namespace tricks of foreign content (XLink to other documents, XSLT, XML Events
 //!   handlers, remote schemas, `<?xml-stylesheet?>`, `x-schema:`); SVG/MathML/namespaced
 //!   tags alone are a Notice, a namespace trick a Warning, so an inline SVG icon passes but
-//!   `<math><a xlink:href=//evil/>` blocks; tag names spelt with spaces (`<f o r m`) are
-//!   an evasion;
+//!   `<math><a xlink:href=//evil/>` blocks; tag names spelt with spaces (`<f o r m`,
+//!   `< x: script>`) and tags written with `¼` and `¾` for `<` and `>` are evasions;
 //! - the value read as the rest of an attribute or tag of the page: a leading quote that
 //!   closes an attribute, followed by new attributes or by `>` and a tag;
 //! - script URLs anywhere, decoded as a browser decodes an attribute ([`scheme`]);
@@ -28,7 +28,7 @@ mod css;
 mod html;
 mod scheme;
 
-use crate::detector::{Detector, Input, Sink};
+use crate::detector::{Detector, Features, Input, Sink};
 use crate::location::Part;
 use crate::rule::{Class, Rule, Severity};
 use aho_corasick::{AhoCorasick, MatchKind};
@@ -155,7 +155,8 @@ pub(crate) static COOKIE_ACCESS: Rule = Rule {
 
 /// JavaScript written to slip past filters: sinks reached by string keys on global objects
 /// (`self["alert"]`), tagged-template calls (`` [].sort.call`${alert}` ``), JSFuck
-/// (`(![]+[])[+!+[]]`), UTF-7 or look-alike `<script`.
+/// (`(![]+[])[+!+[]]`), UTF-7 or look-alike `<script`, tags written with the bytes `¼` and
+/// `¾` (`<` and `>` with the high bit set), tag names spelt with blanks (`<f o r m`).
 pub(crate) static JS_EVASION: Rule = Rule {
     id: "xss.js-evasion",
     class: Class::Xss,
@@ -175,13 +176,14 @@ pub(crate) static SUSPICIOUS_TAG: Rule = Rule {
 };
 
 /// An inline style that breaks out of its declaration list: braces or brackets (`foo}color:red`),
-/// an unquoted `url(` holding spaces, `;` or comments, or CSS escapes of `<` and `>`.
+/// an unquoted `url(` holding spaces, `;` or comments, or CSS escapes of `<` and `>`; a
+/// `<style>` element that escapes an at-rule (`@\69mport`).
 pub(crate) static CSS_INJECTION: Rule = Rule {
     id: "xss.css-injection",
     class: Class::Xss,
     paranoia: 1,
     severity: Severity::Critical,
-    description: "a style attribute that breaks out of its declarations (CSS injection)",
+    description: "a style attribute that breaks out of its declarations, or an escaped at-rule in a <style> element (CSS injection)",
 };
 
 /// Foreign content and XML vocabularies (SVG, MathML, SMIL animation, XML Events, XSLT, any
@@ -275,6 +277,9 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
         Part::QueryName | Part::BodyKey | Part::CookieName
     ) {
         split_handler(lower, sink);
+        if input.features.any(Features::EQUALS) {
+            encoded_handler(lower, sink);
+        }
     }
     let seen = lower
         .iter()
@@ -303,6 +308,46 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     }
     if seen & (SCRIPTY | EQ | DASH) != 0 {
         script(lower, input.part, sink);
+    }
+    // `0xbc` counts as script-like in `seen`.
+    if seen & SCRIPTY != 0 && input.features.any(Features::HIGH) {
+        lookalike_tags(lower, sink);
+    }
+}
+
+/// `¼test¾…¼/test¾`: tags written with `¼` and `¾` (Latin-1 `0xbc`, `0xbe`), which a
+/// US-ASCII reader that drops the high bit turns into `<` and `>`. Each may be a lone byte
+/// or the UTF-8 character (what a `\xbc` escape decodes to), never part of another
+/// character (`ü` is `c3 bc`); two tags, or one of a known element, are needed: prose
+/// writes `1¼ lb`, not `¼lb¾`.
+fn lookalike_tags(lower: &[u8], sink: &mut Sink<'_>) {
+    let lone = |at: usize| at == 0 || lower[at - 1] < 0x80 || lower[at - 1] == 0xc2;
+    let mut tags = 0;
+    for at in memchr::memchr_iter(0xbc, lower) {
+        if !lone(at) {
+            continue;
+        }
+        let from = at + 1 + usize::from(lower.get(at + 1) == Some(&b'/'));
+        let name = lower
+            .get(from..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric())
+            .count();
+        let end = from + name;
+        let close = match lower.get(end..) {
+            Some([0xbe, ..]) => end + 1,
+            Some([0xc2, 0xbe, ..]) => end + 2,
+            _ => continue,
+        };
+        if !(1..=20).contains(&name) || !lower[from].is_ascii_alphabetic() {
+            continue;
+        }
+        tags += 1;
+        if tags >= 2 || html::kind(&lower[from..end]) != html::Kind::Other {
+            sink.report(&JS_EVASION, at..close);
+            return;
+        }
     }
 }
 
@@ -557,6 +602,30 @@ fn split_handler(lower: &[u8], sink: &mut Sink<'_>) {
         && event_name(&name[start..])
     {
         sink.report(&EVENT_HANDLER, start..name.len());
+    }
+}
+
+/// A parameter name that holds an `=` (it came encoded, `%3d`): ` onxyz=` inside it is a
+/// handler of any name, as in a tag.
+fn encoded_handler(lower: &[u8], sink: &mut Sink<'_>) {
+    for at in memchr::memchr_iter(b'=', lower) {
+        let before = lower[..at].trim_ascii_end();
+        let start = before
+            .iter()
+            .rposition(|b| !b.is_ascii_alphabetic())
+            .map_or(0, |i| i + 1);
+        let handler = &before[start..];
+        if (5..=40).contains(&handler.len())
+            && html::handler_name(handler)
+            && start > 0
+            && matches!(
+                before[start - 1],
+                b'"' | b'\'' | b'`' | b'/' | b';' | b',' | b'(' | b'=' | 0..=b' '
+            )
+        {
+            sink.report(&EVENT_HANDLER, start..at + 1);
+            return;
+        }
     }
 }
 
@@ -1123,6 +1192,70 @@ mod tests {
         clean("[link](https://example.com/a?b=c&d=e) and `code` and ![img](x.png)");
         clean("\\u003cp\\u003eHello\\u003c/p\\u003e");
         clean("john+or@example.com");
+    }
+
+    #[test]
+    fn handler_in_an_encoded_parameter_name() {
+        let name = |t: &str| matches(&DETECTOR, Part::QueryName, "", t, 1);
+        assert!(name("  onabcdefgh= ").contains(&"xss.event-handler"));
+        assert!(name("x;onanything=1").contains(&"xss.event-handler"));
+        assert!(name("online=yes").is_empty());
+        assert!(name("filter[status]=on").is_empty());
+        assert!(name("a=b onto").is_empty());
+    }
+
+    #[test]
+    fn lookalike_angle_brackets() {
+        has(
+            "\u{bc}test\u{be}test(\u{a2}XSS\u{a2})\u{bc}/test\u{be}",
+            "xss.js-evasion",
+        );
+        has("\u{bc}iframe\u{be}", "xss.js-evasion");
+        clean("Add 1\u{bc} cups of flour and \u{be} cup of sugar");
+        clean("\u{bc}lb butter, \u{bc}lb sugar");
+        clean("Gr\u{fc}\u{df}e aus M\u{fc}nchen, \u{fc}ber \u{fe}orn");
+    }
+
+    #[test]
+    fn tag_evasions() {
+        has("< x: script", "xss.js-evasion");
+        has("< x: script>alert(1)", "xss.js-evasion");
+        has("$<d i a l o g", "xss.js-evasion");
+        has("<importimplementation=", "xss.dangerous-tag");
+        has(
+            "<import foo implementation = \"#default#x\">",
+            "xss.dangerous-tag",
+        );
+        has("'formaction=", "xss.dangerous-tag");
+        has(
+            "<button formaction=//evil.example>go</button>",
+            "xss.dangerous-tag",
+        );
+        has("<STYLE>@\\\\", "xss.css-injection");
+        has("<style>=\\</style>", "xss.css-injection");
+        clean("if a < b: script runs");
+        clean("when x < y: frame it");
+        clean("see < note: frame 3");
+        clean("<important>do this</important>");
+        clean("The important implementation = ours");
+        clean("<style>p::before { content: \"\\201C\" } @media print { p { margin: 0 } }</style>");
+        clean("<p>The <em>formaction</em> attribute</p>");
+    }
+
+    #[test]
+    fn namespaced_unknown_elements() {
+        let h = hits(
+            "<aai xmlns=\"http://a.b/\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" \
+             xsi:schemaLocation=\"http://a.b/ http://x.example/aai.xsd\">aai</aai>",
+        );
+        assert!(
+            h.contains(&"xss.foreign-tag") && h.contains(&"xss.xml-namespace"),
+            "{h:?}"
+        );
+        assert_eq!(
+            hits("<div xmlns=\"http://www.w3.org/1999/xhtml\">hi</div>"),
+            ["xss.foreign-tag"]
+        );
     }
 
     #[test]
