@@ -18,6 +18,7 @@
 mod edge;
 mod lexicon;
 mod mail;
+mod upload;
 
 use crate::detector::{Detector, Features, Input, Sink};
 use crate::location::Part;
@@ -158,6 +159,26 @@ static ALONE: Rule = Rule {
     description: "value is the bare name of a system administration tool",
 };
 
+/// An upload named as a server, shell or tool configuration file or a `/proc` file
+/// (`.htaccess`, `.user.ini`, `wp-config.php.bak`, `.bashrc`, `mtrr`).
+static CONFIG_UPLOAD: Rule = Rule {
+    id: "command.config-upload",
+    class: Class::Command,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "upload of a server, shell or tool configuration file or a /proc file",
+};
+
+/// An upload named as an application's configuration file (`config.yml`, `settings.php`):
+/// a legitimate upload more often.
+static APP_CONFIG_UPLOAD: Rule = Rule {
+    id: "command.app-config-upload",
+    class: Class::Command,
+    paranoia: 2,
+    severity: Severity::Critical,
+    description: "upload of an application configuration file",
+};
+
 /// The command detector.
 pub(crate) static DETECTOR: Detector = Detector {
     class: Class::Command,
@@ -175,6 +196,8 @@ pub(crate) static DETECTOR: Detector = Detector {
         &MAIL_PROTOCOL,
         &EXPANSION,
         &ALONE,
+        &CONFIG_UPLOAD,
+        &APP_CONFIG_UPLOAD,
     ],
     scan,
 };
@@ -843,7 +866,7 @@ fn command_at(s: &[u8], i: usize, context: Context, sink: &mut Sink<'_>) {
             sink.report(&SUBSTITUTION_WEAK, i..i + 1);
         }
         if s.get(i) == Some(&b'$') && context != Context::Wrapped {
-            empty_variable_prefix(s, i, sink);
+            empty_variable_prefix(s, i, context, sink);
         }
         return;
     };
@@ -926,8 +949,14 @@ fn glued_switch(s: &[u8], word: &Word) -> Option<Command> {
     (cmd.kind == Kind::Attack && text.len() == slash + 2).then_some(cmd)
 }
 
-/// `$a cat file`: an unset variable before the command expands to nothing.
-fn empty_variable_prefix(s: &[u8], i: usize, sink: &mut Sink<'_>) {
+/// `$a cat file`: an unset variable before the command expands to nothing. An attacker's
+/// command counts, or one with command-line arguments; after a separator or inside a
+/// substitution, one with a file name too (`;$a cat test.txt`).
+fn empty_variable_prefix(s: &[u8], i: usize, context: Context, sink: &mut Sink<'_>) {
+    let shell = matches!(
+        context,
+        Context::Separator { .. } | Context::Backtick | Context::Dollar
+    );
     let mut j = i + 1;
     while j < s.len() && j < i + 32 && (s[j].is_ascii_alphanumeric() || s[j] == b'_') {
         j += 1;
@@ -938,10 +967,30 @@ fn empty_variable_prefix(s: &[u8], i: usize, sink: &mut Sink<'_>) {
     }
     if let Some(word) = read_word(s, next)
         && let Some(cmd) = command_of(&word)
-        && (cmd.kind == Kind::Attack || evidence(s, word.span.end, cmd) != Evidence::Word)
+        && (cmd.kind == Kind::Attack
+            || match evidence(s, word.span.end, cmd) {
+                Evidence::Word => shell && file_name_follows(s, word.span.end),
+                _ => true,
+            })
     {
         sink.report(&EVASION, i..word.span.end);
     }
+}
+
+/// The next argument after `end` is a file name: `test.txt`, not `lovers`.
+fn file_name_follows(s: &[u8], end: usize) -> bool {
+    let at = skip_blanks(s, end);
+    let token = s[at..]
+        .iter()
+        .take_while(|&&c| is_word_byte(c) && c != b'+')
+        .count();
+    let token = &s[at..at + token];
+    token.iter().rposition(|&c| c == b'.').is_some_and(|dot| {
+        dot > 0
+            && token[dot + 1..]
+                .first()
+                .is_some_and(u8::is_ascii_alphanumeric)
+    })
 }
 
 /// `name=value` at the start of a value or after `&`/`?` (a form or query string inside a
@@ -1009,6 +1058,15 @@ const PLAIN: Features = Features::LETTER
 
 fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     let s = input.lower;
+    if upload::is_upload_name(input)
+        && let Some((kind, span)) = upload::find(s)
+    {
+        let rule = match kind {
+            upload::Upload::Restricted => &CONFIG_UPLOAD,
+            upload::Upload::AppConfig => &APP_CONFIG_UPLOAD,
+        };
+        sink.report(rule, span);
+    }
     // `+` is a blank in a query string: a value with one is not one word.
     if input.features.union(PLAIN) == PLAIN
         && !(input.features.any(Features::DASH) && s.contains(&b'+'))
@@ -1579,6 +1637,43 @@ mod tests {
             assert!(hits(attack).contains(&"command.evasion"), "{attack}");
         }
         for benign in ["read $_GET['x'] in PHP", "price$_total", "a$_b"] {
+            assert!(hits(benign).is_empty(), "{benign}: {:?}", hits(benign));
+        }
+    }
+
+    #[test]
+    fn config_uploads() {
+        let upload = |part, name, value, paranoia| matches(&DETECTOR, part, name, value, paranoia);
+        assert_eq!(
+            upload(Part::FileName, "", ".htaccess", 1),
+            ["command.config-upload"]
+        );
+        assert_eq!(
+            upload(Part::Header, "x-filename", "mtrr", 1),
+            ["command.config-upload"]
+        );
+        assert!(upload(Part::Header, "x-filename", "config.yml ", 1).is_empty());
+        assert_eq!(
+            upload(Part::FileName, "", "config.yml", 2),
+            ["command.app-config-upload"]
+        );
+        // Only as the name of an upload.
+        assert!(upload(Part::Query, "file", ".htaccess", 4).is_empty());
+        assert!(upload(Part::Header, "x-other", "mtrr", 4).is_empty());
+        assert!(upload(Part::FileName, "", "settings.json", 4).is_empty());
+    }
+
+    #[test]
+    fn empty_variable_before_a_command() {
+        assert!(hits(";$a cat test.txt").contains(&"command.evasion"));
+        assert!(hits("$a whoami").contains(&"command.evasion"));
+        assert!(hits("x|$u sort data.csv").contains(&"command.evasion"));
+        for benign in [
+            "$a cat lovers",
+            "price: $a cat food",
+            "x; $total sort order",
+            "$a cat file.txt",
+        ] {
             assert!(hits(benign).is_empty(), "{benign}: {:?}", hits(benign));
         }
     }
