@@ -1298,6 +1298,47 @@ fn invoked_after(s: &[u8], at: usize, name: &[u8]) -> bool {
             .is_none_or(|&c| matches!(c, b' ' | b'\t' | b';' | b'&' | b'|' | b'\n'))
 }
 
+/// Whether `name=` opens the value or follows a separator or a blank: an assignment.
+fn assigned(s: &[u8], name: &[u8]) -> bool {
+    memchr::memchr_iter(b'=', s).any(|q| {
+        q >= name.len()
+            && s[..q].ends_with(name)
+            && (q == name.len()
+                || matches!(
+                    s[q - name.len() - 1],
+                    b';' | b'&' | b'|' | b'\n' | b' ' | b'\t'
+                ))
+    })
+}
+
+/// `c1=c;c2=a;c3=t;$c1$c2$c3 /etc/passwd`: a command spelled out in variables assigned in
+/// the value, expanded three or more glued together.
+fn glued_variables(s: &[u8]) -> Option<Range<usize>> {
+    let (mut run_start, mut run_end, mut count) = (0, usize::MAX, 0);
+    for p in memchr::memchr_iter(b'$', s) {
+        let name = &s[p + 1..];
+        let len = name
+            .iter()
+            .take(16)
+            .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
+            .count();
+        if len == 0 || name[0].is_ascii_digit() || !assigned(s, &name[..len]) {
+            count = 0;
+            continue;
+        }
+        if p == run_end && count > 0 {
+            count += 1;
+        } else {
+            (run_start, count) = (p, 1);
+        }
+        run_end = p + 1 + len;
+        if count >= 3 {
+            return Some(run_start..run_end);
+        }
+    }
+    None
+}
+
 /// Fixed shapes, each searched only when the value holds the bytes it needs.
 fn shapes(s: &[u8], features: Features, sink: &mut Sink<'_>) {
     // `${ifs`, `$ifs`, `/dev/tcp/`, `/dev/udp/`.
@@ -1320,6 +1361,12 @@ fn shapes(s: &[u8], features: Features, sink: &mut Sink<'_>) {
             (rest.starts_with(b"/dev/tcp/") || rest.starts_with(b"/dev/udp/")).then_some(p..p + 9)
         });
         shell = first_ending(shell, dev);
+    }
+    if features.any(Features::DOLLAR)
+        && features.any(Features::SEPARATOR)
+        && features.any(Features::EQUALS)
+    {
+        shell = first_ending(shell, glued_variables(s));
     }
     if let Some(span) = shell {
         sink.report(&SHELL_SYNTAX, span);
@@ -1673,6 +1720,19 @@ mod tests {
             "price: $a cat food",
             "x; $total sort order",
             "$a cat file.txt",
+        ] {
+            assert!(hits(benign).is_empty(), "{benign}: {:?}", hits(benign));
+        }
+    }
+
+    #[test]
+    fn variables_glued_into_a_command() {
+        let chain = "c4=\\ ;c3=t;c2=a;c1=c;a1=/;a2=e;a3=t;a4=c;$c1$c2$c3$c4$a1$a2$a3$a4";
+        assert!(hits(chain).contains(&"command.shell-syntax"), "{chain}");
+        for benign in [
+            "a=1; b=2; total is $a$b",
+            "$x$y$z; w=1",
+            "x=1;y=2;z=3; see $x, $y and $z",
         ] {
             assert!(hits(benign).is_empty(), "{benign}: {:?}", hits(benign));
         }
