@@ -891,6 +891,38 @@ fn command_at(s: &[u8], i: usize, context: Context, sink: &mut Sink<'_>) {
     {
         command_at(s, next, Context::Wrapped, sink);
     }
+    if matches!(context, Context::Separator { .. })
+        && word.name() == b"at"
+        && let Some(end) = scheduled(s, word.span.end)
+    {
+        sink.report(&WINDOWS, word.span.start..end);
+    }
+}
+
+/// Windows `at 2:00 "echo test"`: a time, then a quoted command, after a separator. The
+/// end of the command's name when it is one.
+fn scheduled(s: &[u8], end: usize) -> Option<usize> {
+    let at = skip_blanks(s, end);
+    let hours = s[at..]
+        .iter()
+        .take(3)
+        .take_while(|c| c.is_ascii_digit())
+        .count();
+    let rest = &s[at + hours..];
+    if !(1..=2).contains(&hours)
+        || rest.len() < 3
+        || rest[0] != b':'
+        || !rest[1].is_ascii_digit()
+        || !rest[2].is_ascii_digit()
+    {
+        return None;
+    }
+    let quote = skip_blanks(s, at + hours + 3);
+    if !matches!(s.get(quote), Some(b'"' | b'\'')) {
+        return None;
+    }
+    let word = read_word(s, quote + 1)?;
+    command_of(&word).map(|_| word.span.end)
 }
 
 /// Where the command a wrapper runs starts, the wrapper ending at `end`: the next word,
@@ -1733,6 +1765,20 @@ mod tests {
             "a=1; b=2; total is $a$b",
             "$x$y$z; w=1",
             "x=1;y=2;z=3; see $x, $y and $z",
+        ] {
+            assert!(hits(benign).is_empty(), "{benign}: {:?}", hits(benign));
+        }
+    }
+
+    #[test]
+    fn windows_at_schedule() {
+        for attack in [";at 2:00 \"echo test\"", "x & at 13:45 'whoami'"] {
+            assert!(hits(attack).contains(&"command.windows"), "{attack}");
+        }
+        for benign in [
+            "at 2:00 \"echo test\"",
+            "lunch; at 7:30 \"Hamlet\" at the Globe",
+            "Go to store.\nAt 2:00 \"echo\" the band plays",
         ] {
             assert!(hits(benign).is_empty(), "{benign}: {:?}", hits(benign));
         }
