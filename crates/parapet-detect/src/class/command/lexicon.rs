@@ -27,37 +27,53 @@ pub(super) struct Command {
     pub wrapper: bool,
     /// The command talks to the network: a host name after it is evidence.
     pub net: bool,
+    /// An administration tool whose name is no word and no data value (`visudo`,
+    /// `ansible-console`): a value that is just its name, or its name and a few plain
+    /// arguments, is a command line.
+    pub jargon: bool,
 }
 
 const A: Command = Command {
     kind: Kind::Attack,
     wrapper: false,
     net: false,
+    jargon: false,
 };
 const AN: Command = Command {
     kind: Kind::Attack,
     wrapper: false,
     net: true,
+    jargon: false,
 };
 const AW: Command = Command {
     kind: Kind::Attack,
     wrapper: true,
     net: false,
+    jargon: false,
+};
+const J: Command = Command {
+    kind: Kind::Attack,
+    wrapper: false,
+    net: false,
+    jargon: true,
 };
 const C: Command = Command {
     kind: Kind::Common,
     wrapper: false,
     net: false,
+    jargon: false,
 };
 const CN: Command = Command {
     kind: Kind::Common,
     wrapper: false,
     net: true,
+    jargon: false,
 };
 const CW: Command = Command {
     kind: Kind::Common,
     wrapper: true,
     net: false,
+    jargon: false,
 };
 
 /// The names, lowercase.
@@ -216,26 +232,26 @@ const COMMANDS: &[(&str, Command)] = &[
     ("g++", A),
     ("make", C),
     ("ansible", A),
-    ("ansible-playbook", A),
-    ("ansible-console", A),
-    ("ansible-pull", A),
-    ("ansible-vault", A),
-    ("ansible-galaxy", A),
-    ("ansible-inventory", A),
-    ("ansible-config", A),
-    ("ansible-doc", A),
-    ("chef-client", A),
-    ("chef-shell", A),
-    ("chef-vault", A),
-    ("chef-run", A),
-    ("chef-solo", A),
+    ("ansible-playbook", J),
+    ("ansible-console", J),
+    ("ansible-pull", J),
+    ("ansible-vault", J),
+    ("ansible-galaxy", J),
+    ("ansible-inventory", J),
+    ("ansible-config", J),
+    ("ansible-doc", J),
+    ("chef-client", J),
+    ("chef-shell", J),
+    ("chef-vault", J),
+    ("chef-run", J),
+    ("chef-solo", J),
     ("knife", C),
-    ("cscli", A),
+    ("cscli", J),
     ("kubectl", A),
     ("docker", C),
     ("pip", C),
     ("pip3", A),
-    ("pipx", A),
+    ("pipx", J),
     ("npm", C),
     ("gem", C),
     // Files: reading, writing, permissions.
@@ -309,7 +325,7 @@ const COMMANDS: &[(&str, Command)] = &[
     ("adduser", A),
     ("deluser", A),
     ("groupadd", A),
-    ("visudo", A),
+    ("visudo", J),
     ("crontab", A),
     ("mkfifo", A),
     ("mknod", A),
@@ -530,10 +546,10 @@ mod tests {
         assert!(lookup(b"catalog").is_none());
         assert!(lookup(b"").is_none());
         for (name, command) in COMMANDS {
-            let found = lookup(name.as_bytes()).map(|c| (c.kind, c.wrapper, c.net));
+            let found = lookup(name.as_bytes()).map(|c| (c.kind, c.wrapper, c.net, c.jargon));
             assert_eq!(
                 found,
-                Some((command.kind, command.wrapper, command.net)),
+                Some((command.kind, command.wrapper, command.net, command.jargon)),
                 "{name}"
             );
         }

