@@ -31,12 +31,14 @@
 
 mod judge;
 mod tokenizer;
+mod values;
 
 use crate::detector::{Detector, Features, Input, Sink};
 use crate::location::Part;
 use crate::rule::{Class, Rule, Severity};
 use judge::{Finding, Judge, Window};
 use tokenizer::{AFTER_EXEC, BLOCK, Kind, Token, Tokenizer};
+use values::Strength;
 
 /// A boolean condition after a break-out: `' or '1'='1`, `1 and 1=0`, `' and ascii(…)>64`.
 static TAUTOLOGY: Rule = Rule {
@@ -130,13 +132,42 @@ static SCHEMA: Rule = Rule {
 };
 
 /// The whole value names a system catalogue: `information_schema`, `pg_catalog`,
-/// `mysql.user`, `msdb`: a table or schema parameter pointed at the database's own.
+/// `mysql.user`, `msdb`, `sp_executesql`: a table or schema parameter pointed at the
+/// database's own.
 static SCHEMA_VALUE: Rule = Rule {
     id: "sqli.schema-value",
     class: Class::Sqli,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "SQL injection: the value is the name of a system catalogue or procedure",
+};
+
+/// The whole value is a SQL name an application may also use: `schema_name`,
+/// `all_tables`, `northwind`, `varchar`.
+static SCHEMA_LOOSE: Rule = Rule {
+    id: "sqli.schema-value-loose",
+    class: Class::Sqli,
     paranoia: 2,
     severity: Severity::Critical,
-    description: "SQL injection: the value is the name of a system catalogue",
+    description: "SQL injection: the value is a SQL catalogue, sample database or type name",
+};
+
+/// The whole value is a float that hangs strtod (`2.2250738585072011e-308`) or `1e309`.
+static OVERFLOW: Rule = Rule {
+    id: "sqli.overflow-number",
+    class: Class::Sqli,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "SQL injection: the value is a float known to hang or overflow number parsers",
+};
+
+/// The whole value is an integer one past a 32-bit maximum (`4294967296`, `2147483648`).
+static OVERFLOW_LOOSE: Rule = Rule {
+    id: "sqli.overflow-integer",
+    class: Class::Sqli,
+    paranoia: 2,
+    severity: Severity::Critical,
+    description: "SQL injection: the value is a 32-bit integer boundary (integer overflow probe)",
 };
 
 /// `db_name(`, `pg_sleep(`, `substring(`… alone (a probe, or a fragment of a longer one).
@@ -239,6 +270,9 @@ pub(crate) static DETECTOR: Detector = Detector {
         &BREAKOUT,
         &SCHEMA,
         &SCHEMA_VALUE,
+        &SCHEMA_LOOSE,
+        &OVERFLOW,
+        &OVERFLOW_LOOSE,
         &SQL_FUNCTION,
         &CALL_VALUE,
         &GENERIC_CALL_VALUE,
@@ -396,12 +430,18 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     let s = input.lower;
     // `x::int` has no other structure; its rule is paranoia 2, so PL1 skips the search.
     let cast = input.paranoia >= 2 && pair(s, *b"::");
-    if input.paranoia >= 2
-        && s.len() <= 40
-        && !input.features.any(Features::SPACE)
-        && let Some(span) = catalogue_value(s)
-    {
-        sink.report(&SCHEMA_VALUE, span);
+    if s.len() <= 40 && !input.features.any(Features::SPACE) {
+        let named = values::catalogue(s).map(|(span, k)| (span, k, &SCHEMA_VALUE, &SCHEMA_LOOSE));
+        let number =
+            || values::overflow_number(s).map(|(span, k)| (span, k, &OVERFLOW, &OVERFLOW_LOOSE));
+        if let Some((span, strength, strong, loose)) = named.or_else(number) {
+            let rule = if strength == Strength::Strong {
+                strong
+            } else {
+                loose
+            };
+            sink.report(rule, span);
+        }
     }
     // `xor`, `is null`: an operator alone (paranoia 2) needs no structural byte.
     let short = input.paranoia >= 2 && s.len() <= 16;
@@ -456,29 +496,6 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
             report(f, span.start + at..span.end + at);
         });
     }
-}
-
-/// The span of a value that is one system catalogue name (optionally with a table of
-/// it: `information_schema.tables`, `mysql.user`).
-fn catalogue_value(s: &[u8]) -> Option<std::ops::Range<usize>> {
-    let t = s.trim_ascii();
-    let start = t.as_ptr() as usize - s.as_ptr() as usize;
-    let (schema, table) = match memchr::memchr(b'.', t) {
-        Some(dot) => (t.get(..dot)?, t.get(dot + 1..)?),
-        None => (t, &b""[..]),
-    };
-    let word = |w: &[u8]| w.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_');
-    let catalogue = match schema {
-        b"information_schema" | b"pg_catalog" | b"msdb" | b"tempdb" | b"sysibm" => true,
-        b"mysql" => matches!(table, b"user" | b"db" | b"tables_priv" | b"columns_priv"),
-        b"sysobjects" | b"syscolumns" | b"sysdatabases" | b"msysobjects" | b"msysaccessobjects"
-        | b"pg_shadow" | b"pg_user" | b"sqlite_master" | b"sqlite_schema" | b"all_tables"
-        | b"dba_users" | b"schema_name" | b"sp_executesql" | b"sp_password" | b"sp_oacreate"
-        | b"sp_makewebtask" | b"utl_http" | b"utl_inaddr" | b"openrowset" | b"opendatasource"
-        | b"dbms_pipe" | b"dbms_lock" | b"msdasql" | b"sqloledb" => table.is_empty(),
-        _ => false,
-    };
-    (catalogue && word(table)).then_some(start..start + t.len())
 }
 
 /// Where the value starts in `name=value` (a parameter name of word bytes and brackets).
@@ -929,32 +946,58 @@ mod tests {
     }
 
     #[test]
-    fn catalogue_values_at_paranoia_two() {
+    fn catalogue_values() {
         for a in [
             "information_schema",
             "InFoRmaTioN_ScHemA",
             "pg_catalog",
             "mysql.db",
             "msdb",
+            "'msdasql'",
+            "sp_executesql",
         ] {
+            assert!(hits(a).contains(&"sqli.schema-value"), "{a}: {:?}", hits(a));
+        }
+        for a in ["schema_name", "northwind", "nvarchar"] {
             assert!(hits(a).is_empty(), "{a}: {:?}", hits(a));
-            assert!(
-                hits2(a).contains(&"sqli.schema-value"),
-                "{a}: {:?}",
-                hits2(a)
-            );
+            let h = hits2(a);
+            assert!(h.contains(&"sqli.schema-value-loose"), "{a}: {h:?}");
         }
         for b in [
             "mysql",
             "mysql.com",
             "schema",
             "the information_schema views",
+            "'",
+            "msdb-backup",
         ] {
+            let h = hits2(b);
             assert!(
-                !hits2(b).contains(&"sqli.schema-value"),
-                "{b}: {:?}",
-                hits2(b)
+                !h.iter().any(|r| r.starts_with("sqli.schema-value")),
+                "{b}: {h:?}"
             );
+        }
+    }
+
+    #[test]
+    fn overflow_numbers() {
+        for a in ["2.2250738585072011e-308", "1e309"] {
+            assert!(
+                hits(a).contains(&"sqli.overflow-number"),
+                "{a}: {:?}",
+                hits(a)
+            );
+        }
+        assert!(hits("4294967296").is_empty());
+        assert!(hits2("4294967296").contains(&"sqli.overflow-integer"));
+        for b in [
+            "4294967295",
+            "2147483647",
+            "2.5e-308",
+            "42949672960",
+            "1e30",
+        ] {
+            assert!(hits2(b).is_empty(), "{b}: {:?}", hits2(b));
         }
     }
 
