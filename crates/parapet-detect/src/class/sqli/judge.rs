@@ -43,6 +43,8 @@ pub(crate) enum Finding {
     GenericCallValue,
     /// SQL keywords glued to comments.
     CommentEvasion,
+    /// A number glued to a call or a name the MySQL way (`1.e(ascii`, `1.e.tables`).
+    NumberGlue,
     /// A PostgreSQL cast in an expression with a call or an operator.
     Cast,
     /// A PostgreSQL cast alone.
@@ -146,7 +148,7 @@ fn is_danger(w: &[u8]) -> bool {
 }
 
 /// Functions the SQL dialects define (evidence that an expression is SQL).
-fn is_sql_func(w: &[u8]) -> bool {
+pub(crate) fn is_sql_func(w: &[u8]) -> bool {
     is_sleep(w)
         || is_danger(w)
         || matches!(
@@ -225,6 +227,9 @@ fn is_sql_func(w: &[u8]) -> bool {
                 | b"soundex"
                 | b"json_extract"
                 | b"json_valid"
+                | b"json"
+                | b"mod"
+                | b"div"
                 | b"json_type"
                 | b"json_keys"
                 | b"json_contains"
@@ -426,6 +431,9 @@ fn callable(t: &Token, lower: &[u8]) -> bool {
         ),
         Kind::Stmt => matches!(t.text(lower), b"replace" | b"insert" | b"exec" | b"execute"),
         Kind::Clause => t.text(lower) == b"procedure",
+        // `mod(1,2)`, `div(23,-2)`, SQLite's `glob(x, y)`.
+        Kind::Arith => matches!(t.text(lower), b"mod" | b"div"),
+        Kind::Cmp => t.text(lower) == b"glob",
         _ => false,
     }
 }
@@ -731,7 +739,16 @@ impl Judge<'_> {
             Kind::Num | Kind::Str | Kind::Var | Kind::Literal | Kind::LParen => true,
             _ => callable(t, self.lower) && self.kind(i + 1) == Some(Kind::LParen),
         };
-        strong && self.has_from(i)
+        (strong || self.sql_only_call(i)) && self.has_from(i)
+    }
+
+    /// Whether a call of a function only SQL has follows token `i` (`json_extract(`).
+    fn sql_only_call(&self, i: usize) -> bool {
+        (i..self.toks.len()).any(|k| {
+            self.kind(k + 1) == Some(Kind::LParen)
+                && self.kind(k) == Some(Kind::Word)
+                && (is_sql_only(self.text(k)) || is_sql_call_name(self.text(k)))
+        })
     }
 
     /// Whether a select list plausibly starts at `i`.
@@ -979,7 +996,16 @@ impl Judge<'_> {
                         && n == 2
                         && self.kind(1) == Some(Kind::Num)
                         && self.text(1).starts_with(b"0x");
+                    // ``alter table `t` …``, `declare @b`: a whole statement with code
+                    // marks (back-ticked names, a T-SQL variable).
+                    let ticks = self
+                        .toks
+                        .iter()
+                        .any(|t| t.kind == Kind::Word && t.text(self.lower).first() == Some(&b'`'));
+                    let code = ticks || self.is(0, b"declare");
+                    let select = self.is(0, b"select");
                     if hex
+                        || (code && self.statement(0) && (!select || (ticks && self.has_from(1))))
                         || ((self.statement(0) || drop) && strict_comment(c))
                         || (self.is(0, b"select") && self.statement(0) && self.strong_select(1))
                     {

@@ -209,6 +209,16 @@ static COMMENT_EVASION: Rule = Rule {
     description: "SQL injection: SQL keywords glued to inline or MySQL executable comments",
 };
 
+/// `1.e(ascii`, `1.e.tables`: MySQL reads `1.e` as a number, so it hides a call or a
+/// name behind it from filters that look for them after a space.
+static NUMBER_GLUE: Rule = Rule {
+    id: "sqli.number-glue",
+    class: Class::Sqli,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "SQL injection: a number like `1.e` glued to a SQL function or table name",
+};
+
 /// The value is an expression with a PostgreSQL cast and a call or operator:
 /// `unistr(password)::int`, `'{"a":1}'::jsonb #> '{a}'` (error-based and JSON probes).
 static CAST: Rule = Rule {
@@ -277,6 +287,7 @@ pub(crate) static DETECTOR: Detector = Detector {
         &CALL_VALUE,
         &GENERIC_CALL_VALUE,
         &COMMENT_EVASION,
+        &NUMBER_GLUE,
         &CAST,
         &CAST_ALONE,
         &ALIAS_FROM,
@@ -451,11 +462,13 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     let apart = input.features.any(SPACES)
         || (input.part == Part::Path && input.features.any(Features::DASH));
     let lone = input.features.any(Features::UNDERSCORE) && pair(s, *b"p_");
-    if !(structural || apart || lone) {
+    // `1.e.tables`: a number glued to a name.
+    let glue = input.features.any(Features::DOT) && pair(s, *b".e");
+    if !(structural || apart || lone || glue) {
         return;
     }
     let (keyword, window) = words(s);
-    if !(structural || keyword) {
+    if !(structural || keyword || glue) {
         return;
     }
     let full = window || input.paranoia >= 2;
@@ -475,6 +488,7 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
             Finding::CallValue => &CALL_VALUE,
             Finding::GenericCallValue => &GENERIC_CALL_VALUE,
             Finding::CommentEvasion => &COMMENT_EVASION,
+            Finding::NumberGlue => &NUMBER_GLUE,
             Finding::Cast => &CAST,
             Finding::CastAlone => &CAST_ALONE,
             Finding::AliasFrom => &ALIAS_FROM,
@@ -524,6 +538,19 @@ fn value(
             }
         }
     }
+}
+
+/// `1.e`, `12.e`: a number MySQL reads whole, glued to what follows.
+fn glued_number(w: &[u8]) -> bool {
+    match w.strip_suffix(b".e") {
+        Some(digits) => !digits.is_empty() && digits.iter().all(u8::is_ascii_digit),
+        None => false,
+    }
+}
+
+/// A statement keyword or a function SQL defines (what `1.e(` hides).
+fn sql_name(s: &[u8], t: &Token) -> bool {
+    t.kind == Kind::Stmt || (t.kind == Kind::Word && judge::is_sql_func(t.text(s)))
 }
 
 /// Keywords whose gluing to a comment is an evasion.
@@ -633,6 +660,7 @@ fn reading(
     let mut window = Window::default();
     // The last code token, and a block comment glued to its end.
     let mut prev: Option<Token> = None;
+    let mut before: Option<Token> = None;
     let mut glued: Option<Token> = None;
     for t in tokens {
         if t.kind == Kind::Comment {
@@ -653,6 +681,20 @@ fn reading(
                 report(Finding::CommentEvasion, t.start as usize..t.end as usize);
             }
         }
+        // `1.e(ascii`, `1.e.tables`.
+        if let (Some(n), Some(p)) = (before, prev)
+            && n.end == p.start
+            && p.end == t.start
+            && glued_number(n.text(s))
+            && match p.kind {
+                Kind::LParen => sql_name(s, &t),
+                Kind::Dot => matches!(t.text(s), b"tables" | b"columns" | b"user" | b"schemata"),
+                _ => false,
+            }
+        {
+            report(Finding::NumberGlue, n.start as usize..t.end as usize);
+        }
+        before = prev;
         prev = Some(t);
         glued = None;
         if full {
@@ -1162,6 +1204,53 @@ mod tests {
             "select 0x1 and more",
             "rock 'n' roll or true",
         ] {
+            assert!(hits(b).is_empty(), "{b}: {:?}", hits(b));
+        }
+    }
+
+    #[test]
+    fn whole_statements_with_code_marks() {
+        for (a, rule) in [
+            ("declare @b", "sqli.stacked"),
+            (
+                "ALTER TABLE `mass_mails` ADD `video` TEXT CHARACTER SET latin1",
+                "sqli.stacked",
+            ),
+            (
+                "SELECT * FROM `movies` GROUP BY `category_id`",
+                "sqli.stacked",
+            ),
+            (
+                "SELECT id FROM users WHERE id=JsoN_EXTraCT('{}','$.a');",
+                "sqli.stacked",
+            ),
+            (
+                "mod(1,2);INSERT INTO category(id) VALUES (3)-- -",
+                "sqli.stacked",
+            ),
+            ("x\\' or json (id);", "sqli.tautology"),
+        ] {
+            let h = hits(a);
+            assert!(h.contains(&rule), "{a}: {h:?}");
+        }
+        for b in [
+            "declare it done",
+            "select items from the list;",
+            "drop table tennis tonight;",
+            "create a `thing`",
+            "mod (3) is due",
+            "cats and glob (many)",
+        ] {
+            assert!(hits(b).is_empty(), "{b}: {:?}", hits(b));
+        }
+    }
+
+    #[test]
+    fn numbers_glued_to_names() {
+        for a in ["1.e(ascii)", "1.e.tables", "0 or 1.e(select 1)"] {
+            assert!(hits(a).contains(&"sqli.number-glue"), "{a}: {:?}", hits(a));
+        }
+        for b in ["section 1.e(ii)", "see 1.e.", "1.e(2)", "v1.e(foo)"] {
             assert!(hits(b).is_empty(), "{b}: {:?}", hits(b));
         }
     }
