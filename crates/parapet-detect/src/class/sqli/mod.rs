@@ -309,6 +309,34 @@ const STRUCTURAL: Features = Features::QUOTE
     .union(Features::ANGLE)
     .union(Features::SIGIL);
 
+/// Bytes neither a catalogue name nor an overflow number holds.
+const NOT_NAME_OR_NUMBER: Features = Features::ANGLE
+    .union(Features::PAREN)
+    .union(Features::SEPARATOR)
+    .union(Features::DOLLAR)
+    .union(Features::BRACE)
+    .union(Features::ESCAPE)
+    .union(Features::SLASH)
+    .union(Features::COLON)
+    .union(Features::EQUALS)
+    .union(Features::SIGIL)
+    .union(Features::BRACKET)
+    .union(Features::PUNCT)
+    .union(Features::SPACE)
+    .union(Features::NEWLINE)
+    .union(Features::CONTROL)
+    .union(Features::HIGH);
+
+/// Bytes no catalogue name holds (it has letters, `_`, `.` and maybe quotes around).
+const NOT_NAME: Features = NOT_NAME_OR_NUMBER
+    .union(Features::DIGIT)
+    .union(Features::DASH);
+
+/// Bytes no overflow number holds (it has digits, `.`, `-` and `e`).
+const NOT_NUMBER: Features = NOT_NAME_OR_NUMBER
+    .union(Features::QUOTE)
+    .union(Features::UNDERSCORE);
+
 /// The bytes the tokenizer reads as spaces (besides ` `, a tab, CR, LF: VT, FF, NUL,
 /// and NBSP).
 const SPACES: Features = Features::SPACE
@@ -441,10 +469,18 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     let s = input.lower;
     // `x::int` has no other structure; its rule is paranoia 2, so PL1 skips the search.
     let cast = input.paranoia >= 2 && pair(s, *b"::");
-    if s.len() <= 40 && !input.features.any(Features::SPACE) {
-        let named = values::catalogue(s).map(|(span, k)| (span, k, &SCHEMA_VALUE, &SCHEMA_LOOSE));
-        let number =
-            || values::overflow_number(s).map(|(span, k)| (span, k, &OVERFLOW, &OVERFLOW_LOOSE));
+    if s.len() <= 40 {
+        let f = input.features;
+        let named = (!f.any(NOT_NAME))
+            .then(|| values::catalogue(s))
+            .flatten()
+            .map(|(span, k)| (span, k, &SCHEMA_VALUE, &SCHEMA_LOOSE));
+        let number = || {
+            (s.len() >= 5 && f.any(Features::DIGIT) && !f.any(NOT_NUMBER))
+                .then(|| values::overflow_number(s))
+                .flatten()
+                .map(|(span, k)| (span, k, &OVERFLOW, &OVERFLOW_LOOSE))
+        };
         if let Some((span, strength, strong, loose)) = named.or_else(number) {
             let rule = if strength == Strength::Strong {
                 strong
@@ -463,7 +499,7 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
         || (input.part == Part::Path && input.features.any(Features::DASH));
     let lone = input.features.any(Features::UNDERSCORE) && pair(s, *b"p_");
     // `1.e.tables`: a number glued to a name.
-    let glue = input.features.any(Features::DOT) && pair(s, *b".e");
+    let glue = input.features.any(Features::DOT) && glued_number_in(s);
     if !(structural || apart || lone || glue) {
         return;
     }
@@ -538,6 +574,16 @@ fn value(
             }
         }
     }
+}
+
+/// Whether `s` holds a digit, `.e` and `(` or `.` (`1.e(`, `1.e.`).
+fn glued_number_in(s: &[u8]) -> bool {
+    memchr::memchr_iter(b'.', s).any(|i| {
+        i > 0
+            && s.get(i - 1).is_some_and(u8::is_ascii_digit)
+            && s.get(i + 1) == Some(&b'e')
+            && matches!(s.get(i + 2), Some(b'(' | b'.'))
+    })
 }
 
 /// `1.e`, `12.e`: a number MySQL reads whole, glued to what follows.
