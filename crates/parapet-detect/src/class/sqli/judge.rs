@@ -670,6 +670,11 @@ impl Judge<'_> {
                         _ => return (End::Invalid, i),
                     },
                     Kind::Word if self.is(i, b"sounds") => want = true,
+                    // PostgreSQL's `array['a','b']`.
+                    Kind::Word
+                        if self.text(i).first() == Some(&b'[')
+                            && self.is(i - 1, b"array")
+                            && self.toks[i - 1].end == t.start => {}
                     _ => return (End::Invalid, i),
                 }
             }
@@ -1083,7 +1088,16 @@ impl Judge<'_> {
                 let strong = if prefix_cmp {
                     ev.sql_only || ev.subquery || ev.sysvar
                 } else {
-                    ev.cmp || ev.func || ev.subquery || ev.sysvar || ev.sleep || ev.danger
+                    ev.cmp
+                        || ev.func
+                        || ev.subquery
+                        || ev.sysvar
+                        || ev.sleep
+                        || ev.danger
+                        || (end == End::Eof
+                            && ev.operands == 1
+                            && self.kind(0) != Some(Kind::Word)
+                            && self.hint_before(i + 1))
                 };
                 if strong {
                     report(self.finding(&ev, Finding::Tautology), self.span(start, j));
@@ -1171,6 +1185,20 @@ impl Judge<'_> {
             }
             _ => {}
         }
+    }
+
+    /// Whether an optimizer hint (`/*+ … */`) comes right before token `i`: `or /*+ x */ true`.
+    fn hint_before(&self, i: usize) -> bool {
+        if self.comment_at(i) != BLOCK || i == 0 {
+            return false;
+        }
+        let (Some(a), Some(b)) = (self.tok(i - 1), self.tok(i)) else {
+            return false;
+        };
+        self.lower
+            .get(a.end as usize..b.start as usize)
+            .and_then(|gap| gap.trim_ascii_start().strip_prefix(b"/*"))
+            .is_some_and(|c| c.trim_ascii_start().starts_with(b"+"))
     }
 
     /// Whether an expression that ended at `end` leaves the quotes balanced: it ran to the

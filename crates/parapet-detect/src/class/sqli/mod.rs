@@ -1302,6 +1302,25 @@ mod tests {
     }
 
     #[test]
+    fn json_arrays_and_optimizer_hints() {
+        for a in [
+            "OR '{\"name\":\"asd\"}' ?| array['a','name']",
+            "OR '{\"name\":\"asd\"}' ?& array['a','name']",
+            "9999 or /*+optimizer hint */ true",
+            "9999 or /* +optimizer hint */ true",
+        ] {
+            assert!(hits(a).contains(&"sqli.tautology"), "{a}: {:?}", hits(a));
+        }
+        for b in [
+            "or array['a']",
+            "9999 or /* note */ true",
+            "cats or /*+ dogs */ birds and fish",
+        ] {
+            assert!(hits(b).is_empty(), "{b}: {:?}", hits(b));
+        }
+    }
+
+    #[test]
     fn tokenizer_forms() {
         let mut buf = [Token::default(); 16];
         let n = tokenizer::tokens(
