@@ -1062,6 +1062,7 @@ impl Judge<'_> {
             && self.comment_at(n) == 0
             && self.toks[0].end > 1
             && self.truncation_prefix(0)
+            && self.word_body()
         {
             report(Finding::Terminator, self.span(0, n));
         }
@@ -1305,6 +1306,18 @@ impl Judge<'_> {
             return false;
         }
         comment != HASH || !body.is_empty() || self.toks.len() == 1
+    }
+
+    /// Whether the closed string's body has a letter and no other quote (`admin@x.io`,
+    /// not the height `5'10`).
+    fn word_body(&self) -> bool {
+        let t = self.toks[0];
+        let body = self
+            .lower
+            .get(t.start as usize..(t.end as usize).saturating_sub(1))
+            .unwrap_or_default();
+        body.iter().any(u8::is_ascii_alphabetic)
+            && !body.iter().any(|b| matches!(b, b'\'' | b'"' | b'`'))
     }
 
     /// What follows a condition or the break-out: `;` and a statement, a clause.
