@@ -10,8 +10,12 @@
 //! of a SQL-only function (`version()`, `db_name(0)`, `group_concat(`), an expression with
 //! a PostgreSQL cast (`unistr(password)::int`, `'{..}'::jsonb #> '{a}'`); and keywords glued
 //! to comments (`union/**/select`, `/*!50000select*/`) are an evasion prose never shows.
-//! Weaker shapes (a call of a function SQL shares with other languages, a cast alone,
-//! `) as x from`, a value that is a system catalogue's name) are paranoia-2 rules.
+//! A value can also be SQL by its name alone ([`values`]): a system catalogue
+//! (`information_schema`, `mysql.db`, `sp_executesql`) or an overflowing number; and a
+//! whole statement with code marks (``alter table `t` ``, `declare @b`), a number glued
+//! to a call (`1.e(ascii`) or a one-word value closed and ended (`admin@x.io';`) are
+//! injections too. Weaker shapes (a call of a function SQL shares with other languages,
+//! a cast alone, `) as x from`, `schema_name`, `4294967296`) are paranoia-2 rules.
 //!
 //! Two more readings: when the value's first quote follows a backslash, as if the
 //! application escaped quotes but not backslashes (`\'or'1` closes the string); and when
@@ -27,7 +31,7 @@
 //! prose (`hi there`, `O'Connor`) stops there.
 //!
 //! Paranoia 2 adds whole-value fragments: an operator alone (`<=>`, `is null`, `in (0,1)`),
-//! a quoted value ended with `;`, catalogue and procedure names, calls of shared functions.
+//! loose catalogue and type names, calls of shared functions.
 
 mod judge;
 mod tokenizer;
