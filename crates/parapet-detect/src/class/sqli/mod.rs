@@ -473,14 +473,32 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     let s = input.lower;
     // `x::int` has no other structure; its rule is paranoia 2, so PL1 skips the search.
     let cast = input.paranoia >= 2 && pair(s, *b"::");
-    if s.len() <= 40 {
+    // The names start with one of a few letters (or a quote); the numbers with a digit.
+    let first = s.first().copied().unwrap_or(0);
+    let name_start = matches!(
+        first,
+        b'i' | b'p'
+            | b'm'
+            | b't'
+            | b's'
+            | b'o'
+            | b'u'
+            | b'd'
+            | b'a'
+            | b'n'
+            | b'v'
+            | b'\''
+            | b'"'
+            | b'`'
+    );
+    if (4..=40).contains(&s.len()) && (name_start || first.is_ascii_digit()) {
         let f = input.features;
-        let named = (!f.any(NOT_NAME))
+        let named = (name_start && !f.any(NOT_NAME))
             .then(|| values::catalogue(s))
             .flatten()
             .map(|(span, k)| (span, k, &SCHEMA_VALUE, &SCHEMA_LOOSE));
         let number = || {
-            (s.len() >= 5 && f.any(Features::DIGIT) && !f.any(NOT_NUMBER))
+            (s.len() >= 5 && first.is_ascii_digit() && !f.any(NOT_NUMBER))
                 .then(|| values::overflow_number(s))
                 .flatten()
                 .map(|(span, k)| (span, k, &OVERFLOW, &OVERFLOW_LOOSE))

@@ -67,13 +67,14 @@ pub(crate) fn catalogue(s: &[u8]) -> Option<(Range<usize>, Strength)> {
 
 /// The span and strength of a value that is a number known to overflow: the floats that
 /// hang strtod (PHP, Java) and `1e309` (paranoia 1), the integers one past a signed or
-/// unsigned 32-bit maximum (paranoia 2: `4294967296` is also 4 GiB).
+/// unsigned 32-bit maximum (paranoia 2: `4294967296` is also 4 GiB). The value must not
+/// start with a space.
 pub(crate) fn overflow_number(s: &[u8]) -> Option<(Range<usize>, Strength)> {
     let t = s.trim_ascii();
     let start = s.len() - s.trim_ascii_start().len();
     let strength = match t {
         b"2.2250738585072011e-308" | b"2.2250738585072007e-308" | b"1e309" => Strength::Strong,
-        b"4294967296" | b"2147483648" | b"-2147483649" => Strength::Loose,
+        b"4294967296" | b"2147483648" => Strength::Loose,
         _ => return None,
     };
     Some((start..start + t.len(), strength))
