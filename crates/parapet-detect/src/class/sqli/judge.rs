@@ -43,6 +43,8 @@ pub(crate) enum Finding {
     GenericCallValue,
     /// SQL keywords glued to comments.
     CommentEvasion,
+    /// A number glued to a call or a name the MySQL way (`1.e(ascii`, `1.e.tables`).
+    NumberGlue,
     /// A PostgreSQL cast in an expression with a call or an operator.
     Cast,
     /// A PostgreSQL cast alone.
@@ -146,7 +148,7 @@ fn is_danger(w: &[u8]) -> bool {
 }
 
 /// Functions the SQL dialects define (evidence that an expression is SQL).
-fn is_sql_func(w: &[u8]) -> bool {
+pub(crate) fn is_sql_func(w: &[u8]) -> bool {
     is_sleep(w)
         || is_danger(w)
         || matches!(
@@ -225,6 +227,9 @@ fn is_sql_func(w: &[u8]) -> bool {
                 | b"soundex"
                 | b"json_extract"
                 | b"json_valid"
+                | b"json"
+                | b"mod"
+                | b"div"
                 | b"json_type"
                 | b"json_keys"
                 | b"json_contains"
@@ -426,6 +431,9 @@ fn callable(t: &Token, lower: &[u8]) -> bool {
         ),
         Kind::Stmt => matches!(t.text(lower), b"replace" | b"insert" | b"exec" | b"execute"),
         Kind::Clause => t.text(lower) == b"procedure",
+        // `mod(1,2)`, `div(23,-2)`, SQLite's `glob(x, y)`.
+        Kind::Arith => matches!(t.text(lower), b"mod" | b"div"),
+        Kind::Cmp => t.text(lower) == b"glob",
         _ => false,
     }
 }
@@ -662,6 +670,11 @@ impl Judge<'_> {
                         _ => return (End::Invalid, i),
                     },
                     Kind::Word if self.is(i, b"sounds") => want = true,
+                    // PostgreSQL's `array['a','b']`.
+                    Kind::Word
+                        if self.text(i).first() == Some(&b'[')
+                            && self.is(i - 1, b"array")
+                            && self.toks[i - 1].end == t.start => {}
                     _ => return (End::Invalid, i),
                 }
             }
@@ -731,7 +744,16 @@ impl Judge<'_> {
             Kind::Num | Kind::Str | Kind::Var | Kind::Literal | Kind::LParen => true,
             _ => callable(t, self.lower) && self.kind(i + 1) == Some(Kind::LParen),
         };
-        strong && self.has_from(i)
+        (strong || self.sql_only_call(i)) && self.has_from(i)
+    }
+
+    /// Whether a call of a function only SQL has follows token `i` (`json_extract(`).
+    fn sql_only_call(&self, i: usize) -> bool {
+        (i..self.toks.len()).any(|k| {
+            self.kind(k + 1) == Some(Kind::LParen)
+                && self.kind(k) == Some(Kind::Word)
+                && (is_sql_only(self.text(k)) || is_sql_call_name(self.text(k)))
+        })
     }
 
     /// Whether a select list plausibly starts at `i`.
@@ -979,7 +1001,16 @@ impl Judge<'_> {
                         && n == 2
                         && self.kind(1) == Some(Kind::Num)
                         && self.text(1).starts_with(b"0x");
+                    // ``alter table `t` …``, `declare @b`: a whole statement with code
+                    // marks (back-ticked names, a T-SQL variable).
+                    let ticks = self
+                        .toks
+                        .iter()
+                        .any(|t| t.kind == Kind::Word && t.text(self.lower).first() == Some(&b'`'));
+                    let code = ticks || self.is(0, b"declare");
+                    let select = self.is(0, b"select");
                     if hex
+                        || (code && self.statement(0) && (!select || (ticks && self.has_from(1))))
                         || ((self.statement(0) || drop) && strict_comment(c))
                         || (self.is(0, b"select") && self.statement(0) && self.strong_select(1))
                     {
@@ -1031,6 +1062,7 @@ impl Judge<'_> {
             && self.comment_at(n) == 0
             && self.toks[0].end > 1
             && self.truncation_prefix(0)
+            && self.word_body()
         {
             report(Finding::Terminator, self.span(0, n));
         }
@@ -1057,7 +1089,16 @@ impl Judge<'_> {
                 let strong = if prefix_cmp {
                     ev.sql_only || ev.subquery || ev.sysvar
                 } else {
-                    ev.cmp || ev.func || ev.subquery || ev.sysvar || ev.sleep || ev.danger
+                    ev.cmp
+                        || ev.func
+                        || ev.subquery
+                        || ev.sysvar
+                        || ev.sleep
+                        || ev.danger
+                        || (end == End::Eof
+                            && ev.operands == 1
+                            && self.kind(0) != Some(Kind::Word)
+                            && self.hint_before(i + 1))
                 };
                 if strong {
                     report(self.finding(&ev, Finding::Tautology), self.span(start, j));
@@ -1145,6 +1186,20 @@ impl Judge<'_> {
             }
             _ => {}
         }
+    }
+
+    /// Whether an optimizer hint (`/*+ … */`) comes right before token `i`: `or /*+ x */ true`.
+    fn hint_before(&self, i: usize) -> bool {
+        if self.comment_at(i) != BLOCK || i == 0 {
+            return false;
+        }
+        let (Some(a), Some(b)) = (self.tok(i - 1), self.tok(i)) else {
+            return false;
+        };
+        self.lower
+            .get(a.end as usize..b.start as usize)
+            .and_then(|gap| gap.trim_ascii_start().strip_prefix(b"/*"))
+            .is_some_and(|c| c.trim_ascii_start().starts_with(b"+"))
     }
 
     /// Whether an expression that ended at `end` leaves the quotes balanced: it ran to the
@@ -1251,6 +1306,18 @@ impl Judge<'_> {
             return false;
         }
         comment != HASH || !body.is_empty() || self.toks.len() == 1
+    }
+
+    /// Whether the closed string's body has a letter and no other quote (`admin@x.io`,
+    /// not the height `5'10`).
+    fn word_body(&self) -> bool {
+        let t = self.toks[0];
+        let body = self
+            .lower
+            .get(t.start as usize..(t.end as usize).saturating_sub(1))
+            .unwrap_or_default();
+        body.iter().any(u8::is_ascii_alphabetic)
+            && !body.iter().any(|b| matches!(b, b'\'' | b'"' | b'`'))
     }
 
     /// What follows a condition or the break-out: `;` and a statement, a clause.

@@ -10,8 +10,12 @@
 //! of a SQL-only function (`version()`, `db_name(0)`, `group_concat(`), an expression with
 //! a PostgreSQL cast (`unistr(password)::int`, `'{..}'::jsonb #> '{a}'`); and keywords glued
 //! to comments (`union/**/select`, `/*!50000select*/`) are an evasion prose never shows.
-//! Weaker shapes (a call of a function SQL shares with other languages, a cast alone,
-//! `) as x from`, a value that is a system catalogue's name) are paranoia-2 rules.
+//! A value can also be SQL by its name alone ([`values`]): a system catalogue
+//! (`information_schema`, `mysql.db`, `sp_executesql`) or an overflowing number; and a
+//! whole statement with code marks (``alter table `t` ``, `declare @b`), a number glued
+//! to a call (`1.e(ascii`) or a one-word value closed and ended (`admin@x.io';`) are
+//! injections too. Weaker shapes (a call of a function SQL shares with other languages,
+//! a cast alone, `) as x from`, `schema_name`, `4294967296`) are paranoia-2 rules.
 //!
 //! Two more readings: when the value's first quote follows a backslash, as if the
 //! application escaped quotes but not backslashes (`\'or'1` closes the string); and when
@@ -27,16 +31,18 @@
 //! prose (`hi there`, `O'Connor`) stops there.
 //!
 //! Paranoia 2 adds whole-value fragments: an operator alone (`<=>`, `is null`, `in (0,1)`),
-//! a quoted value ended with `;`, catalogue and procedure names, calls of shared functions.
+//! loose catalogue and type names, calls of shared functions.
 
 mod judge;
 mod tokenizer;
+mod values;
 
 use crate::detector::{Detector, Features, Input, Sink};
 use crate::location::Part;
 use crate::rule::{Class, Rule, Severity};
 use judge::{Finding, Judge, Window};
 use tokenizer::{AFTER_EXEC, BLOCK, Kind, Token, Tokenizer};
+use values::Strength;
 
 /// A boolean condition after a break-out: `' or '1'='1`, `1 and 1=0`, `' and ascii(…)>64`.
 static TAUTOLOGY: Rule = Rule {
@@ -130,13 +136,42 @@ static SCHEMA: Rule = Rule {
 };
 
 /// The whole value names a system catalogue: `information_schema`, `pg_catalog`,
-/// `mysql.user`, `msdb`: a table or schema parameter pointed at the database's own.
+/// `mysql.user`, `msdb`, `sp_executesql`: a table or schema parameter pointed at the
+/// database's own.
 static SCHEMA_VALUE: Rule = Rule {
     id: "sqli.schema-value",
     class: Class::Sqli,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "SQL injection: the value is the name of a system catalogue or procedure",
+};
+
+/// The whole value is a SQL name an application may also use: `schema_name`,
+/// `all_tables`, `northwind`, `varchar`.
+static SCHEMA_LOOSE: Rule = Rule {
+    id: "sqli.schema-value-loose",
+    class: Class::Sqli,
     paranoia: 2,
     severity: Severity::Critical,
-    description: "SQL injection: the value is the name of a system catalogue",
+    description: "SQL injection: the value is a SQL catalogue, sample database or type name",
+};
+
+/// The whole value is a float that hangs strtod (`2.2250738585072011e-308`) or `1e309`.
+static OVERFLOW: Rule = Rule {
+    id: "sqli.overflow-number",
+    class: Class::Sqli,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "SQL injection: the value is a float known to hang or overflow number parsers",
+};
+
+/// The whole value is an integer one past a 32-bit maximum (`4294967296`, `2147483648`).
+static OVERFLOW_LOOSE: Rule = Rule {
+    id: "sqli.overflow-integer",
+    class: Class::Sqli,
+    paranoia: 2,
+    severity: Severity::Critical,
+    description: "SQL injection: the value is a 32-bit integer boundary (integer overflow probe)",
 };
 
 /// `db_name(`, `pg_sleep(`, `substring(`… alone (a probe, or a fragment of a longer one).
@@ -176,6 +211,16 @@ static COMMENT_EVASION: Rule = Rule {
     paranoia: 1,
     severity: Severity::Critical,
     description: "SQL injection: SQL keywords glued to inline or MySQL executable comments",
+};
+
+/// `1.e(ascii`, `1.e.tables`: MySQL reads `1.e` as a number, so it hides a call or a
+/// name behind it from filters that look for them after a space.
+static NUMBER_GLUE: Rule = Rule {
+    id: "sqli.number-glue",
+    class: Class::Sqli,
+    paranoia: 1,
+    severity: Severity::Critical,
+    description: "SQL injection: a number like `1.e` glued to a SQL function or table name",
 };
 
 /// The value is an expression with a PostgreSQL cast and a call or operator:
@@ -219,7 +264,7 @@ static OPERATOR_VALUE: Rule = Rule {
 static TERMINATOR: Rule = Rule {
     id: "sqli.quote-terminator",
     class: Class::Sqli,
-    paranoia: 2,
+    paranoia: 1,
     severity: Severity::Critical,
     description: "SQL injection: a quoted value closed and the statement ended with `;`",
 };
@@ -239,10 +284,14 @@ pub(crate) static DETECTOR: Detector = Detector {
         &BREAKOUT,
         &SCHEMA,
         &SCHEMA_VALUE,
+        &SCHEMA_LOOSE,
+        &OVERFLOW,
+        &OVERFLOW_LOOSE,
         &SQL_FUNCTION,
         &CALL_VALUE,
         &GENERIC_CALL_VALUE,
         &COMMENT_EVASION,
+        &NUMBER_GLUE,
         &CAST,
         &CAST_ALONE,
         &ALIAS_FROM,
@@ -263,6 +312,34 @@ const STRUCTURAL: Features = Features::QUOTE
     .union(Features::EQUALS)
     .union(Features::ANGLE)
     .union(Features::SIGIL);
+
+/// Bytes neither a catalogue name nor an overflow number holds.
+const NOT_NAME_OR_NUMBER: Features = Features::ANGLE
+    .union(Features::PAREN)
+    .union(Features::SEPARATOR)
+    .union(Features::DOLLAR)
+    .union(Features::BRACE)
+    .union(Features::ESCAPE)
+    .union(Features::SLASH)
+    .union(Features::COLON)
+    .union(Features::EQUALS)
+    .union(Features::SIGIL)
+    .union(Features::BRACKET)
+    .union(Features::PUNCT)
+    .union(Features::SPACE)
+    .union(Features::NEWLINE)
+    .union(Features::CONTROL)
+    .union(Features::HIGH);
+
+/// Bytes no catalogue name holds (it has letters, `_`, `.` and maybe quotes around).
+const NOT_NAME: Features = NOT_NAME_OR_NUMBER
+    .union(Features::DIGIT)
+    .union(Features::DASH);
+
+/// Bytes no overflow number holds (it has digits, `.`, `-` and `e`).
+const NOT_NUMBER: Features = NOT_NAME_OR_NUMBER
+    .union(Features::QUOTE)
+    .union(Features::UNDERSCORE);
 
 /// The bytes the tokenizer reads as spaces (besides ` `, a tab, CR, LF: VT, FF, NUL,
 /// and NBSP).
@@ -396,12 +473,44 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     let s = input.lower;
     // `x::int` has no other structure; its rule is paranoia 2, so PL1 skips the search.
     let cast = input.paranoia >= 2 && pair(s, *b"::");
-    if input.paranoia >= 2
-        && s.len() <= 40
-        && !input.features.any(Features::SPACE)
-        && let Some(span) = catalogue_value(s)
-    {
-        sink.report(&SCHEMA_VALUE, span);
+    // The names start with one of a few letters (or a quote); the numbers with a digit.
+    let first = s.first().copied().unwrap_or(0);
+    let name_start = matches!(
+        first,
+        b'i' | b'p'
+            | b'm'
+            | b't'
+            | b's'
+            | b'o'
+            | b'u'
+            | b'd'
+            | b'a'
+            | b'n'
+            | b'v'
+            | b'\''
+            | b'"'
+            | b'`'
+    );
+    if (4..=40).contains(&s.len()) && (name_start || first.is_ascii_digit()) {
+        let f = input.features;
+        let named = (name_start && !f.any(NOT_NAME))
+            .then(|| values::catalogue(s))
+            .flatten()
+            .map(|(span, k)| (span, k, &SCHEMA_VALUE, &SCHEMA_LOOSE));
+        let number = || {
+            (s.len() >= 5 && first.is_ascii_digit() && !f.any(NOT_NUMBER))
+                .then(|| values::overflow_number(s))
+                .flatten()
+                .map(|(span, k)| (span, k, &OVERFLOW, &OVERFLOW_LOOSE))
+        };
+        if let Some((span, strength, strong, loose)) = named.or_else(number) {
+            let rule = if strength == Strength::Strong {
+                strong
+            } else {
+                loose
+            };
+            sink.report(rule, span);
+        }
     }
     // `xor`, `is null`: an operator alone (paranoia 2) needs no structural byte.
     let short = input.paranoia >= 2 && s.len() <= 16;
@@ -411,11 +520,13 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     let apart = input.features.any(SPACES)
         || (input.part == Part::Path && input.features.any(Features::DASH));
     let lone = input.features.any(Features::UNDERSCORE) && pair(s, *b"p_");
-    if !(structural || apart || lone) {
+    // `1.e.tables`: a number glued to a name.
+    let glue = input.features.any(Features::DOT) && glued_number_in(s);
+    if !(structural || apart || lone || glue) {
         return;
     }
     let (keyword, window) = words(s);
-    if !(structural || keyword) {
+    if !(structural || keyword || glue) {
         return;
     }
     let full = window || input.paranoia >= 2;
@@ -435,6 +546,7 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
             Finding::CallValue => &CALL_VALUE,
             Finding::GenericCallValue => &GENERIC_CALL_VALUE,
             Finding::CommentEvasion => &COMMENT_EVASION,
+            Finding::NumberGlue => &NUMBER_GLUE,
             Finding::Cast => &CAST,
             Finding::CastAlone => &CAST_ALONE,
             Finding::AliasFrom => &ALIAS_FROM,
@@ -456,29 +568,6 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
             report(f, span.start + at..span.end + at);
         });
     }
-}
-
-/// The span of a value that is one system catalogue name (optionally with a table of
-/// it: `information_schema.tables`, `mysql.user`).
-fn catalogue_value(s: &[u8]) -> Option<std::ops::Range<usize>> {
-    let t = s.trim_ascii();
-    let start = t.as_ptr() as usize - s.as_ptr() as usize;
-    let (schema, table) = match memchr::memchr(b'.', t) {
-        Some(dot) => (t.get(..dot)?, t.get(dot + 1..)?),
-        None => (t, &b""[..]),
-    };
-    let word = |w: &[u8]| w.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_');
-    let catalogue = match schema {
-        b"information_schema" | b"pg_catalog" | b"msdb" | b"tempdb" | b"sysibm" => true,
-        b"mysql" => matches!(table, b"user" | b"db" | b"tables_priv" | b"columns_priv"),
-        b"sysobjects" | b"syscolumns" | b"sysdatabases" | b"msysobjects" | b"msysaccessobjects"
-        | b"pg_shadow" | b"pg_user" | b"sqlite_master" | b"sqlite_schema" | b"all_tables"
-        | b"dba_users" | b"schema_name" | b"sp_executesql" | b"sp_password" | b"sp_oacreate"
-        | b"sp_makewebtask" | b"utl_http" | b"utl_inaddr" | b"openrowset" | b"opendatasource"
-        | b"dbms_pipe" | b"dbms_lock" | b"msdasql" | b"sqloledb" => table.is_empty(),
-        _ => false,
-    };
-    (catalogue && word(table)).then_some(start..start + t.len())
 }
 
 /// Where the value starts in `name=value` (a parameter name of word bytes and brackets).
@@ -507,6 +596,29 @@ fn value(
             }
         }
     }
+}
+
+/// Whether `s` holds a digit, `.e` and `(` or `.` (`1.e(`, `1.e.`).
+fn glued_number_in(s: &[u8]) -> bool {
+    memchr::memchr_iter(b'.', s).any(|i| {
+        i > 0
+            && s.get(i - 1).is_some_and(u8::is_ascii_digit)
+            && s.get(i + 1) == Some(&b'e')
+            && matches!(s.get(i + 2), Some(b'(' | b'.'))
+    })
+}
+
+/// `1.e`, `12.e`: a number MySQL reads whole, glued to what follows.
+fn glued_number(w: &[u8]) -> bool {
+    match w.strip_suffix(b".e") {
+        Some(digits) => !digits.is_empty() && digits.iter().all(u8::is_ascii_digit),
+        None => false,
+    }
+}
+
+/// A statement keyword or a function SQL defines (what `1.e(` hides).
+fn sql_name(s: &[u8], t: &Token) -> bool {
+    t.kind == Kind::Stmt || (t.kind == Kind::Word && judge::is_sql_func(t.text(s)))
 }
 
 /// Keywords whose gluing to a comment is an evasion.
@@ -616,6 +728,7 @@ fn reading(
     let mut window = Window::default();
     // The last code token, and a block comment glued to its end.
     let mut prev: Option<Token> = None;
+    let mut before: Option<Token> = None;
     let mut glued: Option<Token> = None;
     for t in tokens {
         if t.kind == Kind::Comment {
@@ -636,6 +749,20 @@ fn reading(
                 report(Finding::CommentEvasion, t.start as usize..t.end as usize);
             }
         }
+        // `1.e(ascii`, `1.e.tables`.
+        if let (Some(n), Some(p)) = (before, prev)
+            && n.end == p.start
+            && p.end == t.start
+            && glued_number(n.text(s))
+            && match p.kind {
+                Kind::LParen => sql_name(s, &t),
+                Kind::Dot => matches!(t.text(s), b"tables" | b"columns" | b"user" | b"schemata"),
+                _ => false,
+            }
+        {
+            report(Finding::NumberGlue, n.start as usize..t.end as usize);
+        }
+        before = prev;
         prev = Some(t);
         glued = None;
         if full {
@@ -929,32 +1056,58 @@ mod tests {
     }
 
     #[test]
-    fn catalogue_values_at_paranoia_two() {
+    fn catalogue_values() {
         for a in [
             "information_schema",
             "InFoRmaTioN_ScHemA",
             "pg_catalog",
             "mysql.db",
             "msdb",
+            "'msdasql'",
+            "sp_executesql",
         ] {
+            assert!(hits(a).contains(&"sqli.schema-value"), "{a}: {:?}", hits(a));
+        }
+        for a in ["schema_name", "northwind", "nvarchar"] {
             assert!(hits(a).is_empty(), "{a}: {:?}", hits(a));
-            assert!(
-                hits2(a).contains(&"sqli.schema-value"),
-                "{a}: {:?}",
-                hits2(a)
-            );
+            let h = hits2(a);
+            assert!(h.contains(&"sqli.schema-value-loose"), "{a}: {h:?}");
         }
         for b in [
             "mysql",
             "mysql.com",
             "schema",
             "the information_schema views",
+            "'",
+            "msdb-backup",
         ] {
+            let h = hits2(b);
             assert!(
-                !hits2(b).contains(&"sqli.schema-value"),
-                "{b}: {:?}",
-                hits2(b)
+                !h.iter().any(|r| r.starts_with("sqli.schema-value")),
+                "{b}: {h:?}"
             );
+        }
+    }
+
+    #[test]
+    fn overflow_numbers() {
+        for a in ["2.2250738585072011e-308", "1e309"] {
+            assert!(
+                hits(a).contains(&"sqli.overflow-number"),
+                "{a}: {:?}",
+                hits(a)
+            );
+        }
+        assert!(hits("4294967296").is_empty());
+        assert!(hits2("4294967296").contains(&"sqli.overflow-integer"));
+        for b in [
+            "4294967295",
+            "2147483647",
+            "2.5e-308",
+            "42949672960",
+            "1e30",
+        ] {
+            assert!(hits2(b).is_empty(), "{b}: {:?}", hits2(b));
         }
     }
 
@@ -1076,20 +1229,19 @@ mod tests {
     }
 
     #[test]
-    fn quote_terminator_at_paranoia_two() {
+    fn quote_terminator() {
         for a in [
             "admin@juice-sh.op';",
             "admin@juice-sh.op\";",
             "root@example.com'/* c */;",
         ] {
-            assert!(hits(a).is_empty(), "{a}: {:?}", hits(a));
             assert!(
-                hits2(a).contains(&"sqli.quote-terminator"),
+                hits(a).contains(&"sqli.quote-terminator"),
                 "{a}: {:?}",
                 hits2(a)
             );
         }
-        for b in ["it's ok;", "';", "x = 'abc';"] {
+        for b in ["it's ok;", "';", "x = 'abc';", "don't;", "5'10\";"] {
             assert!(
                 !hits2(b).contains(&"sqli.quote-terminator"),
                 "{b}: {:?}",
@@ -1118,6 +1270,72 @@ mod tests {
             "great; drop off",
             "select 0x1 and more",
             "rock 'n' roll or true",
+        ] {
+            assert!(hits(b).is_empty(), "{b}: {:?}", hits(b));
+        }
+    }
+
+    #[test]
+    fn whole_statements_with_code_marks() {
+        for (a, rule) in [
+            ("declare @b", "sqli.stacked"),
+            (
+                "ALTER TABLE `mass_mails` ADD `video` TEXT CHARACTER SET latin1",
+                "sqli.stacked",
+            ),
+            (
+                "SELECT * FROM `movies` GROUP BY `category_id`",
+                "sqli.stacked",
+            ),
+            (
+                "SELECT id FROM users WHERE id=JsoN_EXTraCT('{}','$.a');",
+                "sqli.stacked",
+            ),
+            (
+                "mod(1,2);INSERT INTO category(id) VALUES (3)-- -",
+                "sqli.stacked",
+            ),
+            ("x\\' or json (id);", "sqli.tautology"),
+        ] {
+            let h = hits(a);
+            assert!(h.contains(&rule), "{a}: {h:?}");
+        }
+        for b in [
+            "declare it done",
+            "select items from the list;",
+            "drop table tennis tonight;",
+            "create a `thing`",
+            "mod (3) is due",
+            "cats and glob (many)",
+        ] {
+            assert!(hits(b).is_empty(), "{b}: {:?}", hits(b));
+        }
+    }
+
+    #[test]
+    fn numbers_glued_to_names() {
+        for a in ["1.e(ascii)", "1.e.tables", "0 or 1.e(select 1)"] {
+            assert!(hits(a).contains(&"sqli.number-glue"), "{a}: {:?}", hits(a));
+        }
+        for b in ["section 1.e(ii)", "see 1.e.", "1.e(2)", "v1.e(foo)"] {
+            assert!(hits(b).is_empty(), "{b}: {:?}", hits(b));
+        }
+    }
+
+    #[test]
+    fn json_arrays_and_optimizer_hints() {
+        for a in [
+            "OR '{\"name\":\"asd\"}' ?| array['a','name']",
+            "OR '{\"name\":\"asd\"}' ?& array['a','name']",
+            "9999 or /*+optimizer hint */ true",
+            "9999 or /* +optimizer hint */ true",
+        ] {
+            assert!(hits(a).contains(&"sqli.tautology"), "{a}: {:?}", hits(a));
+        }
+        for b in [
+            "or array['a']",
+            "9999 or /* note */ true",
+            "cats or /*+ dogs */ birds and fish",
         ] {
             assert!(hits(b).is_empty(), "{b}: {:?}", hits(b));
         }
