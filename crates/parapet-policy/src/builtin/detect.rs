@@ -47,6 +47,7 @@ impl Detection {
     }
 
     fn head(&self, scan: &mut Scan<'_>, req: &http::request::Parts) {
+        scan.method(req.method.as_str());
         scan.path(req.uri.path());
         if let Some(query) = req.uri.query() {
             scan.query(query);

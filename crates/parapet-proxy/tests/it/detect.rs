@@ -30,6 +30,14 @@ fn attacks() -> Vec<Attack> {
             },
         },
         Attack {
+            what: "a WebDAV method",
+            class: "protocol",
+            request: |c, gw| {
+                let propfind = reqwest::Method::from_bytes(b"PROPFIND").unwrap();
+                c.request(propfind, gw.url("/items"))
+            },
+        },
+        Attack {
             what: "path traversal in a query value",
             class: "path-traversal",
             request: |c, gw| c.get(gw.url("/files?name=..%2F..%2F..%2F..%2Fetc%2Fpasswd")),
