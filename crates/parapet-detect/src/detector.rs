@@ -257,6 +257,19 @@ pub(crate) struct Input<'a> {
     pub paranoia: u8,
 }
 
+impl Input<'_> {
+    /// Whether the value is the name of an uploaded file: a multipart file name, or one of
+    /// the headers some upload handlers take it from.
+    pub(crate) fn is_upload_name(&self) -> bool {
+        self.part == Part::FileName
+            || (self.part == Part::Header
+                && matches!(
+                    self.name,
+                    "x-filename" | "x_filename" | "x.filename" | "x-file-name" | "x_file_name"
+                ))
+    }
+}
+
 /// What a class detector reports to: the rules that matched one [`Input`], each with the
 /// span of `text` (or `lower`, the same offsets) that matched.
 pub(crate) struct Sink<'h> {

@@ -11,7 +11,6 @@
 //! from the keywords at the three byte alignments, only on values with no space.
 
 use crate::detector::{Detector, Features, Input, Sink, Triggers};
-use crate::location::Part;
 use crate::rule::{Class, Rule, Severity};
 use std::sync::LazyLock;
 
@@ -275,7 +274,7 @@ const BASE64_MIN: usize = 9;
 fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     let text = input.text;
     let lower = input.lower;
-    if (input.part == Part::FileName || is_upload_header(input)) && is_jsp(lower) {
+    if input.is_upload_name() && is_jsp(lower) {
         sink.report(&JSP_UPLOAD, 0..text.len());
     }
     marks(input, sink);
@@ -334,11 +333,6 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     if let (Some(_), Some(span)) = (exec, weak) {
         sink.report(&GADGET, span);
     }
-}
-
-/// Whether the value names an upload through the headers some upload handlers read.
-fn is_upload_header(input: &Input<'_>) -> bool {
-    input.part == Part::Header && matches!(input.name, "x-filename" | "x_filename" | "x-file-name")
 }
 
 /// Whether a file name ends in `.jsp` or `.jspx`, trailing dots and spaces ignored (Windows
@@ -587,6 +581,7 @@ fn is_ident(b: u8) -> bool {
 mod tests {
     use super::*;
     use crate::detector::matches;
+    use crate::location::Part;
 
     fn ids(text: &str) -> Vec<&'static str> {
         matches(&DETECTOR, Part::Query, "q", text, 1)

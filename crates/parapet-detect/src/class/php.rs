@@ -11,7 +11,6 @@
 //! need an argument that looks like code (`$var`, a quoted string, a nested call).
 
 use crate::detector::{Detector, Features, Input, Sink};
-use crate::location::Part;
 use crate::rule::{Class, Rule, Severity};
 use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use memchr::memmem::Finder;
@@ -750,15 +749,6 @@ const SCRIPT_EXTENSIONS: &[&[u8]] = &[
     b"pht", b"inc",
 ];
 
-fn is_upload_name(input: &Input<'_>) -> bool {
-    input.part == Part::FileName
-        || (input.part == Part::Header
-            && matches!(
-                input.name,
-                "x-filename" | "x_filename" | "x.filename" | "x-file-name" | "x_file_name"
-            ))
-}
-
 fn upload(input: &Input<'_>, sink: &mut Sink<'_>) {
     let s = input.lower;
     let name = s.trim_ascii();
@@ -850,7 +840,7 @@ fn ini_at(s: &[u8], sink: &mut Sink<'_>) {
 
 fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     let s = input.lower;
-    if is_upload_name(input) {
+    if input.is_upload_name() {
         upload(input, sink);
     }
     // Everything below needs one of these bytes.
@@ -911,6 +901,7 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
 mod tests {
     use super::*;
     use crate::detector::matches;
+    use crate::location::Part;
 
     fn hits(text: &str) -> Vec<&'static str> {
         matches(&DETECTOR, Part::Query, "q", text, 1)

@@ -1090,7 +1090,7 @@ const PLAIN: Features = Features::LETTER
 
 fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     let s = input.lower;
-    if upload::is_upload_name(input)
+    if input.is_upload_name()
         && let Some((kind, span)) = upload::find(s)
     {
         let rule = match kind {

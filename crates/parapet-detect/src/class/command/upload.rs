@@ -4,8 +4,6 @@
 //! Application configuration files (`config.yml`, `settings.php`) are legitimate uploads
 //! more often, and count at a higher paranoia level.
 
-use crate::detector::Input;
-use crate::location::Part;
 use std::ops::Range;
 
 /// Server, shell and tool configuration files, and `/proc` files, by exact name.
@@ -98,17 +96,6 @@ pub(super) enum Upload {
     Restricted,
     /// An application configuration file.
     AppConfig,
-}
-
-/// Whether the value is the name of an uploaded file: a multipart file name, or the
-/// headers some upload handlers take it from.
-pub(super) fn is_upload_name(input: &Input<'_>) -> bool {
-    input.part == Part::FileName
-        || (input.part == Part::Header
-            && matches!(
-                input.name,
-                "x-filename" | "x_filename" | "x.filename" | "x-file-name" | "x_file_name"
-            ))
 }
 
 /// The kind of restricted file the upload name `lower` is, and where its base name is.
