@@ -14,6 +14,7 @@ mod decode;
 mod detector;
 pub mod engine;
 pub mod location;
+mod needle;
 mod request;
 pub mod rule;
 

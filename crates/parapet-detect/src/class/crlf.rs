@@ -8,6 +8,7 @@
 
 use crate::detector::{Detector, Features, Input, Sink};
 use crate::location::Part;
+use crate::needle;
 use crate::rule::{Class, Rule, Severity};
 
 /// A line break followed by a header field (`\r\nSet-Cookie: …`).
@@ -114,7 +115,7 @@ fn header_bound(part: Part, lower: &[u8], first_break: usize) -> bool {
 fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     let lower = input.lower;
     if input.features.any(Features::DASH)
-        && let Some(at) = memchr::memmem::find(lower, b"http-equiv")
+        && let Some(at) = needle::find(lower, b"http-equiv")
     {
         let rest = &lower[at + 10..lower.len().min(at + 40)];
         let rest: Vec<u8> = rest
@@ -129,7 +130,7 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
             sink.report(&META_HTTP_EQUIV, at..at + 10);
         }
     }
-    if input.features.any(Features::SLASH) && memchr::memmem::find(lower, b"http/").is_some() {
+    if input.features.any(Features::SLASH) && needle::find(lower, b"http/").is_some() {
         request_line(lower, sink);
     }
     if !input.features.any(Features::NEWLINE) {
@@ -207,7 +208,7 @@ fn header_field(line: &[u8]) -> Option<usize> {
 
 /// Reports `METHOD target HTTP/d.d` anywhere in the value.
 fn request_line(lower: &[u8], sink: &mut Sink<'_>) {
-    for at in memchr::memmem::find_iter(lower, b"http/") {
+    for at in needle::find_iter(lower, b"http/") {
         let version = &lower[at + 5..];
         if !(version.first().is_some_and(u8::is_ascii_digit)) {
             continue;

@@ -11,6 +11,7 @@
 //! from the keywords at the three byte alignments, only on values with no space.
 
 use crate::detector::{Detector, Features, Input, Sink, Triggers};
+use crate::needle;
 use crate::rule::{Class, Rule, Severity};
 use std::sync::LazyLock;
 
@@ -438,7 +439,7 @@ fn lookups(lower: &[u8], start: usize, sink: &mut Sink<'_>) -> usize {
     let mut state = Eval::default();
     let end = eval(lower, start, 0, &mut out, &mut state);
     let span = start..end;
-    if state.jndi || memchr::memmem::find(&out, b"${jndi:").is_some() {
+    if state.jndi || needle::find(&out, b"${jndi:").is_some() {
         sink.report(&JNDI, span);
     } else if state.obfuscated {
         sink.report(&LOOKUP, span);
@@ -487,7 +488,7 @@ fn eval(s: &[u8], i: usize, depth: usize, out: &mut Vec<u8>, state: &mut Eval) -
     if content.trim_ascii_start().starts_with(b"jndi:") {
         state.jndi = true;
     }
-    if let Some(k) = memchr::memmem::find(content, b":-") {
+    if let Some(k) = needle::find(content, b":-") {
         if content[..k].iter().all(|&b| b == b':') {
             state.obfuscated = true;
         }

@@ -12,6 +12,7 @@
 
 use crate::detector::{Detector, Features, Input, Sink};
 use crate::location::Part;
+use crate::needle;
 use crate::rule::{Class, Rule, Severity};
 
 /// An operator that runs JavaScript on the database server.
@@ -129,7 +130,7 @@ fn orm_lookup(lower: &[u8], sink: &mut Sink<'_>) {
     if !probing && !comparison {
         return;
     }
-    let relations = memchr::memmem::find_iter(path, b"__").count();
+    let relations = needle::find_iter(path, b"__").count();
     if relations >= 2 || probing {
         sink.report(&ORM_LOOKUP, 0..lower.len());
     } else {
@@ -166,10 +167,7 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
         input.part,
         Part::QueryName | Part::BodyKey | Part::CookieName
     );
-    if is_name
-        && input.features.any(Features::UNDERSCORE)
-        && memchr::memmem::find(lower, b"__").is_some()
-    {
+    if is_name && input.features.any(Features::UNDERSCORE) && needle::find(lower, b"__").is_some() {
         orm_lookup(lower, sink);
     }
     if !input.features.any(Features::DOLLAR) {
@@ -205,10 +203,7 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
                 } else {
                     input.name.as_bytes()
                 };
-                if CREDENTIALS
-                    .iter()
-                    .any(|c| memchr::memmem::find(field, c).is_some())
-                {
+                if CREDENTIALS.iter().any(|c| needle::find(field, c).is_some()) {
                     sink.report(&AUTH_BYPASS, span);
                 } else {
                     sink.report(&OPERATOR, span);

@@ -13,6 +13,7 @@
 
 use crate::detector::{Detector, Features, Input, Sink};
 use crate::location::Part;
+use crate::needle;
 use crate::rule::{Class, Rule, Severity};
 use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use memchr::memmem::Finder;
@@ -562,7 +563,7 @@ fn path_requests(s: &[u8], sink: &mut Sink<'_>) {
     }
     if memchr::memchr(b'@', s).is_some() {
         for pat in DEV_SERVER {
-            if let Some(p) = memchr::memmem::find(s, pat) {
+            if let Some(p) = needle::find(s, pat) {
                 sink.report(&SENSITIVE_FILE, p..p + pat.len());
             }
         }

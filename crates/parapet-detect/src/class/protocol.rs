@@ -28,6 +28,7 @@
 
 use crate::detector::{Detector, Features, Input, Sink};
 use crate::location::Part;
+use crate::needle;
 use crate::rule::{Class, Rule, Severity};
 
 /// A NUL byte.
@@ -422,7 +423,7 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
         sink.report(&ARRAY_NAME, at..text.len());
     }
     if matches!(input.part, Part::Query | Part::QueryName | Part::Path)
-        && let Some(at) = memchr::memmem::find(lower, b"unix:")
+        && let Some(at) = needle::find(lower, b"unix:")
         && memchr::memchr(b'|', &lower[at..]).is_some()
     {
         sink.report(&UNIX_SOCKET, at..at + 5);
@@ -649,7 +650,7 @@ fn header(input: &Input<'_>, sink: &mut Sink<'_>) {
         "user-agent" => {
             if let Some(at) = SCANNERS
                 .iter()
-                .find_map(|s| memchr::memmem::find(lower, s.as_bytes()))
+                .find_map(|s| needle::find(lower, s.as_bytes()))
             {
                 sink.report(&SCANNER, at..lower.len());
             }
@@ -895,9 +896,7 @@ fn content_type(lower: &[u8], sink: &mut Sink<'_>) {
             }
         } else if name == b"boundary" {
             boundary = true;
-            if !media.starts_with(b"multipart/")
-                || memchr::memmem::find(value, b"charset").is_some()
-            {
+            if !media.starts_with(b"multipart/") || needle::find(value, b"charset").is_some() {
                 sink.report(&CONTENT_TYPE, all.clone());
             }
         }

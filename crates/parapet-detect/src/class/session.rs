@@ -9,6 +9,7 @@
 
 use crate::detector::{Detector, Features, Input, Sink};
 use crate::location::Part;
+use crate::needle;
 use crate::rule::{Class, Rule, Severity};
 
 /// A session-id parameter in the query string or a form.
@@ -85,7 +86,7 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     // `document.cookie = "…; path=/"`.
     if input.features.any(Features::DOT) && input.features.any(Features::SEPARATOR) {
         let mut from = 0;
-        while let Some(i) = memchr::memmem::find(&lower[from..], b".cookie") {
+        while let Some(i) = needle::find(&lower[from..], b".cookie") {
             let at = from + i;
             from = at + 7;
             let rest = &lower[from..lower.len().min(from + 200)];
@@ -93,7 +94,7 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
                 let attrs = &rest[semi..];
                 if [&b"expires"[..], b"domain", b"path=", b"max-age"]
                     .iter()
-                    .any(|a| memchr::memmem::find(attrs, a).is_some())
+                    .any(|a| needle::find(attrs, a).is_some())
                 {
                     sink.report(&COOKIE_WRITE, at..from);
                     return;
@@ -102,10 +103,10 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
         }
     }
     if input.features.any(Features::DASH)
-        && let Some(at) = memchr::memmem::find(lower, b"http-equiv")
+        && let Some(at) = needle::find(lower, b"http-equiv")
     {
         let rest = &lower[at + 10..lower.len().min(at + 30)];
-        if memchr::memmem::find(rest, b"set-cookie").is_some() {
+        if needle::find(rest, b"set-cookie").is_some() {
             sink.report(&COOKIE_WRITE, at..at + 10);
         }
     }

@@ -4,6 +4,7 @@
 //! How: `memmem` for `<!--#`, then the directive name.
 
 use crate::detector::{Detector, Features, Input, Sink};
+use crate::needle;
 use crate::rule::{Class, Rule, Severity};
 
 /// An SSI directive.
@@ -43,7 +44,7 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     }
     let lower = input.lower;
     let mut from = 0;
-    while let Some(i) = memchr::memmem::find(&lower[from..], b"<!--#") {
+    while let Some(i) = needle::find(&lower[from..], b"<!--#") {
         let at = from + i;
         let rest = &lower[at + 5..];
         let word = rest.iter().take_while(|b| b.is_ascii_alphabetic()).count();

@@ -15,6 +15,7 @@
 //! every trigger; each is then confirmed by looking at what follows.
 
 use crate::detector::{Detector, Features, Input, Sink, Triggers};
+use crate::needle;
 use crate::rule::{Class, Rule, Severity};
 use std::sync::LazyLock;
 
@@ -209,7 +210,7 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
 /// The expression body after an opener: up to the closer, or a bounded prefix of the rest.
 fn body<'a>(rest: &'a [u8], close: &[u8]) -> &'a [u8] {
     let rest = &rest[..rest.len().min(BODY_MAX)];
-    match memchr::memmem::find(rest, close) {
+    match needle::find(rest, close) {
         Some(i) => &rest[..i],
         None => rest,
     }
@@ -279,10 +280,7 @@ fn dangerous_expression(body: &[u8], statement: bool) -> bool {
     if literal_arithmetic(trimmed) {
         return true;
     }
-    if INTERNALS
-        .iter()
-        .any(|w| memchr::memmem::find(trimmed, w).is_some())
-    {
+    if INTERNALS.iter().any(|w| needle::find(trimmed, w).is_some()) {
         return true;
     }
     if statement {

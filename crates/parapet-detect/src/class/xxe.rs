@@ -7,6 +7,7 @@
 //! `xinclude`/`xi:include` in the lowercased value and the declaration is read up to its `>`.
 
 use crate::detector::{Detector, Features, Input, Sink};
+use crate::needle;
 use crate::rule::{Class, Rule, Severity};
 
 /// An external entity: `<!ENTITY name SYSTEM|PUBLIC …>`.
@@ -89,7 +90,7 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     }
     let mut entities = 0;
     let mut from = 0;
-    while let Some(i) = memchr::memmem::find(&lower[from..], b"<!entity") {
+    while let Some(i) = needle::find(&lower[from..], b"<!entity") {
         let at = from + i;
         let decl = declaration(lower, at + 8);
         from = at + 8;
@@ -114,7 +115,7 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     if entities >= 3 {
         sink.report(&EXPANSION, 0..lower.len());
     }
-    if let Some(at) = memchr::memmem::find(lower, b"<!doctype") {
+    if let Some(at) = needle::find(lower, b"<!doctype") {
         let decl = declaration(lower, at + 9);
         let head = &decl[..memchr::memchr(b'[', decl).unwrap_or(decl.len())];
         let words: Vec<&[u8]> = head
@@ -133,8 +134,8 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
             }
         }
     }
-    if let Some(at) = memchr::memmem::find(lower, b"xi:include")
-        .or_else(|| memchr::memmem::find(lower, b"/xinclude"))
+    if let Some(at) =
+        needle::find(lower, b"xi:include").or_else(|| needle::find(lower, b"/xinclude"))
     {
         sink.report(&XINCLUDE, at..at + 10);
     }

@@ -5,6 +5,7 @@
 
 use crate::engine::Scan;
 use crate::location::Part;
+use crate::needle;
 
 /// The boundary parameter of a multipart Content-Type.
 pub(crate) fn boundary(content_type: &str) -> Option<String> {
@@ -56,9 +57,9 @@ impl Scan<'_> {
             .strip_prefix(b"\r\n")
             .or_else(|| part.strip_prefix(b"\n"))
             .unwrap_or(part);
-        let (head, content) = match memchr::memmem::find(part, b"\r\n\r\n") {
+        let (head, content) = match needle::find(part, b"\r\n\r\n") {
             Some(i) => (&part[..i], &part[i + 4..]),
-            None => match memchr::memmem::find(part, b"\n\n") {
+            None => match needle::find(part, b"\n\n") {
                 Some(i) => (&part[..i], &part[i + 2..]),
                 None => {
                     self.value(Part::Body, "", part, false);

@@ -9,6 +9,7 @@
 //! linear and costs nothing on values without them.
 
 use super::lexicon;
+use crate::needle;
 use std::ops::Range;
 
 /// Runs every check; returns the first span found.
@@ -226,11 +227,11 @@ fn arithmetic_bracket(s: &[u8], i: usize) -> Option<Range<usize>> {
 /// `$(( … ))` holding arithmetic or a nested `$(`.
 fn arithmetic_parens(s: &[u8], i: usize) -> Option<Range<usize>> {
     let body = &s[i + 3..s.len().min(i + 131)];
-    let close = memchr::memmem::find(body, b"))")?;
+    let close = needle::find(body, b"))")?;
     let inner = &body[..close];
     let end = i + 3 + close + 2;
     (inner.iter().all(|&c| is_arith_byte(c))
-        && (has_binary_op(inner) || memchr::memmem::find(inner, b"$(").is_some()))
+        && (has_binary_op(inner) || needle::find(inner, b"$(").is_some()))
     .then_some(i..end)
 }
 

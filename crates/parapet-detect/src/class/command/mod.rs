@@ -22,6 +22,7 @@ mod upload;
 
 use crate::detector::{Detector, Features, Input, Sink};
 use crate::location::Part;
+use crate::needle;
 use crate::rule::{Class, Rule, Severity};
 use lexicon::{Command, Kind};
 use memchr::memmem::Finder;
@@ -1442,7 +1443,7 @@ fn shapes(s: &[u8], features: Features, sink: &mut Sink<'_>) {
             if let (Some(all), Some(name)) = (caps.get(0), caps.get(1)) {
                 let body = &s[name.end()..all.end()];
                 // The body runs the function as a command (`f | f &`), not as a call `f(`.
-                let runs_itself = memchr::memmem::find_iter(body, name.as_bytes())
+                let runs_itself = needle::find_iter(body, name.as_bytes())
                     .any(|p| body.get(p + name.len()) != Some(&b'('))
                     || invoked_after(s, all.end(), name.as_bytes());
                 if runs_itself && body.iter().any(|&c| c == b'|' || c == b'&') {

@@ -8,6 +8,7 @@
 //! treats as a block, an unquoted `url(` that swallows `;`, spaces or a comment, or CSS
 //! escapes of `<` and `>` that rebuild markup.
 
+use crate::needle;
 use memchr::memmem::Finder;
 use std::sync::LazyLock;
 
@@ -53,7 +54,7 @@ pub(super) fn code(css: &[u8], anywhere: bool) -> Option<usize> {
     while i < css.len() {
         let b = css[i];
         if b == b'/' && css.get(i + 1) == Some(&b'*') {
-            i = memchr::memmem::find(&css[i + 2..], b"*/").map_or(css.len(), |e| i + 2 + e + 2);
+            i = needle::find(&css[i + 2..], b"*/").map_or(css.len(), |e| i + 2 + e + 2);
             continue;
         }
         i += 1;
@@ -112,14 +113,14 @@ pub(super) fn code(css: &[u8], anywhere: bool) -> Option<usize> {
 /// (template placeholders `{{…}}` aside), an unquoted `url(…)` holding blanks, `;`, `{`,
 /// `}` or a comment (a `data:` URL may hold `;`), or a CSS escape of `<` or `>`.
 pub(super) fn injection(style: &[u8]) -> bool {
-    if memchr::memmem::find(style, b"{{").is_none()
+    if needle::find(style, b"{{").is_none()
         && style
             .iter()
             .any(|&b| matches!(b, b'{' | b'}' | b'[' | b']'))
     {
         return true;
     }
-    for at in memchr::memmem::find_iter(style, b"url(") {
+    for at in needle::find_iter(style, b"url(") {
         let inner = style[at + 4..].trim_ascii_start();
         if matches!(inner.first(), Some(b'"' | b'\'')) {
             continue;
@@ -130,7 +131,7 @@ pub(super) fn injection(style: &[u8]) -> bool {
         if url
             .iter()
             .any(|&b| b <= b' ' || b == b'{' || b == b'}' || (b == b';' && !data))
-            || memchr::memmem::find(url, b"/*").is_some()
+            || needle::find(url, b"/*").is_some()
         {
             return true;
         }

@@ -13,6 +13,7 @@ use super::{
     JS_EVASION, JS_URI, SCRIPT_TAG, SUSPICIOUS_TAG, XML_NAMESPACE, css, scheme,
 };
 use crate::detector::Sink;
+use crate::needle;
 use std::ops::Range;
 
 /// What a tag name says about the element.
@@ -326,8 +327,8 @@ fn namespaced(name: &[u8], value: &[u8], span: Range<usize>, sink: &mut Sink<'_>
     if prefix == b"xmlns" || name == b"xmlns" {
         if value.starts_with(b"x-schema:") {
             sink.report(&DANGEROUS_TAG, span);
-        } else if memchr::memmem::find(value, b"xsl").is_some()
-            || memchr::memmem::find(value, b"xml-events").is_some()
+        } else if needle::find(value, b"xsl").is_some()
+            || needle::find(value, b"xml-events").is_some()
         {
             sink.report(&XML_NAMESPACE, span);
         }
@@ -343,7 +344,7 @@ fn namespaced(name: &[u8], value: &[u8], span: Range<usize>, sink: &mut Sink<'_>
             sink.report(&XML_NAMESPACE, span)
         }
         b"schemalocation" | b"nonamespaceschemalocation"
-            if memchr::memmem::find(value, b"//").is_some() =>
+            if needle::find(value, b"//").is_some() =>
         {
             sink.report(&XML_NAMESPACE, span)
         }
@@ -421,7 +422,7 @@ fn spaced_prefixed_tag(lower: &[u8], base: usize, lt: usize, sink: &mut Sink<'_>
 fn implementation(lower: &[u8], lt: usize) -> Option<usize> {
     let tag = &lower[lt..lower.len().min(lt + 256)];
     let tag = &tag[..memchr::memchr(b'>', tag).unwrap_or(tag.len())];
-    let at = memchr::memmem::find(tag, b"implementation")? + 14;
+    let at = needle::find(tag, b"implementation")? + 14;
     let eq = at + tag[at..].iter().take_while(|&&b| space(b)).count();
     (tag.get(eq) == Some(&b'=')).then_some(lt + eq + 1)
 }
@@ -465,7 +466,7 @@ fn tag(
     });
     if k == Kind::Style {
         let body = lower.get(end..).unwrap_or_default();
-        let close = memchr::memmem::find(body, b"</style").unwrap_or(body.len());
+        let close = needle::find(body, b"</style").unwrap_or(body.len());
         if let Some(at) = css::code(&body[..close], false) {
             sink.report(&CSS_CODE, base + end + at..base + end + close);
         } else if let Some(at) = css::escaped_rule(&body[..close]) {
@@ -501,7 +502,7 @@ pub(super) fn attribute(
     if url_attribute(name) {
         let scheme_here = if name == b"content" {
             // `<meta http-equiv=refresh content="0;url=javascript:…">`
-            memchr::memmem::find(value, b"url=").and_then(|i| scheme::at(value, i + 4))
+            needle::find(value, b"url=").and_then(|i| scheme::at(value, i + 4))
         } else {
             scheme::at(value, 0)
         };
@@ -527,14 +528,14 @@ pub(super) fn attribute(
         b"http-equiv" | b"charset" if k == Kind::Meta => sink.report(&DANGEROUS_TAG, span.clone()),
         b"rel"
             if k == Kind::Link
-                && (memchr::memmem::find(value, b"import").is_some()
-                    || memchr::memmem::find(value, b"stylesheet").is_some()) =>
+                && (needle::find(value, b"import").is_some()
+                    || needle::find(value, b"stylesheet").is_some()) =>
         {
             sink.report(&DANGEROUS_TAG, span.clone());
         }
         b"type" | b"language"
             if matches!(k, Kind::Style | Kind::Link)
-                && memchr::memmem::find(value, b"script").is_some() =>
+                && needle::find(value, b"script").is_some() =>
         {
             sink.report(&SCRIPT_TAG, span.clone());
         }
