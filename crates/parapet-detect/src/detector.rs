@@ -140,17 +140,12 @@ impl std::ops::BitOr for Features {
     }
 }
 
-/// The length under which walking the DFA byte by byte beats a SIMD prefilter's setup.
-const SHORT: usize = 64;
-
-/// A class's trigger words, compiled twice: a leftmost automaton, whose SIMD prefilter
-/// answers "any trigger here?" quickly on long ordinary text, and a DFA that finds every
-/// trigger (one may start inside another), walked here byte by byte: the searcher of
-/// `aho-corasick` costs hundreds of instructions per call, too much for the short values
-/// requests are mostly made of.
+/// Trigger words, compiled into a DFA that finds every one of them (one may start inside
+/// another), walked here byte by byte: the searchers of `aho-corasick` cost hundreds of
+/// instructions per call, and their SIMD prefilters little less per byte than the walk on
+/// the punctuated text of requests, which are mostly short values.
 pub(crate) struct Triggers {
-    any: aho_corasick::AhoCorasick,
-    all: aho_corasick::dfa::DFA,
+    dfa: aho_corasick::dfa::DFA,
     /// The DFA's unanchored start state.
     start: aho_corasick::automaton::StateID,
 }
@@ -158,31 +153,26 @@ pub(crate) struct Triggers {
 impl Triggers {
     /// Compiles `patterns` (constants: a failure is a bug that any test catches).
     #[allow(clippy::expect_used)]
-    pub(crate) fn new<P: AsRef<[u8]>>(patterns: impl Iterator<Item = P> + Clone) -> Triggers {
-        use aho_corasick::{AhoCorasick, Anchored, MatchKind, automaton::Automaton, dfa::DFA};
-        let all = DFA::builder()
+    pub(crate) fn new<P: AsRef<[u8]>>(patterns: impl IntoIterator<Item = P>) -> Triggers {
+        use aho_corasick::{Anchored, automaton::Automaton, dfa::DFA};
+        let dfa = DFA::builder()
             .prefilter(false)
-            .build(patterns.clone())
+            .build(patterns)
             .expect("constant trigger patterns");
         Triggers {
-            any: AhoCorasick::builder()
-                .match_kind(MatchKind::LeftmostFirst)
-                .build(patterns)
-                .expect("constant trigger patterns"),
-            start: all
+            start: dfa
                 .start_state(Anchored::No)
                 .expect("a DFA built with the defaults searches unanchored"),
-            all,
+            dfa,
         }
     }
 
     /// Every trigger in `text`, overlapping ones included, by end then pattern order
     /// (nothing when there is none).
     pub(crate) fn find_all<'t>(&'t self, text: &'t [u8]) -> TriggerMatches<'t> {
-        let worth = text.len() < SHORT || self.any.is_match(text);
         TriggerMatches {
-            dfa: &self.all,
-            text: if worth { text } else { &[] },
+            dfa: &self.dfa,
+            text,
             at: 0,
             state: self.start,
             pending: 0,
@@ -235,6 +225,108 @@ impl Iterator for TriggerMatches<'_> {
     }
 }
 
+/// A class's list of trigger words in the [`TriggerWords`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum WordSet {
+    /// XSS: script sinks, DOM APIs and code markers.
+    Script,
+    /// Java: JNDI lookups, class and package names, gadgets, OGNL.
+    Java,
+    /// Server-side templates and Node.js code.
+    Template,
+    /// PHP function names.
+    PhpFunction,
+    /// PHP tags, superglobals and stream wrappers.
+    PhpMarker,
+    /// `__proto__`, `constructor`, `prototype`.
+    Prototype,
+}
+
+/// The lowercase trigger words of several classes in one automaton, so that one walk over a
+/// decoded form finds them all and each class then reads its own ([`Input::words`]),
+/// instead of every class walking the text with an automaton of its own.
+pub(crate) struct TriggerWords {
+    words: Triggers,
+    /// For each word of the automaton: its set and its index in the set.
+    owners: Vec<(WordSet, u16)>,
+}
+
+impl TriggerWords {
+    /// Compiles the sets, each a list of lowercase words (constants: a failure is a bug that
+    /// any test catches).
+    #[allow(clippy::expect_used)]
+    pub(crate) fn new(sets: Vec<(WordSet, Vec<&[u8]>)>) -> TriggerWords {
+        let mut owners = Vec::new();
+        let mut words = Vec::new();
+        for (set, list) in sets {
+            for (index, word) in list.into_iter().enumerate() {
+                let index = u16::try_from(index).expect("a set of fewer than 65536 words");
+                owners.push((set, index));
+                words.push(word);
+            }
+        }
+        TriggerWords {
+            words: Triggers::new(words),
+            owners,
+        }
+    }
+
+    /// Finds every word of every set in `lower` into `found` (cleared first), by end.
+    pub(crate) fn find(&self, lower: &[u8], found: &mut Vec<Word>) {
+        found.clear();
+        found.extend(self.words.find_all(lower).map(|m| {
+            let (set, index) = self.owners[m.pattern().as_usize()];
+            Word {
+                set,
+                index,
+                span: m.start()..m.end(),
+            }
+        }));
+    }
+}
+
+/// See [`Input::words`].
+fn words_of(words: &[Word], set: WordSet) -> impl Iterator<Item = aho_corasick::Match> + '_ {
+    words
+        .iter()
+        .filter(move |w| w.set == set)
+        .map(Word::to_match)
+}
+
+/// See [`Input::words_leftmost_longest`].
+fn leftmost_longest(words: &[Word], set: WordSet, end: usize) -> Vec<aho_corasick::Match> {
+    let mut all: Vec<&Word> = words
+        .iter()
+        .filter(|w| w.set == set && w.span.end <= end)
+        .collect();
+    all.sort_by_key(|w| (w.span.start, std::cmp::Reverse(w.span.end), w.index));
+    let mut taken = Vec::new();
+    let mut free_from = 0;
+    for word in all {
+        if word.span.start >= free_from {
+            free_from = word.span.end;
+            taken.push(word.to_match());
+        }
+    }
+    taken
+}
+
+/// A trigger word found in a decoded form.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Word {
+    set: WordSet,
+    /// Its index in its set.
+    index: u16,
+    span: Range<usize>,
+}
+
+impl Word {
+    /// As `aho-corasick` reports a match of the set's own automaton.
+    fn to_match(&self) -> aho_corasick::Match {
+        aho_corasick::Match::must(usize::from(self.index), self.span.clone())
+    }
+}
+
 /// One decoded form of one value, as a class detector sees it.
 pub(crate) struct Input<'a> {
     /// The value as received, before any decoding (bytes: a value need not be UTF-8).
@@ -255,9 +347,28 @@ pub(crate) struct Input<'a> {
     /// The paranoia level (1–4) the engine runs at; a detector may skip work whose rules
     /// would be filtered out anyway.
     pub paranoia: u8,
+    /// The [`TriggerWords`]'s words in `lower`, by end.
+    pub words: &'a [Word],
 }
 
 impl Input<'_> {
+    /// The words of `set` in this form, overlapping ones included, by end: what the set's
+    /// own [`Triggers::find_all`] would report (the pattern is the word's index in the set).
+    pub(crate) fn words(&self, set: WordSet) -> impl Iterator<Item = aho_corasick::Match> + '_ {
+        words_of(self.words, set)
+    }
+
+    /// The words of `set` within `lower[..end]`, leftmost first, the longest of those that
+    /// start at one place, without overlaps: what a `MatchKind::LeftmostLongest` automaton of
+    /// the set reports for `lower[..end]`.
+    pub(crate) fn words_leftmost_longest(
+        &self,
+        set: WordSet,
+        end: usize,
+    ) -> Vec<aho_corasick::Match> {
+        leftmost_longest(self.words, set, end)
+    }
+
     /// Whether the value is the name of an uploaded file: a multipart file name, or one of
     /// the headers some upload handlers take it from.
     pub(crate) fn is_upload_name(&self) -> bool {
@@ -319,6 +430,8 @@ pub(crate) fn matches(
 ) -> Vec<&'static str> {
     let mut lower = Vec::new();
     let features = Features::lowercase(text.as_bytes(), &mut lower);
+    let mut words = Vec::new();
+    crate::class::TRIGGER_WORDS.find(&lower, &mut words);
     let input = Input {
         raw: text.as_bytes(),
         text: text.as_bytes(),
@@ -328,8 +441,50 @@ pub(crate) fn matches(
         part,
         name,
         paranoia,
+        words: &words,
     };
     let mut hits = Vec::new();
     (detector.scan)(&input, &mut Sink::new(&mut hits, paranoia));
     hits.into_iter().map(|m| m.rule.id).collect()
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use aho_corasick::{AhoCorasick, MatchKind};
+
+    fn spans(found: impl IntoIterator<Item = aho_corasick::Match>) -> Vec<(usize, usize, usize)> {
+        found
+            .into_iter()
+            .map(|m| (m.pattern().as_usize(), m.start(), m.end()))
+            .collect()
+    }
+
+    /// Checks that `words`, compiled from `sets`, finds in `text` for every set what
+    /// the set's own automata find: every word (overlapping), and leftmost-longest words
+    /// within each prefix.
+    pub(crate) fn agrees(words: &TriggerWords, sets: &[(WordSet, Vec<&[u8]>)], text: &[u8]) {
+        let mut found = Vec::new();
+        words.find(text, &mut found);
+        for (set, words) in sets {
+            assert_eq!(
+                spans(words_of(&found, *set)),
+                spans(Triggers::new(words).find_all(text)),
+                "{set:?} in {:?}",
+                String::from_utf8_lossy(text)
+            );
+            let own = AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostLongest)
+                .build(words)
+                .expect("constant words");
+            for end in [text.len(), text.len() / 2, text.len().saturating_sub(1)] {
+                assert_eq!(
+                    spans(leftmost_longest(&found, *set, end)),
+                    spans(own.find_iter(&text[..end])),
+                    "{set:?} in {:?}",
+                    String::from_utf8_lossy(&text[..end])
+                );
+            }
+        }
+    }
 }

@@ -2,9 +2,9 @@
 //! request's parts, decodes every value, runs every class on every decoded form, and sums an
 //! anomaly score into a [`Verdict`].
 
-use crate::class::DETECTORS;
+use crate::class::{DETECTORS, TRIGGER_WORDS};
 use crate::decode::{Decoders, Forms};
-use crate::detector::{Features, Input, Match, Sink};
+use crate::detector::{Features, Input, Match, Sink, Word};
 use crate::location::{Location, Part};
 use crate::rule::{Class, Rule};
 // A hasher seeded at random per set: the keys come from requests.
@@ -302,6 +302,8 @@ struct Scratch {
     /// The lowercase short name of the value being inspected.
     name: String,
     matches: Vec<Match>,
+    /// The [`TRIGGER_WORDS`]'s words in the form being inspected.
+    words: Vec<Word>,
     /// A key of [`Scan::clean`].
     key: Vec<u8>,
 }
@@ -330,7 +332,8 @@ impl Scratch {
             + self.lower.capacity()
             + self.name.capacity()
             + self.key.capacity()
-            + self.matches.capacity() * size_of::<Match>();
+            + self.matches.capacity() * size_of::<Match>()
+            + self.words.capacity() * size_of::<Word>();
         if retained <= SCRATCH_KEPT {
             // A thread being torn down keeps nothing.
             let _ = SPARE.try_with(|spare| spare.set(Some(self)));
@@ -413,6 +416,7 @@ impl<'e> Scan<'e> {
             lower,
             name: lower_name,
             matches,
+            words,
             key,
         } = &mut self.scratch;
         lower_name.clear();
@@ -439,6 +443,7 @@ impl<'e> Scan<'e> {
             found: &mut self.found,
             lower,
             matches,
+            words,
             value: Value {
                 raw,
                 part,
@@ -508,6 +513,7 @@ struct Inspector<'s, 'v> {
     found: &'s mut Found,
     lower: &'s mut Vec<u8>,
     matches: &'s mut Vec<Match>,
+    words: &'s mut Vec<Word>,
     value: Value<'v>,
 }
 
@@ -524,6 +530,7 @@ impl Inspector<'_, '_> {
         } = self.value;
         let paranoia = self.engine.settings.paranoia;
         self.matches.clear();
+        TRIGGER_WORDS.find(self.lower, self.words);
         let input = Input {
             raw,
             text,
@@ -533,6 +540,7 @@ impl Inspector<'_, '_> {
             part,
             name: lower_name,
             paranoia,
+            words: self.words,
         };
         let mut sink = Sink::new(self.matches, paranoia);
         for (i, detector) in DETECTORS.iter().enumerate() {

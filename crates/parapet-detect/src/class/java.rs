@@ -10,7 +10,7 @@
 //! class name. Base64 keywords are found case-sensitively with a second automaton, built once
 //! from the keywords at the three byte alignments, only on values with no space.
 
-use crate::detector::{Detector, Features, Input, Sink, Triggers};
+use crate::detector::{Detector, Features, Input, Sink, Triggers, WordSet};
 use crate::needle;
 use crate::rule::{Class, Rule, Severity};
 use std::sync::LazyLock;
@@ -195,9 +195,10 @@ const STRUCTURE: Features = Features::DOLLAR
 /// `runtime` reports only along with a longer weak gadget.
 const WORD_MIN: usize = 8;
 
-/// The triggers, compiled once.
-static TRIGGER_AC: LazyLock<Triggers> =
-    LazyLock::new(|| Triggers::new(TRIGGERS.iter().map(|(p, _)| *p)));
+/// The triggers, for the [`super::TRIGGER_WORDS`].
+pub(super) fn words() -> Vec<&'static [u8]> {
+    TRIGGERS.iter().map(|(p, _)| p.as_bytes()).collect()
+}
 
 /// Keywords whose base64 forms are looked for, in the spellings payloads use.
 const BASE64_KEYWORDS: &[&str] = &[
@@ -287,7 +288,7 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     let mut exec = None;
     let mut weak = None;
     let mut lookup_end = 0;
-    for m in TRIGGER_AC.find_all(lower) {
+    for m in input.words(WordSet::Java) {
         let span = m.start()..m.end();
         match TRIGGERS[m.pattern().as_usize()].1 {
             Trigger::Lookup => {

@@ -2,9 +2,10 @@
 //! (`*)(uid=*))(|(uid=*`, `admin)(|(password=*`, `x)(&)`), the way an attacker widens or
 //! short-circuits an LDAP search.
 //!
-//! How: for each `)` (found with `memchr`), skip blanks and an optional `&`, `|` or `!`,
-//! require `(`, then either a filter operator (`&`, `|`, `!`) or an attribute name followed
-//! by a comparison (`=`, `>=`, `<=`, `~=`). Regex lookaheads (`)(?=`) and prose do not match.
+//! How: for each `)` that closes no `(` of the value (parentheses found with `memchr`),
+//! skip blanks and an optional `&`, `|` or `!`, require `(`, then either a filter operator
+//! (`&`, `|`, `!`) or an attribute name followed by a comparison (`=`, `>=`, `<=`, `~=`).
+//! Regex lookaheads (`)(?=`) and prose do not match.
 
 use crate::detector::{Detector, Features, Input, Sink};
 use crate::rule::{Class, Rule, Severity};
@@ -33,17 +34,16 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     // Only a `)` that closes a parenthesis the value did not open breaks out of the filter
     // the value is pasted into; a whole filter sent as a value (`(&(a=1)(b=2))`) does not.
     let mut depth = 0usize;
-    for (close, &b) in lower.iter().enumerate() {
-        match b {
+    for at in memchr::memchr2_iter(b'(', b')', lower) {
+        match lower[at] {
             b'(' => depth += 1,
-            b')' if depth > 0 => depth -= 1,
-            b')' => {
-                if let Some(end) = breakout(lower, close) {
-                    sink.report(&FILTER_INJECTION, close..end);
+            _ if depth > 0 => depth -= 1,
+            _ => {
+                if let Some(end) = breakout(lower, at) {
+                    sink.report(&FILTER_INJECTION, at..end);
                     return;
                 }
             }
-            _ => {}
         }
     }
 }

@@ -1,8 +1,9 @@
 //! The attack classes, one module each. Every module exposes a `DETECTOR` (its rules and its
 //! scan function, see [`crate::detector`]); [`DETECTORS`] lists them in the order they run.
 
-use crate::detector::Detector;
+use crate::detector::{Detector, TriggerWords, WordSet};
 use crate::rule::Class;
+use std::sync::LazyLock;
 
 mod command;
 mod crlf;
@@ -45,3 +46,64 @@ pub(crate) static DETECTORS: [&Detector; Class::ALL.len()] = [
     &session::DETECTOR,
     &protocol::DETECTOR,
 ];
+
+/// The trigger words of the classes that look for many, in one automaton: the engine walks
+/// each decoded form with it once, before the detectors run.
+pub(crate) static TRIGGER_WORDS: LazyLock<TriggerWords> =
+    LazyLock::new(|| TriggerWords::new(word_sets()));
+
+/// Each class's trigger words.
+fn word_sets() -> Vec<(WordSet, Vec<&'static [u8]>)> {
+    vec![
+        (WordSet::Script, xss::words()),
+        (WordSet::Java, java::words()),
+        (WordSet::Template, template::words()),
+        (WordSet::PhpFunction, php::function_words()),
+        (WordSet::PhpMarker, php::marker_words()),
+        (WordSet::Prototype, prototype::words()),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Texts made of pieces of the trigger words, so that words overlap, nest and are cut.
+    fn texts() -> impl Strategy<Value = Vec<u8>> {
+        let pieces: Vec<Vec<u8>> = word_sets()
+            .into_iter()
+            .flat_map(|(_, words)| words)
+            .flat_map(|w| {
+                [
+                    w.to_vec(),
+                    w[..w.len() / 2].to_vec(),
+                    w[w.len() / 2..].to_vec(),
+                ]
+            })
+            .chain([b" ".to_vec(), b"(".to_vec(), b"x".to_vec()])
+            .collect();
+        proptest::collection::vec(proptest::sample::select(pieces), 0..8).prop_map(|p| p.concat())
+    }
+
+    #[test]
+    fn the_trigger_words_are_found_as_each_set_would_find_them() {
+        let sets = word_sets();
+        for text in [
+            &b"document.write(x); window.location = 'javascript:alert(1)'"[..],
+            b"${jndi:ldap://x}/java.lang.runtime.getruntime().exec(",
+            b"system('id'); <?php eval($_get[x]) ?> php://filter",
+            b"constructor.prototype.__proto__ {{7*7}} process.mainmodule",
+            b"",
+        ] {
+            crate::detector::tests::agrees(&TRIGGER_WORDS, &sets, text);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn the_trigger_words_agree_on_any_text(text in texts()) {
+            crate::detector::tests::agrees(&TRIGGER_WORDS, &word_sets(), &text);
+        }
+    }
+}

@@ -10,9 +10,8 @@
 //! in a PHP extension. Function names that are also English words (`system`, `range`, `file`)
 //! need an argument that looks like code (`$var`, a quoted string, a nested call).
 
-use crate::detector::{Detector, Features, Input, Sink};
+use crate::detector::{Detector, Features, Input, Sink, WordSet};
 use crate::rule::{Class, Rule, Severity};
-use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use memchr::memmem::Finder;
 use regex::bytes::Regex;
 use std::sync::LazyLock;
@@ -285,14 +284,14 @@ const WORD_FUNCTIONS: &[&str] = &[
     "checkdate",
 ];
 
-#[allow(clippy::expect_used)] // a constant pattern: a failure is a bug caught by the tests
-static FUNCTIONS: LazyLock<AhoCorasick> = LazyLock::new(|| {
-    AhoCorasick::builder()
-        .kind(Some(AhoCorasickKind::DFA))
-        .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-        .build(CODE_FUNCTIONS.iter().chain(WORD_FUNCTIONS))
-        .expect("constant patterns")
-});
+/// The function names, code names first, for the [`super::TRIGGER_WORDS`].
+pub(super) fn function_words() -> Vec<&'static [u8]> {
+    CODE_FUNCTIONS
+        .iter()
+        .chain(WORD_FUNCTIONS)
+        .map(|f| f.as_bytes())
+        .collect()
+}
 
 /// Skips blanks and comments (`/* */`, `//…\n`, `#…\n`) between a name and `(`; returns the
 /// position after them and whether a comment was seen.
@@ -366,13 +365,14 @@ fn code_argument(s: &[u8], open: usize) -> bool {
     }
 }
 
-fn functions(s: &[u8], sink: &mut Sink<'_>) {
+fn functions(input: &Input<'_>, sink: &mut Sink<'_>) {
+    let s = input.lower;
     // A call's name ends before its `(`, and no name holds one: the names past the last `(`
     // cannot be calls, and those before it are found the same in the shorter text.
     let Some(last) = memchr::memrchr(b'(', s) else {
         return;
     };
-    for m in FUNCTIONS.find_iter(&s[..last]) {
+    for m in input.words_leftmost_longest(WordSet::PhpFunction, last) {
         let is_code_name = m.pattern().as_usize() < CODE_FUNCTIONS.len();
         // A word name must stand alone; a code name may be glued to junk (`FOOgzdecode(`).
         if m.start() > 0
@@ -506,35 +506,35 @@ fn is_manual_reference(after_paren: &[u8]) -> bool {
     matches!(after_paren, [d, b')', ..] | [d, _, b')', ..] if d.is_ascii_digit())
 }
 
-#[allow(clippy::expect_used)] // a constant pattern: a failure is a bug caught by the tests
-static TRIGGERS: LazyLock<AhoCorasick> = LazyLock::new(|| {
-    AhoCorasick::builder()
-        .kind(Some(AhoCorasickKind::DFA))
-        .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-        .build([
-            "<?",                // 0
-            "[php]",             // 1
-            "{php}",             // 2
-            "[/php]",            // 3
-            "{/php}",            // 4
-            "$_",                // 5
-            "$globals",          // 6
-            "$http_",            // 7
-            "php://",            // 8
-            "phar://",           // 9
-            "zip://",            // 10
-            "expect://",         // 11
-            "compress.zlib://",  // 12
-            "compress.bzip2://", // 13
-            "glob://",           // 14
-            "ssh2.",             // 15
-            "rar://",            // 16
-            "ogg://",            // 17
-            "data://",           // 18
-            "zlib:",             // 19
-        ])
-        .expect("constant patterns")
-});
+/// Tags, superglobals and stream wrappers, for the [`super::TRIGGER_WORDS`]; [`triggers`] reads
+/// them by index.
+const MARKERS: [&str; 20] = [
+    "<?",                // 0
+    "[php]",             // 1
+    "{php}",             // 2
+    "[/php]",            // 3
+    "{/php}",            // 4
+    "$_",                // 5
+    "$globals",          // 6
+    "$http_",            // 7
+    "php://",            // 8
+    "phar://",           // 9
+    "zip://",            // 10
+    "expect://",         // 11
+    "compress.zlib://",  // 12
+    "compress.bzip2://", // 13
+    "glob://",           // 14
+    "ssh2.",             // 15
+    "rar://",            // 16
+    "ogg://",            // 17
+    "data://",           // 18
+    "zlib:",             // 19
+];
+
+/// The markers, for the [`super::TRIGGER_WORDS`].
+pub(super) fn marker_words() -> Vec<&'static [u8]> {
+    MARKERS.iter().map(|m| m.as_bytes()).collect()
+}
 
 static SUPERGLOBALS: &[&[u8]] = &[
     b"$_get",
@@ -555,8 +555,9 @@ static SUPERGLOBALS: &[&[u8]] = &[
     b"$http_post_files",
 ];
 
-fn triggers(s: &[u8], sink: &mut Sink<'_>) {
-    for m in TRIGGERS.find_iter(s) {
+fn triggers(input: &Input<'_>, sink: &mut Sink<'_>) {
+    let s = input.lower;
+    for m in input.words_leftmost_longest(WordSet::PhpMarker, s.len()) {
         let span = m.start()..s.len().min(m.end() + 16);
         match m.pattern().as_u32() {
             0 => {
@@ -865,7 +866,7 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
                     || (f.any(Features::SLASH)
                         && memchr::memchr_iter(b':', s).any(|i| s[i + 1..].starts_with(b"//")))))
         {
-            triggers(s, sink);
+            triggers(input, sink);
         }
         if f.any(Features::COLON)
             && f.any(Features::QUOTE)
@@ -884,7 +885,7 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
         }
     }
     if has_paren {
-        functions(s, sink);
+        functions(input, sink);
         if f.any(Features::UNDERSCORE) {
             extension_calls(s, sink);
         }

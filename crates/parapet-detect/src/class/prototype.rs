@@ -6,7 +6,7 @@
 //! How: a `memchr` gate on `_` and `constructor`/`prototype`; then `__proto__` anywhere, or
 //! `constructor` followed (past brackets, dots, quotes, colons) by `prototype`.
 
-use crate::detector::{Detector, Features, Input, Sink};
+use crate::detector::{Detector, Features, Input, Sink, WordSet};
 use crate::rule::{Class, Rule, Severity};
 
 /// `__proto__` or `constructor` + `prototype` in a name, key or value.
@@ -35,14 +35,21 @@ pub(crate) static DETECTOR: Detector = Detector {
     scan,
 };
 
-static PROTO: LazyLock<memchr::memmem::Finder<'static>> =
-    LazyLock::new(|| memchr::memmem::Finder::new(b"__proto__"));
-static CONSTRUCTOR: LazyLock<memchr::memmem::Finder<'static>> =
-    LazyLock::new(|| memchr::memmem::Finder::new(b"constructor"));
-static PROTOTYPE: LazyLock<memchr::memmem::Finder<'static>> =
-    LazyLock::new(|| memchr::memmem::Finder::new(b"prototype"));
+/// The words looked for, for the [`super::TRIGGER_WORDS`], in the order of [`Word`].
+const WORDS: [&[u8]; 3] = [b"__proto__", b"constructor", b"prototype"];
 
-use std::sync::LazyLock;
+/// The index of each word in [`WORDS`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Word {
+    Proto = 0,
+    Constructor = 1,
+    Prototype = 2,
+}
+
+/// The words, for the [`super::TRIGGER_WORDS`].
+pub(super) fn words() -> Vec<&'static [u8]> {
+    WORDS.to_vec()
+}
 
 fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     let lower = input.lower;
@@ -56,15 +63,23 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     if lower.len() < 9 || !input.features.any(AROUND) {
         return;
     }
-    if let Some(i) = PROTO.find(lower) {
+    let first = |word: Word| {
+        input
+            .words(WordSet::Prototype)
+            .find(|m| m.pattern().as_usize() == word as usize)
+            .map(|m| m.start())
+    };
+    if let Some(i) = first(Word::Proto) {
         sink.report(&POLLUTION, i..i + 9);
         reference(lower, i, sink);
     }
-    let mut from = 0;
-    while let Some(i) = CONSTRUCTOR.find(&lower[from..]) {
-        let at = from + i;
+    // Every `constructor` (the word cannot overlap itself).
+    for at in input
+        .words(WordSet::Prototype)
+        .filter(|m| m.pattern().as_usize() == Word::Constructor as usize)
+        .map(|m| m.start())
+    {
         let end = at + 11;
-        from = end;
         let rest = &lower[end..];
         let gap = rest
             .iter()
@@ -78,7 +93,7 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
             reference(lower, at, sink);
         }
     }
-    if let Some(i) = PROTOTYPE.find(lower)
+    if let Some(i) = first(Word::Prototype)
         && i > 0
         && lower[i - 1] == b':'
     {

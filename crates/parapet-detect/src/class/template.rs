@@ -14,10 +14,9 @@
 //! interpolation; Ruby's process APIs. One Aho-Corasick pass over the lowercased value finds
 //! every trigger; each is then confirmed by looking at what follows.
 
-use crate::detector::{Detector, Features, Input, Sink, Triggers};
+use crate::detector::{Detector, Features, Input, Sink, WordSet};
 use crate::needle;
 use crate::rule::{Class, Rule, Severity};
-use std::sync::LazyLock;
 
 /// A template expression that computes, reaches into internals or runs code.
 pub(crate) static EXPRESSION: Rule = Rule {
@@ -138,8 +137,10 @@ const TRIGGERS: &[(&str, T)] = &[
     ("open3.", T::Ruby),
 ];
 
-/// The triggers, compiled once.
-static AC: LazyLock<Triggers> = LazyLock::new(|| Triggers::new(TRIGGERS.iter().map(|(p, _)| *p)));
+/// The triggers, for the [`super::TRIGGER_WORDS`].
+pub(super) fn words() -> Vec<&'static [u8]> {
+    TRIGGERS.iter().map(|(p, _)| p.as_bytes()).collect()
+}
 
 /// The longest expression body looked at.
 const BODY_MAX: usize = 256;
@@ -159,7 +160,7 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     if !input.features.any(gate) {
         return;
     }
-    for m in AC.find_all(lower) {
+    for m in input.words(WordSet::Template) {
         let span = m.start()..m.end();
         let rest = &lower[m.end()..];
         match TRIGGERS[m.pattern().as_usize()].1 {

@@ -1618,6 +1618,7 @@ mod tests {
                 part: Part::Query,
                 name: "q",
                 paranoia: 4,
+                words: &[],
             };
             let (mut quick, mut all) = (Vec::new(), Vec::new());
             scan(&input, &mut Sink::new(&mut quick, 4));

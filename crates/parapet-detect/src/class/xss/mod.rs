@@ -28,10 +28,9 @@ mod css;
 mod html;
 mod scheme;
 
-use crate::detector::{Detector, Features, Input, Sink};
+use crate::detector::{Detector, Features, Input, Sink, WordSet};
 use crate::location::Part;
 use crate::rule::{Class, Rule, Severity};
-use aho_corasick::{AhoCorasick, MatchKind};
 use memchr::memmem::Finder;
 use regex::bytes::Regex;
 use std::sync::LazyLock;
@@ -307,7 +306,7 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
         sink.report(&CSS_CODE, at..lower.len());
     }
     if seen & (SCRIPTY | EQ | DASH) != 0 {
-        script(lower, input.part, sink);
+        script(input, sink);
     }
     // `0xbc` counts as script-like in `seen`.
     if seen & SCRIPTY != 0 && input.features.any(Features::HIGH) {
@@ -735,14 +734,10 @@ const KEYWORDS: &[(&[u8], Keyword)] = &[
     (b"\xbcscript", Keyword::Evasion),
 ];
 
-#[allow(clippy::expect_used)] // a constant pattern: it compiles, or every test fails
-static KEYWORD_MATCHER: LazyLock<AhoCorasick> = LazyLock::new(|| {
-    AhoCorasick::builder()
-        .match_kind(MatchKind::LeftmostLongest)
-        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-        .build(KEYWORDS.iter().map(|(k, _)| k))
-        .expect("constant keyword list")
-});
+/// The keywords, for the [`super::TRIGGER_WORDS`].
+pub(super) fn words() -> Vec<&'static [u8]> {
+    KEYWORDS.iter().map(|(k, _)| *k).collect()
+}
 
 /// A string literal closed, an operator, then a call of a sink or a DOM object reached.
 #[allow(clippy::expect_used)] // a constant pattern: it compiles, or every test fails
@@ -785,7 +780,8 @@ static EVASION: LazyLock<Regex> = LazyLock::new(|| {
 static COOKIE_WORD: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"cookie"));
 
 /// Script in the value: sinks, DOM APIs, string breakouts, template sandbox escapes.
-fn script(lower: &[u8], part: Part, sink: &mut Sink<'_>) {
+fn script(input: &Input<'_>, sink: &mut Sink<'_>) {
+    let (lower, part) = (input.lower, input.part);
     // A path segment may name a manual page (`/docs/document.cookie`).
     if part != Part::Path
         && memchr::memchr(b'k', lower).is_some()
@@ -800,15 +796,7 @@ fn script(lower: &[u8], part: Part, sink: &mut Sink<'_>) {
         sink.report(&JS_EVASION, m.range());
     }
     let mut code_words = false;
-    // Every keyword holds three letters in a row: ids, dates and numbers have none.
-    let words = lower
-        .windows(3)
-        .any(|w| w.iter().all(u8::is_ascii_lowercase));
-    for m in words
-        .then(|| KEYWORD_MATCHER.find_iter(lower))
-        .into_iter()
-        .flatten()
-    {
+    for m in input.words_leftmost_longest(WordSet::Script, lower.len()) {
         let (_, keyword) = KEYWORDS[m.pattern().as_usize()];
         let first = lower[m.start()];
         if first.is_ascii_alphabetic()
