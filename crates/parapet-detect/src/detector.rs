@@ -240,6 +240,10 @@ pub(crate) enum WordSet {
     PhpMarker,
     /// `__proto__`, `constructor`, `prototype`.
     Prototype,
+    /// Security scanners' names in User-Agents.
+    Scanner,
+    /// Sensitive system and secret files.
+    File,
 }
 
 /// The lowercase trigger words of several classes in one automaton, so that one walk over a

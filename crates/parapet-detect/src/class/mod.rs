@@ -61,6 +61,8 @@ fn word_sets() -> Vec<(WordSet, Vec<&'static [u8]>)> {
         (WordSet::PhpFunction, php::function_words()),
         (WordSet::PhpMarker, php::marker_words()),
         (WordSet::Prototype, prototype::words()),
+        (WordSet::Scanner, protocol::scanner_words()),
+        (WordSet::File, path::file_words()),
     ]
 }
 

@@ -11,11 +11,10 @@
 //! `win.ini`, `.git/config`, `id_rsa`, `.env`, `wp-config.php`…) named as a path, and
 //! hidden configuration directories requested as URL path segments.
 
-use crate::detector::{Detector, Features, Input, Sink};
+use crate::detector::{Detector, Features, Input, Sink, WordSet};
 use crate::location::Part;
 use crate::needle;
 use crate::rule::{Class, Rule, Severity};
-use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use memchr::memmem::Finder;
 use std::sync::LazyLock;
 
@@ -252,42 +251,6 @@ fn may_traverse(s: &[u8], f: Features) -> bool {
     dots && (f.any(Features::SLASH | Features::ESCAPE) || hex(&[b"2f", b"5c"]))
 }
 
-static ID_KEY: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"id_"));
-static KEYS: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"_keys"));
-
-/// What follows the dot of every dotted name of [`FILES`] (`.env`, `.bash_history`,
-/// `win.ini`, `.git/`), its first three bytes.
-const AFTER_DOT: &[&[u8; 3]] = &[
-    b"env", b"bas", b"zsh", b"mys", b"psq", b"his", b"pro", b"htp", b"hta", b"npm", b"net", b"pgp",
-    b"ssh", b"git", b"svn", b"hg/", b"aws", b"doc", b"kub", b"php", b"con", b"ini", b"bat",
-];
-
-/// What precedes a slash in every other name of [`FILES`] (`etc/`, `proc/`, `windows/`…),
-/// its last three bytes.
-const BEFORE_SLASH: &[&[u8; 3]] = &[
-    b"etc", b"roc", b"sys", b"var", b"oot", b"pub", b"m32", b"ows", b"nnt",
-];
-
-/// Whether `s` may hold a name of [`FILES`]: a dot followed by the start of a dotted name,
-/// a slash after a system directory, or `id_`/`_keys`. Prose (`St. Stephen's`), e-mail
-/// addresses, most URLs and keys (`order_total`) need no automaton.
-fn may_name_file(s: &[u8], f: Features) -> bool {
-    let three = |at: usize| s.get(at..at + 3).and_then(|w| <&[u8; 3]>::try_from(w).ok());
-    if f.any(Features::DOT)
-        && memchr::memchr_iter(b'.', s)
-            .any(|i| three(i + 1).is_some_and(|w| AFTER_DOT.contains(&w)))
-    {
-        return true;
-    }
-    if f.any(Features::SLASH)
-        && memchr::memchr_iter(b'/', s)
-            .any(|i| i >= 3 && three(i - 3).is_some_and(|w| BEFORE_SLASH.contains(&w)))
-    {
-        return true;
-    }
-    f.any(Features::UNDERSCORE) && (ID_KEY.find(s).is_some() || KEYS.find(s).is_some())
-}
-
 /// Sensitive files: (pattern, strong). A strong pattern is an attack wherever it is named
 /// as a path; a weak one only when the value is a path or a traversal leads to it.
 const FILES: &[(&str, bool)] = &[
@@ -370,14 +333,10 @@ const FILES: &[(&str, bool)] = &[
     ("applicationhost.config", true),
 ];
 
-#[allow(clippy::expect_used)] // a constant pattern: a failure is a bug caught by the tests
-static FILE_MATCHER: LazyLock<AhoCorasick> = LazyLock::new(|| {
-    AhoCorasick::builder()
-        .kind(Some(AhoCorasickKind::DFA))
-        .ascii_case_insensitive(false)
-        .build(FILES.iter().map(|(p, _)| p.as_bytes()))
-        .expect("constant patterns")
-});
+/// The sensitive files, for the [`super::TRIGGER_WORDS`].
+pub(super) fn file_words() -> Vec<&'static [u8]> {
+    FILES.iter().map(|(p, _)| p.as_bytes()).collect()
+}
 
 /// Directories that are normal in configuration values (`/var/log/app`), sensitive only at
 /// the end of a traversal.
@@ -451,7 +410,7 @@ fn is_path_byte(b: u8) -> bool {
 
 fn sensitive(input: &Input<'_>, trav: &Traversal, sink: &mut Sink<'_>) {
     let s = input.lower;
-    for m in FILE_MATCHER.find_overlapping_iter(s) {
+    for m in input.words(WordSet::File) {
         let (pattern, strong) = FILES[m.pattern().as_usize()];
         let start = m.start();
         let before = if start > 0 { Some(s[start - 1]) } else { None };
@@ -600,9 +559,7 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
             sink.report(&TRAVERSAL_INNER, trav.first..s.len().min(trav.first + 24));
         }
     }
-    if may_name_file(s, f) {
-        sensitive(input, &trav, sink);
-    }
+    sensitive(input, &trav, sink);
     if input.part == Part::Query && backup_file(s.trim_ascii()) {
         sink.report(&SENSITIVE_FILE, 0..s.len());
     }
@@ -644,23 +601,6 @@ mod tests {
         );
         assert!(matches(&DETECTOR, Part::FileName, "file", "docs/guide.md", 1).is_empty());
         assert!(hits("see [docs](../docs/readme.md)").is_empty());
-    }
-
-    #[test]
-    fn the_gate_lets_every_file_name_through() {
-        for (pattern, _) in FILES {
-            let mut lower = Vec::new();
-            let f = Features::lowercase(pattern.as_bytes(), &mut lower);
-            assert!(may_name_file(&lower, f), "{pattern}");
-        }
-        for text in [
-            "siobhan.oconnor+1@example.ie",
-            "https://shop.example.com/orders/1?a=b",
-        ] {
-            let mut lower = Vec::new();
-            let f = Features::lowercase(text.as_bytes(), &mut lower);
-            assert!(!may_name_file(&lower, f), "{text}");
-        }
     }
 
     #[test]

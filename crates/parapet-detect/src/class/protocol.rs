@@ -26,7 +26,7 @@
 //! How: byte tests first (a scan for bytes below 0x20 or above 0x7E, which a plain value
 //! does not have); header rules run only for the header they are about, by name.
 
-use crate::detector::{Detector, Features, Input, Sink};
+use crate::detector::{Detector, Features, Input, Sink, WordSet};
 use crate::location::Part;
 use crate::needle;
 use crate::rule::{Class, Rule, Severity};
@@ -648,11 +648,12 @@ fn header(input: &Input<'_>, sink: &mut Sink<'_>) {
             sink.report(&CHARSET, all)
         }
         "user-agent" => {
-            if let Some(at) = SCANNERS
-                .iter()
-                .find_map(|s| needle::find(lower, s.as_bytes()))
+            // The first name of the list found, where it first occurs.
+            if let Some(m) = input
+                .words(WordSet::Scanner)
+                .min_by_key(|m| (m.pattern(), m.start()))
             {
-                sink.report(&SCANNER, at..lower.len());
+                sink.report(&SCANNER, m.start()..lower.len());
             }
         }
         _ => {}
@@ -698,6 +699,11 @@ fn connection(lower: &[u8]) -> bool {
         && options()
             .enumerate()
             .all(|(i, option)| options().take(i).all(|o| o != option))
+}
+
+/// The scanner names, for the [`super::TRIGGER_WORDS`].
+pub(super) fn scanner_words() -> Vec<&'static [u8]> {
+    SCANNERS.iter().map(|s| s.as_bytes()).collect()
 }
 
 /// Scanner and attack-tool names as they appear in their User-Agents (lowercase).
