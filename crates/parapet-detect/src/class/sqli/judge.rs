@@ -547,7 +547,14 @@ impl Judge<'_> {
                         // `current_user`: a system value without parentheses.
                         if matches!(
                             self.text(i),
-                            b"current_user" | b"session_user" | b"system_user"
+                            b"current_user"
+                                | b"session_user"
+                                | b"system_user"
+                                | b"current_date"
+                                | b"current_time"
+                                | b"current_timestamp"
+                                | b"utc_date"
+                                | b"utc_time"
                         ) {
                             ev.sysvar = true;
                         }
@@ -717,6 +724,15 @@ impl Judge<'_> {
                     from += 1;
                 }
                 self.is(from, b"from") && self.kind(from + 1) == Some(Kind::Word)
+            }
+            // `;drop members --`: a name and the rest of the query commented out.
+            b"drop"
+                if self.kind(next) == Some(Kind::Word)
+                    && next + 1 == self.toks.len()
+                    && strict_comment(self.comment_at(next + 1))
+                    && self.empty_trailing_comment() =>
+            {
+                true
             }
             b"drop" | b"create" | b"alter" | b"truncate" => {
                 matches!(
@@ -1023,6 +1039,14 @@ impl Judge<'_> {
         let list = self.is(i, b"in") && self.kind(i + 1) == Some(Kind::LParen) && {
             let mut j = i + 2;
             if self.is(j, b"select") {
+                // `in ( select * from`, `in (select id from t where …)`: a whole sub-query.
+                let code = matches!(self.kind(j + 1), Some(Kind::Num | Kind::Var))
+                    || self.is(j + 1, b"*")
+                    || self.has_keyword(j + 1, b"where");
+                if code && self.has_from(j + 1) {
+                    report(Finding::Subquery, self.span(0, n));
+                    return;
+                }
                 true
             } else {
                 let mut items = 0;
@@ -1152,6 +1176,10 @@ impl Judge<'_> {
                     return;
                 }
                 End::Invalid => {
+                    // `-1 #x\n(select id from users)`: a sub-query behind a comment.
+                    if self.comment_at(j) != 0 && self.full_select(j) {
+                        report(Finding::Subquery, self.span(0, n));
+                    }
                     // Nothing before the break-out (`or 1=1`, `;drop …`) or not SQL at all.
                     if j != 0 {
                         return;
@@ -1219,7 +1247,16 @@ impl Judge<'_> {
                 if end == End::Invalid {
                     // `1 and substring(@@version,1,1)9=5//true`: a probe of the database
                     // itself, then noise; prose has no such condition to trail.
-                    if (ev.cmp && ev.sql_only) || ev.sysvar || ev.subquery || self.opening_probe(i)
+                    // `1 and select top 10 name from users -- 1`: a query as the condition.
+                    let query = j == i + 1
+                        && strict_comment(self.comment_at(n))
+                        && self.statement(j)
+                        && self.has_from(j);
+                    if (ev.cmp && ev.sql_only)
+                        || ev.sysvar
+                        || ev.subquery
+                        || query
+                        || self.opening_probe(i)
                     {
                         report(self.finding(&ev, Finding::Tautology), self.span(start, j));
                     }
@@ -1260,7 +1297,10 @@ impl Judge<'_> {
                     // `' or true; …`, `'||true`: a one-word value, or-ed with true.
                     report(Finding::Tautology, self.span(start, j));
                 } else if self.quote != 0
-                    && (self.balanced(end, b) || self.glued_logic(end, i) || self.opening_probe(i))
+                    && (self.balanced(end, b)
+                        || self.glued_operator(end, i)
+                        || self.opening_probe(i)
+                        || self.operators_close(end))
                 {
                     // `x'||'y`: the application's closing quote completes the last string.
                     // `' or 1`: the value opens with the break-out.
@@ -1285,7 +1325,9 @@ impl Judge<'_> {
                 if ev.sleep || ev.danger || ev.subquery || ev.func || ev.sysvar {
                     report(self.finding(&ev, Finding::Tautology), self.span(start, j));
                 } else if self.balanced(end, b)
+                    || self.glued_operator(end, i)
                     || ((ev.cmp || ev.logic) && self.closes_quote(end) && symbolic(b, self.lower))
+                    || ((ev.cmp || ev.logic || ev.binop) && self.operators_close(end))
                 {
                     // `a' >= 'b`, `x'|'y`: strings joined by an operator, quotes balanced.
                     report(Finding::Tautology, self.span(start, j));
@@ -1471,28 +1513,68 @@ impl Judge<'_> {
             })
     }
 
-    /// `a'or'b`, `x'and'y`: a word operator glued to the quote that closes the value and
-    /// to the quote of a one-word string the application's closing quote completes (prose
-    /// puts spaces around its words: `your parents' or yours`).
-    fn glued_logic(&self, end: End, i: usize) -> bool {
-        let (Some(first), Some(op), Some(last)) = (self.tok(0), self.tok(i), self.tok(i + 1))
+    /// `a'or'b`, `x'like'0`, `1"or!"a`: a word operator glued to the quote that closes the
+    /// value and, through signs glued to it, to the quote of a one-word string the
+    /// application's closing quote completes (prose puts spaces around its words: `your
+    /// parents' or yours`).
+    fn glued_operator(&self, end: End, i: usize) -> bool {
+        let (Some(first), Some(op), Some(last)) = (self.tok(0), self.tok(i), self.toks.last())
         else {
             return false;
         };
-        let quote_at = |p: u32| self.lower.get(p as usize) == Some(&self.quote);
+        let sign =
+            |t: &Token| matches!(t.kind, Kind::Unary | Kind::Arith) && symbolic(t, self.lower);
+        // The signs between the operator and the last string, each touching the one before.
+        let mut at = op.end;
+        for t in self
+            .toks
+            .get(i + 1..self.toks.len() - 1)
+            .unwrap_or_default()
+        {
+            if t.start != at || !sign(t) {
+                return false;
+            }
+            at = t.end;
+        }
+        let body = last.text(self.lower);
         i == 1
-            && self.toks.len() == 3
             && !symbolic(op, self.lower)
             && first.end == op.start
-            && quote_at(op.end)
-            && last.start == op.end + 1
+            && self.lower.get(at as usize) == Some(&self.quote)
+            && last.start == at + 1
             && self.closes_quote(end)
             && self.truncation_prefix(0)
-            && !last.text(self.lower).is_empty()
-            && last
-                .text(self.lower)
+            && !body.is_empty()
+            && body.iter().all(u8::is_ascii_alphanumeric)
+    }
+
+    /// `asd' or column^'-1`, `2' between 1 and 3 or 0x61 like 'a`: a one-word value
+    /// closed, an expression with an operand inside and a symbolic operator (not `+`) or
+    /// two word operators, and a last string the application's closing quote completes.
+    fn operators_close(&self, end: End) -> bool {
+        let ops = || {
+            self.toks
                 .iter()
-                .all(|b| b.is_ascii_alphanumeric())
+                .filter(|t| matches!(t.kind, Kind::Logic | Kind::Cmp | Kind::Arith))
+        };
+        // Strings are words: the one the application's quote completes (`"-f -" will work`
+        // quotes an option in a sentence) and those inside (`'+' and '/' prefixes` quotes
+        // two signs, and its reading sees ` and ` as a string).
+        let spaced = |t: &Token| {
+            t.kind == Kind::Str
+                && t.text(self.lower)
+                    .trim_ascii()
+                    .iter()
+                    .any(u8::is_ascii_whitespace)
+        };
+        // `+` may be a space no decoder turned back (`36"+x+48+"+frame`, inches).
+        let sign = |t: &Token| symbolic(t, self.lower) && t.text(self.lower) != b"+";
+        let words = ops().filter(|t| !symbolic(t, self.lower)).count();
+        self.toks.len() >= 4
+            && (words >= 2 || ops().any(sign))
+            && self.closes_quote(end)
+            && self.truncation_prefix(0)
+            && !self.toks.get(1..).is_some_and(|ts| ts.iter().any(spaced))
     }
 
     /// Whether the expression ran to the end and its last token is a string the
@@ -1506,10 +1588,23 @@ impl Judge<'_> {
                 .is_some_and(|t| t.kind == Kind::Str && !t.closed() && t.flag == self.quote)
     }
 
+    /// Whether a parenthesised query with a select list and `from` starts at `i`.
+    fn full_select(&self, i: usize) -> bool {
+        self.kind(i) == Some(Kind::LParen)
+            && self.is(i + 1, b"select")
+            && self.select_list(i + 2)
+            && self.has_from(i + 2)
+    }
+
     fn has_from(&self, i: usize) -> bool {
+        self.has_keyword(i, b"from")
+    }
+
+    /// Whether the keyword `w` comes at token `i` or after.
+    fn has_keyword(&self, i: usize, w: &[u8]) -> bool {
         self.toks.get(i..).is_some_and(|ts| {
             ts.iter()
-                .any(|t| t.kind == Kind::Kw && t.text(self.lower) == b"from")
+                .any(|t| t.kind == Kind::Kw && t.text(self.lower) == w)
         })
     }
 
@@ -1528,10 +1623,12 @@ impl Judge<'_> {
     /// (one word: a user name, an id), not a sentence that happens to hold a quote.
     fn truncation_prefix(&self, comment: u8) -> bool {
         let t = self.toks[0];
+        // Spaces before the value are a form's padding (` aa'^0…`).
         let body = self
             .lower
             .get(t.start as usize..(t.end as usize).saturating_sub(1))
-            .unwrap_or_default();
+            .unwrap_or_default()
+            .trim_ascii_start();
         if body.len() > 64 || body.iter().any(|&b| b.is_ascii_whitespace()) {
             return false;
         }

@@ -9,7 +9,9 @@
 //! condition on two numbers in `case when`, `if(`, `iif(` (`case when 4831=4831`) and a
 //! string spelled in character codes (`char(113)+char(118)`). MySQL's implicit string
 //! operators count as a break-out when a space sets them off from both quotes
-//! (`a' and 'b`, `a' not like 'b`, `a' - 'b`; `'and'` alone or `"mod"` quote a word).
+//! (`a' and 'b`, `a' not like 'b`, `a' - 'b`; `'and'` alone or `"mod"` quote a word), or
+//! when glued to both (`aa'like'0`, `1"or!"a`), and so does an expression between the
+//! quotes with a sign or two word operators (`asd' or column^'-1`), its strings words.
 //!
 //! Besides break-outs, a value can be SQL as a whole, in a number or column slot: a call
 //! of a SQL-only function (`version()`, `db_name(0)`, `group_concat(`), an expression with
@@ -22,10 +24,10 @@
 //! injections too, and so are an expression of literals closed by an empty comment
 //! (`1--`, `( 'a' ) --`; not `1611-id--` nor `1,1--`), a call that asks the database
 //! about itself (`length(version())`, `mid(@@hostname,1,1)`), a sub-query with SQL in it
-//! (`1 - any(select 1,2)`, `(select @@version)`) and a system procedure run
-//! (`exec sp_add_job …`). Weaker shapes (a call of a function SQL shares with other
-//! languages, a cast alone, `) as x from`, `schema_name`, `4294967296`) are paranoia-2
-//! rules.
+//! (`1 - any(select 1,2)`, `(select @@version)`, `in (select * from`, one behind a
+//! comment: `-1 #…\n(select id from t)`) and a system procedure run (`exec sp_add_job`).
+//! Weaker shapes (a call of a function SQL shares with other languages, a cast alone,
+//! `) as x from`, `schema_name`, `4294967296`) are paranoia-2 rules.
 //!
 //! Two more readings: when the value's first quote follows a backslash, as if the
 //! application escaped quotes but not backslashes (`\'or'1` closes the string); and when
@@ -1246,7 +1248,6 @@ mod tests {
             "LIKE NULL",
             "in (0,1)",
             " IN (815914, 815913)",
-            "in ( select * from",
             "IN (",
         ] {
             assert!(hits(a).is_empty(), "{a}: {:?}", hits(a));
@@ -1637,6 +1638,68 @@ mod tests {
                 "1, 2 order by date",
                 "src/**/test.rs",
                 "5' = 2 feet;",
+            ],
+        );
+    }
+
+    #[test]
+    fn operators_between_a_closed_and_an_opened_quote() {
+        caught_and_passed(
+            &[
+                "1\"OR!\"a",
+                "1\"OR-\"1",
+                "aa'like-'aa",
+                "aa'LIKE'0",
+                "asd' or column^'-1",
+                "aa' or intcolumn && '1",
+                "aa'IS NOT NULL or+1=+'1",
+                "' is 99999 = '",
+                "1' * id - '0",
+                "aa'|!'aa",
+                "aa' DIV@1 = 0 or '1",
+                "aa\"in+ (\"aa\") or -1 != \"0",
+                "2' between 1 and 3 or 0x61 like 'a",
+                "4' MOD 2 like '0",
+                " aa'^0+0+1-1 = (0)-- -a",
+                "aa'or current_date*0",
+            ],
+            &[
+                "l'or'",
+                "l'or et l'argent",
+                "q=\"MOD\"&view=gallery",
+                "q=\"LIKE\"+STAMP&view=1",
+                "\"-f -\" will work.",
+                "'+' and '/' prefixes.",
+                "/search?q=36\"+X+48+\"+FRAME&view=1",
+                "Tom' or Jerry and Spike",
+                "students' and teachers' union",
+                "5' - 10 feet",
+            ],
+        );
+    }
+
+    #[test]
+    fn queries_behind_comments_and_operators() {
+        caught_and_passed(
+            &[
+                "-1# union\n (select id from users limit 1,1)",
+                "-1 --\n (select id from users limit 1,1)",
+                "1 AND SELECT TOP 10 USERNAME FROM USERS -- 1",
+                "1 AND SELECT 1 FROM T.TRANS_DATE -- 1",
+                "10;DROP members --",
+                "in ( select * from",
+                " in (  select anfrage_id from erkenntnisse where id is  not  null  )",
+                "'{\"b\":2}'::jsonb @ '{\"a\":1, \"b\":2}'::jsonb",
+            ],
+            &[
+                "1 # note\n(see below)",
+                "2 -- (select one)",
+                "1 and select items from the list",
+                "2 and select all -- thanks",
+                "ok; drop it -- not worth it",
+                "in (select cases) from Monday",
+                "in (select items from the list)",
+                "meet @ 5pm",
             ],
         );
     }
