@@ -650,8 +650,13 @@ impl Judge<'_> {
                         i = j;
                         continue;
                     }
-                    // PostgreSQL's regular-expression match: `email ~ all(…)`.
-                    Kind::Unary if self.is(i, b"~") => {
+                    // PostgreSQL's regular-expression match `email ~ all(…)`, a negated
+                    // quantified comparison `email ! all (select …)`.
+                    Kind::Unary
+                        if self.is(i, b"~")
+                            || (self.is(i, b"!")
+                                && matches!(self.text(i + 1), b"all" | b"any" | b"some")) =>
+                    {
                         ev.cmp = true;
                         want = true;
                     }
@@ -985,7 +990,10 @@ impl Judge<'_> {
                     b"=" | b"<>" | b"!=" | b"<" | b">" | b"<=" | b">="
                 )
         });
-        if self.kind(k) != Some(Kind::Num) || !cmp || self.kind(k + 2) != Some(Kind::Num) {
+        // `if(2=` cut short.
+        let cut = k + 2 == self.toks.len() && !self.truncated;
+        if self.kind(k) != Some(Kind::Num) || !cmp || !(cut || self.kind(k + 2) == Some(Kind::Num))
+        {
             return false;
         }
         let mut b = k;
@@ -1040,10 +1048,7 @@ impl Judge<'_> {
             let mut j = i + 2;
             if self.is(j, b"select") {
                 // `in ( select * from`, `in (select id from t where …)`: a whole sub-query.
-                let code = matches!(self.kind(j + 1), Some(Kind::Num | Kind::Var))
-                    || self.is(j + 1, b"*")
-                    || self.has_keyword(j + 1, b"where");
-                if code && self.has_from(j + 1) {
+                if self.coded_select(j) {
                     report(Finding::Subquery, self.span(0, n));
                     return;
                 }
@@ -1164,7 +1169,7 @@ impl Judge<'_> {
                         .any(|t| t.kind == Kind::Word && t.text(self.lower).first() == Some(&b'`'));
                     let system = matches!(self.text(0), b"exec" | b"execute")
                         && (self.text(1).starts_with(b"sp_") || self.text(1).starts_with(b"xp_"));
-                    let code = ticks || system || self.is(0, b"declare");
+                    let code = ticks || system || self.routine() || self.is(0, b"declare");
                     let select = self.is(0, b"select");
                     if hex
                         || (code && self.statement(0) && (!select || (ticks && self.has_from(1))))
@@ -1176,8 +1181,13 @@ impl Judge<'_> {
                     return;
                 }
                 End::Invalid => {
-                    // `-1 #x\n(select id from users)`: a sub-query behind a comment.
-                    if self.comment_at(j) != 0 && self.full_select(j) {
+                    // `-1 #x\n(select id from users)`: a sub-query behind a comment;
+                    // `from(select count(*),concat(…`: a derived table, the list's end cut.
+                    let derived = j == 0
+                        && self.is(0, b"from")
+                        && self.kind(1) == Some(Kind::LParen)
+                        && self.coded_select(2);
+                    if derived || (self.comment_at(j) != 0 && self.full_select(j)) {
                         report(Finding::Subquery, self.span(0, n));
                     }
                     // Nothing before the break-out (`or 1=1`, `;drop …`) or not SQL at all.
@@ -1586,6 +1596,29 @@ impl Judge<'_> {
                 .toks
                 .last()
                 .is_some_and(|t| t.kind == Kind::Str && !t.closed() && t.flag == self.quote)
+    }
+
+    /// Whether a query that reads as code starts at `i`: `select` and a list that opens
+    /// with `*`, a number, a variable or a call, or a `where` later, and `from`
+    /// (`select * from`, `select count(*),concat(… from`, `select id from t where …`; not
+    /// `select items from the list`).
+    fn coded_select(&self, i: usize) -> bool {
+        let list = i + 1;
+        let marks = matches!(self.kind(list), Some(Kind::Num | Kind::Var))
+            || self.is(list, b"*")
+            || self.tok(list).is_some_and(|t| callable(t, self.lower))
+                && self.kind(list + 1) == Some(Kind::LParen)
+            || self.has_keyword(list, b"where");
+        self.is(i, b"select") && marks && self.has_from(list)
+    }
+
+    /// Whether the value defines a routine: `create function f (…) returns …`.
+    fn routine(&self) -> bool {
+        self.is(0, b"create")
+            && matches!(self.text(1), b"function" | b"procedure")
+            && self.kind(2) == Some(Kind::Word)
+            && self.kind(3) == Some(Kind::LParen)
+            && self.toks.iter().any(|t| t.text(self.lower) == b"returns")
     }
 
     /// Whether a parenthesised query with a select list and `from` starts at `i`.

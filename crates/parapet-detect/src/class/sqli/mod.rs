@@ -24,8 +24,10 @@
 //! injections too, and so are an expression of literals closed by an empty comment
 //! (`1--`, `( 'a' ) --`; not `1611-id--` nor `1,1--`), a call that asks the database
 //! about itself (`length(version())`, `mid(@@hostname,1,1)`), a sub-query with SQL in it
-//! (`1 - any(select 1,2)`, `(select @@version)`, `in (select * from`, one behind a
-//! comment: `-1 #…\n(select id from t)`) and a system procedure run (`exec sp_add_job`).
+//! (`1 - any(select 1,2)`, `(select @@version)`, `in (select * from`, a derived table
+//! `from(select count(*),…`, one behind a comment: `-1 #…\n(select id from t)`), a
+//! system procedure run (`exec sp_add_job`) and a routine defined (`create function f(…)
+//! returns …`).
 //! Weaker shapes (a call of a function SQL shares with other languages, a cast alone,
 //! `) as x from`, `schema_name`, `4294967296`) are paranoia-2 rules.
 //!
@@ -1700,6 +1702,33 @@ mod tests {
                 "in (select cases) from Monday",
                 "in (select items from the list)",
                 "meet @ 5pm",
+            ],
+        );
+    }
+
+    #[test]
+    fn derived_tables_routines_and_quantifiers() {
+        caught_and_passed(
+            &[
+                "admin@juice-sh.op' and email ! all (select email)--",
+                "if(2=",
+                "if(1234=",
+                "CREATE FUNCTION hello (s CHAR(20)) RETURNS CHAR(50) DETERMINISTIC RETURN \
+                 CONCAT('Hello, ',s,'!');",
+                "from(select count(*),concat((select (select (SELECT concat(user_name,0x7c,\
+                 password) FROM ecs_admin_user desc limit",
+                "FROM(select count(*),concat((select (select concat(session_id)) FROM \
+                 jml_session LIMIT",
+            ],
+            &[
+                "from (select items from the menu)",
+                "from (select one)",
+                "create function names carefully",
+                "if(x=",
+                "glob(*.txt)",
+                "risk and likelihood (high)",
+                "email ! important",
+                "wow! all done",
             ],
         );
     }
