@@ -1,7 +1,7 @@
 //! The judge: decides from the tokens of one reading of a value (as-is, after a `'`, after
 //! a `"`) whether they are an injection, with hand-written grammar-like rules.
 //!
-//! Two families of rules:
+//! The families of rules:
 //! - *break-out* rules look at how the value begins. An injection first completes the
 //!   operand the application put it in (a number, a column, or a string it closes), then
 //!   continues with something only SQL does: a boolean operator and a condition, a clause
@@ -17,6 +17,8 @@
 //!   `information_schema`), `) as x from`.
 //! - *whole-value* rules: the value is one call of a SQL function ([`Judge::call_value`])
 //!   or an expression with a PostgreSQL cast ([`Judge::cast_value`]).
+//! - *literal marks* ([`Judge::literal_marks`]), anywhere in the tokens: a condition on
+//!   two numbers in `case when`, `if(`, `iif(`, `elt(`, a string of character codes.
 
 use super::tokenizer::{BLOCK, HASH, Kind, Token, strict_comment};
 
@@ -386,6 +388,21 @@ fn is_sql_probe_name(w: &[u8]) -> bool {
     )
 }
 
+/// System values SQL reads without parentheses (`1 and current_user=foo`).
+fn is_system_value(w: &[u8]) -> bool {
+    matches!(
+        w,
+        b"current_user"
+            | b"session_user"
+            | b"system_user"
+            | b"current_date"
+            | b"current_time"
+            | b"current_timestamp"
+            | b"utc_date"
+            | b"utc_time"
+    )
+}
+
 /// Type names a PostgreSQL cast (`::int`) names.
 fn is_sql_type(w: &[u8]) -> bool {
     matches!(
@@ -544,18 +561,7 @@ impl Judge<'_> {
                         if is_danger(self.text(i)) {
                             ev.danger = true;
                         }
-                        // `current_user`: a system value without parentheses.
-                        if matches!(
-                            self.text(i),
-                            b"current_user"
-                                | b"session_user"
-                                | b"system_user"
-                                | b"current_date"
-                                | b"current_time"
-                                | b"current_timestamp"
-                                | b"utc_date"
-                                | b"utc_time"
-                        ) {
+                        if is_system_value(self.text(i)) {
                             ev.sysvar = true;
                         }
                         ev.operands += 1;
@@ -1181,13 +1187,7 @@ impl Judge<'_> {
                     return;
                 }
                 End::Invalid => {
-                    // `-1 #x\n(select id from users)`: a sub-query behind a comment;
-                    // `from(select count(*),concat(…`: a derived table, the list's end cut.
-                    let derived = j == 0
-                        && self.is(0, b"from")
-                        && self.kind(1) == Some(Kind::LParen)
-                        && self.coded_select(2);
-                    if derived || (self.comment_at(j) != 0 && self.full_select(j)) {
+                    if self.query_after(j) {
                         report(Finding::Subquery, self.span(0, n));
                     }
                     // Nothing before the break-out (`or 1=1`, `;drop …`) or not SQL at all.
@@ -1255,19 +1255,7 @@ impl Judge<'_> {
                 };
                 let (end, j) = self.expr(i + 1, true, &mut ev);
                 if end == End::Invalid {
-                    // `1 and substring(@@version,1,1)9=5//true`: a probe of the database
-                    // itself, then noise; prose has no such condition to trail.
-                    // `1 and select top 10 name from users -- 1`: a query as the condition.
-                    let query = j == i + 1
-                        && strict_comment(self.comment_at(n))
-                        && self.statement(j)
-                        && self.has_from(j);
-                    if (ev.cmp && ev.sql_only)
-                        || ev.sysvar
-                        || ev.subquery
-                        || query
-                        || self.opening_probe(i)
-                    {
+                    if self.condition_before_noise(&ev, i, j) {
                         report(self.finding(&ev, Finding::Tautology), self.span(start, j));
                     }
                     return;
@@ -1619,6 +1607,30 @@ impl Judge<'_> {
             && self.kind(2) == Some(Kind::Word)
             && self.kind(3) == Some(Kind::LParen)
             && self.toks.iter().any(|t| t.text(self.lower) == b"returns")
+    }
+
+    /// Whether a query follows the operand that ends at token `j` where it cannot be SQL
+    /// otherwise: behind a comment (`-1 #x\n(select id from users)`), or as the derived
+    /// table a value opens with (`from(select count(*),concat(…`, the rest cut).
+    fn query_after(&self, j: usize) -> bool {
+        let derived = j == 0
+            && self.is(0, b"from")
+            && self.kind(1) == Some(Kind::LParen)
+            && self.coded_select(2);
+        derived || (self.comment_at(j) != 0 && self.full_select(j))
+    }
+
+    /// Whether the boolean operator at `i` starts a condition of SQL that noise at `j`
+    /// trails: a probe of the database itself (`1 and substring(@@version,1,1)9=5//true`,
+    /// `-1 or 1=(select system_user)kdoru`; prose has no such condition), a query as the
+    /// condition cut by a comment (`1 and select top 10 name from users -- 1`), or the
+    /// value opening with the break-out (`' or abc!`).
+    fn condition_before_noise(&self, ev: &Ev, i: usize, j: usize) -> bool {
+        let query = j == i + 1
+            && strict_comment(self.comment_at(self.toks.len()))
+            && self.statement(j)
+            && self.has_from(j);
+        (ev.cmp && ev.sql_only) || ev.sysvar || ev.subquery || query || self.opening_probe(i)
     }
 
     /// Whether a parenthesised query with a select list and `from` starts at `i`.

@@ -648,6 +648,14 @@ fn evasion_keyword(s: &[u8], t: &Token) -> bool {
     }
 }
 
+/// Whether code tokens glued by a block comment are an evasion: a keyword on either side
+/// (`union/**/select`, `DROP/*x*/t`) or a keyword split in two (`DR/**/OP`).
+fn glued_evasion(s: &[u8], before: &Token, comment: &Token, after: &Token) -> bool {
+    let code = |t: &Token| !matches!(t.kind, Kind::Other | Kind::Comma);
+    ((evasion_keyword(s, before) || evasion_keyword(s, after)) && code(before) && code(after))
+        || split_keyword(s, before, comment, after)
+}
+
 /// `DR/**/OP`: a statement keyword split by an empty comment, for a filter that looks for
 /// the whole word (`src/**/test` joins to no keyword).
 fn split_keyword(s: &[u8], before: &Token, comment: &Token, after: &Token) -> bool {
@@ -786,13 +794,10 @@ fn reading(
         if quote == 0 {
             // `union/**/select`, `DROP/*x*/t`, `/*!50000select*/`.
             let exec = t.flag & AFTER_EXEC != 0 && evasion_keyword(s, &t);
-            let glue = glued.take().zip(prev).is_some_and(|(c, p)| {
-                c.end == t.start
-                    && (((evasion_keyword(s, &p) || evasion_keyword(s, &t))
-                        && !matches!(p.kind, Kind::Other | Kind::Comma)
-                        && !matches!(t.kind, Kind::Other | Kind::Comma))
-                        || split_keyword(s, &p, &c, &t))
-            });
+            let glue = glued
+                .take()
+                .zip(prev)
+                .is_some_and(|(c, p)| c.end == t.start && glued_evasion(s, &p, &c, &t));
             if exec || glue {
                 report(Finding::CommentEvasion, t.start as usize..t.end as usize);
             }
