@@ -89,6 +89,9 @@ struct Ev {
     postfix: bool,
     /// A sub-query whose select list is SQL (`(select 1`, `(select @@version`).
     query: bool,
+    /// A system value named without parentheses (`current_user`): evidence after a
+    /// boolean operator, not in the operand (`current_user=admin` is a setting).
+    system: bool,
 }
 
 /// How an expression ended.
@@ -562,7 +565,7 @@ impl Judge<'_> {
                             ev.danger = true;
                         }
                         if is_system_value(self.text(i)) {
-                            ev.sysvar = true;
+                            ev.system = true;
                         }
                         ev.operands += 1;
                         want = false;
@@ -971,16 +974,18 @@ impl Judge<'_> {
     /// Conditions and strings no application sends: a comparison of two numbers as the
     /// condition of `case when`, `if(`, `iif(` or `elt(` (`case when (4831=4831)`,
     /// `iif(2510=9436,…)`: a blind or error-based probe), and a string spelled as a sum of
-    /// character codes (`char(113)+char(118)`, `chr(58)||chr(58)`).
+    /// three or more printable character codes (`char(113)+char(118)+char(112)`,
+    /// `chr(58)||chr(58)||chr(58)`).
     pub(crate) fn literal_marks(&self, report: &mut impl FnMut(Finding, std::ops::Range<usize>)) {
         for k in 0..self.toks.len() {
             if self.literal_condition(k) {
                 report(Finding::Tautology, self.span(k, k + 2));
-            } else if self.char_code(k)
-                && matches!(self.text(k + 4), b"+" | b"||")
-                && self.char_code(k + 5)
+            } else if (0..3).all(|c| self.char_code(k + 5 * c))
+                && [k + 4, k + 9]
+                    .iter()
+                    .all(|&j| matches!(self.text(j), b"+" | b"||"))
             {
-                report(Finding::Function, self.span(k, k + 8));
+                report(Finding::Function, self.span(k, k + 13));
             }
         }
     }
@@ -1011,11 +1016,16 @@ impl Judge<'_> {
             || (b < k && matches!(self.text(before), b"if" | b"iif" | b"elt"))
     }
 
-    /// Whether token `k` starts `char(N)` (or `chr(`, `nchar(`).
+    /// Whether token `k` starts `char(N)` (or `chr(`, `nchar(`) of a printable character
+    /// (`char(13)+char(10)` is a line break in SQL scripts).
     fn char_code(&self, k: usize) -> bool {
+        let printable = std::str::from_utf8(self.text(k + 2))
+            .ok()
+            .and_then(|n| n.parse::<u32>().ok())
+            .is_some_and(|c| (32..127).contains(&c));
         matches!(self.text(k), b"char" | b"chr" | b"nchar")
             && self.kind(k + 1) == Some(Kind::LParen)
-            && self.kind(k + 2) == Some(Kind::Num)
+            && printable
             && self.kind(k + 3) == Some(Kind::RParen)
     }
 
@@ -1270,6 +1280,7 @@ impl Judge<'_> {
                         || ev.func
                         || ev.subquery
                         || ev.sysvar
+                        || ev.system
                         || ev.sleep
                         || ev.danger
                         || (end == End::Eof
@@ -1495,12 +1506,17 @@ impl Judge<'_> {
 
     /// `' or 1`, `' xor abc!`: the value opens with the quote that breaks out, a boolean
     /// operator at once, and one operand with nothing but symbols after it (no string to
-    /// close, no word of a sentence).
+    /// close, no word of a sentence); a word needs them (`' or so` ends a phrase).
     fn opening_probe(&self, i: usize) -> bool {
+        let operand = match self.kind(2) {
+            Some(Kind::Num | Kind::Var) => true,
+            Some(Kind::Word) => self.toks.len() > 3,
+            _ => false,
+        };
         self.quote != 0
             && i == 1
             && self.toks[0].end == 1
-            && matches!(self.kind(2), Some(Kind::Num | Kind::Word | Kind::Var))
+            && operand
             && self.toks.get(3..).is_some_and(|rest| {
                 rest.iter().all(|t| {
                     matches!(
@@ -1630,7 +1646,12 @@ impl Judge<'_> {
             && strict_comment(self.comment_at(self.toks.len()))
             && self.statement(j)
             && self.has_from(j);
-        (ev.cmp && ev.sql_only) || ev.sysvar || ev.subquery || query || self.opening_probe(i)
+        (ev.cmp && ev.sql_only)
+            || ev.sysvar
+            || ev.system
+            || ev.subquery
+            || query
+            || self.opening_probe(i)
     }
 
     /// Whether a parenthesised query with a select list and `from` starts at `i`.

@@ -7,7 +7,7 @@
 //! clause, `;` and a statement or a block, a comment cutting the query, `union`), and
 //! anywhere in it, `union select`, time delays, functions only an attacker calls, a
 //! condition on two numbers in `case when`, `if(`, `iif(` (`case when 4831=4831`) and a
-//! string spelled in character codes (`char(113)+char(118)`). MySQL's implicit string
+//! string spelled in printable character codes (`char(113)+char(118)+char(112)`). MySQL's implicit string
 //! operators count as a break-out when a space sets them off from both quotes
 //! (`a' and 'b`, `a' not like 'b`, `a' - 'b`; `'and'` alone or `"mod"` quote a word), or
 //! when glued to both (`aa'like'0`, `1"or!"a`), and so does an expression between the
@@ -1490,6 +1490,8 @@ mod tests {
                 "3 and version (beta) notes",
                 "5 and substring matching rocks",
                 "1 and current user is me",
+                "current_user=admin",
+                "debug=1, current_user=admin",
                 "apples, pears and more",
                 "red, green or blue",
             ],
@@ -1588,6 +1590,8 @@ mod tests {
                 "if (1 == 1) { x }",
                 "case 5 = 5",
                 "char(13) + text",
+                "SELECT 'a' + CHAR(13) + CHAR(10) + 'b'",
+                "CHAR(65)+CHAR(66)",
                 "in case 1 = 2 then",
             ],
         );
@@ -1637,6 +1641,8 @@ mod tests {
             ],
             &[
                 "'or' is a conjunction",
+                "' or so",
+                "\" and beyond",
                 "'and more' is here",
                 "it's ~5 km",
                 "I need sleep(8h)",
