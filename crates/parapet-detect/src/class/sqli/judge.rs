@@ -790,12 +790,15 @@ impl Judge<'_> {
                 _ => false,
             },
             // A block or a database switch before the statement: `begin declare @x`,
-            // `use master exec …`.
+            // `use master exec …` (`ok; use master` is advice).
             b"begin" => self.statement(next),
-            b"use" => matches!(
-                self.text(next),
-                b"master" | b"msdb" | b"tempdb" | b"mysql" | b"information_schema" | b"pg_catalog"
-            ),
+            b"use" => {
+                let mut k = next + 1;
+                if self.kind(k) == Some(Kind::Semi) {
+                    k += 1;
+                }
+                self.kind(next) == Some(Kind::Word) && self.statement(k)
+            }
             // A procedure called with variables: `call p(@version, @a)`.
             b"call" => {
                 self.kind(next) == Some(Kind::Word)
@@ -1121,7 +1124,8 @@ impl Judge<'_> {
         }
         let mut i = 0;
         let mut prefix_ok = true;
-        // The operand holds a comparison already (`a=1 and b=2` is a filter, not a break-out).
+        // The operand holds a comparison already or is a list (`a=1 and b=2` is a filter,
+        // `paris, france and zip=75001` prose, not a break-out).
         let mut prefix_cmp = false;
         if self.quote != 0 {
             let t = self.toks[0];
@@ -1143,10 +1147,11 @@ impl Judge<'_> {
             let (mut end, mut j) = self.expr_in(0, true, true, &mut ev);
             // `1=(select @@version)`, `1=1) and …`: a comparison in the operand itself;
             // `17,23 order by 16`: a list of operands (an `in (…)` or `order by` list).
+            let mut list = false;
             while let End::At(k) = end {
                 match self.kind(k) {
                     Some(Kind::Cmp) => ev.cmp = true,
-                    Some(Kind::Comma) => {}
+                    Some(Kind::Comma) => list = true,
                     _ => break,
                 }
                 let mut m = k + 1;
@@ -1155,7 +1160,7 @@ impl Judge<'_> {
                 }
                 (end, j) = self.expr_in(m, true, true, &mut ev);
             }
-            prefix_cmp = ev.cmp;
+            prefix_cmp = ev.cmp || list;
             if ev.cmp && (ev.subquery || ev.sysvar || ev.sql_only) && end != End::Invalid {
                 report(self.finding(&ev, Finding::Tautology), self.span(0, j));
             }

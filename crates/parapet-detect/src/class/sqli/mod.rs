@@ -1493,6 +1493,7 @@ mod tests {
                 "current_user=admin",
                 "debug=1, current_user=admin",
                 "apples, pears and more",
+                "Paris, France and zip=75001",
                 "red, green or blue",
             ],
         );
@@ -1541,6 +1542,8 @@ mod tests {
             &[
                 "done; use the stairs",
                 "fine; use caution",
+                "no; use master",
+                "ok; use MySQL for this",
                 "ok; call me (maybe)",
                 "later; do (not) touch",
                 "so; begin again",
