@@ -980,21 +980,30 @@ impl Judge<'_> {
     /// three or more printable character codes (`char(113)+char(118)+char(112)`,
     /// `chr(58)||chr(58)||chr(58)`).
     pub(crate) fn literal_marks(&self, report: &mut impl FnMut(Finding, std::ops::Range<usize>)) {
-        for k in 0..self.toks.len() {
-            if self.literal_condition(k) {
-                report(Finding::Tautology, self.span(k, k + 2));
-            } else if (0..3).all(|c| self.char_code(k + 5 * c))
-                && [k + 4, k + 9]
-                    .iter()
-                    .all(|&j| matches!(self.text(j), b"+" | b"||"))
-            {
-                report(Finding::Function, self.span(k, k + 13));
+        // Both open a parenthesis: `case when` comes in one (`(case when`), `char(` has one.
+        if memchr::memchr(b'(', self.lower).is_none() {
+            return;
+        }
+        for (k, t) in self.toks.iter().enumerate() {
+            match t.kind {
+                Kind::Num if self.literal_condition(k) => {
+                    report(Finding::Tautology, self.span(k, k + 2));
+                }
+                Kind::Word
+                    if (0..3).all(|c| self.char_code(k + 5 * c))
+                        && [k + 4, k + 9]
+                            .iter()
+                            .all(|&j| matches!(self.text(j), b"+" | b"||")) =>
+                {
+                    report(Finding::Function, self.span(k, k + 13));
+                }
+                _ => {}
             }
         }
     }
 
-    /// Whether token `k` starts `N <cmp> N` as the condition of `case when`, `if(`, `iif(`
-    /// or `elt(` (parentheses allowed around it).
+    /// Whether the number at token `k` starts `N <cmp> N` as the condition of `case when`,
+    /// `if(`, `iif(` or `elt(` (parentheses allowed around it).
     fn literal_condition(&self, k: usize) -> bool {
         let cmp = self.tok(k + 1).is_some_and(|t| {
             t.kind == Kind::Cmp
@@ -1006,8 +1015,7 @@ impl Judge<'_> {
         });
         // `if(2=` cut short.
         let cut = k + 2 == self.toks.len() && !self.truncated;
-        if self.kind(k) != Some(Kind::Num) || !cmp || !(cut || self.kind(k + 2) == Some(Kind::Num))
-        {
+        if !cmp || !(cut || self.kind(k + 2) == Some(Kind::Num)) {
             return false;
         }
         let mut b = k;
@@ -1022,14 +1030,16 @@ impl Judge<'_> {
     /// Whether token `k` starts `char(N)` (or `chr(`, `nchar(`) of a printable character
     /// (`char(13)+char(10)` is a line break in SQL scripts).
     fn char_code(&self, k: usize) -> bool {
-        let printable = std::str::from_utf8(self.text(k + 2))
-            .ok()
-            .and_then(|n| n.parse::<u32>().ok())
-            .is_some_and(|c| (32..127).contains(&c));
-        matches!(self.text(k), b"char" | b"chr" | b"nchar")
-            && self.kind(k + 1) == Some(Kind::LParen)
-            && printable
+        let printable = || {
+            std::str::from_utf8(self.text(k + 2))
+                .ok()
+                .and_then(|n| n.parse::<u32>().ok())
+                .is_some_and(|c| (32..127).contains(&c))
+        };
+        self.kind(k + 1) == Some(Kind::LParen)
             && self.kind(k + 3) == Some(Kind::RParen)
+            && matches!(self.text(k), b"char" | b"chr" | b"nchar")
+            && printable()
     }
 
     /// A value that is, as a whole, a SQL operator: a symbolic one of two or more bytes

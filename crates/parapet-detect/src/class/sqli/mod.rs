@@ -479,6 +479,20 @@ fn word_kind(w: &[u8], dot: bool) -> Option<Word> {
     (w == word).then_some(kind)
 }
 
+/// Whether `s` ends in a comment with no letter or digit after it (`1--`, `1 -- -`,
+/// `1 /*`), the only place a value without structural bytes has one that matters.
+fn empty_comment_ends(s: &[u8]) -> bool {
+    // Such a value ends in `-`, `*` or `/` (`--`, `-- -`, `/*`, `/* */`).
+    if !matches!(s.trim_ascii_end().last(), Some(b'-' | b'*' | b'/')) {
+        return false;
+    }
+    let tail = s
+        .iter()
+        .rposition(u8::is_ascii_alphanumeric)
+        .map_or(s, |i| s.get(i + 1..).unwrap_or_default());
+    pair(tail, *b"--") || pair(tail, *b"/*")
+}
+
 /// Whether two bytes occur in a row in `s`.
 fn pair(s: &[u8], [a, b]: [u8; 2]) -> bool {
     memchr::memchr_iter(a, s).any(|i| s.get(i + 1) == Some(&b))
@@ -537,14 +551,14 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     let lone = input.features.any(Features::UNDERSCORE) && pair(s, *b"p_");
     // `1.e.tables`: a number glued to a name.
     let glue = input.features.any(Features::DOT) && glued_number_in(s);
-    // `1--`, `1 /*`: a value closed by a comment.
-    let comment = input.features.any(Features::DASH.union(Features::SLASH))
-        && (pair(s, *b"--") || pair(s, *b"/*"));
-    if !(structural || apart || lone || glue || comment) {
+    // `1--`, `1 /*`: a value closed by an empty comment (prose's ` -- ` has words after).
+    let comment =
+        || input.features.any(Features::DASH.union(Features::SLASH)) && empty_comment_ends(s);
+    if !(structural || apart || lone || glue || comment()) {
         return;
     }
     let (keyword, window) = words(s);
-    if !(structural || keyword || glue || comment) {
+    if !(structural || keyword || glue || comment()) {
         return;
     }
     let full = window || input.paranoia >= 2;
@@ -726,13 +740,30 @@ fn promising(mut tokens: Tokenizer<'_>, s: &[u8], quote: u8) -> bool {
         return false;
     };
     let (mut second, mut comment) = next();
-    // A list (`foo,iif(…)`, `17,23 order by 16`): judged from its last item.
-    while operand(&first) && !comment && second.is_some_and(|t| t.kind == Kind::Comma) {
+    // A list glued by commas (`foo,iif(…)`, `17,23 order by 16`; prose puts a space after
+    // its commas) is SQL only if a call, a parenthesis, a clause or a boolean operator
+    // follows it.
+    let mut list = false;
+    while let Some(comma) = second.filter(|t| operand(&first) && !comment && t.kind == Kind::Comma)
+    {
         let (Some(item), _) = next() else {
             return false;
         };
+        if first.end != comma.start || item.start != comma.end {
+            return false;
+        }
         first = item;
         (second, comment) = next();
+        list = true;
+    }
+    if list {
+        return !operand(&first)
+            || second.is_some_and(|t| {
+                matches!(
+                    t.kind,
+                    Kind::LParen | Kind::Logic | Kind::Clause | Kind::Union
+                )
+            });
     }
     if first.kind == Kind::Clause {
         // `order #10001 arrived`: a clause word that starts no clause.
