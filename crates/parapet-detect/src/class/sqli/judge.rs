@@ -1,7 +1,7 @@
 //! The judge: decides from the tokens of one reading of a value (as-is, after a `'`, after
 //! a `"`) whether they are an injection, with hand-written grammar-like rules.
 //!
-//! Two families of rules:
+//! The families of rules:
 //! - *break-out* rules look at how the value begins. An injection first completes the
 //!   operand the application put it in (a number, a column, or a string it closes), then
 //!   continues with something only SQL does: a boolean operator and a condition, a clause
@@ -17,6 +17,8 @@
 //!   `information_schema`), `) as x from`.
 //! - *whole-value* rules: the value is one call of a SQL function ([`Judge::call_value`])
 //!   or an expression with a PostgreSQL cast ([`Judge::cast_value`]).
+//! - *literal marks* ([`Judge::literal_marks`]), anywhere in the tokens: a condition on
+//!   two numbers in `case when`, `if(`, `iif(`, `elt(`, a string of character codes.
 
 use super::tokenizer::{BLOCK, HASH, Kind, Token, strict_comment};
 
@@ -85,6 +87,11 @@ struct Ev {
     call: bool,
     /// A postfix null test (`notnull`, `isnull`).
     postfix: bool,
+    /// A sub-query whose select list is SQL (`(select 1`, `(select @@version`).
+    query: bool,
+    /// A system value named without parentheses (`current_user`): evidence after a
+    /// boolean operator, not in the operand (`current_user=admin` is a setting).
+    system: bool,
 }
 
 /// How an expression ended.
@@ -384,6 +391,21 @@ fn is_sql_probe_name(w: &[u8]) -> bool {
     )
 }
 
+/// System values SQL reads without parentheses (`1 and current_user=foo`).
+fn is_system_value(w: &[u8]) -> bool {
+    matches!(
+        w,
+        b"current_user"
+            | b"session_user"
+            | b"system_user"
+            | b"current_date"
+            | b"current_time"
+            | b"current_timestamp"
+            | b"utc_date"
+            | b"utc_time"
+    )
+}
+
 /// Type names a PostgreSQL cast (`::int`) names.
 fn is_sql_type(w: &[u8]) -> bool {
     matches!(
@@ -542,6 +564,9 @@ impl Judge<'_> {
                         if is_danger(self.text(i)) {
                             ev.danger = true;
                         }
+                        if is_system_value(self.text(i)) {
+                            ev.system = true;
+                        }
                         ev.operands += 1;
                         want = false;
                     }
@@ -555,6 +580,7 @@ impl Judge<'_> {
                     {
                         // A sub-query: skip to its closing parenthesis, noting functions.
                         ev.subquery = true;
+                        ev.query |= self.select_list(i + 1);
                         ev.operands += 1;
                         let mut d: u32 = 1;
                         i += 1;
@@ -580,6 +606,7 @@ impl Judge<'_> {
                                         ev.danger = true;
                                     }
                                 }
+                                Kind::Var if self.text(i).starts_with(b"@@") => ev.sysvar = true,
                                 _ => {}
                             }
                             i += 1;
@@ -632,6 +659,16 @@ impl Judge<'_> {
                         i = j;
                         continue;
                     }
+                    // PostgreSQL's regular-expression match `email ~ all(…)`, a negated
+                    // quantified comparison `email ! all (select …)`.
+                    Kind::Unary
+                        if self.is(i, b"~")
+                            || (self.is(i, b"!")
+                                && matches!(self.text(i + 1), b"all" | b"any" | b"some")) =>
+                    {
+                        ev.cmp = true;
+                        want = true;
+                    }
                     Kind::Unary if self.is(i, b"not") => {
                         if self.kind(i + 1) != Some(Kind::Cmp) {
                             return (End::Invalid, i);
@@ -660,7 +697,12 @@ impl Judge<'_> {
                         return (End::At(i), i);
                     }
                     Kind::Kw => match self.text(i) {
-                        b"when" | b"then" | b"else" | b"escape" => want = true,
+                        b"when" | b"then" | b"else" => want = true,
+                        // `like x escape '!'`: a clause only SQL's `like` has.
+                        b"escape" => {
+                            ev.cmp = true;
+                            want = true;
+                        }
                         b"from" | b"for" | b"as" | b"using" if depth > 0 => want = true,
                         b"end" | b"asc" | b"desc" => {}
                         b"as" if self.kind(i + 1) == Some(Kind::Word) => i += 1,
@@ -689,7 +731,23 @@ impl Judge<'_> {
             b"select" => self.select_list(next),
             b"insert" | b"replace" => self.is(next, b"into"),
             b"update" => self.kind(next) == Some(Kind::Word) && self.is(next + 1, b"set"),
-            b"delete" => self.is(next, b"from") && self.kind(next + 1) == Some(Kind::Word),
+            b"delete" => {
+                // MySQL's modifiers: `delete quick from t`.
+                let mut from = next;
+                while matches!(self.text(from), b"low_priority" | b"quick" | b"ignore") {
+                    from += 1;
+                }
+                self.is(from, b"from") && self.kind(from + 1) == Some(Kind::Word)
+            }
+            // `;drop members --`: a name and the rest of the query commented out.
+            b"drop"
+                if self.kind(next) == Some(Kind::Word)
+                    && next + 1 == self.toks.len()
+                    && strict_comment(self.comment_at(next + 1))
+                    && self.empty_trailing_comment() =>
+            {
+                true
+            }
             b"drop" | b"create" | b"alter" | b"truncate" => {
                 matches!(
                     self.text(next),
@@ -721,11 +779,44 @@ impl Judge<'_> {
             }
             b"shutdown" => {
                 next >= self.toks.len()
-                    || self.is(next, b"with")
+                    || matches!(self.text(next), b"with" | b"end")
                     || self.kind(next) == Some(Kind::Semi)
             }
             b"show" => matches!(self.text(next), b"tables" | b"databases" | b"grants"),
-            b"load" => self.is(next, b"data"),
+            b"load" => match self.text(next) {
+                b"data" => true,
+                // `load xml [local|low_priority|concurrent] infile`
+                b"xml" => (next + 1..next + 3).any(|k| self.is(k, b"infile")),
+                _ => false,
+            },
+            // A block or a database switch before the statement: `begin declare @x`,
+            // `use master exec …` (`ok; use master` is advice).
+            b"begin" => self.statement(next),
+            b"use" => {
+                let mut k = next + 1;
+                if self.kind(k) == Some(Kind::Semi) {
+                    k += 1;
+                }
+                self.kind(next) == Some(Kind::Word) && self.statement(k)
+            }
+            // A procedure called with variables: `call p(@version, @a)`.
+            b"call" => {
+                self.kind(next) == Some(Kind::Word)
+                    && self.kind(next + 1) == Some(Kind::LParen)
+                    && matches!(self.kind(next + 2), Some(Kind::Var | Kind::RParen))
+            }
+            // A condition that compares and a statement it guards: `if 1=1 drop table t`,
+            // `while 1=1 shutdown`; MySQL's `do (1=1)`.
+            b"if" | b"while" | b"do" => {
+                let mut ev = Ev::default();
+                let (end, _) = self.expr(next, true, &mut ev);
+                ev.cmp
+                    && match end {
+                        End::At(k) => self.kind(k) == Some(Kind::Stmt) && self.statement(k),
+                        End::Eof => self.is(i, b"do"),
+                        End::Invalid => false,
+                    }
+            }
             _ => false,
         }
     }
@@ -842,6 +933,7 @@ impl Judge<'_> {
         if is_sql_call_name(name)
             || (bare && is_sql_probe_name(name))
             || (f > 0 && is_sql_func(name))
+            || self.probes_inside(f + 2)
         {
             report(Finding::CallValue, span);
         } else if (bare
@@ -853,6 +945,101 @@ impl Judge<'_> {
             // `Time (UTC)`, `Date (optional)`: labels, not calls.
             report(Finding::GenericCallValue, span);
         }
+    }
+
+    /// Whether the database is asked about itself from token `i` on: a system variable
+    /// (`mid(@@hostname,1,1)`) or an empty call of a function that returns its version,
+    /// name or user (`length(version())`, `charset(current_user())`), not a method
+    /// (`platform.version()`).
+    fn probes_inside(&self, i: usize) -> bool {
+        (i..self.toks.len()).any(|k| match self.kind(k) {
+            Some(Kind::Var) => self.text(k).starts_with(b"@@"),
+            Some(Kind::Word) => {
+                matches!(
+                    self.text(k),
+                    b"version"
+                        | b"database"
+                        | b"current_user"
+                        | b"session_user"
+                        | b"system_user"
+                        | b"current_database"
+                        | b"sqlite_version"
+                        | b"db_name"
+                        | b"user_name"
+                ) && self.kind(k + 1) == Some(Kind::LParen)
+                    && self.kind(k + 2) == Some(Kind::RParen)
+                    && self.kind(k.wrapping_sub(1)) != Some(Kind::Dot)
+            }
+            _ => false,
+        })
+    }
+
+    /// Conditions and strings no application sends: a comparison of two numbers as the
+    /// condition of `case when`, `if(`, `iif(` or `elt(` (`case when (4831=4831)`,
+    /// `iif(2510=9436,…)`: a blind or error-based probe), and a string spelled as a sum of
+    /// three or more printable character codes (`char(113)+char(118)+char(112)`,
+    /// `chr(58)||chr(58)||chr(58)`).
+    pub(crate) fn literal_marks(&self, report: &mut impl FnMut(Finding, std::ops::Range<usize>)) {
+        // Both open a parenthesis: `case when` comes in one (`(case when`), `char(` has one.
+        if memchr::memchr(b'(', self.lower).is_none() {
+            return;
+        }
+        for (k, t) in self.toks.iter().enumerate() {
+            match t.kind {
+                Kind::Num if self.literal_condition(k) => {
+                    report(Finding::Tautology, self.span(k, k + 2));
+                }
+                Kind::Word
+                    if (0..3).all(|c| self.char_code(k + 5 * c))
+                        && [k + 4, k + 9]
+                            .iter()
+                            .all(|&j| matches!(self.text(j), b"+" | b"||")) =>
+                {
+                    report(Finding::Function, self.span(k, k + 13));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Whether the number at token `k` starts `N <cmp> N` as the condition of `case when`,
+    /// `if(`, `iif(` or `elt(` (parentheses allowed around it).
+    fn literal_condition(&self, k: usize) -> bool {
+        let cmp = self.tok(k + 1).is_some_and(|t| {
+            t.kind == Kind::Cmp
+                && symbolic(t, self.lower)
+                && matches!(
+                    self.text(k + 1),
+                    b"=" | b"<>" | b"!=" | b"<" | b">" | b"<=" | b">="
+                )
+        });
+        // `if(2=` cut short.
+        let cut = k + 2 == self.toks.len() && !self.truncated;
+        if !cmp || !(cut || self.kind(k + 2) == Some(Kind::Num)) {
+            return false;
+        }
+        let mut b = k;
+        while b > 0 && self.kind(b - 1) == Some(Kind::LParen) {
+            b -= 1;
+        }
+        let before = b.wrapping_sub(1);
+        (self.is(before, b"when") && self.is(before.wrapping_sub(1), b"case"))
+            || (b < k && matches!(self.text(before), b"if" | b"iif" | b"elt"))
+    }
+
+    /// Whether token `k` starts `char(N)` (or `chr(`, `nchar(`) of a printable character
+    /// (`char(13)+char(10)` is a line break in SQL scripts).
+    fn char_code(&self, k: usize) -> bool {
+        let printable = || {
+            std::str::from_utf8(self.text(k + 2))
+                .ok()
+                .and_then(|n| n.parse::<u32>().ok())
+                .is_some_and(|c| (32..127).contains(&c))
+        };
+        self.kind(k + 1) == Some(Kind::LParen)
+            && self.kind(k + 3) == Some(Kind::RParen)
+            && matches!(self.text(k), b"char" | b"chr" | b"nchar")
+            && printable()
     }
 
     /// A value that is, as a whole, a SQL operator: a symbolic one of two or more bytes
@@ -889,6 +1076,11 @@ impl Judge<'_> {
         let list = self.is(i, b"in") && self.kind(i + 1) == Some(Kind::LParen) && {
             let mut j = i + 2;
             if self.is(j, b"select") {
+                // `in ( select * from`, `in (select id from t where …)`: a whole sub-query.
+                if self.coded_select(j) {
+                    report(Finding::Subquery, self.span(0, n));
+                    return;
+                }
                 true
             } else {
                 let mut items = 0;
@@ -942,7 +1134,8 @@ impl Judge<'_> {
         }
         let mut i = 0;
         let mut prefix_ok = true;
-        // The operand holds a comparison already (`a=1 and b=2` is a filter, not a break-out).
+        // The operand holds a comparison already or is a list (`a=1 and b=2` is a filter,
+        // `paris, france and zip=75001` prose, not a break-out).
         let mut prefix_cmp = false;
         if self.quote != 0 {
             let t = self.toks[0];
@@ -955,39 +1148,36 @@ impl Judge<'_> {
             if self.kind(0) == Some(Kind::LParen) && self.is(1, b"select") && self.select_list(2) {
                 let mut ev = Ev::default();
                 let (end, _) = self.expr(0, true, &mut ev);
-                if end != End::Invalid && (ev.func || ev.danger || self.has_from(2)) {
+                if end != End::Invalid && (ev.func || ev.danger || ev.sysvar || self.has_from(2)) {
                     report(self.finding(&ev, Finding::Subquery), self.span(0, n));
                 }
             }
             // An operand the injection completes: unary* operand (arith operand)*.
             let mut ev = Ev::default();
             let (mut end, mut j) = self.expr_in(0, true, true, &mut ev);
-            // `1=(select @@version)`, `1=1) and …`: a comparison in the operand itself.
+            // `1=(select @@version)`, `1=1) and …`: a comparison in the operand itself;
+            // `17,23 order by 16`: a list of operands (an `in (…)` or `order by` list).
+            let mut list = false;
             while let End::At(k) = end {
-                if self.kind(k) != Some(Kind::Cmp) {
-                    break;
+                match self.kind(k) {
+                    Some(Kind::Cmp) => ev.cmp = true,
+                    Some(Kind::Comma) => list = true,
+                    _ => break,
                 }
-                ev.cmp = true;
                 let mut m = k + 1;
                 while matches!(self.kind(m), Some(Kind::Cmp | Kind::Unary)) {
                     m += 1;
                 }
                 (end, j) = self.expr_in(m, true, true, &mut ev);
             }
-            prefix_cmp = ev.cmp;
+            prefix_cmp = ev.cmp || list;
             if ev.cmp && (ev.subquery || ev.sysvar || ev.sql_only) && end != End::Invalid {
                 report(self.finding(&ev, Finding::Tautology), self.span(0, j));
             }
             match end {
                 End::At(j) => i = j,
                 End::Eof => {
-                    // A whole expression closed by a comment: `(1 or @a) --`.
-                    let c = self.comment_at(n);
-                    if strict_comment(c)
-                        && (ev.cmp || ev.func || ev.subquery || ev.sysvar || ev.logic)
-                    {
-                        report(self.finding(&ev, Finding::Tautology), self.span(0, n));
-                    }
+                    self.whole_expression(&ev, report);
                     return;
                 }
                 End::Invalid if j == 0 && self.kind(0) == Some(Kind::Stmt) => {
@@ -1001,13 +1191,16 @@ impl Judge<'_> {
                         && n == 2
                         && self.kind(1) == Some(Kind::Num)
                         && self.text(1).starts_with(b"0x");
-                    // ``alter table `t` …``, `declare @b`: a whole statement with code
-                    // marks (back-ticked names, a T-SQL variable).
+                    // ``alter table `t` …``, `declare @b`, `exec sp_add_job …`: a whole
+                    // statement with code marks (back-ticked names, a T-SQL variable, a
+                    // system procedure).
                     let ticks = self
                         .toks
                         .iter()
                         .any(|t| t.kind == Kind::Word && t.text(self.lower).first() == Some(&b'`'));
-                    let code = ticks || self.is(0, b"declare");
+                    let system = matches!(self.text(0), b"exec" | b"execute")
+                        && (self.text(1).starts_with(b"sp_") || self.text(1).starts_with(b"xp_"));
+                    let code = ticks || system || self.routine() || self.is(0, b"declare");
                     let select = self.is(0, b"select");
                     if hex
                         || (code && self.statement(0) && (!select || (ticks && self.has_from(1))))
@@ -1019,6 +1212,9 @@ impl Judge<'_> {
                     return;
                 }
                 End::Invalid => {
+                    if self.query_after(j) {
+                        report(Finding::Subquery, self.span(0, n));
+                    }
                     // Nothing before the break-out (`or 1=1`, `;drop …`) or not SQL at all.
                     if j != 0 {
                         return;
@@ -1083,7 +1279,13 @@ impl Judge<'_> {
                     ..Ev::default()
                 };
                 let (end, j) = self.expr(i + 1, true, &mut ev);
-                if end == End::Invalid || ev.operands == 0 {
+                if end == End::Invalid {
+                    if self.condition_before_noise(&ev, i, j) {
+                        report(self.finding(&ev, Finding::Tautology), self.span(start, j));
+                    }
+                    return;
+                }
+                if ev.operands == 0 {
                     return;
                 }
                 let strong = if prefix_cmp {
@@ -1093,6 +1295,7 @@ impl Judge<'_> {
                         || ev.func
                         || ev.subquery
                         || ev.sysvar
+                        || ev.system
                         || ev.sleep
                         || ev.danger
                         || (end == End::Eof
@@ -1117,8 +1320,14 @@ impl Judge<'_> {
                 {
                     // `' or true; …`, `'||true`: a one-word value, or-ed with true.
                     report(Finding::Tautology, self.span(start, j));
-                } else if self.quote != 0 && (self.balanced(end, b) || self.glued_logic(end, i)) {
+                } else if self.quote != 0
+                    && (self.balanced(end, b)
+                        || self.glued_operator(end, i)
+                        || self.opening_probe(i)
+                        || self.operators_close(end))
+                {
                     // `x'||'y`: the application's closing quote completes the last string.
+                    // `' or 1`: the value opens with the break-out.
                     report(Finding::Tautology, self.span(start, j));
                 } else if self.quote != 0 && self.truncation_prefix(0) {
                     report(Finding::Breakout, self.span(start, j));
@@ -1139,8 +1348,10 @@ impl Judge<'_> {
                 }
                 if ev.sleep || ev.danger || ev.subquery || ev.func || ev.sysvar {
                     report(self.finding(&ev, Finding::Tautology), self.span(start, j));
-                } else if (!matches!(b.text(self.lower), b"+" | b"-") && self.balanced(end, b))
+                } else if self.balanced(end, b)
+                    || self.glued_operator(end, i)
                     || ((ev.cmp || ev.logic) && self.closes_quote(end) && symbolic(b, self.lower))
+                    || ((ev.cmp || ev.logic || ev.binop) && self.operators_close(end))
                 {
                     // `a' >= 'b`, `x'|'y`: strings joined by an operator, quotes balanced.
                     report(Finding::Tautology, self.span(start, j));
@@ -1153,6 +1364,13 @@ impl Judge<'_> {
                     // `x'|email--`, `id' not like id--`: a one-word value closed, an
                     // operator and an operand, and the rest of the query commented out.
                     report(Finding::Tautology, self.span(start, j));
+                } else if ev.cmp
+                    && self.truncation_prefix(0)
+                    && end == End::At(self.toks.len() - 1)
+                    && self.kind(self.toks.len() - 1) == Some(Kind::Semi)
+                {
+                    // `'glob 1;`: a one-word value closed, a comparison, the statement ended.
+                    report(Finding::Tautology, self.span(start, j));
                 } else if ev.cmp && self.truncation_prefix(0) {
                     report(Finding::Breakout, self.span(start, j));
                 }
@@ -1162,19 +1380,13 @@ impl Judge<'_> {
             }
             Kind::Semi | Kind::Clause => self.after(i, report),
             // `-1 union select` cut short, `1 union 1,2,3`: the window rule wants a list.
-            Kind::Union if prefix_ok && i > 0 && self.kind(0) != Some(Kind::Word) => {
-                let mut j = i + 1;
-                if matches!(self.text(j), b"all" | b"distinct") {
-                    j += 1;
-                }
-                let next = self.kind(j);
-                if (next.is_none() && !self.truncated)
-                    || (self.is(j, b"select") && j + 1 >= n && !self.truncated)
-                    || (next == Some(Kind::Num) && self.kind(j + 1) == Some(Kind::Comma))
-                    || (next == Some(Kind::LParen) && self.is(j + 1, b"select"))
-                {
-                    report(Finding::Union, self.span(i, n));
-                }
+            // A word is no operand to break out of (`reunion union`); a call is (`any(…)`).
+            Kind::Union
+                if prefix_ok
+                    && i > 0
+                    && (self.kind(0) != Some(Kind::Word) || self.kind(1) == Some(Kind::LParen)) =>
+            {
+                self.union_tail(i, report);
             }
             Kind::Stmt
                 if prefix_ok
@@ -1186,6 +1398,47 @@ impl Judge<'_> {
             }
             _ => {}
         }
+    }
+
+    /// A value that is one expression (as-is): closed by a comment, with SQL in it
+    /// (`(1 or @a) --`) or with nothing in the comment and only literals, variables and
+    /// operators in it (`1--`, `( 'a' ) --`, `@version /*`); or holding a sub-query whose
+    /// select list is SQL, with a SQL function or a system variable (`1 - any(select 1,2)`,
+    /// `length((select length(version())))`).
+    fn whole_expression(&self, ev: &Ev, report: &mut impl FnMut(Finding, std::ops::Range<usize>)) {
+        let n = self.toks.len();
+        let span = self.span(0, n);
+        if strict_comment(self.comment_at(n)) {
+            if ev.cmp || ev.func || ev.subquery || ev.sysvar || ev.logic {
+                report(self.finding(ev, Finding::Tautology), span);
+                return;
+            }
+            // Literals and operators only: `1611-iioxx--` is an id, `1,1--` a list.
+            let literal = |t: &Token| matches!(t.kind, Kind::Num | Kind::Str | Kind::Var);
+            let code = |t: &Token| !matches!(t.kind, Kind::Word | Kind::Comma);
+            if self.empty_trailing_comment()
+                && self.toks.iter().any(literal)
+                && self.toks.iter().all(code)
+            {
+                report(Finding::Truncation, span);
+                return;
+            }
+        }
+        if ev.query && (ev.func || ev.sysvar || ev.danger) {
+            report(self.finding(ev, Finding::Subquery), span);
+        }
+    }
+
+    /// Whether the value ends in comments with nothing in them (`--`, `-- -`, `/*`, `#`),
+    /// a `/*` or `#` set off by a space after a number (`2024/*` is a glob, `5#` a weight).
+    fn empty_trailing_comment(&self) -> bool {
+        let Some(last) = self.toks.last() else {
+            return false;
+        };
+        let tail = self.lower.get(last.end as usize..).unwrap_or_default();
+        // A `/*` or `#` glued to a number.
+        let glob = last.kind == Kind::Num && matches!(tail.first(), Some(b'/' | b'#'));
+        !(self.truncated || glob || tail.iter().any(u8::is_ascii_alphanumeric))
     }
 
     /// Whether an optimizer hint (`/*+ … */`) comes right before token `i`: `or /*+ x */ true`.
@@ -1205,11 +1458,14 @@ impl Judge<'_> {
     /// Whether an expression that ended at `end` leaves the quotes balanced: it ran to the
     /// end of the value and its last token is a string the application's quote closes.
     ///
-    /// Only the tight form `a' <op> 'b` counts: one symbolic operator between two one-word
-    /// strings, not both empty (`"*"` is a search for a star), each word touching its quote:
-    /// `small "&" sign` quotes a lone operator between words, it closes nothing.
+    /// Only the tight form `a' <op> 'b` counts: one operator between two one-word strings,
+    /// each word touching its quote: `small "&" sign` quotes a lone operator between words,
+    /// it closes nothing. A symbolic operator needs one word (`"*"` is a search for a star);
+    /// a word operator (`a' and 'b`, `a' not like 'b`, MySQL's implicit string operators),
+    /// set off by spaces (`"mod"` quotes a word), and `+`, `-` need both, and `+`, `-` a
+    /// letter in them (`5' - '6` is a height).
     fn balanced(&self, end: End, op: &Token) -> bool {
-        let [first, mid, last] = self.toks else {
+        let [first, mid @ .., last] = self.toks else {
             return false;
         };
         let word = |t: &Token, cut: usize| {
@@ -1226,43 +1482,128 @@ impl Judge<'_> {
                 raw.first().is_some_and(u8::is_ascii_whitespace) && !body.is_empty()
             };
             (!loose && !body.iter().any(|b| b.is_ascii_whitespace()) && !body.contains(&self.quote))
-                .then_some(body.len())
+                .then_some(body)
         };
-        end == End::Eof
+        let (Some(a), Some(b)) = (word(first, 1), word(last, 0)) else {
+            return false;
+        };
+        let words = !a.is_empty() && !b.is_empty();
+        let letters = || [a, b].iter().any(|w| w.iter().any(u8::is_ascii_alphabetic));
+        let operator = match mid {
+            [m] if m == op && symbolic(op, self.lower) => match op.text(self.lower) {
+                b"+" | b"-" => words && letters(),
+                _ => !a.is_empty() || !b.is_empty(),
+            },
+            [m] => m == op && words && self.spaced(first, m, last),
+            // `not like`, `sounds like`
+            [m, second] => {
+                m == op && second.kind == Kind::Cmp && words && self.spaced(first, m, last)
+            }
+            _ => false,
+        };
+        operator
+            && end == End::Eof
             && !self.truncated
-            && symbolic(op, self.lower)
-            && mid == op
             && last.kind == Kind::Str
             && !last.closed()
             && last.flag == self.quote
-            && match (word(first, 1), word(last, 0)) {
-                (Some(a), Some(b)) => a + b > 0,
-                _ => false,
-            }
     }
 
-    /// `a'or'b`, `x'and'y`: a word operator glued to the quote that closes the value and
-    /// to the quote of a one-word string the application's closing quote completes (prose
-    /// puts spaces around its words: `your parents' or yours`).
-    fn glued_logic(&self, end: End, i: usize) -> bool {
-        let (Some(first), Some(op), Some(last)) = (self.tok(0), self.tok(i), self.tok(i + 1))
+    /// Whether spaces set the quotes of `first` and `last` apart from the operator that
+    /// starts at `op` (`a' and 'b`; `"mod"` quotes a word).
+    fn spaced(&self, first: &Token, op: &Token, last: &Token) -> bool {
+        first.end < op.start
+            && self
+                .toks
+                .get(self.toks.len() - 2)
+                .is_some_and(|t| t.end + 1 < last.start)
+    }
+
+    /// `' or 1`, `' xor abc!`: the value opens with the quote that breaks out, a boolean
+    /// operator at once, and one operand with nothing but symbols after it (no string to
+    /// close, no word of a sentence); a word needs them (`' or so` ends a phrase).
+    fn opening_probe(&self, i: usize) -> bool {
+        let operand = match self.kind(2) {
+            Some(Kind::Num | Kind::Var) => true,
+            Some(Kind::Word) => self.toks.len() > 3,
+            _ => false,
+        };
+        self.quote != 0
+            && i == 1
+            && self.toks[0].end == 1
+            && operand
+            && self.toks.get(3..).is_some_and(|rest| {
+                rest.iter().all(|t| {
+                    matches!(
+                        t.kind,
+                        Kind::Unary | Kind::Arith | Kind::Other | Kind::Comma | Kind::Num
+                    )
+                })
+            })
+    }
+
+    /// `a'or'b`, `x'like'0`, `1"or!"a`: a word operator glued to the quote that closes the
+    /// value and, through signs glued to it, to the quote of a one-word string the
+    /// application's closing quote completes (prose puts spaces around its words: `your
+    /// parents' or yours`).
+    fn glued_operator(&self, end: End, i: usize) -> bool {
+        let (Some(first), Some(op), Some(last)) = (self.tok(0), self.tok(i), self.toks.last())
         else {
             return false;
         };
-        let quote_at = |p: u32| self.lower.get(p as usize) == Some(&self.quote);
+        let sign =
+            |t: &Token| matches!(t.kind, Kind::Unary | Kind::Arith) && symbolic(t, self.lower);
+        // The signs between the operator and the last string, each touching the one before.
+        let mut at = op.end;
+        for t in self
+            .toks
+            .get(i + 1..self.toks.len() - 1)
+            .unwrap_or_default()
+        {
+            if t.start != at || !sign(t) {
+                return false;
+            }
+            at = t.end;
+        }
+        let body = last.text(self.lower);
         i == 1
-            && self.toks.len() == 3
             && !symbolic(op, self.lower)
             && first.end == op.start
-            && quote_at(op.end)
-            && last.start == op.end + 1
+            && self.lower.get(at as usize) == Some(&self.quote)
+            && last.start == at + 1
             && self.closes_quote(end)
             && self.truncation_prefix(0)
-            && !last.text(self.lower).is_empty()
-            && last
-                .text(self.lower)
+            && !body.is_empty()
+            && body.iter().all(u8::is_ascii_alphanumeric)
+    }
+
+    /// `asd' or column^'-1`, `2' between 1 and 3 or 0x61 like 'a`: a one-word value
+    /// closed, an expression with an operand inside and a symbolic operator (not `+`) or
+    /// two word operators, and a last string the application's closing quote completes.
+    fn operators_close(&self, end: End) -> bool {
+        let ops = || {
+            self.toks
                 .iter()
-                .all(|b| b.is_ascii_alphanumeric())
+                .filter(|t| matches!(t.kind, Kind::Logic | Kind::Cmp | Kind::Arith))
+        };
+        // Strings are words: the one the application's quote completes (`"-f -" will work`
+        // quotes an option in a sentence) and those inside (`'+' and '/' prefixes` quotes
+        // two signs, and its reading sees ` and ` as a string).
+        let spaced = |t: &Token| {
+            t.kind == Kind::Str
+                && t.text(self.lower)
+                    .trim_ascii()
+                    .iter()
+                    .any(u8::is_ascii_whitespace)
+        };
+        // `+` may be a space no decoder turned back (`36"+x+48+"+frame`, inches).
+        let sign = |t: &Token| symbolic(t, self.lower) && t.text(self.lower) != b"+";
+        let words = ops().filter(|t| !symbolic(t, self.lower)).count();
+        self.toks.len() >= 4
+            && (words >= 2 || ops().any(sign))
+            && self.closes_quote(end)
+            && self.truncation_prefix(0)
+            && !self.toks.get(1..).is_some_and(|ts| ts.iter().any(spaced))
     }
 
     /// Whether the expression ran to the end and its last token is a string the
@@ -1276,10 +1617,75 @@ impl Judge<'_> {
                 .is_some_and(|t| t.kind == Kind::Str && !t.closed() && t.flag == self.quote)
     }
 
+    /// Whether a query that reads as code starts at `i`: `select` and a list that opens
+    /// with `*`, a number, a variable or a call, or a `where` later, and `from`
+    /// (`select * from`, `select count(*),concat(… from`, `select id from t where …`; not
+    /// `select items from the list`).
+    fn coded_select(&self, i: usize) -> bool {
+        let list = i + 1;
+        let marks = matches!(self.kind(list), Some(Kind::Num | Kind::Var))
+            || self.is(list, b"*")
+            || self.tok(list).is_some_and(|t| callable(t, self.lower))
+                && self.kind(list + 1) == Some(Kind::LParen)
+            || self.has_keyword(list, b"where");
+        self.is(i, b"select") && marks && self.has_from(list)
+    }
+
+    /// Whether the value defines a routine: `create function f (…) returns …`.
+    fn routine(&self) -> bool {
+        self.is(0, b"create")
+            && matches!(self.text(1), b"function" | b"procedure")
+            && self.kind(2) == Some(Kind::Word)
+            && self.kind(3) == Some(Kind::LParen)
+            && self.toks.iter().any(|t| t.text(self.lower) == b"returns")
+    }
+
+    /// Whether a query follows the operand that ends at token `j` where it cannot be SQL
+    /// otherwise: behind a comment (`-1 #x\n(select id from users)`), or as the derived
+    /// table a value opens with (`from(select count(*),concat(…`, the rest cut).
+    fn query_after(&self, j: usize) -> bool {
+        let derived = j == 0
+            && self.is(0, b"from")
+            && self.kind(1) == Some(Kind::LParen)
+            && self.coded_select(2);
+        derived || (self.comment_at(j) != 0 && self.full_select(j))
+    }
+
+    /// Whether the boolean operator at `i` starts a condition of SQL that noise at `j`
+    /// trails: a probe of the database itself (`1 and substring(@@version,1,1)9=5//true`,
+    /// `-1 or 1=(select system_user)kdoru`; prose has no such condition), a query as the
+    /// condition cut by a comment (`1 and select top 10 name from users -- 1`), or the
+    /// value opening with the break-out (`' or abc!`).
+    fn condition_before_noise(&self, ev: &Ev, i: usize, j: usize) -> bool {
+        let query = j == i + 1
+            && strict_comment(self.comment_at(self.toks.len()))
+            && self.statement(j)
+            && self.has_from(j);
+        (ev.cmp && ev.sql_only)
+            || ev.sysvar
+            || ev.system
+            || ev.subquery
+            || query
+            || self.opening_probe(i)
+    }
+
+    /// Whether a parenthesised query with a select list and `from` starts at `i`.
+    fn full_select(&self, i: usize) -> bool {
+        self.kind(i) == Some(Kind::LParen)
+            && self.is(i + 1, b"select")
+            && self.select_list(i + 2)
+            && self.has_from(i + 2)
+    }
+
     fn has_from(&self, i: usize) -> bool {
+        self.has_keyword(i, b"from")
+    }
+
+    /// Whether the keyword `w` comes at token `i` or after.
+    fn has_keyword(&self, i: usize, w: &[u8]) -> bool {
         self.toks.get(i..).is_some_and(|ts| {
             ts.iter()
-                .any(|t| t.kind == Kind::Kw && t.text(self.lower) == b"from")
+                .any(|t| t.kind == Kind::Kw && t.text(self.lower) == w)
         })
     }
 
@@ -1298,10 +1704,12 @@ impl Judge<'_> {
     /// (one word: a user name, an id), not a sentence that happens to hold a quote.
     fn truncation_prefix(&self, comment: u8) -> bool {
         let t = self.toks[0];
+        // Spaces before the value are a form's padding (` aa'^0…`).
         let body = self
             .lower
             .get(t.start as usize..(t.end as usize).saturating_sub(1))
-            .unwrap_or_default();
+            .unwrap_or_default()
+            .trim_ascii_start();
         if body.len() > 64 || body.iter().any(|&b| b.is_ascii_whitespace()) {
             return false;
         }
@@ -1320,10 +1728,33 @@ impl Judge<'_> {
             && !body.iter().any(|b| matches!(b, b'\'' | b'"' | b'`'))
     }
 
-    /// What follows a condition or the break-out: `;` and a statement, a clause.
+    /// `union` after a break-out, when the window rule cannot see a select list: cut short
+    /// (`-1 union`, `1 union select`), a list without `select` (`1 union 1,2,3`), a
+    /// parenthesised select (`union(select table)`), or a select list that calls SQL-only
+    /// functions past noise (`union select antidef 1,2,version()`).
+    fn union_tail(&self, i: usize, report: &mut impl FnMut(Finding, std::ops::Range<usize>)) {
+        let n = self.toks.len();
+        let mut j = i + 1;
+        if matches!(self.text(j), b"all" | b"distinct") {
+            j += 1;
+        }
+        let next = self.kind(j);
+        let select = self.is(j, b"select");
+        if (next.is_none() && !self.truncated)
+            || (select && j + 1 >= n && !self.truncated)
+            || (select && self.sql_only_call(j + 1))
+            || (next == Some(Kind::Num) && self.kind(j + 1) == Some(Kind::Comma))
+            || (next == Some(Kind::LParen) && self.is(j + 1, b"select"))
+        {
+            report(Finding::Union, self.span(i, n));
+        }
+    }
+
+    /// What follows a condition or the break-out: `;` and a statement, a clause, `union`.
     fn after(&self, i: usize, report: &mut impl FnMut(Finding, std::ops::Range<usize>)) {
         let n = self.toks.len();
         match self.kind(i) {
+            Some(Kind::Union) => self.union_tail(i, report),
             Some(Kind::Semi) => {
                 let mut j = i + 1;
                 while self.kind(j) == Some(Kind::Semi) {
@@ -1368,7 +1799,11 @@ impl Judge<'_> {
                     }
                 }
                 b"having" => {
-                    let mut ev = Ev::default();
+                    // `having 1=` cut short.
+                    let mut ev = Ev {
+                        allow_cut: true,
+                        ..Ev::default()
+                    };
                     let (end, j) = self.expr(i + 1, true, &mut ev);
                     if end != End::Invalid && (ev.cmp || ev.func) {
                         report(self.finding(&ev, Finding::Tautology), self.span(i, j));
@@ -1498,23 +1933,30 @@ impl Window {
                 let before = self.back(2);
                 let dotted = kind(before) == Some(Kind::Dot)
                     && !matches!(text(self.back(3)), b"dbms_lock" | b"sys");
+                // `) benchmark(`: a name prose never calls may follow a closed condition.
+                let closed = !matches!(f.text(lower), b"sleep");
                 let context = before.is_none_or(|b| {
-                    matches!(
-                        b.kind,
-                        Kind::Logic
-                            | Kind::Cmp
-                            | Kind::Arith
-                            | Kind::LParen
-                            | Kind::Comma
-                            | Kind::Semi
-                            | Kind::Stmt
-                            | Kind::Str
-                            | Kind::Unary
-                            | Kind::Kw
-                            | Kind::Dot
-                    )
+                    (closed && b.kind == Kind::RParen)
+                        || matches!(
+                            b.kind,
+                            Kind::Logic
+                                | Kind::Cmp
+                                | Kind::Arith
+                                | Kind::LParen
+                                | Kind::Comma
+                                | Kind::Semi
+                                | Kind::Stmt
+                                | Kind::Str
+                                | Kind::Unary
+                                | Kind::Kw
+                                | Kind::Dot
+                        )
                 });
+                // `sleep(20.to_i)`: a number, whatever is glued to it.
+                let number = cur.kind == Kind::Word
+                    && cur.text(lower).first().is_some_and(u8::is_ascii_digit);
                 let arg = matches!(cur.kind, Kind::Num | Kind::Var | Kind::LParen | Kind::Str)
+                    || number
                     || (cur.kind == Kind::Word && is_sql_func(cur.text(lower)))
                     || cur.text(lower) == b"select";
                 if !dotted && context && arg {
@@ -1556,6 +1998,14 @@ impl Window {
                         report(Finding::Function, cur.start as usize..cur.end as usize);
                     }
                 }
+            }
+            // A procedure of a dangerous package: `utl_http.request(`.
+            Kind::LParen
+                if kind(self.back(1)) == Some(Kind::Dot)
+                    && self.back(2).is_some_and(|p| is_danger(p.text(lower))) =>
+            {
+                let s = self.back(2).map_or(0, |t| t.start as usize);
+                report(Finding::Function, s..cur.end as usize);
             }
             Kind::LParen => {
                 if let Some(f) = self.back(0).filter(|f| callable(f, lower))

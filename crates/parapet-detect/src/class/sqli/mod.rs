@@ -3,8 +3,15 @@
 //! inserts it as), and as if it followed an opening `'` or `"` (a quoted string it breaks
 //! out of) — and a judge of our own ([`judge`]) looks at the token sequence: how the value
 //! breaks out of its operand and what SQL follows (a condition, possibly cut short after
-//! its comparison operator, a clause, `;` and a statement, a comment cutting the query),
-//! and anywhere in it, `union select`, time delays and functions only an attacker calls.
+//! its comparison operator or trailed by noise after a probe of the database itself, a
+//! clause, `;` and a statement or a block, a comment cutting the query, `union`), and
+//! anywhere in it, `union select`, time delays, functions only an attacker calls, a
+//! condition on two numbers in `case when`, `if(`, `iif(` (`case when 4831=4831`) and a
+//! string spelled in printable character codes (`char(113)+char(118)+char(112)`). MySQL's implicit string
+//! operators count as a break-out when a space sets them off from both quotes
+//! (`a' and 'b`, `a' not like 'b`, `a' - 'b`; `'and'` alone or `"mod"` quote a word), or
+//! when glued to both (`aa'like'0`, `1"or!"a`), and so does an expression between the
+//! quotes with a sign or two word operators (`asd' or column^'-1`), its strings words.
 //!
 //! Besides break-outs, a value can be SQL as a whole, in a number or column slot: a call
 //! of a SQL-only function (`version()`, `db_name(0)`, `group_concat(`), an expression with
@@ -14,8 +21,15 @@
 //! (`information_schema`, `mysql.db`, `sp_executesql`) or an overflowing number; and a
 //! whole statement with code marks (``alter table `t` ``, `declare @b`), a number glued
 //! to a call (`1.e(ascii`) or a one-word value closed and ended (`admin@x.io';`) are
-//! injections too. Weaker shapes (a call of a function SQL shares with other languages,
-//! a cast alone, `) as x from`, `schema_name`, `4294967296`) are paranoia-2 rules.
+//! injections too, and so are an expression of literals closed by an empty comment
+//! (`1--`, `( 'a' ) --`; not `1611-id--` nor `1,1--`), a call that asks the database
+//! about itself (`length(version())`, `mid(@@hostname,1,1)`), a sub-query with SQL in it
+//! (`1 - any(select 1,2)`, `(select @@version)`, `in (select * from`, a derived table
+//! `from(select count(*),…`, one behind a comment: `-1 #…\n(select id from t)`), a
+//! system procedure run (`exec sp_add_job`) and a routine defined (`create function f(…)
+//! returns …`).
+//! Weaker shapes (a call of a function SQL shares with other languages, a cast alone,
+//! `) as x from`, `schema_name`, `4294967296`) are paranoia-2 rules.
 //!
 //! Two more readings: when the value's first quote follows a backslash, as if the
 //! application escaped quotes but not backslashes (`\'or'1` closes the string); and when
@@ -25,10 +39,10 @@
 //! A cheap gate first: a value with none of the bytes SQL structure needs (quotes,
 //! parentheses, `;`, `=`, `<`, `>`, `|`, `&`, `#`, `@`, `*`) is tokenized only when it holds
 //! a keyword that works without them (`union`, `select`, `exec`, `order`, `xp_`, …) and
-//! something between its words. One pass over the value's words also looks for the words
-//! the window rules need (`union`, time delays, dangerous functions, system tables, `/*`):
-//! without any (at paranoia 1), each reading is judged from its first tokens only, and
-//! prose (`hi there`, `O'Connor`) stops there.
+//! something between its words, or a comment (`1--`). One pass over the value's words
+//! also looks for the words the window rules need (`union`, time delays, dangerous
+//! functions, system tables, `/*`): without any (at paranoia 1), each reading is judged
+//! from its first tokens only, and prose (`hi there`, `O'Connor`) stops there.
 //!
 //! Paranoia 2 adds whole-value fragments: an operator alone (`<=>`, `is null`, `in (0,1)`),
 //! loose catalogue and type names, calls of shared functions.
@@ -77,7 +91,8 @@ static TRUNCATION: Rule = Rule {
     class: Class::Sqli,
     paranoia: 1,
     severity: Severity::Critical,
-    description: "SQL injection: a quoted value closed and the rest of the query commented out",
+    description: "SQL injection: a quoted value or a literal expression closed and the rest of the \
+                  query commented out",
 };
 
 /// `sleep(5)`, `benchmark(…)`, `pg_sleep(…)`, `waitfor delay '…'`.
@@ -464,6 +479,20 @@ fn word_kind(w: &[u8], dot: bool) -> Option<Word> {
     (w == word).then_some(kind)
 }
 
+/// Whether `s` ends in a comment with no letter or digit after it (`1--`, `1 -- -`,
+/// `1 /*`), the only place a value without structural bytes has one that matters.
+fn empty_comment_ends(s: &[u8]) -> bool {
+    // Such a value ends in `-`, `*` or `/` (`--`, `-- -`, `/*`, `/* */`).
+    if !matches!(s.trim_ascii_end().last(), Some(b'-' | b'*' | b'/')) {
+        return false;
+    }
+    let tail = s
+        .iter()
+        .rposition(u8::is_ascii_alphanumeric)
+        .map_or(s, |i| s.get(i + 1..).unwrap_or_default());
+    pair(tail, *b"--") || pair(tail, *b"/*")
+}
+
 /// Whether two bytes occur in a row in `s`.
 fn pair(s: &[u8], [a, b]: [u8; 2]) -> bool {
     memchr::memchr_iter(a, s).any(|i| s.get(i + 1) == Some(&b))
@@ -522,11 +551,14 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     let lone = input.features.any(Features::UNDERSCORE) && pair(s, *b"p_");
     // `1.e.tables`: a number glued to a name.
     let glue = input.features.any(Features::DOT) && glued_number_in(s);
-    if !(structural || apart || lone || glue) {
+    // `1--`, `1 /*`: a value closed by an empty comment (prose's ` -- ` has words after).
+    let comment =
+        || input.features.any(Features::DASH.union(Features::SLASH)) && empty_comment_ends(s);
+    if !(structural || apart || lone || glue || comment()) {
         return;
     }
     let (keyword, window) = words(s);
-    if !(structural || keyword || glue) {
+    if !(structural || keyword || glue || comment()) {
         return;
     }
     let full = window || input.paranoia >= 2;
@@ -630,6 +662,35 @@ fn evasion_keyword(s: &[u8], t: &Token) -> bool {
     }
 }
 
+/// Whether code tokens glued by a block comment are an evasion: a keyword on either side
+/// (`union/**/select`, `DROP/*x*/t`) or a keyword split in two (`DR/**/OP`).
+fn glued_evasion(s: &[u8], before: &Token, comment: &Token, after: &Token) -> bool {
+    let code = |t: &Token| !matches!(t.kind, Kind::Other | Kind::Comma);
+    ((evasion_keyword(s, before) || evasion_keyword(s, after)) && code(before) && code(after))
+        || split_keyword(s, before, comment, after)
+}
+
+/// `DR/**/OP`: a statement keyword split by an empty comment, for a filter that looks for
+/// the whole word (`src/**/test` joins to no keyword).
+fn split_keyword(s: &[u8], before: &Token, comment: &Token, after: &Token) -> bool {
+    let (a, b) = (before.text(s), after.text(s));
+    let mut joined = [0u8; 16];
+    let len = a.len() + b.len();
+    if before.kind != Kind::Word
+        || after.kind != Kind::Word
+        || comment.text(s) != b"/**/"
+        || !(4..=joined.len()).contains(&len)
+    {
+        return false;
+    }
+    joined[..a.len()].copy_from_slice(a);
+    joined[a.len()..len].copy_from_slice(b);
+    matches!(
+        tokenizer::classify(&joined[..len]),
+        Kind::Stmt | Kind::Union
+    )
+}
+
 /// Whether a reading of a value without window words can yield a finding, judged from
 /// its first tokens: after the opening string, an operator, `;`, a clause, a statement or
 /// a comment (a break-out); as-is, anything but two operands in a row (`hi there`, which
@@ -675,10 +736,35 @@ fn promising(mut tokens: Tokenizer<'_>, s: &[u8], quote: u8) -> bool {
             }
         }
     }
-    let (Some(first), _) = next() else {
+    let (Some(mut first), _) = next() else {
         return false;
     };
-    let (second, comment) = next();
+    let (mut second, mut comment) = next();
+    // A list glued by commas (`foo,iif(…)`, `17,23 order by 16`; prose puts a space after
+    // its commas) is SQL only if a call, a parenthesis, a clause or a boolean operator
+    // follows it.
+    let mut list = false;
+    while let Some(comma) = second.filter(|t| operand(&first) && !comment && t.kind == Kind::Comma)
+    {
+        let (Some(item), _) = next() else {
+            return false;
+        };
+        if first.end != comma.start || item.start != comma.end {
+            return false;
+        }
+        first = item;
+        (second, comment) = next();
+        list = true;
+    }
+    if list {
+        return !operand(&first)
+            || second.is_some_and(|t| {
+                matches!(
+                    t.kind,
+                    Kind::LParen | Kind::Logic | Kind::Clause | Kind::Union
+                )
+            });
+    }
     if first.kind == Kind::Clause {
         // `order #10001 arrived`: a clause word that starts no clause.
         return match first.text(s) {
@@ -739,12 +825,10 @@ fn reading(
         if quote == 0 {
             // `union/**/select`, `DROP/*x*/t`, `/*!50000select*/`.
             let exec = t.flag & AFTER_EXEC != 0 && evasion_keyword(s, &t);
-            let glue = glued.take().zip(prev).is_some_and(|(c, p)| {
-                c.end == t.start
-                    && (evasion_keyword(s, &p) || evasion_keyword(s, &t))
-                    && !matches!(p.kind, Kind::Other | Kind::Comma)
-                    && !matches!(t.kind, Kind::Other | Kind::Comma)
-            });
+            let glue = glued
+                .take()
+                .zip(prev)
+                .is_some_and(|(c, p)| c.end == t.start && glued_evasion(s, &p, &c, &t));
             if exec || glue {
                 report(Finding::CommentEvasion, t.start as usize..t.end as usize);
             }
@@ -792,6 +876,7 @@ fn reading(
     judge.call_value(report);
     judge.cast_value(report);
     judge.operator_value(report);
+    judge.literal_marks(report);
 }
 
 #[cfg(test)]
@@ -1201,7 +1286,6 @@ mod tests {
             "LIKE NULL",
             "in (0,1)",
             " IN (815914, 815913)",
-            "in ( select * from",
             "IN (",
         ] {
             assert!(hits(a).is_empty(), "{a}: {:?}", hits(a));
@@ -1339,6 +1423,359 @@ mod tests {
         ] {
             assert!(hits(b).is_empty(), "{b}: {:?}", hits(b));
         }
+    }
+
+    /// Asserts that every attack in `attacks` is an attack at paranoia 1 and that no
+    /// look-alike in `benign` is flagged by any sqli rule at paranoia 1.
+    fn caught_and_passed(attacks: &[&str], benign: &[&str]) {
+        for a in attacks {
+            let v = matches(&DETECTOR, Part::Query, "q", a, 1);
+            assert!(!v.is_empty(), "missed {a}");
+        }
+        for b in benign {
+            assert!(hits(b).is_empty(), "{b}: {:?}", hits(b));
+        }
+    }
+
+    #[test]
+    fn implicit_string_operators() {
+        caught_and_passed(
+            &[
+                "A' AND 'B",
+                "A' OR 'B",
+                "A' XOR 'B",
+                "A' DIV 'B",
+                "A' MOD 'B",
+                "A' LIKE 'B",
+                "A' NOT LIKE 'B",
+                "A' SOUNDS LIKE 'B",
+                "A' REGEXP 'B",
+                "A' NOT RLIKE 'B",
+                "A' - 'B",
+                "A' + 'B",
+            ],
+            &[
+                "Rock 'n' roll",
+                "the 'and' / 'or' keywords",
+                "'A' - 'B' grade",
+                "use 'and' between words",
+                "5' - '6",
+                "' and '",
+                "'OR'",
+                "' - '",
+                "/search?q=\"MOD\"&view=gallery",
+                "Jones' and Smith",
+                "O'Neil and 'Sons",
+                "it's 'x' or 'y'",
+            ],
+        );
+    }
+
+    #[test]
+    fn expressions_closed_by_an_empty_comment() {
+        for a in [
+            "1--",
+            "417652--",
+            "1 * 1 /*",
+            "@version--",
+            " ( 'a' )  --",
+            " ( BINARY ( 1) )  --",
+            " ( 1 * @a )  --",
+        ] {
+            assert!(
+                hits(a).contains(&"sqli.comment-truncation"),
+                "{a}: {:?}",
+                hits(a)
+            );
+        }
+        caught_and_passed(
+            &[],
+            &[
+                "1611-IioXXIG1ti8rspL2vbXFy--",
+                "1,1--",
+                "2024/*",
+                "2024/01/*",
+                "5#",
+                "thanks --",
+                "10 -- 20 people",
+                "i--",
+                "(optional) --",
+                "src/*",
+            ],
+        );
+    }
+
+    #[test]
+    fn database_probes_followed_by_noise() {
+        caught_and_passed(
+            &[
+                "1 and substring(@@version,1,1)9=5//true",
+                "6 and substring(version(),1,1)=3:)",
+                "16 and ascii(lower(substring(version(),1,1)))=52result:false",
+                "-1 or 1=(select system_user)kdoru",
+                "1\nand current_user=foo",
+                "iuc,20,1764,1768 and 1=@@version",
+            ],
+            &[
+                "2 and mid (2019) plans",
+                "3 and version (beta) notes",
+                "5 and substring matching rocks",
+                "1 and current user is me",
+                "current_user=admin",
+                "debug=1, current_user=admin",
+                "apples, pears and more",
+                "Paris, France and zip=75001",
+                "red, green or blue",
+            ],
+        );
+    }
+
+    #[test]
+    fn sub_queries_in_expressions() {
+        for a in [
+            "(select @@version)",
+            "1 - ANY(SELECT 1,2)",
+            "TRUE DIV(SELECT ORD(LEFT",
+            "length((select length(version())))",
+        ] {
+            assert!(hits(a).contains(&"sqli.subquery"), "{a}: {:?}", hits(a));
+        }
+        caught_and_passed(
+            &[],
+            &[
+                "Max (select one)",
+                "any (select all that apply)",
+                "(select one) and more",
+                "count (select all)",
+            ],
+        );
+    }
+
+    #[test]
+    fn stacked_blocks_procedures_and_conditions() {
+        for a in [
+            "2';Use master exec xp_cmdhshell 'ping127.0.0.1'--",
+            "1; BEGIN DECLARE @xy varchar(8000)",
+            "EXEC sp_add_job @job_name = 'TestJob';",
+            "1;load xml infile \"foo\"",
+            "1;load xml local infile \"foo\"",
+            "1; delete quick from foo",
+            "1;do (1=1)",
+            "1;call p(@version, @a)",
+            "'; if 1=1 drop table users-- -a",
+            "'; while 1=1 shutdown-- -a",
+            "'; begin shutdown end-- -a",
+        ] {
+            assert!(hits(a).contains(&"sqli.stacked"), "{a}: {:?}", hits(a));
+        }
+        caught_and_passed(
+            &[],
+            &[
+                "done; use the stairs",
+                "fine; use caution",
+                "no; use master",
+                "ok; use MySQL for this",
+                "ok; call me (maybe)",
+                "later; do (not) touch",
+                "so; begin again",
+                "then; delete the old ones",
+                "first parse; load xml later",
+                "if x=1; if so then go",
+                "Exec team offsite agenda",
+                "exec summary; begin here",
+            ],
+        );
+    }
+
+    #[test]
+    fn union_after_a_break_out() {
+        for a in [
+            "test'-1 union(select table)",
+            "test'-'xyz' union (select table)",
+            "ANY(SELECT 1) - 1 UNION ALL --",
+            "-219 UniOn sEleCt antidef 1,2,3,version(),user()",
+        ] {
+            assert!(hits(a).contains(&"sqli.union"), "{a}: {:?}", hits(a));
+        }
+        caught_and_passed(
+            &[],
+            &[
+                "Max(3) union rules",
+                "O'Brien - 1 union member",
+                "reunion union",
+                "the union select committee met at version 2",
+            ],
+        );
+    }
+
+    #[test]
+    fn literal_conditions_and_character_codes() {
+        caught_and_passed(
+            &[
+                "FOO,(SELECT (CASE WHEN (4831=4831) THEN 1 ELSE 1/(SELECT 0) END))",
+                "(CASE WHEN 4518=5617 THEN 1 ELSE NULL END)",
+                "FOO,IIF(2510=9436,FOO,1/0)",
+                "FOO); IF((6681=9099),SELECT 6681,DROP FUNCTION CGIQ);# AND (4596=4596",
+                "SELECT CHAR(113)+CHAR(122)+CHAR(120)+CHAR(106)+CHAR(113)+(SELECT (CASE",
+                "EXP(~(SELECT * FROM (SELECT CONCAT(0x71,(SELECT (ELT(7823=7823,1))),0x78))x))",
+            ],
+            &[
+                "when 2 > 1 it works",
+                "if (1 == 1) { x }",
+                "case 5 = 5",
+                "char(13) + text",
+                "SELECT 'a' + CHAR(13) + CHAR(10) + 'b'",
+                "CHAR(65)+CHAR(66)",
+                "in case 1 = 2 then",
+            ],
+        );
+    }
+
+    #[test]
+    fn calls_that_probe_the_database() {
+        for a in [
+            "ascii(substring(length(version()),1,1))",
+            "LENGTH(version())",
+            "uncompress(compress(version()))",
+            "concat(0x223e3c62723e,version(),0x3c696d67207372633d22)",
+            "MID(@@hostname, 1, 1)",
+            "CHARSET(CURRENT_USER())",
+        ] {
+            assert!(hits(a).contains(&"sqli.call-value"), "{a}: {:?}", hits(a));
+        }
+        caught_and_passed(
+            &[],
+            &[
+                "print(platform.version())",
+                "print(user())",
+                "format(date())",
+                "Version (2)",
+                "get_version()",
+            ],
+        );
+    }
+
+    #[test]
+    fn small_break_outs() {
+        caught_and_passed(
+            &[
+                "' or 1",
+                "' or abc!",
+                "\" xor abcdefg!",
+                "' or 3,4,2@!",
+                "x' or username like totpSecret escape 'x';",
+                "x' or email~all(array[email]);analyze--",
+                "'glob 1;",
+                "2010-01-01'+sleep(20.to_i)+'",
+                "unittests@coreruleset.org\" sleep(10.to_i) \"",
+                "IF EXISTS (SELECT * FROM users WHERE username = 'root') BENCHMARK(1000000000,MD5(1))",
+                "1 and select (utl_http.request('http://client9.com/') || 1)",
+                "17,23 order by 16",
+                "DR/**/OP/*bypass deny listing*/sampletable",
+            ],
+            &[
+                "'or' is a conjunction",
+                "' or so",
+                "\" and beyond",
+                "'and more' is here",
+                "it's ~5 km",
+                "I need sleep(8h)",
+                "time.sleep(5s)",
+                "utl_http docs",
+                "1, 2 order by date",
+                "src/**/test.rs",
+                "5' = 2 feet;",
+            ],
+        );
+    }
+
+    #[test]
+    fn operators_between_a_closed_and_an_opened_quote() {
+        caught_and_passed(
+            &[
+                "1\"OR!\"a",
+                "1\"OR-\"1",
+                "aa'like-'aa",
+                "aa'LIKE'0",
+                "asd' or column^'-1",
+                "aa' or intcolumn && '1",
+                "aa'IS NOT NULL or+1=+'1",
+                "' is 99999 = '",
+                "1' * id - '0",
+                "aa'|!'aa",
+                "aa' DIV@1 = 0 or '1",
+                "aa\"in+ (\"aa\") or -1 != \"0",
+                "2' between 1 and 3 or 0x61 like 'a",
+                "4' MOD 2 like '0",
+                " aa'^0+0+1-1 = (0)-- -a",
+                "aa'or current_date*0",
+            ],
+            &[
+                "l'or'",
+                "l'or et l'argent",
+                "q=\"MOD\"&view=gallery",
+                "q=\"LIKE\"+STAMP&view=1",
+                "\"-f -\" will work.",
+                "'+' and '/' prefixes.",
+                "/search?q=36\"+X+48+\"+FRAME&view=1",
+                "Tom' or Jerry and Spike",
+                "students' and teachers' union",
+                "5' - 10 feet",
+            ],
+        );
+    }
+
+    #[test]
+    fn queries_behind_comments_and_operators() {
+        caught_and_passed(
+            &[
+                "-1# union\n (select id from users limit 1,1)",
+                "-1 --\n (select id from users limit 1,1)",
+                "1 AND SELECT TOP 10 USERNAME FROM USERS -- 1",
+                "1 AND SELECT 1 FROM T.TRANS_DATE -- 1",
+                "10;DROP members --",
+                "in ( select * from",
+                " in (  select anfrage_id from erkenntnisse where id is  not  null  )",
+                "'{\"b\":2}'::jsonb @ '{\"a\":1, \"b\":2}'::jsonb",
+            ],
+            &[
+                "1 # note\n(see below)",
+                "2 -- (select one)",
+                "1 and select items from the list",
+                "2 and select all -- thanks",
+                "ok; drop it -- not worth it",
+                "in (select cases) from Monday",
+                "in (select items from the list)",
+                "meet @ 5pm",
+            ],
+        );
+    }
+
+    #[test]
+    fn derived_tables_routines_and_quantifiers() {
+        caught_and_passed(
+            &[
+                "admin@juice-sh.op' and email ! all (select email)--",
+                "if(2=",
+                "if(1234=",
+                "CREATE FUNCTION hello (s CHAR(20)) RETURNS CHAR(50) DETERMINISTIC RETURN \
+                 CONCAT('Hello, ',s,'!');",
+                "from(select count(*),concat((select (select (SELECT concat(user_name,0x7c,\
+                 password) FROM ecs_admin_user desc limit",
+                "FROM(select count(*),concat((select (select concat(session_id)) FROM \
+                 jml_session LIMIT",
+            ],
+            &[
+                "from (select items from the menu)",
+                "from (select one)",
+                "create function names carefully",
+                "if(x=",
+                "glob(*.txt)",
+                "risk and likelihood (high)",
+                "email ! important",
+                "wow! all done",
+            ],
+        );
     }
 
     #[test]

@@ -351,6 +351,10 @@ impl Iterator for Tokenizer<'_> {
                 b'@' if b1 == b'@' && is_space(self.at(start + 2)) => {
                     self.token(Kind::Cmp, start, start + 2, 0)
                 }
+                // `@` between spaces: PostgreSQL's containment (`'{..}'::jsonb @ '{..}'`).
+                b'@' if is_space(b1) && start > 0 && is_space(self.at(start - 1)) => {
+                    self.token(Kind::Arith, start, start + 1, 0)
+                }
                 b'@' => {
                     let mut i = start + 1;
                     if self.at(i) == b'@' {
