@@ -67,7 +67,8 @@ static RFI: Rule = Rule {
 };
 
 /// A URL whose authority hides its real host behind an encoded slash or backslash before
-/// `@` (`http://example.com%2f@evil.com/`).
+/// `@` (`http://example.com%2f@evil.com/`), or spells it with backslash escapes
+/// (`http://\l\o\c\a\l\h\o\s\t/`).
 static CONFUSION: Rule = Rule {
     id: "ssrf.url-confusion",
     class: Class::Ssrf,
@@ -537,6 +538,14 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
         }
         // The authority.
         let auth_start = colon + 1 + slashes;
+        // `http://\l\o\c\a\l\h\o\s\t/`: a host spelt with escapes, which some parsers
+        // drop and others read as a path (WHATWG parsers take `\` for `/`).
+        if web
+            && rest.starts_with(b"//\\")
+            && s.get(auth_start).is_some_and(u8::is_ascii_alphanumeric)
+        {
+            sink.report(&CONFUSION, st..s.len().min(auth_start + 32));
+        }
         let auth_end = s[auth_start..]
             .iter()
             .position(|&c| {
@@ -740,6 +749,8 @@ mod tests {
             ("http://66.240.183.75/crash.php", "ssrf.rfi"),
             ("https://evil.example/shell.txt?", "ssrf.rfi"),
             ("http://example.com%2f@evil.com/", "ssrf.url-confusion"),
+            (r"http://\l\o\c\a\l\h\o\s\t/", "ssrf.url-confusion"),
+            (r"https://\\evil.example\x", "ssrf.url-confusion"),
             ("https://metadata.packet.net/userdata", "ssrf.metadata"),
             ("http://192.0.0.192/latest/user-data/", "ssrf.metadata"),
             ("http:127.0.0.1", "ssrf.internal-address"),
@@ -829,6 +840,8 @@ mod tests {
             ("q", "file transfer fails?"),
             ("q", "http:is it safe?"),
             ("healthcheck_url", "http://localhost:9000/healthz"),
+            ("q", r"https:\/\/example.com\/a"),
+            ("q", r"http:\/\/example.com"),
         ] {
             assert!(
                 hits(name, text).is_empty(),
