@@ -181,3 +181,21 @@ fn an_encoded_benign_value_stays_benign() {
     }
     assert!(flagged.is_empty(), "flagged:\n{}", flagged.join("\n"));
 }
+
+/// A Windows path's backslashes are not escapes, though `\c` is a CSS form feed and `\f` a
+/// JavaScript one: in a query (percent-encoded) or a JSON body, it is benign.
+#[test]
+fn a_windows_path_is_not_made_of_escapes() {
+    let engine = engine();
+    for path in [
+        r"C:\temp\c",
+        r"C:\Users\ada\Desktop\f",
+        r"C:\Program Files\app\bin",
+        r"\\fileserver\b\1",
+    ] {
+        assert!(!query_attack(&engine, path), "query: {path}");
+        assert!(!json_attack(&engine, path), "json: {path}");
+    }
+    // An escape that spells a control byte elsewhere is still an anomaly.
+    assert!(query_attack(&engine, r"\1=\1AND\1=\1;"));
+}

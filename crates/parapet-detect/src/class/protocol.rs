@@ -26,6 +26,7 @@
 //! How: byte tests first (a scan for bytes below 0x20 or above 0x7E, which a plain value
 //! does not have); header rules run only for the header they are about, by name.
 
+use crate::decode::Decoders;
 use crate::detector::{Detector, Features, Input, Sink, WordSet};
 use crate::location::Part;
 use crate::needle;
@@ -509,9 +510,13 @@ fn bytes(input: &Input<'_>, sink: &mut Sink<'_>) {
     if let Some(i) = memchr::memchr(0, rest) {
         sink.report(&NUL, first + i..first + i + 1);
     }
-    if let Some(i) = rest
-        .iter()
-        .position(|&b| (b < 0x20 && !matches!(b, b'\t' | b'\r' | b'\n' | 0)) || b == 0x7f)
+    // A Windows path's backslashes separate names: the control bytes that escape decoders
+    // read in one (`C:\temp\c` holds a CSS form feed) are not in the value.
+    let path_escapes = !Decoders::TRANSPORT.contains(input.decoded_by) && windows_path(input.raw);
+    if !path_escapes
+        && let Some(i) = rest
+            .iter()
+            .position(|&b| (b < 0x20 && !matches!(b, b'\t' | b'\r' | b'\n' | 0)) || b == 0x7f)
     {
         let span = first + i..first + i + 1;
         if matches!(input.part, Part::Body) {
@@ -529,12 +534,31 @@ fn bytes(input: &Input<'_>, sink: &mut Sink<'_>) {
             || (b == 0xf0 && next < 0x90);
         if overlong {
             sink.report(&OVERLONG, at..at + 1);
-        } else if input.decoded_by.contains(crate::decode::Decoders::URL)
+        } else if input.decoded_by.contains(Decoders::URL)
             && !matches!(input.part, Part::Body | Part::BodyKey)
         {
             sink.report(&INVALID_UTF8, at..at + 1);
         }
     }
+}
+
+/// Whether a raw value opens with a Windows path, `C:\` or `\\server`, its bytes
+/// percent-encoded or not.
+fn windows_path(raw: &[u8]) -> bool {
+    let hex = |b: u8| (b as char).to_digit(16).and_then(|d| u8::try_from(d).ok());
+    // The first three bytes, percent-decoded.
+    let mut head = [0u8; 3];
+    let mut rest = raw;
+    for byte in &mut head {
+        (*byte, rest) = match rest {
+            [b'%', high, low, tail @ ..] if hex(*high).is_some() && hex(*low).is_some() => {
+                (hex(*high).unwrap_or(0) << 4 | hex(*low).unwrap_or(0), tail)
+            }
+            [b, tail @ ..] => (*b, tail),
+            [] => return false,
+        };
+    }
+    matches!(head, [drive, b':', b'\\'] if drive.is_ascii_alphabetic()) || head.starts_with(b"\\\\")
 }
 
 /// Where a `%25` is followed by two hex digits, each as is or percent-encoded itself, that

@@ -67,6 +67,11 @@ impl Decoders {
     pub(crate) const PATH: Decoders = Decoders(1 << 10);
     /// NUL bytes removed.
     pub(crate) const NUL: Decoders = Decoders(1 << 11);
+    /// The decoders of the transport (percent-encoding in its forms, overlong UTF-8): what
+    /// they produce is what the application receives, where the other decoders show what a
+    /// markup, script or data parser might make of it.
+    pub(crate) const TRANSPORT: Decoders =
+        Decoders(Self::URL.0 | Self::URL_TWICE.0 | Self::URL_UNICODE.0 | Self::OVERLONG.0);
 
     /// Whether no decoder was applied (the raw form).
     pub(crate) fn is_empty(self) -> bool {
