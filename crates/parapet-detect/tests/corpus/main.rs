@@ -22,10 +22,16 @@ use std::process::ExitCode;
 /// more attacks raises that rate, so its ceiling is loose; the benign set is the measure of
 /// false positives.
 const FLOORS: &[(&str, f64, f64)] = &[
-    ("libinjection", 97.5, 0.5),
+    ("libinjection", 98.8, 0.5),
     ("benign", 0.0, 0.25),
-    ("crs", 85.5, 14.0),
+    ("crs", 86.5, 14.0),
+    (CORPUS, 96.8, 3.5),
 ];
+
+/// The row that sums every set but `benign-code` (code sent on purpose, which needs
+/// per-route exclusions): all the attacks, and all the benign inputs, CRS's no-match cases
+/// included.
+const CORPUS: &str = "corpus";
 
 struct Options {
     paranoia: u8,
@@ -168,6 +174,14 @@ fn main() -> ExitCode {
         );
     }
     println!();
+    let mut corpus = Tally::default();
+    for (_, t) in sets.iter().filter(|(set, _)| *set != "benign-code") {
+        corpus.attacks += t.attacks;
+        corpus.detected += t.detected;
+        corpus.benign += t.benign;
+        corpus.flagged += t.flagged;
+    }
+    sets.insert(CORPUS.to_owned(), corpus);
     for (set, t) in &sets {
         println!(
             "{set:<14} {:<44} {:>7} {:>7.1} {:>7} {:>7.2}",
