@@ -1,6 +1,7 @@
 //! Headers between client and upstream: the client's address behind trusted proxies,
 //! `Forwarded` / `X-Forwarded-*`, hop-by-hop removal and the request id.
 
+use http::header::GetAll;
 use http::{HeaderMap, HeaderName, HeaderValue, Version, header};
 use ipnet::IpNet;
 use std::net::IpAddr;
@@ -76,25 +77,46 @@ impl Origin<'_> {
     }
 }
 
-/// Removes hop-by-hop headers, including every header the `Connection` header names.
-/// With `keep_upgrade`, `Connection: upgrade` and `Upgrade` survive (WebSocket handshakes).
-pub fn strip_hop_by_hop(headers: &mut HeaderMap, keep_upgrade: bool) {
-    let named: Vec<HeaderName> = headers
-        .get_all(header::CONNECTION)
+/// Whether `name` is in [`HOP_BY_HOP`].
+fn is_hop_by_hop(name: &HeaderName) -> bool {
+    name == header::CONNECTION
+        || name == header::TE
+        || name == header::TRAILER
+        || name == header::TRANSFER_ENCODING
+        || name == header::UPGRADE
+        || name == header::PROXY_AUTHORIZATION
+        || name.as_str() == "keep-alive"
+        || name.as_str() == "proxy-connection"
+}
+
+/// Whether one of the `Connection` headers names `name` (as a list element, in any case).
+fn named_by_connection(connection: &GetAll<'_, HeaderValue>, name: &HeaderName) -> bool {
+    connection
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .filter_map(|n| HeaderName::from_bytes(n.trim().as_bytes()).ok())
-        .collect();
-    for name in named {
-        if !(keep_upgrade && name == header::UPGRADE) {
-            headers.remove(name);
+        .any(|n| n.trim().eq_ignore_ascii_case(name.as_str()))
+}
+
+/// Removes hop-by-hop headers, including every header the `Connection` header names.
+/// With `keep_upgrade`, `Connection: upgrade` and `Upgrade` survive (WebSocket handshakes).
+pub fn strip_hop_by_hop(headers: &mut HeaderMap, keep_upgrade: bool) {
+    // One pass over the names present (most requests hold none of these), instead of a
+    // lookup for every name that could be.
+    let connection = headers.get_all(header::CONNECTION);
+    let named = connection.iter().next().is_some();
+    let mut doomed = Vec::new();
+    for name in headers.keys() {
+        // With `keep_upgrade`, `Connection` is replaced below whatever it named.
+        if keep_upgrade && (name == header::CONNECTION || name == header::UPGRADE) {
+            continue;
+        }
+        if is_hop_by_hop(name) || (named && named_by_connection(&connection, name)) {
+            doomed.push(name.clone());
         }
     }
-    for name in HOP_BY_HOP {
-        if !(keep_upgrade && (name == "connection" || name == "upgrade")) {
-            headers.remove(name);
-        }
+    for name in doomed {
+        headers.remove(name);
     }
     if keep_upgrade {
         headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
@@ -104,43 +126,92 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap, keep_upgrade: bool) {
 /// Sets `X-Forwarded-For/Proto/Host` and `Forwarded` for the upstream. Client-supplied values
 /// survive only when the peer is a trusted proxy; otherwise they are replaced.
 pub fn set_forwarding(headers: &mut HeaderMap, origin: &Origin<'_>) {
-    use std::fmt::Write;
-    let peer = origin.peer.to_canonical();
-    let host = origin.host.unwrap_or_default();
-    if !origin.peer_trusted {
-        for name in [
+    let host = origin.host.and_then(|h| HeaderValue::from_str(h).ok());
+    Forwarding::new(origin.peer, origin.scheme).apply(headers, origin.peer_trusted, host.as_ref());
+}
+
+/// What the forwarding headers say about one connection (its peer and scheme), written
+/// out once when it opens so that each of its requests only copies it.
+#[derive(Debug, Clone)]
+pub struct Forwarding {
+    scheme: &'static str,
+    /// The peer as an `X-Forwarded-For` entry.
+    peer: HeaderValue,
+    /// `for=…;proto=…`: this hop's `Forwarded` element, without the host.
+    element: String,
+}
+
+impl Forwarding {
+    /// The forwarding of a connection from `peer` over `scheme` (`http` or `https`).
+    pub fn new(peer: IpAddr, scheme: &'static str) -> Self {
+        let peer = peer.to_canonical();
+        let element = match peer {
+            IpAddr::V4(v4) => format!("for={v4};proto={scheme}"),
+            IpAddr::V6(v6) => format!("for=\"[{v6}]\";proto={scheme}"),
+        };
+        Forwarding {
+            scheme,
+            // An IP address is always a valid header value.
+            peer: HeaderValue::from_str(&peer.to_string())
+                .unwrap_or_else(|_| HeaderValue::from_static("unknown")),
+            element,
+        }
+    }
+
+    /// Sets `X-Forwarded-For/Proto/Host` and `Forwarded` for one request whose client asked
+    /// for `host`. Client-supplied values survive only when `peer_trusted`; otherwise they
+    /// are replaced.
+    pub fn apply(&self, headers: &mut HeaderMap, peer_trusted: bool, host: Option<&HeaderValue>) {
+        let host = host.filter(|h| !h.is_empty());
+        const FORWARDING: [&HeaderName; 5] = [
             &X_FORWARDED_FOR,
             &X_FORWARDED_PROTO,
             &X_FORWARDED_HOST,
             &X_REAL_IP,
             &header::FORWARDED,
-        ] {
-            headers.remove(name);
+        ];
+        // Whether the client's own values are there (and kept): an untrusted peer's go. One
+        // pass over the names present finds whether it sent any (most send none).
+        let kept =
+            |headers: &HeaderMap, name: &HeaderName| peer_trusted && headers.contains_key(name);
+        if !peer_trusted && headers.keys().any(|n| FORWARDING.contains(&n)) {
+            for name in FORWARDING {
+                headers.remove(name);
+            }
         }
+        if kept(headers, &X_FORWARDED_FOR) {
+            let mut xff = String::with_capacity(64);
+            append_prior(&mut xff, headers, &X_FORWARDED_FOR);
+            xff.push_str(self.peer.to_str().unwrap_or_default());
+            set(headers, &X_FORWARDED_FOR, xff);
+        } else {
+            headers.insert(X_FORWARDED_FOR.clone(), self.peer.clone());
+        }
+        if !kept(headers, &X_FORWARDED_PROTO) {
+            headers.insert(
+                X_FORWARDED_PROTO.clone(),
+                HeaderValue::from_static(self.scheme),
+            );
+        }
+        if let Some(host) = host
+            && !kept(headers, &X_FORWARDED_HOST)
+        {
+            headers.insert(X_FORWARDED_HOST.clone(), host.clone());
+        }
+        let host = host.map(|h| h.to_str().unwrap_or_default());
+        let mut forwarded =
+            String::with_capacity(self.element.len() + host.map_or(0, |h| h.len() + 8));
+        if peer_trusted {
+            append_prior(&mut forwarded, headers, &header::FORWARDED);
+        }
+        forwarded.push_str(&self.element);
+        if let Some(host) = host {
+            forwarded.push_str(";host=\"");
+            forwarded.extend(host.chars().filter(|c| *c != '"' && *c != '\\'));
+            forwarded.push('"');
+        }
+        set(headers, &header::FORWARDED, forwarded);
     }
-    // Writing into a String cannot fail.
-    let mut xff = String::with_capacity(48);
-    append_prior(&mut xff, headers, &X_FORWARDED_FOR);
-    let _ = write!(xff, "{peer}");
-    set(headers, &X_FORWARDED_FOR, &xff);
-    if !headers.contains_key(&X_FORWARDED_PROTO) {
-        set(headers, &X_FORWARDED_PROTO, origin.scheme);
-    }
-    if !headers.contains_key(&X_FORWARDED_HOST) && !host.is_empty() {
-        set(headers, &X_FORWARDED_HOST, host);
-    }
-    let mut forwarded = String::with_capacity(96);
-    append_prior(&mut forwarded, headers, &header::FORWARDED);
-    let _ = match peer {
-        IpAddr::V4(v4) => write!(forwarded, "for={v4};proto={}", origin.scheme),
-        IpAddr::V6(v6) => write!(forwarded, "for=\"[{v6}]\";proto={}", origin.scheme),
-    };
-    if !host.is_empty() {
-        forwarded.push_str(";host=\"");
-        forwarded.extend(host.chars().filter(|c| *c != '"' && *c != '\\'));
-        forwarded.push('"');
-    }
-    set(headers, &header::FORWARDED, &forwarded);
 }
 
 /// Appends the values of `name` already present, each followed by `, `.
@@ -151,8 +222,10 @@ fn append_prior(out: &mut String, headers: &HeaderMap, name: &HeaderName) {
     }
 }
 
-fn set(headers: &mut HeaderMap, name: &HeaderName, value: &str) {
-    if let Ok(v) = HeaderValue::from_str(value) {
+/// Sets `name` to `value` when it is a valid header value (visible ASCII: what the values
+/// it is built from are, having passed `to_str`).
+fn set(headers: &mut HeaderMap, name: &HeaderName, value: String) {
+    if let Ok(v) = HeaderValue::from_maybe_shared(bytes::Bytes::from(value)) {
         headers.insert(name.clone(), v);
     }
 }
@@ -169,6 +242,18 @@ pub fn request_id(headers: &HeaderMap) -> String {
     match headers.get(&X_REQUEST_ID).and_then(|v| v.to_str().ok()) {
         Some(id) if valid(id) => id.to_string(),
         _ => uuid::Uuid::new_v4().simple().to_string(),
+    }
+}
+
+/// [`request_authority`] as a header value (the `Host` header's own when it comes from it).
+pub fn request_authority_value(parts: &http::request::Parts) -> Option<HeaderValue> {
+    match parts.uri.authority() {
+        Some(a) => HeaderValue::from_str(a.as_str()).ok(),
+        None => parts
+            .headers
+            .get(header::HOST)
+            .filter(|h| h.to_str().is_ok())
+            .cloned(),
     }
 }
 
@@ -262,6 +347,34 @@ mod tests {
     }
 
     #[test]
+    fn a_trusted_proxy_s_forwarding_headers_are_extended() {
+        let mut h = map(&[
+            ("x-forwarded-for", "198.51.100.7"),
+            ("forwarded", "for=198.51.100.7"),
+            ("x-forwarded-proto", "https"),
+            ("x-real-ip", "198.51.100.7"),
+        ]);
+        let host = HeaderValue::from_static("api.example:8443");
+        let forwarding = Forwarding::new("::ffff:10.0.0.1".parse().unwrap(), "http");
+        forwarding.apply(&mut h, true, Some(&host));
+        assert_eq!(h["x-forwarded-for"], "198.51.100.7, 10.0.0.1");
+        assert_eq!(
+            h["forwarded"],
+            "for=198.51.100.7, for=10.0.0.1;proto=http;host=\"api.example:8443\""
+        );
+        assert_eq!(h["x-forwarded-proto"], "https");
+        assert_eq!(h["x-forwarded-host"], "api.example:8443");
+        assert_eq!(h["x-real-ip"], "198.51.100.7");
+        // The same connection, an untrusted peer's request without a host.
+        let mut h = map(&[("x-forwarded-host", "evil")]);
+        let forwarding = Forwarding::new("2001:db8::1".parse().unwrap(), "https");
+        forwarding.apply(&mut h, false, None);
+        assert_eq!(h["x-forwarded-for"], "2001:db8::1");
+        assert_eq!(h["forwarded"], "for=\"[2001:db8::1]\";proto=https");
+        assert!(!h.contains_key("x-forwarded-host"));
+    }
+
+    #[test]
     fn hop_by_hop_headers_go_including_those_named_by_connection() {
         let mut h = map(&[
             ("connection", "close, x-secret"),
@@ -272,6 +385,19 @@ mod tests {
         ]);
         strip_hop_by_hop(&mut h, false);
         assert_eq!(h.len(), 1);
+        assert!(h.contains_key("x-keep"));
+
+        let mut h = map(&[
+            ("connection", "Upgrade, X-Secret"),
+            ("upgrade", "websocket"),
+            ("x-secret", "1"),
+            ("transfer-encoding", "chunked"),
+            ("x-keep", "1"),
+        ]);
+        strip_hop_by_hop(&mut h, true);
+        assert_eq!(h.len(), 3);
+        assert_eq!(h["connection"], "upgrade");
+        assert_eq!(h["upgrade"], "websocket");
         assert!(h.contains_key("x-keep"));
     }
 

@@ -6,7 +6,7 @@
 //! only after every request-phase policy has passed (inspect, then forward).
 
 use crate::body::{Metered, MinRate, ProxyBody, RateWatch, WithDeadline, boxed, full};
-use crate::forward::{self, Origin, X_REQUEST_ID};
+use crate::forward::{self, Forwarding, Origin, X_REQUEST_ID};
 use crate::framing::Verdicts;
 use crate::snapshot::{RoutePlan, Snapshot};
 use crate::telemetry::Metrics;
@@ -44,6 +44,8 @@ pub struct Conn {
     pub verdicts: Arc<Verdicts>,
     /// Gateway state.
     pub shared: Arc<Shared>,
+    /// The forwarding headers' view of the peer and scheme.
+    pub forwarding: Forwarding,
 }
 
 /// How the exchange ended, for the access log.
@@ -148,9 +150,12 @@ async fn exchange(
         outcome.close = true;
         return Err(problem::HEADERS_TOO_LARGE.into());
     }
-    let authority = forward::request_authority(&parts).map(str::to_string);
+    let authority = forward::request_authority_value(&parts);
     let Some((api, plan)) = snap.route(
-        authority.as_deref().map(forward::host_of),
+        authority
+            .as_ref()
+            .and_then(|a| a.to_str().ok())
+            .map(forward::host_of),
         &parts.method,
         parts.uri.path(),
         &mut ctx.path_params,
@@ -184,7 +189,7 @@ async fn exchange(
         ctx,
         &mut parts,
         target,
-        authority.as_deref(),
+        authority.as_ref(),
         upgrade.is_some(),
     )?;
     let req = Request::from_parts(parts, upstream_body);
@@ -501,7 +506,7 @@ fn prepare_upstream_request(
     ctx: &RequestContext,
     parts: &mut http::request::Parts,
     target: &Target,
-    host: Option<&str>,
+    host: Option<&HeaderValue>,
     upgrade: bool,
 ) -> Result<(), Refused> {
     let mut uri = http::uri::Parts::default();
@@ -519,14 +524,8 @@ fn prepare_upstream_request(
     let headers = &mut parts.headers;
     forward::strip_hop_by_hop(headers, upgrade);
     headers.remove(header::HOST);
-    let peer = conn.peer.ip();
-    let origin = Origin {
-        peer,
-        peer_trusted: Origin::is_trusted(peer, &snap.config.trusted_proxies),
-        scheme: if conn.tls { "https" } else { "http" },
-        host,
-    };
-    forward::set_forwarding(headers, &origin);
+    let peer_trusted = Origin::is_trusted(conn.peer.ip(), &snap.config.trusted_proxies);
+    conn.forwarding.apply(headers, peer_trusted, host);
     // A valid client id is already in place; only a generated one needs writing.
     let kept = headers
         .get(&X_REQUEST_ID)
