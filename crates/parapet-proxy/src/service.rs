@@ -12,7 +12,7 @@ use crate::snapshot::{RoutePlan, Snapshot};
 use crate::telemetry::Metrics;
 use crate::telemetry::access::AccessRecord;
 use crate::telemetry::metrics::{ApiLabel, Name, RequestLabels, method_label};
-use crate::upstream::{Group, Target};
+use crate::upstream::Group;
 use crate::{Shared, hygiene, problem};
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode, Version, header};
@@ -188,16 +188,15 @@ async fn exchange(
         snap,
         ctx,
         &mut parts,
-        target,
         authority.as_ref(),
         upgrade.is_some(),
-    )?;
+    );
     let req = Request::from_parts(parts, upstream_body);
     let sent = tokio::time::Instant::now();
     let total_deadline = group.config.total_timeout.map(|t| sent + t);
     let response_deadline = sent + group.config.response_timeout;
     let headers_deadline = total_deadline.map_or(response_deadline, |t| t.min(response_deadline));
-    let exchanged = tokio::time::timeout_at(headers_deadline, group.client.request(req)).await;
+    let exchanged = tokio::time::timeout_at(headers_deadline, group.send(target, req)).await;
     if !matches!(exchanged, Ok(Ok(_))) {
         // The client, not the upstream, is at fault when its body was cut off.
         if let Some(refused) = body_too_slow(conn, ctx, outcome) {
@@ -498,28 +497,17 @@ async fn request_body(
     Ok(full(bytes))
 }
 
-/// Rewrites the request for the upstream: target URI, HTTP/1.1, hop-by-hop headers,
-/// forwarding headers and the request id.
+/// Rewrites the request for the upstream: HTTP/1.1, hop-by-hop headers, forwarding headers
+/// and the request id. (The upstream client sends the target in origin form, with the
+/// target's `Host`.)
 fn prepare_upstream_request(
     conn: &Conn,
     snap: &Snapshot,
     ctx: &RequestContext,
     parts: &mut http::request::Parts,
-    target: &Target,
     host: Option<&HeaderValue>,
     upgrade: bool,
-) -> Result<(), Refused> {
-    let mut uri = http::uri::Parts::default();
-    uri.scheme = target.base.scheme().cloned();
-    uri.authority = target.base.authority().cloned();
-    uri.path_and_query = Some(
-        parts
-            .uri
-            .path_and_query()
-            .cloned()
-            .unwrap_or_else(|| http::uri::PathAndQuery::from_static("/")),
-    );
-    parts.uri = http::Uri::from_parts(uri).map_err(|_| problem::INVALID_TARGET)?;
+) {
     parts.version = Version::HTTP_11;
     let headers = &mut parts.headers;
     forward::strip_hop_by_hop(headers, upgrade);
@@ -533,7 +521,6 @@ fn prepare_upstream_request(
     if !kept && let Ok(id) = HeaderValue::from_str(&ctx.request_id) {
         headers.insert(X_REQUEST_ID.clone(), id);
     }
-    Ok(())
 }
 
 fn count_upstream_error(conn: &Conn, group: &Group, kind: &str) {
