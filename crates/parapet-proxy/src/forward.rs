@@ -1,7 +1,6 @@
 //! Headers between client and upstream: the client's address behind trusted proxies,
 //! `Forwarded` / `X-Forwarded-*`, hop-by-hop removal and the request id.
 
-use http::header::GetAll;
 use http::{HeaderMap, HeaderName, HeaderValue, Version, header};
 use ipnet::IpNet;
 use std::net::IpAddr;
@@ -89,33 +88,38 @@ fn is_hop_by_hop(name: &HeaderName) -> bool {
         || name.as_str() == "proxy-connection"
 }
 
-/// Whether one of the `Connection` headers names `name` (as a list element, in any case).
-fn named_by_connection(connection: &GetAll<'_, HeaderValue>, name: &HeaderName) -> bool {
-    connection
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|n| n.trim().eq_ignore_ascii_case(name.as_str()))
-}
-
 /// Removes hop-by-hop headers, including every header the `Connection` header names.
 /// With `keep_upgrade`, `Connection: upgrade` and `Upgrade` survive (WebSocket handshakes).
 pub fn strip_hop_by_hop(headers: &mut HeaderMap, keep_upgrade: bool) {
-    // One pass over the names present (most requests hold none of these), instead of a
-    // lookup for every name that could be.
-    let connection = headers.get_all(header::CONNECTION);
-    let named = connection.iter().next().is_some();
-    let mut doomed = Vec::new();
-    for name in headers.keys() {
-        // With `keep_upgrade`, `Connection` is replaced below whatever it named.
-        if keep_upgrade && (name == header::CONNECTION || name == header::UPGRADE) {
-            continue;
-        }
-        if is_hop_by_hop(name) || (named && named_by_connection(&connection, name)) {
-            doomed.push(name.clone());
+    // With `keep_upgrade`, `Connection` is replaced below whatever it named.
+    let kept =
+        |name: &HeaderName| keep_upgrade && (name == header::CONNECTION || name == header::UPGRADE);
+    // Each name to remove is found by a scan of the few names present (no lookup by a name
+    // parsed from text, no allocation); most messages have none, or `Connection` alone.
+    let mut values = headers.get_all(header::CONNECTION).iter();
+    // Copied out (reference counts) so that headers can be removed while reading them.
+    let first = values.next().cloned();
+    let rest: Vec<HeaderValue> = values.cloned().collect();
+    let named = first
+        .iter()
+        .chain(&rest)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim);
+    for token in named {
+        let found = headers
+            .keys()
+            .find(|n| n.as_str().eq_ignore_ascii_case(token) && !kept(n))
+            .cloned();
+        if let Some(name) = found {
+            headers.remove(name);
         }
     }
-    for name in doomed {
+    while let Some(name) = headers
+        .keys()
+        .find(|n| is_hop_by_hop(n) && !kept(n))
+        .cloned()
+    {
         headers.remove(name);
     }
     if keep_upgrade {

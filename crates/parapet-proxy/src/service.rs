@@ -5,13 +5,13 @@
 //! with a problem+json, in `monitor` mode it only raises an event. The upstream is contacted
 //! only after every request-phase policy has passed (inspect, then forward).
 
-use crate::body::{Metered, MinRate, ProxyBody, RateWatch, WithDeadline, boxed, full};
+use crate::body::{Metered, MinRate, ProxyBody, RateWatch, WithDeadline, boxed, empty, full};
 use crate::forward::{self, Forwarding, Origin, X_REQUEST_ID};
 use crate::framing::Verdicts;
 use crate::snapshot::{RoutePlan, Snapshot};
 use crate::telemetry::Metrics;
 use crate::telemetry::access::AccessRecord;
-use crate::telemetry::metrics::{ApiLabel, Name, RequestLabels, method_label};
+use crate::telemetry::metrics::{Name, RequestLabels, RequestMetrics, method_label};
 use crate::upstream::Group;
 use crate::{Shared, hygiene, problem};
 use bytes::Bytes;
@@ -46,6 +46,8 @@ pub struct Conn {
     pub shared: Arc<Shared>,
     /// The forwarding headers' view of the peer and scheme.
     pub forwarding: Forwarding,
+    /// The metric handles of the last request answered.
+    pub last_metrics: std::sync::Mutex<Option<RequestMetrics>>,
 }
 
 /// How the exchange ended, for the access log.
@@ -89,12 +91,8 @@ pub async fn handle(
     if let Ok(id) = HeaderValue::from_str(&ctx.request_id) {
         headers.insert(X_REQUEST_ID.clone(), id);
     }
-    if let Some(hsts) = snap
-        .listeners
-        .get(&conn.listener)
-        .and_then(|l| l.hsts.clone())
-    {
-        headers.insert(header::STRICT_TRANSPORT_SECURITY, hsts);
+    if let Some(hsts) = snap.hsts(&conn.listener) {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, hsts.clone());
     }
     let status = resp.status();
     let (parts, body) = resp.into_parts();
@@ -331,7 +329,10 @@ async fn request_headers(
     parts: &mut http::request::Parts,
 ) -> Result<(), Refused> {
     for p in policies {
-        let decision = settle(p.on_request_headers(ctx, parts)).await;
+        let decision = match p.on_request_headers(ctx, parts) {
+            Step::Now(d) => d,
+            Step::Later(pending) => pending.await,
+        };
         judge(metrics, ctx, p.as_ref(), decision)?;
     }
     Ok(())
@@ -346,17 +347,13 @@ async fn body_phase(
     body: &Bytes,
 ) -> Result<(), Refused> {
     for p in policies {
-        let decision = settle(p.on_request_body(ctx, parts, body)).await;
+        let decision = match p.on_request_body(ctx, parts, body) {
+            Step::Now(d) => d,
+            Step::Later(pending) => pending.await,
+        };
         judge(metrics, ctx, p.as_ref(), decision)?;
     }
     Ok(())
-}
-
-async fn settle(step: Step<'_>) -> Decision {
-    match step {
-        Step::Now(d) => d,
-        Step::Later(pending) => pending.await,
-    }
 }
 
 /// Records a refusal; `Err` when the policy enforces it.
@@ -460,7 +457,7 @@ async fn request_body(
             let empty = Bytes::new();
             body_phase(&conn.shared.metrics, ctx, &plan.policies, parts, &empty).await?;
         }
-        return Ok(full(Bytes::new()));
+        return Ok(empty());
     }
     let declared = body.size_hint().exact();
     if declared.is_some_and(|n| n > limit) {
@@ -588,18 +585,13 @@ impl LogLine {
         let metrics = &conn.shared.metrics;
         let elapsed = ctx.started.elapsed();
         let name = |n: &Option<Arc<str>>| Name(n.clone().unwrap_or_else(|| Arc::clone(&NONE)));
-        let api = name(&ctx.api);
-        metrics
-            .duration
-            .get_or_create(&ApiLabel { api: api.clone() })
-            .observe(elapsed.as_secs_f64());
         let labels = RequestLabels {
-            api,
+            api: name(&ctx.api),
             route: name(&ctx.route),
             method: method_label(&self.method),
             status: status.as_u16(),
         };
-        metrics.requests.get_or_create(&labels).inc();
+        metrics.record_request(&conn.last_metrics, labels, elapsed.as_secs_f64());
         for event in &ctx.events {
             if !snap.events.write_json(event) {
                 metrics

@@ -163,6 +163,7 @@ async fn serve(
         verdicts: Arc::new(Verdicts::default()),
         shared: shared.clone(),
         forwarding: Forwarding::new(peer.ip(), if tls { "https" } else { "http" }),
+        last_metrics: Default::default(),
     };
     match tls_config {
         None => serve_http(stream, conn, &server, stop).await,
