@@ -4,6 +4,7 @@
 use http::{HeaderMap, HeaderName, HeaderValue, Version, header};
 use ipnet::IpNet;
 use std::net::IpAddr;
+use std::sync::{Mutex, PoisonError};
 
 static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 static X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
@@ -136,13 +137,15 @@ pub fn set_forwarding(headers: &mut HeaderMap, origin: &Origin<'_>) {
 
 /// What the forwarding headers say about one connection (its peer and scheme), written
 /// out once when it opens so that each of its requests only copies it.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Forwarding {
     scheme: &'static str,
     /// The peer as an `X-Forwarded-For` entry.
     peer: HeaderValue,
     /// `for=…;proto=…`: this hop's `Forwarded` element, without the host.
     element: String,
+    /// The host of the last request without a prior `Forwarded`, and the value built for it.
+    last: Mutex<Option<(Option<HeaderValue>, HeaderValue)>>,
 }
 
 impl Forwarding {
@@ -159,6 +162,7 @@ impl Forwarding {
             peer: HeaderValue::from_str(&peer.to_string())
                 .unwrap_or_else(|_| HeaderValue::from_static("unknown")),
             element,
+            last: Mutex::new(None),
         }
     }
 
@@ -202,19 +206,42 @@ impl Forwarding {
         {
             headers.insert(X_FORWARDED_HOST.clone(), host.clone());
         }
-        let host = host.map(|h| h.to_str().unwrap_or_default());
-        let mut forwarded =
-            String::with_capacity(self.element.len() + host.map_or(0, |h| h.len() + 8));
-        if peer_trusted {
+        if kept(headers, &header::FORWARDED) {
+            let mut forwarded = String::with_capacity(128);
             append_prior(&mut forwarded, headers, &header::FORWARDED);
+            self.write_element(&mut forwarded, host);
+            set(headers, &header::FORWARDED, forwarded);
+            return;
         }
-        forwarded.push_str(&self.element);
-        if let Some(host) = host {
-            forwarded.push_str(";host=\"");
-            forwarded.extend(host.chars().filter(|c| *c != '"' && *c != '\\'));
-            forwarded.push('"');
+        // Without a prior value, the value depends on the host only: the last one built is
+        // kept (a connection's requests usually all ask for the same host).
+        let mut last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
+        let value = match last.as_ref() {
+            Some((h, value)) if h.as_ref() == host => Some(value.clone()),
+            _ => {
+                let mut forwarded = String::with_capacity(self.element.len() + 64);
+                self.write_element(&mut forwarded, host);
+                let value = HeaderValue::from_maybe_shared(bytes::Bytes::from(forwarded)).ok();
+                if let Some(value) = &value {
+                    *last = Some((host.cloned(), value.clone()));
+                }
+                value
+            }
+        };
+        drop(last);
+        if let Some(value) = value {
+            headers.insert(header::FORWARDED, value);
         }
-        set(headers, &header::FORWARDED, forwarded);
+    }
+
+    /// Appends this hop's `Forwarded` element for a request that asked for `host`.
+    fn write_element(&self, out: &mut String, host: Option<&HeaderValue>) {
+        out.push_str(&self.element);
+        if let Some(host) = host.map(|h| h.to_str().unwrap_or_default()) {
+            out.push_str(";host=\"");
+            out.extend(host.chars().filter(|c| *c != '"' && *c != '\\'));
+            out.push('"');
+        }
     }
 }
 
@@ -376,6 +403,15 @@ mod tests {
         assert_eq!(h["x-forwarded-for"], "2001:db8::1");
         assert_eq!(h["forwarded"], "for=\"[2001:db8::1]\";proto=https");
         assert!(!h.contains_key("x-forwarded-host"));
+        // Later requests on the connection, each with its own host.
+        for host in ["a.example", "b.example", "b.example", "a.example"] {
+            let mut h = HeaderMap::new();
+            forwarding.apply(&mut h, false, Some(&HeaderValue::from_static(host)));
+            assert_eq!(
+                h["forwarded"],
+                format!("for=\"[2001:db8::1]\";proto=https;host=\"{host}\"")
+            );
+        }
     }
 
     #[test]
