@@ -4,6 +4,7 @@
 use http::{HeaderMap, HeaderName, HeaderValue, Version, header};
 use ipnet::IpNet;
 use std::net::IpAddr;
+use std::sync::{Mutex, PoisonError};
 
 static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 static X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
@@ -76,25 +77,51 @@ impl Origin<'_> {
     }
 }
 
+/// Whether `name` is in [`HOP_BY_HOP`].
+fn is_hop_by_hop(name: &HeaderName) -> bool {
+    name == header::CONNECTION
+        || name == header::TE
+        || name == header::TRAILER
+        || name == header::TRANSFER_ENCODING
+        || name == header::UPGRADE
+        || name == header::PROXY_AUTHORIZATION
+        || name.as_str() == "keep-alive"
+        || name.as_str() == "proxy-connection"
+}
+
 /// Removes hop-by-hop headers, including every header the `Connection` header names.
 /// With `keep_upgrade`, `Connection: upgrade` and `Upgrade` survive (WebSocket handshakes).
 pub fn strip_hop_by_hop(headers: &mut HeaderMap, keep_upgrade: bool) {
-    let named: Vec<HeaderName> = headers
-        .get_all(header::CONNECTION)
+    // With `keep_upgrade`, `Connection` is replaced below whatever it named.
+    let kept =
+        |name: &HeaderName| keep_upgrade && (name == header::CONNECTION || name == header::UPGRADE);
+    // Each name to remove is found by a scan of the few names present (no lookup by a name
+    // parsed from text, no allocation); most messages have none, or `Connection` alone.
+    let mut values = headers.get_all(header::CONNECTION).iter();
+    // Copied out (reference counts) so that headers can be removed while reading them.
+    let first = values.next().cloned();
+    let rest: Vec<HeaderValue> = values.cloned().collect();
+    let named = first
         .iter()
+        .chain(&rest)
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .filter_map(|n| HeaderName::from_bytes(n.trim().as_bytes()).ok())
-        .collect();
-    for name in named {
-        if !(keep_upgrade && name == header::UPGRADE) {
+        .map(str::trim);
+    for token in named {
+        let found = headers
+            .keys()
+            .find(|n| n.as_str().eq_ignore_ascii_case(token) && !kept(n))
+            .cloned();
+        if let Some(name) = found {
             headers.remove(name);
         }
     }
-    for name in HOP_BY_HOP {
-        if !(keep_upgrade && (name == "connection" || name == "upgrade")) {
-            headers.remove(name);
-        }
+    while let Some(name) = headers
+        .keys()
+        .find(|n| is_hop_by_hop(n) && !kept(n))
+        .cloned()
+    {
+        headers.remove(name);
     }
     if keep_upgrade {
         headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
@@ -104,43 +131,118 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap, keep_upgrade: bool) {
 /// Sets `X-Forwarded-For/Proto/Host` and `Forwarded` for the upstream. Client-supplied values
 /// survive only when the peer is a trusted proxy; otherwise they are replaced.
 pub fn set_forwarding(headers: &mut HeaderMap, origin: &Origin<'_>) {
-    use std::fmt::Write;
-    let peer = origin.peer.to_canonical();
-    let host = origin.host.unwrap_or_default();
-    if !origin.peer_trusted {
-        for name in [
+    let host = origin.host.and_then(|h| HeaderValue::from_str(h).ok());
+    Forwarding::new(origin.peer, origin.scheme).apply(headers, origin.peer_trusted, host.as_ref());
+}
+
+/// What the forwarding headers say about one connection (its peer and scheme), written
+/// out once when it opens so that each of its requests only copies it.
+#[derive(Debug)]
+pub struct Forwarding {
+    scheme: &'static str,
+    /// The peer as an `X-Forwarded-For` entry.
+    peer: HeaderValue,
+    /// `for=…;proto=…`: this hop's `Forwarded` element, without the host.
+    element: String,
+    /// The host of the last request without a prior `Forwarded`, and the value built for it.
+    last: Mutex<Option<(Option<HeaderValue>, HeaderValue)>>,
+}
+
+impl Forwarding {
+    /// The forwarding of a connection from `peer` over `scheme` (`http` or `https`).
+    pub fn new(peer: IpAddr, scheme: &'static str) -> Self {
+        let peer = peer.to_canonical();
+        let element = match peer {
+            IpAddr::V4(v4) => format!("for={v4};proto={scheme}"),
+            IpAddr::V6(v6) => format!("for=\"[{v6}]\";proto={scheme}"),
+        };
+        Forwarding {
+            scheme,
+            // An IP address is always a valid header value.
+            peer: HeaderValue::from_str(&peer.to_string())
+                .unwrap_or_else(|_| HeaderValue::from_static("unknown")),
+            element,
+            last: Mutex::new(None),
+        }
+    }
+
+    /// Sets `X-Forwarded-For/Proto/Host` and `Forwarded` for one request whose client asked
+    /// for `host`. Client-supplied values survive only when `peer_trusted`; otherwise they
+    /// are replaced.
+    pub fn apply(&self, headers: &mut HeaderMap, peer_trusted: bool, host: Option<&HeaderValue>) {
+        let host = host.filter(|h| !h.is_empty());
+        const FORWARDING: [&HeaderName; 5] = [
             &X_FORWARDED_FOR,
             &X_FORWARDED_PROTO,
             &X_FORWARDED_HOST,
             &X_REAL_IP,
             &header::FORWARDED,
-        ] {
-            headers.remove(name);
+        ];
+        // Whether the client's own values are there (and kept): an untrusted peer's go. One
+        // pass over the names present finds whether it sent any (most send none).
+        let kept =
+            |headers: &HeaderMap, name: &HeaderName| peer_trusted && headers.contains_key(name);
+        if !peer_trusted && headers.keys().any(|n| FORWARDING.contains(&n)) {
+            for name in FORWARDING {
+                headers.remove(name);
+            }
+        }
+        if kept(headers, &X_FORWARDED_FOR) {
+            let mut xff = String::with_capacity(64);
+            append_prior(&mut xff, headers, &X_FORWARDED_FOR);
+            xff.push_str(self.peer.to_str().unwrap_or_default());
+            set(headers, &X_FORWARDED_FOR, xff);
+        } else {
+            headers.insert(X_FORWARDED_FOR.clone(), self.peer.clone());
+        }
+        if !kept(headers, &X_FORWARDED_PROTO) {
+            headers.insert(
+                X_FORWARDED_PROTO.clone(),
+                HeaderValue::from_static(self.scheme),
+            );
+        }
+        if let Some(host) = host
+            && !kept(headers, &X_FORWARDED_HOST)
+        {
+            headers.insert(X_FORWARDED_HOST.clone(), host.clone());
+        }
+        if kept(headers, &header::FORWARDED) {
+            let mut forwarded = String::with_capacity(128);
+            append_prior(&mut forwarded, headers, &header::FORWARDED);
+            self.write_element(&mut forwarded, host);
+            set(headers, &header::FORWARDED, forwarded);
+            return;
+        }
+        // Without a prior value, the value depends on the host only: the last one built is
+        // kept (a connection's requests usually all ask for the same host).
+        let mut last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
+        let value = match last.as_ref() {
+            Some((h, value)) if h.as_ref() == host => Some(value.clone()),
+            _ => {
+                let mut forwarded = String::with_capacity(self.element.len() + 64);
+                self.write_element(&mut forwarded, host);
+                let value = HeaderValue::from_maybe_shared(bytes::Bytes::from(forwarded)).ok();
+                if let Some(value) = &value {
+                    *last = Some((host.cloned(), value.clone()));
+                }
+                value
+            }
+        };
+        drop(last);
+        if let Some(value) = value {
+            headers.insert(header::FORWARDED, value);
         }
     }
-    // Writing into a String cannot fail.
-    let mut xff = String::with_capacity(48);
-    append_prior(&mut xff, headers, &X_FORWARDED_FOR);
-    let _ = write!(xff, "{peer}");
-    set(headers, &X_FORWARDED_FOR, &xff);
-    if !headers.contains_key(&X_FORWARDED_PROTO) {
-        set(headers, &X_FORWARDED_PROTO, origin.scheme);
+
+    /// Appends this hop's `Forwarded` element for a request that asked for `host`.
+    fn write_element(&self, out: &mut String, host: Option<&HeaderValue>) {
+        out.push_str(&self.element);
+        if let Some(host) = host.map(|h| h.to_str().unwrap_or_default()) {
+            out.push_str(";host=\"");
+            out.extend(host.chars().filter(|c| *c != '"' && *c != '\\'));
+            out.push('"');
+        }
     }
-    if !headers.contains_key(&X_FORWARDED_HOST) && !host.is_empty() {
-        set(headers, &X_FORWARDED_HOST, host);
-    }
-    let mut forwarded = String::with_capacity(96);
-    append_prior(&mut forwarded, headers, &header::FORWARDED);
-    let _ = match peer {
-        IpAddr::V4(v4) => write!(forwarded, "for={v4};proto={}", origin.scheme),
-        IpAddr::V6(v6) => write!(forwarded, "for=\"[{v6}]\";proto={}", origin.scheme),
-    };
-    if !host.is_empty() {
-        forwarded.push_str(";host=\"");
-        forwarded.extend(host.chars().filter(|c| *c != '"' && *c != '\\'));
-        forwarded.push('"');
-    }
-    set(headers, &header::FORWARDED, &forwarded);
 }
 
 /// Appends the values of `name` already present, each followed by `, `.
@@ -151,8 +253,10 @@ fn append_prior(out: &mut String, headers: &HeaderMap, name: &HeaderName) {
     }
 }
 
-fn set(headers: &mut HeaderMap, name: &HeaderName, value: &str) {
-    if let Ok(v) = HeaderValue::from_str(value) {
+/// Sets `name` to `value` when it is a valid header value (visible ASCII: what the values
+/// it is built from are, having passed `to_str`).
+fn set(headers: &mut HeaderMap, name: &HeaderName, value: String) {
+    if let Ok(v) = HeaderValue::from_maybe_shared(bytes::Bytes::from(value)) {
         headers.insert(name.clone(), v);
     }
 }
@@ -169,6 +273,18 @@ pub fn request_id(headers: &HeaderMap) -> String {
     match headers.get(&X_REQUEST_ID).and_then(|v| v.to_str().ok()) {
         Some(id) if valid(id) => id.to_string(),
         _ => uuid::Uuid::new_v4().simple().to_string(),
+    }
+}
+
+/// [`request_authority`] as a header value (the `Host` header's own when it comes from it).
+pub fn request_authority_value(parts: &http::request::Parts) -> Option<HeaderValue> {
+    match parts.uri.authority() {
+        Some(a) => HeaderValue::from_str(a.as_str()).ok(),
+        None => parts
+            .headers
+            .get(header::HOST)
+            .filter(|h| h.to_str().is_ok())
+            .cloned(),
     }
 }
 
@@ -262,6 +378,43 @@ mod tests {
     }
 
     #[test]
+    fn a_trusted_proxy_s_forwarding_headers_are_extended() {
+        let mut h = map(&[
+            ("x-forwarded-for", "198.51.100.7"),
+            ("forwarded", "for=198.51.100.7"),
+            ("x-forwarded-proto", "https"),
+            ("x-real-ip", "198.51.100.7"),
+        ]);
+        let host = HeaderValue::from_static("api.example:8443");
+        let forwarding = Forwarding::new("::ffff:10.0.0.1".parse().unwrap(), "http");
+        forwarding.apply(&mut h, true, Some(&host));
+        assert_eq!(h["x-forwarded-for"], "198.51.100.7, 10.0.0.1");
+        assert_eq!(
+            h["forwarded"],
+            "for=198.51.100.7, for=10.0.0.1;proto=http;host=\"api.example:8443\""
+        );
+        assert_eq!(h["x-forwarded-proto"], "https");
+        assert_eq!(h["x-forwarded-host"], "api.example:8443");
+        assert_eq!(h["x-real-ip"], "198.51.100.7");
+        // The same connection, an untrusted peer's request without a host.
+        let mut h = map(&[("x-forwarded-host", "evil")]);
+        let forwarding = Forwarding::new("2001:db8::1".parse().unwrap(), "https");
+        forwarding.apply(&mut h, false, None);
+        assert_eq!(h["x-forwarded-for"], "2001:db8::1");
+        assert_eq!(h["forwarded"], "for=\"[2001:db8::1]\";proto=https");
+        assert!(!h.contains_key("x-forwarded-host"));
+        // Later requests on the connection, each with its own host.
+        for host in ["a.example", "b.example", "b.example", "a.example"] {
+            let mut h = HeaderMap::new();
+            forwarding.apply(&mut h, false, Some(&HeaderValue::from_static(host)));
+            assert_eq!(
+                h["forwarded"],
+                format!("for=\"[2001:db8::1]\";proto=https;host=\"{host}\"")
+            );
+        }
+    }
+
+    #[test]
     fn hop_by_hop_headers_go_including_those_named_by_connection() {
         let mut h = map(&[
             ("connection", "close, x-secret"),
@@ -272,6 +425,19 @@ mod tests {
         ]);
         strip_hop_by_hop(&mut h, false);
         assert_eq!(h.len(), 1);
+        assert!(h.contains_key("x-keep"));
+
+        let mut h = map(&[
+            ("connection", "Upgrade, X-Secret"),
+            ("upgrade", "websocket"),
+            ("x-secret", "1"),
+            ("transfer-encoding", "chunked"),
+            ("x-keep", "1"),
+        ]);
+        strip_hop_by_hop(&mut h, true);
+        assert_eq!(h.len(), 3);
+        assert_eq!(h["connection"], "upgrade");
+        assert_eq!(h["upgrade"], "websocket");
         assert!(h.contains_key("x-keep"));
     }
 

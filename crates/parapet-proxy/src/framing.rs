@@ -181,8 +181,11 @@ impl Tracker {
             Some(nl) if nl < self.max_head => {
                 let end = nl + 1;
                 self.head.truncate(end);
-                let head = std::mem::take(&mut self.head);
+                // The buffer (and its capacity) serves the next head too.
+                let mut head = std::mem::take(&mut self.head);
                 self.state = self.end_of_head(&head);
+                head.clear();
+                self.head = head;
                 (start + end).saturating_sub(before).max(1)
             }
             Some(_) => {

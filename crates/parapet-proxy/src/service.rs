@@ -5,14 +5,14 @@
 //! with a problem+json, in `monitor` mode it only raises an event. The upstream is contacted
 //! only after every request-phase policy has passed (inspect, then forward).
 
-use crate::body::{Metered, MinRate, ProxyBody, RateWatch, WithDeadline, boxed, full};
-use crate::forward::{self, Origin, X_REQUEST_ID};
+use crate::body::{Metered, MinRate, ProxyBody, RateWatch, WithDeadline, boxed, empty, full};
+use crate::forward::{self, Forwarding, Origin, X_REQUEST_ID};
 use crate::framing::Verdicts;
 use crate::snapshot::{RoutePlan, Snapshot};
 use crate::telemetry::Metrics;
 use crate::telemetry::access::AccessRecord;
-use crate::telemetry::metrics::{ApiLabel, Name, RequestLabels, method_label};
-use crate::upstream::{Group, Target};
+use crate::telemetry::metrics::{Name, RequestLabels, RequestMetrics, method_label};
+use crate::upstream::Group;
 use crate::{Shared, hygiene, problem};
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode, Version, header};
@@ -44,6 +44,10 @@ pub struct Conn {
     pub verdicts: Arc<Verdicts>,
     /// Gateway state.
     pub shared: Arc<Shared>,
+    /// The forwarding headers' view of the peer and scheme.
+    pub forwarding: Forwarding,
+    /// The metric handles of the last request answered.
+    pub last_metrics: std::sync::Mutex<Option<RequestMetrics>>,
 }
 
 /// How the exchange ended, for the access log.
@@ -87,12 +91,8 @@ pub async fn handle(
     if let Ok(id) = HeaderValue::from_str(&ctx.request_id) {
         headers.insert(X_REQUEST_ID.clone(), id);
     }
-    if let Some(hsts) = snap
-        .listeners
-        .get(&conn.listener)
-        .and_then(|l| l.hsts.clone())
-    {
-        headers.insert(header::STRICT_TRANSPORT_SECURITY, hsts);
+    if let Some(hsts) = snap.hsts(&conn.listener) {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, hsts.clone());
     }
     let status = resp.status();
     let (parts, body) = resp.into_parts();
@@ -148,9 +148,12 @@ async fn exchange(
         outcome.close = true;
         return Err(problem::HEADERS_TOO_LARGE.into());
     }
-    let authority = forward::request_authority(&parts).map(str::to_string);
+    let authority = forward::request_authority_value(&parts);
     let Some((api, plan)) = snap.route(
-        authority.as_deref().map(forward::host_of),
+        authority
+            .as_ref()
+            .and_then(|a| a.to_str().ok())
+            .map(forward::host_of),
         &parts.method,
         parts.uri.path(),
         &mut ctx.path_params,
@@ -183,16 +186,15 @@ async fn exchange(
         snap,
         ctx,
         &mut parts,
-        target,
-        authority.as_deref(),
+        authority.as_ref(),
         upgrade.is_some(),
-    )?;
+    );
     let req = Request::from_parts(parts, upstream_body);
     let sent = tokio::time::Instant::now();
     let total_deadline = group.config.total_timeout.map(|t| sent + t);
     let response_deadline = sent + group.config.response_timeout;
     let headers_deadline = total_deadline.map_or(response_deadline, |t| t.min(response_deadline));
-    let exchanged = tokio::time::timeout_at(headers_deadline, group.client.request(req)).await;
+    let exchanged = tokio::time::timeout_at(headers_deadline, group.send(target, req)).await;
     if !matches!(exchanged, Ok(Ok(_))) {
         // The client, not the upstream, is at fault when its body was cut off.
         if let Some(refused) = body_too_slow(conn, ctx, outcome) {
@@ -327,7 +329,10 @@ async fn request_headers(
     parts: &mut http::request::Parts,
 ) -> Result<(), Refused> {
     for p in policies {
-        let decision = settle(p.on_request_headers(ctx, parts)).await;
+        let decision = match p.on_request_headers(ctx, parts) {
+            Step::Now(d) => d,
+            Step::Later(pending) => pending.await,
+        };
         judge(metrics, ctx, p.as_ref(), decision)?;
     }
     Ok(())
@@ -342,17 +347,13 @@ async fn body_phase(
     body: &Bytes,
 ) -> Result<(), Refused> {
     for p in policies {
-        let decision = settle(p.on_request_body(ctx, parts, body)).await;
+        let decision = match p.on_request_body(ctx, parts, body) {
+            Step::Now(d) => d,
+            Step::Later(pending) => pending.await,
+        };
         judge(metrics, ctx, p.as_ref(), decision)?;
     }
     Ok(())
-}
-
-async fn settle(step: Step<'_>) -> Decision {
-    match step {
-        Step::Now(d) => d,
-        Step::Later(pending) => pending.await,
-    }
 }
 
 /// Records a refusal; `Err` when the policy enforces it.
@@ -456,7 +457,7 @@ async fn request_body(
             let empty = Bytes::new();
             body_phase(&conn.shared.metrics, ctx, &plan.policies, parts, &empty).await?;
         }
-        return Ok(full(Bytes::new()));
+        return Ok(empty());
     }
     let declared = body.size_hint().exact();
     if declared.is_some_and(|n| n > limit) {
@@ -493,40 +494,23 @@ async fn request_body(
     Ok(full(bytes))
 }
 
-/// Rewrites the request for the upstream: target URI, HTTP/1.1, hop-by-hop headers,
-/// forwarding headers and the request id.
+/// Rewrites the request for the upstream: HTTP/1.1, hop-by-hop headers, forwarding headers
+/// and the request id. (The upstream client sends the target in origin form, with the
+/// target's `Host`.)
 fn prepare_upstream_request(
     conn: &Conn,
     snap: &Snapshot,
     ctx: &RequestContext,
     parts: &mut http::request::Parts,
-    target: &Target,
-    host: Option<&str>,
+    host: Option<&HeaderValue>,
     upgrade: bool,
-) -> Result<(), Refused> {
-    let mut uri = http::uri::Parts::default();
-    uri.scheme = target.base.scheme().cloned();
-    uri.authority = target.base.authority().cloned();
-    uri.path_and_query = Some(
-        parts
-            .uri
-            .path_and_query()
-            .cloned()
-            .unwrap_or_else(|| http::uri::PathAndQuery::from_static("/")),
-    );
-    parts.uri = http::Uri::from_parts(uri).map_err(|_| problem::INVALID_TARGET)?;
+) {
     parts.version = Version::HTTP_11;
     let headers = &mut parts.headers;
     forward::strip_hop_by_hop(headers, upgrade);
     headers.remove(header::HOST);
-    let peer = conn.peer.ip();
-    let origin = Origin {
-        peer,
-        peer_trusted: Origin::is_trusted(peer, &snap.config.trusted_proxies),
-        scheme: if conn.tls { "https" } else { "http" },
-        host,
-    };
-    forward::set_forwarding(headers, &origin);
+    let peer_trusted = Origin::is_trusted(conn.peer.ip(), &snap.config.trusted_proxies);
+    conn.forwarding.apply(headers, peer_trusted, host);
     // A valid client id is already in place; only a generated one needs writing.
     let kept = headers
         .get(&X_REQUEST_ID)
@@ -534,7 +518,6 @@ fn prepare_upstream_request(
     if !kept && let Ok(id) = HeaderValue::from_str(&ctx.request_id) {
         headers.insert(X_REQUEST_ID.clone(), id);
     }
-    Ok(())
 }
 
 fn count_upstream_error(conn: &Conn, group: &Group, kind: &str) {
@@ -602,18 +585,13 @@ impl LogLine {
         let metrics = &conn.shared.metrics;
         let elapsed = ctx.started.elapsed();
         let name = |n: &Option<Arc<str>>| Name(n.clone().unwrap_or_else(|| Arc::clone(&NONE)));
-        let api = name(&ctx.api);
-        metrics
-            .duration
-            .get_or_create(&ApiLabel { api: api.clone() })
-            .observe(elapsed.as_secs_f64());
         let labels = RequestLabels {
-            api,
+            api: name(&ctx.api),
             route: name(&ctx.route),
             method: method_label(&self.method),
             status: status.as_u16(),
         };
-        metrics.requests.get_or_create(&labels).inc();
+        metrics.record_request(&conn.last_metrics, labels, elapsed.as_secs_f64());
         for event in &ctx.events {
             if !snap.events.write_json(event) {
                 metrics

@@ -25,6 +25,9 @@ pub struct Snapshot {
     pub groups: BTreeMap<String, Arc<Group>>,
     /// Per-listener TLS and connection policies.
     pub listeners: HashMap<SocketAddr, ListenerPlan>,
+    /// The listeners that send `Strict-Transport-Security`, and its value (a short list,
+    /// often empty, looked at on every response).
+    hsts: Vec<(SocketAddr, HeaderValue)>,
     /// Access-log redaction.
     pub redactor: Redactor,
     /// Access log.
@@ -197,7 +200,12 @@ impl Snapshot {
         };
         let access_log = reuse(&config.log.access, previous.map(|p| &p.access_log))?;
         let events = reuse(&config.log.events, previous.map(|p| &p.events))?;
+        let hsts = listeners
+            .iter()
+            .filter_map(|(addr, l)| Some((*addr, l.hsts.clone()?)))
+            .collect();
         Ok(Snapshot {
+            hsts,
             redactor: Redactor::new(&config.log, &config.identity.api_keys),
             config,
             apis,
@@ -208,6 +216,11 @@ impl Snapshot {
             identity,
             traffic,
         })
+    }
+
+    /// The `Strict-Transport-Security` value the listener at `addr` sends, if any.
+    pub fn hsts(&self, addr: &SocketAddr) -> Option<&HeaderValue> {
+        self.hsts.iter().find(|(a, _)| a == addr).map(|(_, v)| v)
     }
 
     /// The API and route plan for a request, or `None` when no API claims it.

@@ -14,6 +14,7 @@
 use super::client_io::{Activity, ClientIo};
 use super::tls;
 use crate::Shared;
+use crate::forward::Forwarding;
 use crate::framing::{Tracker, Verdicts};
 use crate::problem;
 use crate::service::{self, Conn};
@@ -152,14 +153,17 @@ async fn serve(
     let server = snap.config.server.clone();
     let tls_config = snap.listeners.get(&local).and_then(|l| l.tls.clone());
     drop(snap);
+    let tls = tls_config.is_some();
     let mut conn = Conn {
         peer,
         listener: local,
-        tls: tls_config.is_some(),
+        tls,
         client_cert: None,
         in_flight: AtomicUsize::new(0),
         verdicts: Arc::new(Verdicts::default()),
         shared: shared.clone(),
+        forwarding: Forwarding::new(peer.ip(), if tls { "https" } else { "http" }),
+        last_metrics: Default::default(),
     };
     match tls_config {
         None => serve_http(stream, conn, &server, stop).await,

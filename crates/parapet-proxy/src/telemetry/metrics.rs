@@ -50,6 +50,45 @@ pub struct ApiLabel {
     pub api: Name,
 }
 
+/// The request counter and latency histogram of one label set, kept by a connection: its
+/// next request usually has the same labels (keep-alive), and finding them in their
+/// families hashes every label.
+#[derive(Debug)]
+pub struct RequestMetrics {
+    labels: RequestLabels,
+    requests: Counter,
+    duration: Histogram,
+}
+
+impl Metrics {
+    /// Counts a request answered with `labels` that took `seconds`, through `last` (the
+    /// handles of the last label set seen, replaced when these differ).
+    pub fn record_request(
+        &self,
+        last: &std::sync::Mutex<Option<RequestMetrics>>,
+        labels: RequestLabels,
+        seconds: f64,
+    ) {
+        let mut last = match last.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let handles = match last.take() {
+            Some(handles) if handles.labels == labels => handles,
+            _ => RequestMetrics {
+                requests: self.requests.get_or_create_owned(&labels),
+                duration: self.duration.get_or_create_owned(&ApiLabel {
+                    api: labels.api.clone(),
+                }),
+                labels,
+            },
+        };
+        handles.duration.observe(seconds);
+        handles.requests.inc();
+        *last = Some(handles);
+    }
+}
+
 /// The method as a label value, borrowed for the standard methods.
 pub fn method_label(method: &http::Method) -> Cow<'static, str> {
     const STANDARD: [&str; 9] = [

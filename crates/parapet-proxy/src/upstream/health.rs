@@ -1,6 +1,6 @@
 //! Active health checks: a GET to the configured path on every target at each interval.
 
-use super::Group;
+use super::{Group, Target};
 use crate::body::full;
 use std::sync::Weak;
 
@@ -14,7 +14,7 @@ pub(super) async fn run(group: Weak<Group>) {
         };
         streaks.resize(g.targets.len(), (0, 0));
         for (i, t) in g.targets.iter().enumerate() {
-            let ok = probe(&g, &t.base, &health.path, health.timeout).await;
+            let ok = probe(&g, t, &health.path, health.timeout).await;
             let (good, bad) = &mut streaks[i];
             if ok {
                 *good += 1;
@@ -36,10 +36,8 @@ pub(super) async fn run(group: Weak<Group>) {
     }
 }
 
-async fn probe(g: &Group, base: &http::Uri, path: &str, timeout: std::time::Duration) -> bool {
-    let Ok(uri) =
-        format!("{}{}", base.to_string().trim_end_matches('/'), path).parse::<http::Uri>()
-    else {
+async fn probe(g: &Group, target: &Target, path: &str, timeout: std::time::Duration) -> bool {
+    let Ok(uri) = path.parse::<http::uri::PathAndQuery>() else {
         return false;
     };
     let Ok(req) = http::Request::get(uri)
@@ -48,5 +46,5 @@ async fn probe(g: &Group, base: &http::Uri, path: &str, timeout: std::time::Dura
     else {
         return false;
     };
-    matches!(tokio::time::timeout(timeout, g.client.request(req)).await, Ok(Ok(resp)) if resp.status().is_success())
+    matches!(tokio::time::timeout(timeout, g.send(target, req)).await, Ok(Ok(resp)) if resp.status().is_success())
 }

@@ -1,10 +1,10 @@
-//! Upstream groups: pooled keep-alive clients, round-robin over healthy targets, passive
+//! Upstream groups: keep-alive connection pools, round-robin over healthy targets, passive
 //! ejection on failures and active health checks.
 
 mod client;
 mod health;
 
-pub use client::{Client, build_client};
+pub use client::{Client, Error, Pool, UpstreamBody, build_client};
 
 use crate::telemetry::Metrics;
 use http::Uri;
@@ -21,6 +21,8 @@ pub struct Target {
     pub base: Uri,
     /// Label used in logs and metrics (`host:port`).
     pub label: String,
+    /// Its idle keep-alive connections.
+    pub pool: Arc<Pool>,
     /// Result of the active health check (true when none is configured).
     active_ok: AtomicBool,
     /// Consecutive passive failures.
@@ -35,7 +37,7 @@ pub struct Group {
     pub config: Arc<Upstream>,
     /// The targets.
     pub targets: Vec<Target>,
-    /// The pooled client.
+    /// Opens connections to the targets.
     pub client: Client,
     next: AtomicUsize,
     epoch: Instant,
@@ -58,6 +60,7 @@ impl Group {
                 label: t
                     .authority()
                     .map_or_else(|| t.to_string(), |a| a.to_string()),
+                pool: Pool::new(t.clone()),
                 active_ok: AtomicBool::new(true),
                 failures: AtomicU32::new(0),
                 ejected_until: AtomicU64::new(0),
@@ -139,6 +142,15 @@ impl Group {
             .upstream_healthy
             .get_or_create(&labels)
             .set(i64::from(self.is_available(t)));
+    }
+
+    /// Sends `req` (origin-form URI) to `target`, on a pooled connection or a new one.
+    pub async fn send(
+        &self,
+        target: &Target,
+        req: http::Request<crate::body::ProxyBody>,
+    ) -> Result<http::Response<UpstreamBody>, Error> {
+        self.client.send(&target.pool, req).await
     }
 
     /// Whether at least one target is in rotation.
