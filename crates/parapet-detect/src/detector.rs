@@ -227,6 +227,7 @@ impl Iterator for TriggerMatches<'_> {
 
 /// A class's list of trigger words in the [`TriggerWords`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub(crate) enum WordSet {
     /// XSS: script sinks, DOM APIs and code markers.
     Script,
@@ -265,6 +266,7 @@ impl TriggerWords {
         for (set, list) in sets {
             for (index, word) in list.into_iter().enumerate() {
                 let index = u16::try_from(index).expect("a set of fewer than 65536 words");
+                assert!(word.len() < 256, "a word shorter than 256 bytes");
                 owners.push((set, index));
                 words.push(word);
             }
@@ -278,14 +280,20 @@ impl TriggerWords {
     /// Finds every word of every set in `lower` into `found` (cleared first), by end.
     pub(crate) fn find(&self, lower: &[u8], found: &mut Vec<Word>) {
         found.clear();
-        found.extend(self.words.find_all(lower).map(|m| {
+        for m in self.words.find_all(lower) {
+            // No request value is 4 GiB long; if one were, its tail would hold no word.
+            let Ok(end) = u32::try_from(m.end()) else {
+                break;
+            };
             let (set, index) = self.owners[m.pattern().as_usize()];
-            Word {
-                set,
+            found.push(Word {
+                end,
                 index,
-                span: m.start()..m.end(),
-            }
-        }));
+                // Every word is shorter than 256 bytes (checked when compiled).
+                len: m.len() as u8,
+                set,
+            });
+        }
     }
 }
 
@@ -294,42 +302,55 @@ fn words_of(words: &[Word], set: WordSet) -> impl Iterator<Item = aho_corasick::
     words
         .iter()
         .filter(move |w| w.set == set)
-        .map(Word::to_match)
+        .map(|w| w.to_match())
 }
 
 /// See [`Input::words_leftmost_longest`].
 fn leftmost_longest(words: &[Word], set: WordSet, end: usize) -> Vec<aho_corasick::Match> {
     let mut all: Vec<&Word> = words
         .iter()
-        .filter(|w| w.set == set && w.span.end <= end)
+        .filter(|w| w.set == set && w.end() <= end)
         .collect();
-    all.sort_by_key(|w| (w.span.start, std::cmp::Reverse(w.span.end), w.index));
+    all.sort_by_key(|w| (w.start(), std::cmp::Reverse(w.end()), w.index));
     let mut taken = Vec::new();
     let mut free_from = 0;
     for word in all {
-        if word.span.start >= free_from {
-            free_from = word.span.end;
+        if word.start() >= free_from {
+            free_from = word.end();
             taken.push(word.to_match());
         }
     }
     taken
 }
 
-/// A trigger word found in a decoded form.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A trigger word found in a decoded form, in 8 bytes: a long value can hold one at nearly
+/// every byte.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Word {
-    set: WordSet,
+    /// Where it ends.
+    end: u32,
     /// Its index in its set.
     index: u16,
-    span: Range<usize>,
+    len: u8,
+    set: WordSet,
 }
 
 impl Word {
+    fn end(self) -> usize {
+        self.end as usize
+    }
+
+    fn start(self) -> usize {
+        self.end() - usize::from(self.len)
+    }
+
     /// As `aho-corasick` reports a match of the set's own automaton.
-    fn to_match(&self) -> aho_corasick::Match {
-        aho_corasick::Match::must(usize::from(self.index), self.span.clone())
+    fn to_match(self) -> aho_corasick::Match {
+        aho_corasick::Match::must(usize::from(self.index), self.start()..self.end())
     }
 }
+
+const _: () = assert!(size_of::<Word>() == 8);
 
 /// One decoded form of one value, as a class detector sees it.
 pub(crate) struct Input<'a> {
