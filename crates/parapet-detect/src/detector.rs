@@ -247,6 +247,20 @@ pub(crate) enum WordSet {
     File,
 }
 
+/// Where the last `(` of `text` is (0 without one).
+fn last_paren(text: &[u8]) -> usize {
+    memchr::memrchr(b'(', text).unwrap_or(0)
+}
+
+impl WordSet {
+    /// Whether the set's words matter only before the text's last `(`: PHP function names
+    /// are calls only then. The others are not kept, so that text without a call (a long
+    /// value of prose, or of `pi` and `dl` repeated) fills no list with them.
+    fn needs_call(self) -> bool {
+        self == WordSet::PhpFunction
+    }
+}
+
 /// The lowercase trigger words of several classes in one automaton, so that one walk over a
 /// decoded form finds them all and each class then reads its own ([`Input::words`]),
 /// instead of every class walking the text with an automaton of its own.
@@ -280,12 +294,16 @@ impl TriggerWords {
     /// Finds every word of every set in `lower` into `found` (cleared first), by end.
     pub(crate) fn find(&self, lower: &[u8], found: &mut Vec<Word>) {
         found.clear();
+        let mut last_call = None;
         for m in self.words.find_all(lower) {
             // No request value is 4 GiB long; if one were, its tail would hold no word.
             let Ok(end) = u32::try_from(m.end()) else {
                 break;
             };
             let (set, index) = self.owners[m.pattern().as_usize()];
+            if set.needs_call() && m.end() > *last_call.get_or_insert_with(|| last_paren(lower)) {
+                continue;
+            }
             found.push(Word {
                 end,
                 index,
@@ -487,14 +505,20 @@ pub(crate) mod tests {
 
     /// Checks that `words`, compiled from `sets`, finds in `text` for every set what
     /// the set's own automata find: every word (overlapping), and leftmost-longest words
-    /// within each prefix.
+    /// within each prefix (those of a set that [needs a call](WordSet::needs_call), before
+    /// the last `(` only).
     pub(crate) fn agrees(words: &TriggerWords, sets: &[(WordSet, Vec<&[u8]>)], text: &[u8]) {
         let mut found = Vec::new();
         words.find(text, &mut found);
+        let last_call = last_paren(text);
         for (set, words) in sets {
+            let triggers = Triggers::new(words);
+            let own = triggers
+                .find_all(text)
+                .filter(|m| !set.needs_call() || m.end() <= last_call);
             assert_eq!(
                 spans(words_of(&found, *set)),
-                spans(Triggers::new(words).find_all(text)),
+                spans(own),
                 "{set:?} in {:?}",
                 String::from_utf8_lossy(text)
             );
@@ -502,7 +526,14 @@ pub(crate) mod tests {
                 .match_kind(MatchKind::LeftmostLongest)
                 .build(words)
                 .expect("constant words");
-            for end in [text.len(), text.len() / 2, text.len().saturating_sub(1)] {
+            let ends = [text.len(), text.len() / 2, text.len().saturating_sub(1)];
+            for end in ends.map(|e| {
+                if set.needs_call() {
+                    e.min(last_call)
+                } else {
+                    e
+                }
+            }) {
                 assert_eq!(
                     spans(leftmost_longest(&found, *set, end)),
                     spans(own.find_iter(&text[..end])),
