@@ -7,8 +7,8 @@
 //! clause, `;` and a statement or a block, a comment cutting the query, `union`), and
 //! anywhere in it, `union select`, time delays, functions only an attacker calls, a
 //! condition on two numbers in `case when`, `if(`, `iif(` (`case when 4831=4831`) and a
-//! string spelled in printable character codes (`char(113)+char(118)+char(112)`). MySQL's implicit string
-//! operators count as a break-out when a space sets them off from both quotes
+//! string spelled in printable character codes (`char(113)+char(118)+char(112)`). MySQL's
+//! implicit string operators count as a break-out when a space sets them off from both quotes
 //! (`a' and 'b`, `a' not like 'b`, `a' - 'b`; `'and'` alone or `"mod"` quote a word), or
 //! when glued to both (`aa'like'0`, `1"or!"a`), and so does an expression between the
 //! quotes with a sign or two word operators (`asd' or column^'-1`), its strings words.
