@@ -384,8 +384,11 @@ async fn two_replicas_share_one_limit_through_redis_within_five_percent() {
         drive(vec![a.url("/x"), b.url("/x")], 16, Duration::from_secs(3)).await;
     let expected = 10.0 + 100.0 * took.as_secs_f64();
     let error = (admitted as f64 - expected) / expected;
+    // Unshared limits would admit twice the expected count: offered well past that, the
+    // count tells them apart (a busy test machine cannot always offer 5x, the 20x overload
+    // is bench/ratelimit.sh's).
     assert!(
-        sent as f64 > 5.0 * expected,
+        sent as f64 > 2.5 * expected,
         "the replicas must be overloaded for the test to mean anything: {sent} sent"
     );
     assert!(
