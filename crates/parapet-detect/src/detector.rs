@@ -245,6 +245,8 @@ pub(crate) enum WordSet {
     Scanner,
     /// Sensitive system and secret files.
     File,
+    /// The words that open SQL injection's gate to values without structural bytes.
+    SqlGate,
 }
 
 /// Where the last `(` of `text` is (0 without one).
@@ -471,13 +473,30 @@ pub(crate) fn matches(
     text: &str,
     paranoia: u8,
 ) -> Vec<&'static str> {
+    with_input(part, name, text.as_bytes(), paranoia, |input| {
+        let mut hits = Vec::new();
+        (detector.scan)(input, &mut Sink::new(&mut hits, paranoia));
+        hits.into_iter().map(|m| m.rule.id).collect()
+    })
+}
+
+/// For unit tests: runs `f` on the [`Input`] of `text` found at `part`/`name`, as is (no
+/// decoding), at `paranoia`.
+#[cfg(test)]
+pub(crate) fn with_input<R>(
+    part: Part,
+    name: &str,
+    text: &[u8],
+    paranoia: u8,
+    f: impl FnOnce(&Input<'_>) -> R,
+) -> R {
     let mut lower = Vec::new();
-    let features = Features::lowercase(text.as_bytes(), &mut lower);
+    let features = Features::lowercase(text, &mut lower);
     let mut words = Vec::new();
     crate::class::TRIGGER_WORDS.find(&lower, &mut words);
-    let input = Input {
-        raw: text.as_bytes(),
-        text: text.as_bytes(),
+    f(&Input {
+        raw: text,
+        text,
         lower: &lower,
         features,
         decoded_by: Decoders::default(),
@@ -485,10 +504,7 @@ pub(crate) fn matches(
         name,
         paranoia,
         words: &words,
-    };
-    let mut hits = Vec::new();
-    (detector.scan)(&input, &mut Sink::new(&mut hits, paranoia));
-    hits.into_iter().map(|m| m.rule.id).collect()
+    })
 }
 
 #[cfg(test)]

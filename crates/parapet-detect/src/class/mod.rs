@@ -63,6 +63,7 @@ fn word_sets() -> Vec<(WordSet, Vec<&'static [u8]>)> {
         (WordSet::Prototype, prototype::words()),
         (WordSet::Scanner, protocol::scanner_words()),
         (WordSet::File, path::file_words()),
+        (WordSet::SqlGate, sqli::gate_words()),
     ]
 }
 

@@ -39,10 +39,11 @@
 //! A cheap gate first: a value with none of the bytes SQL structure needs (quotes,
 //! parentheses, `;`, `=`, `<`, `>`, `|`, `&`, `#`, `@`, `*`) is tokenized only when it holds
 //! a keyword that works without them (`union`, `select`, `exec`, `order`, `xp_`, …) and
-//! something between its words, or a comment (`1--`). One pass over the value's words
-//! also looks for the words the window rules need (`union`, time delays, dangerous
-//! functions, system tables, `/*`): without any (at paranoia 1), each reading is judged
-//! from its first tokens only, and prose (`hi there`, `O'Connor`) stops there.
+//! something between its words, or a comment (`1--`). The same words tell whether the
+//! window rules can fire (`union`, time delays, dangerous functions, system tables, `/*`):
+//! without any (at paranoia 1), each reading is judged from its first tokens only, and
+//! prose (`hi there`, `O'Connor`) stops there. The words are found by the engine's shared
+//! trigger words, so only the runs of word bytes that hold one are looked at.
 //!
 //! Paranoia 2 adds whole-value fragments: an operator alone (`<=>`, `is null`, `in (0,1)`),
 //! loose catalogue and type names, calls of shared functions.
@@ -51,7 +52,7 @@ mod judge;
 mod tokenizer;
 mod values;
 
-use crate::detector::{Detector, Features, Input, Sink};
+use crate::detector::{Detector, Features, Input, Sink, WordSet};
 use crate::location::Part;
 use crate::rule::{Class, Rule, Severity};
 use judge::{Finding, Judge, Window};
@@ -363,48 +364,32 @@ const SPACES: Features = Features::SPACE
     .union(Features::CONTROL)
     .union(Features::HIGH);
 
-/// What one pass over the value's words found: a keyword that makes an injection without
-/// any structural byte (`1 union select 2`, `exec xp_cmdshell`, `order by`), and a word
-/// the window rules look for (`union`, time delays, dangerous functions and system
-/// tables, `/*`). A value without window words is judged from its first tokens only (at
-/// paranoia 1, whose window rules all need one).
-fn words(s: &[u8]) -> (bool, bool) {
-    static WORD: [bool; 256] = {
-        let mut t = [false; 256];
-        let mut b = 0;
-        while b < 256 {
-            t[b] = tokenizer::is_word_byte(b as u8);
-            b += 1;
-        }
-        t
-    };
+/// What the value's words hold: a keyword that makes an injection without any structural
+/// byte (`1 union select 2`, `exec xp_cmdshell`, `order by`), and a word the window rules
+/// look for (`union`, time delays, dangerous functions and system tables, `/*`). A value
+/// without window words is judged from its first tokens only (at paranoia 1, whose window
+/// rules all need one).
+///
+/// Only the runs of word bytes that hold one of the [`GATE`] words (found by the shared
+/// trigger words, see [`gate_words`]) are looked at: no other run is either kind.
+fn words(input: &Input<'_>) -> (bool, bool) {
+    let s = input.lower;
     let mut keyword = false;
-    let mut rest = s;
-    while let Some(start) = rest.iter().position(|&b| WORD[usize::from(b)]) {
-        let tail = rest.get(start..).unwrap_or_default();
-        let len = tail
+    let mut last_run = None;
+    for m in input.words(WordSet::SqlGate) {
+        let start = s[..m.start()]
             .iter()
-            .position(|&b| !WORD[usize::from(b)])
-            .unwrap_or(tail.len());
-        let (mut w, after) = tail.split_at(len);
-        rest = after;
-        if len < 4 {
+            .rposition(|&b| !tokenizer::is_word_byte(b))
+            .map_or(0, |p| p + 1);
+        if last_run == Some(start) {
             continue;
         }
-        // `1union`, `0.e3union` (`reunion` costs a full look, no more).
-        if w.ends_with(b"union") {
-            return (true, true);
-        }
-        // `1order`, `/*!50000select`: a number glued to a keyword.
-        if w.first().is_some_and(u8::is_ascii_digit) {
-            keyword |= [&b"order"[..], b"group", b"having"]
-                .iter()
-                .any(|k| w.ends_with(k));
-            while let [b'0'..=b'9', tail @ ..] = w {
-                w = tail;
-            }
-        }
-        match word_kind(w, after.first() == Some(&b'.')) {
+        last_run = Some(start);
+        let end = s[m.end()..]
+            .iter()
+            .position(|&b| !tokenizer::is_word_byte(b))
+            .map_or(s.len(), |p| m.end() + p);
+        match run_kind(&s[start..end], s.get(end) == Some(&b'.')) {
             Some(Word::Window) => return (true, true),
             Some(Word::Keyword) => keyword = true,
             None => {}
@@ -413,7 +398,34 @@ fn words(s: &[u8]) -> (bool, bool) {
     (keyword, pair(s, *b"/*"))
 }
 
+/// The gate's kind of a run of word bytes; `dot` says whether a `.` follows it.
+fn run_kind(run: &[u8], dot: bool) -> Option<Word> {
+    if run.len() < 4 {
+        return None;
+    }
+    // `1union`, `0.e3union` (`reunion` costs a full look, no more).
+    if run.ends_with(b"union") {
+        return Some(Word::Window);
+    }
+    let mut w = run;
+    let mut keyword = false;
+    // `1order`, `/*!50000select`: a number glued to a keyword.
+    if w.first().is_some_and(u8::is_ascii_digit) {
+        keyword = [&b"order"[..], b"group", b"having"]
+            .iter()
+            .any(|k| w.ends_with(k));
+        while let [b'0'..=b'9', tail @ ..] = w {
+            w = tail;
+        }
+    }
+    match word_kind(w, dot) {
+        None if keyword => Some(Word::Keyword),
+        kind => kind,
+    }
+}
+
 /// What a word is to the gate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Word {
     /// A keyword that makes an injection without structural bytes.
     Keyword,
@@ -421,62 +433,78 @@ enum Word {
     Window,
 }
 
-/// The gate's kind of a lowercase word (dispatched on its length and end bytes, then
-/// compared once); `dot` says whether a `.` follows it (`mysql.user`, `master..xp_`).
+/// How a [`GATE`] word fits a word.
+#[derive(Clone, Copy)]
+enum Fit {
+    /// It is the word.
+    Whole,
+    /// It starts the word (`xp_cmdshell`).
+    Prefix,
+    /// It is the word, and a `.` follows (`mysql.user`, `master..xp_`).
+    BeforeDot,
+}
+
+/// The words of the gate, prefixes first: every run of word bytes that [`run_kind`] calls a
+/// keyword or a window word holds one of them (`union` and the glued `order`, `group`,
+/// `having` included).
+const GATE: &[(&[u8], Fit, Word)] = &[
+    (b"xp_", Fit::Prefix, Word::Window),
+    (b"sp_", Fit::Prefix, Word::Window),
+    (b"utl_", Fit::Prefix, Word::Window),
+    (b"dbms_", Fit::Prefix, Word::Window),
+    (b"information_schema", Fit::Prefix, Word::Window),
+    (b"union", Fit::Whole, Word::Window),
+    (b"sleep", Fit::Whole, Word::Window),
+    (b"pg_sleep", Fit::Whole, Word::Window),
+    (b"benchmark", Fit::Whole, Word::Window),
+    (b"randomblob", Fit::Whole, Word::Window),
+    (b"waitfor", Fit::Whole, Word::Window),
+    (b"load_file", Fit::Whole, Word::Window),
+    (b"extractvalue", Fit::Whole, Word::Window),
+    (b"updatexml", Fit::Whole, Word::Window),
+    (b"name_const", Fit::Whole, Word::Window),
+    (b"sys_eval", Fit::Whole, Word::Window),
+    (b"sys_exec", Fit::Whole, Word::Window),
+    (b"openrowset", Fit::Whole, Word::Window),
+    (b"opendatasource", Fit::Whole, Word::Window),
+    (b"pg_read_file", Fit::Whole, Word::Window),
+    (b"lo_import", Fit::Whole, Word::Window),
+    (b"copy_to", Fit::Whole, Word::Window),
+    (b"outfile", Fit::Whole, Word::Window),
+    (b"dumpfile", Fit::Whole, Word::Window),
+    (b"syscolumns", Fit::Whole, Word::Window),
+    (b"sysobjects", Fit::Whole, Word::Window),
+    (b"pg_shadow", Fit::Whole, Word::Window),
+    (b"pg_user", Fit::Whole, Word::Window),
+    (b"sqlite_master", Fit::Whole, Word::Window),
+    (b"all_tables", Fit::Whole, Word::Window),
+    (b"user_tables", Fit::Whole, Word::Window),
+    (b"sysibm", Fit::Whole, Word::Window),
+    (b"immediate", Fit::Whole, Word::Window),
+    (b"master", Fit::BeforeDot, Word::Window),
+    (b"mysql", Fit::BeforeDot, Word::Window),
+    (b"order", Fit::Whole, Word::Keyword),
+    (b"group", Fit::Whole, Word::Keyword),
+    (b"having", Fit::Whole, Word::Keyword),
+    (b"procedure", Fit::Whole, Word::Keyword),
+    (b"select", Fit::Whole, Word::Keyword),
+    (b"exec", Fit::Whole, Word::Keyword),
+];
+
+/// The gate's words, for the [`super::TRIGGER_WORDS`].
+pub(super) fn gate_words() -> Vec<&'static [u8]> {
+    GATE.iter().map(|(w, _, _)| *w).collect()
+}
+
+/// The gate's kind of a lowercase word; `dot` says whether a `.` follows it.
 fn word_kind(w: &[u8], dot: bool) -> Option<Word> {
-    let (&first, &last) = (w.first()?, w.last()?);
-    let window = match (first, w.get(1..3)) {
-        (b'x', Some(b"p_")) | (b's', Some(b"p_")) | (b'u', Some(b"tl")) | (b'd', Some(b"bm")) => {
-            w.starts_with(b"xp_")
-                || w.starts_with(b"sp_")
-                || w.starts_with(b"utl_")
-                || w.starts_with(b"dbms_")
-        }
-        (b'i', Some(b"nf")) => w.starts_with(b"information_schema"),
-        _ => false,
-    };
-    if window {
-        return Some(Word::Window);
-    }
-    let (word, kind): (&[u8], Word) = match (w.len(), first, last) {
-        (5, b's', b'p') => (b"sleep", Word::Window),
-        (8, b'p', b'p') => (b"pg_sleep", Word::Window),
-        (9, b'b', b'k') => (b"benchmark", Word::Window),
-        (10, b'r', b'b') => (b"randomblob", Word::Window),
-        (7, b'w', b'r') => (b"waitfor", Word::Window),
-        (9, b'l', b'e') => (b"load_file", Word::Window),
-        (12, b'e', b'e') => (b"extractvalue", Word::Window),
-        (9, b'u', b'l') => (b"updatexml", Word::Window),
-        (10, b'n', b't') => (b"name_const", Word::Window),
-        (8, b's', b'l') => (b"sys_eval", Word::Window),
-        (8, b's', b'c') => (b"sys_exec", Word::Window),
-        (10, b'o', b't') => (b"openrowset", Word::Window),
-        (14, b'o', b'e') => (b"opendatasource", Word::Window),
-        (12, b'p', b'e') => (b"pg_read_file", Word::Window),
-        (9, b'l', b't') => (b"lo_import", Word::Window),
-        (7, b'c', b'o') => (b"copy_to", Word::Window),
-        (7, b'o', b'e') => (b"outfile", Word::Window),
-        (8, b'd', b'e') => (b"dumpfile", Word::Window),
-        (10, b's', b's') if w == b"syscolumns" => (b"syscolumns", Word::Window),
-        (10, b's', b's') => (b"sysobjects", Word::Window),
-        (9, b'p', b'w') => (b"pg_shadow", Word::Window),
-        (7, b'p', b'r') => (b"pg_user", Word::Window),
-        (13, b's', b'r') => (b"sqlite_master", Word::Window),
-        (10, b'a', b's') => (b"all_tables", Word::Window),
-        (11, b'u', b's') => (b"user_tables", Word::Window),
-        (6, b's', b'm') => (b"sysibm", Word::Window),
-        (9, b'i', b'e') => (b"immediate", Word::Window),
-        (6, b'm', b'r') if dot => (b"master", Word::Window),
-        (5, b'm', b'l') if dot => (b"mysql", Word::Window),
-        (5, b'o', b'r') => (b"order", Word::Keyword),
-        (5, b'g', b'p') => (b"group", Word::Keyword),
-        (6, b'h', b'g') => (b"having", Word::Keyword),
-        (9, b'p', b'e') => (b"procedure", Word::Keyword),
-        (6, b's', b't') => (b"select", Word::Keyword),
-        (4, b'e', b'c') => (b"exec", Word::Keyword),
-        _ => return None,
-    };
-    (w == word).then_some(kind)
+    GATE.iter()
+        .find(|(word, fit, _)| match fit {
+            Fit::Whole => w == *word,
+            Fit::Prefix => w.starts_with(word),
+            Fit::BeforeDot => dot && w == *word,
+        })
+        .map(|(_, _, kind)| *kind)
 }
 
 /// Whether `s` ends in a comment with no letter or digit after it (`1--`, `1 -- -`,
@@ -557,7 +585,7 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     if !(structural || apart || lone || glue || comment()) {
         return;
     }
-    let (keyword, window) = words(s);
+    let (keyword, window) = words(input);
     if !(structural || keyword || glue || comment()) {
         return;
     }
@@ -882,11 +910,72 @@ fn reading(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detector::matches;
+    use crate::detector::{matches, with_input};
     use crate::location::Part;
+    use proptest::prelude::*;
 
     fn hits(text: &str) -> Vec<&'static str> {
         matches(&DETECTOR, Part::Query, "q", text, 1)
+    }
+
+    /// What [`words`] says of `text`, and what every run of word bytes of it says, each
+    /// judged by [`run_kind`]: the gate words must lead to every run that counts.
+    fn gate_both_ways(text: &[u8]) -> ((bool, bool), (bool, bool)) {
+        let found = with_input(Part::Query, "q", text, 1, words);
+        let s = text.to_ascii_lowercase();
+        let mut keyword = false;
+        let mut start = 0;
+        for (end, &b) in s.iter().enumerate().chain([(s.len(), &b' ')]) {
+            if tokenizer::is_word_byte(b) && end < s.len() {
+                continue;
+            }
+            match run_kind(&s[start..end], s.get(end) == Some(&b'.')) {
+                Some(Word::Window) => return (found, (true, true)),
+                Some(Word::Keyword) => keyword = true,
+                None => {}
+            }
+            start = end + 1;
+        }
+        (found, (keyword, pair(&s, *b"/*")))
+    }
+
+    #[test]
+    fn the_gate_finds_every_run_that_counts() {
+        for text in [
+            &b"1 union select 2"[..],
+            b"reunion at 5",
+            b"your order 10042",
+            b"1order by 2",
+            b"/*!50000select*/",
+            b"exec master..xp_cmdshell",
+            b"mysql.user and mysql",
+            b"select_all sleepy sleep(",
+            b"information_schema_x",
+            b"xp_",
+            b"",
+        ] {
+            let (found, every_run) = gate_both_ways(text);
+            assert_eq!(found, every_run, "{:?}", String::from_utf8_lossy(text));
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn the_gate_agrees_with_every_run(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(
+                    GATE.iter()
+                        .map(|(w, _, _)| *w)
+                        .chain([&b"1"[..], b"x", b" ", b".", b"/*", b"_", b"ion", b"ord"])
+                        .collect::<Vec<_>>(),
+                ),
+                0..8,
+            )
+        ) {
+            let text = pieces.concat();
+            let (found, every_run) = gate_both_ways(&text);
+            prop_assert_eq!(found, every_run);
+        }
     }
 
     fn hits2(text: &str) -> Vec<&'static str> {
