@@ -247,6 +247,14 @@ pub(crate) enum WordSet {
     File,
     /// The words that open SQL injection's gate to values without structural bytes.
     SqlGate,
+    /// XML entity and document type declarations, XInclude.
+    Xxe,
+    /// The opener of server-side include directives.
+    Ssi,
+    /// `.cookie` and `http-equiv`, where markup sets a cookie.
+    Session,
+    /// `http-equiv` and `http/`, where a value holds headers or a request line.
+    Crlf,
 }
 
 /// Where the last `(` of `text` is (0 without one).
@@ -401,6 +409,17 @@ impl Input<'_> {
     /// own [`Triggers::find_all`] would report (the pattern is the word's index in the set).
     pub(crate) fn words(&self, set: WordSet) -> impl Iterator<Item = aho_corasick::Match> + '_ {
         words_of(self.words, set)
+    }
+
+    /// Where word `index` of `set` starts in this form, left to right.
+    pub(crate) fn word_starts(
+        &self,
+        set: WordSet,
+        index: usize,
+    ) -> impl Iterator<Item = usize> + '_ {
+        self.words(set)
+            .filter(move |m| m.pattern().as_usize() == index)
+            .map(|m| m.start())
     }
 
     /// The words of `set` within `lower[..end]`, leftmost first, the longest of those that

@@ -6,9 +6,8 @@
 //! request-line check, gated on `http/`); after a line break, a header name and a colon, a
 //! status line (`HTTP/1.1 200`), a blank line, or a request line (`GET / HTTP/1.1`).
 
-use crate::detector::{Detector, Features, Input, Sink};
+use crate::detector::{Detector, Features, Input, Sink, WordSet};
 use crate::location::Part;
-use crate::needle;
 use crate::rule::{Class, Rule, Severity};
 
 /// A line break followed by a header field (`\r\nSet-Cookie: …`).
@@ -112,10 +111,22 @@ fn header_bound(part: Part, lower: &[u8], first_break: usize) -> bool {
     }
 }
 
+/// The words looked for, for the [`super::TRIGGER_WORDS`], in the order of [`Word`].
+pub(super) const WORDS: [&[u8]; 2] = [b"http-equiv", b"http/"];
+
+/// The index of each word in [`WORDS`].
+#[derive(Clone, Copy)]
+enum Word {
+    HttpEquiv = 0,
+    Http = 1,
+}
+
 fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     let lower = input.lower;
     if input.features.any(Features::DASH)
-        && let Some(at) = needle::find(lower, b"http-equiv")
+        && let Some(at) = input
+            .word_starts(WordSet::Crlf, Word::HttpEquiv as usize)
+            .next()
     {
         let rest = &lower[at + 10..lower.len().min(at + 40)];
         let rest: Vec<u8> = rest
@@ -130,8 +141,12 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
             sink.report(&META_HTTP_EQUIV, at..at + 10);
         }
     }
-    if input.features.any(Features::SLASH) && needle::find(lower, b"http/").is_some() {
-        request_line(lower, sink);
+    if input.features.any(Features::SLASH) {
+        request_line(
+            lower,
+            input.word_starts(WordSet::Crlf, Word::Http as usize),
+            sink,
+        );
     }
     if !input.features.any(Features::NEWLINE) {
         return;
@@ -206,9 +221,9 @@ fn header_field(line: &[u8]) -> Option<usize> {
     (line.get(j) == Some(&b':')).then_some(j + 1)
 }
 
-/// Reports `METHOD target HTTP/d.d` anywhere in the value.
-fn request_line(lower: &[u8], sink: &mut Sink<'_>) {
-    for at in needle::find_iter(lower, b"http/") {
+/// Reports `METHOD target HTTP/d.d` anywhere in the value (`versions`: where `http/` is).
+fn request_line(lower: &[u8], versions: impl Iterator<Item = usize>, sink: &mut Sink<'_>) {
+    for at in versions {
         let version = &lower[at + 5..];
         if !(version.first().is_some_and(u8::is_ascii_digit)) {
             continue;

@@ -60,10 +60,14 @@ fn word_sets() -> Vec<(WordSet, Vec<&'static [u8]>)> {
         (WordSet::Template, template::words()),
         (WordSet::PhpFunction, php::function_words()),
         (WordSet::PhpMarker, php::marker_words()),
-        (WordSet::Prototype, prototype::words()),
+        (WordSet::Prototype, prototype::WORDS.to_vec()),
         (WordSet::Scanner, protocol::scanner_words()),
         (WordSet::File, path::file_words()),
         (WordSet::SqlGate, sqli::gate_words()),
+        (WordSet::Xxe, xxe::WORDS.to_vec()),
+        (WordSet::Ssi, ssi::WORDS.to_vec()),
+        (WordSet::Session, session::WORDS.to_vec()),
+        (WordSet::Crlf, crlf::WORDS.to_vec()),
     ]
 }
 

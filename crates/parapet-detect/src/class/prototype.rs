@@ -36,7 +36,7 @@ pub(crate) static DETECTOR: Detector = Detector {
 };
 
 /// The words looked for, for the [`super::TRIGGER_WORDS`], in the order of [`Word`].
-const WORDS: [&[u8]; 3] = [b"__proto__", b"constructor", b"prototype"];
+pub(super) const WORDS: [&[u8]; 3] = [b"__proto__", b"constructor", b"prototype"];
 
 /// The index of each word in [`WORDS`].
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -44,11 +44,6 @@ enum Word {
     Proto = 0,
     Constructor = 1,
     Prototype = 2,
-}
-
-/// The words, for the [`super::TRIGGER_WORDS`].
-pub(super) fn words() -> Vec<&'static [u8]> {
-    WORDS.to_vec()
 }
 
 fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
@@ -63,22 +58,13 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     if lower.len() < 9 || !input.features.any(AROUND) {
         return;
     }
-    let first = |word: Word| {
-        input
-            .words(WordSet::Prototype)
-            .find(|m| m.pattern().as_usize() == word as usize)
-            .map(|m| m.start())
-    };
-    if let Some(i) = first(Word::Proto) {
+    let found = |word: Word| input.word_starts(WordSet::Prototype, word as usize);
+    if let Some(i) = found(Word::Proto).next() {
         sink.report(&POLLUTION, i..i + 9);
         reference(lower, i, sink);
     }
     // Every `constructor` (the word cannot overlap itself).
-    for at in input
-        .words(WordSet::Prototype)
-        .filter(|m| m.pattern().as_usize() == Word::Constructor as usize)
-        .map(|m| m.start())
-    {
+    for at in found(Word::Constructor) {
         let end = at + 11;
         let rest = &lower[end..];
         let gap = rest
@@ -93,7 +79,7 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
             reference(lower, at, sink);
         }
     }
-    if let Some(i) = first(Word::Prototype)
+    if let Some(i) = found(Word::Prototype).next()
         && i > 0
         && lower[i - 1] == b':'
     {

@@ -7,7 +7,7 @@
 //! belongs in a cookie, never in a parameter); values are searched (`memmem`) for `.cookie`
 //! followed by cookie attributes, and for `http-equiv` + `set-cookie`.
 
-use crate::detector::{Detector, Features, Input, Sink};
+use crate::detector::{Detector, Features, Input, Sink, WordSet};
 use crate::location::Part;
 use crate::needle;
 use crate::rule::{Class, Rule, Severity};
@@ -73,6 +73,16 @@ const SESSION_NAMES: &[&str] = &[
     "_rails_session",
 ];
 
+/// The words looked for, for the [`super::TRIGGER_WORDS`], in the order of [`Word`].
+pub(super) const WORDS: [&[u8]; 2] = [b".cookie", b"http-equiv"];
+
+/// The index of each word in [`WORDS`].
+#[derive(Clone, Copy)]
+enum Word {
+    Cookie = 0,
+    HttpEquiv = 1,
+}
+
 fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     let lower = input.lower;
     if matches!(input.part, Part::QueryName | Part::BodyKey) {
@@ -85,10 +95,8 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     }
     // `document.cookie = "…; path=/"`.
     if input.features.any(Features::DOT) && input.features.any(Features::SEPARATOR) {
-        let mut from = 0;
-        while let Some(i) = needle::find(&lower[from..], b".cookie") {
-            let at = from + i;
-            from = at + 7;
+        for at in input.word_starts(WordSet::Session, Word::Cookie as usize) {
+            let from = at + 7;
             let rest = &lower[from..lower.len().min(from + 200)];
             if let Some(semi) = memchr::memchr(b';', rest) {
                 let attrs = &rest[semi..];
@@ -103,7 +111,9 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
         }
     }
     if input.features.any(Features::DASH)
-        && let Some(at) = needle::find(lower, b"http-equiv")
+        && let Some(at) = input
+            .word_starts(WordSet::Session, Word::HttpEquiv as usize)
+            .next()
     {
         let rest = &lower[at + 10..lower.len().min(at + 30)];
         if needle::find(rest, b"set-cookie").is_some() {

@@ -1,10 +1,9 @@
 //! Server-side includes: `<!--#exec cmd="…"-->`, `<!--#include virtual="…"-->` and the other
 //! SSI directives, which a server with SSI enabled runs when it serves the stored value.
 //!
-//! How: `memmem` for `<!--#`, then the directive name.
+//! How: `<!--#` found by the shared trigger words, then the directive name.
 
-use crate::detector::{Detector, Features, Input, Sink};
-use crate::needle;
+use crate::detector::{Detector, Features, Input, Sink, WordSet};
 use crate::rule::{Class, Rule, Severity};
 
 /// An SSI directive.
@@ -38,14 +37,15 @@ const DIRECTIVES: &[&[u8]] = &[
     b"endif",
 ];
 
+/// The directive opener, for the [`super::TRIGGER_WORDS`].
+pub(super) const WORDS: [&[u8]; 1] = [b"<!--#"];
+
 fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     if !input.features.any(Features::ANGLE) {
         return;
     }
     let lower = input.lower;
-    let mut from = 0;
-    while let Some(i) = needle::find(&lower[from..], b"<!--#") {
-        let at = from + i;
+    for at in input.words(WordSet::Ssi).map(|m| m.start()) {
         let rest = &lower[at + 5..];
         let word = rest.iter().take_while(|b| b.is_ascii_alphabetic()).count();
         let after = rest.get(word).copied();
@@ -55,7 +55,6 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
             sink.report(&DIRECTIVE, at..at + 5 + word);
             return;
         }
-        from = at + 5;
     }
 }
 

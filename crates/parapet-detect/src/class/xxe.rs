@@ -3,11 +3,11 @@
 //! XXE technique), external DTDs, entity-expansion bombs, and XInclude.
 //!
 //! How: the XML walker hands the document type declaration over whole (`<!DOCTYPE …>`), and
-//! XML pasted into a parameter arrives as text; `memmem` finds `<!entity`, `<!doctype` and
-//! `xinclude`/`xi:include` in the lowercased value and the declaration is read up to its `>`.
+//! XML pasted into a parameter arrives as text; the shared trigger words find `<!entity`,
+//! `<!doctype` and `xi:include`/`/xinclude` in the lowercased value, and the declaration is
+//! read up to its `>`.
 
-use crate::detector::{Detector, Features, Input, Sink};
-use crate::needle;
+use crate::detector::{Detector, Features, Input, Sink, WordSet};
 use crate::rule::{Class, Rule, Severity};
 
 /// An external entity: `<!ENTITY name SYSTEM|PUBLIC …>`.
@@ -79,6 +79,18 @@ pub(crate) static DETECTOR: Detector = Detector {
     scan,
 };
 
+/// The words looked for, for the [`super::TRIGGER_WORDS`], in the order of [`Word`].
+pub(super) const WORDS: [&[u8]; 4] = [b"<!entity", b"<!doctype", b"xi:include", b"/xinclude"];
+
+/// The index of each word in [`WORDS`].
+#[derive(Clone, Copy)]
+enum Word {
+    Entity = 0,
+    Doctype = 1,
+    XInclude = 2,
+    XIncludeNamespace = 3,
+}
+
 fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     let lower = input.lower;
     // Declarations need `<`; XInclude, `:` or `/`.
@@ -88,12 +100,10 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     {
         return;
     }
+    let found = |word: Word| input.word_starts(WordSet::Xxe, word as usize);
     let mut entities = 0;
-    let mut from = 0;
-    while let Some(i) = needle::find(&lower[from..], b"<!entity") {
-        let at = from + i;
+    for at in found(Word::Entity) {
         let decl = declaration(lower, at + 8);
-        from = at + 8;
         entities += 1;
         let span = at..at + 8 + decl.len();
         let words: Vec<&[u8]> = decl
@@ -115,7 +125,7 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     if entities >= 3 {
         sink.report(&EXPANSION, 0..lower.len());
     }
-    if let Some(at) = needle::find(lower, b"<!doctype") {
+    if let Some(at) = found(Word::Doctype).next() {
         let decl = declaration(lower, at + 9);
         let head = &decl[..memchr::memchr(b'[', decl).unwrap_or(decl.len())];
         let words: Vec<&[u8]> = head
@@ -134,8 +144,9 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
             }
         }
     }
-    if let Some(at) =
-        needle::find(lower, b"xi:include").or_else(|| needle::find(lower, b"/xinclude"))
+    if let Some(at) = found(Word::XInclude)
+        .next()
+        .or_else(|| found(Word::XIncludeNamespace).next())
     {
         sink.report(&XINCLUDE, at..at + 10);
     }
