@@ -26,7 +26,7 @@
 //! How: byte tests first (a scan for bytes below 0x20 or above 0x7E, which a plain value
 //! does not have); header rules run only for the header they are about, by name.
 
-use crate::decode::Decoders;
+use crate::decode::{Decoders, hex};
 use crate::detector::{Detector, Features, Input, Sink, WordSet};
 use crate::location::Part;
 use crate::needle;
@@ -545,14 +545,13 @@ fn bytes(input: &Input<'_>, sink: &mut Sink<'_>) {
 /// Whether a raw value opens with a Windows path, `C:\` or `\\server`, its bytes
 /// percent-encoded or not.
 fn windows_path(raw: &[u8]) -> bool {
-    let hex = |b: u8| (b as char).to_digit(16).and_then(|d| u8::try_from(d).ok());
     // The first three bytes, percent-decoded.
     let mut head = [0u8; 3];
     let mut rest = raw;
     for byte in &mut head {
         (*byte, rest) = match rest {
-            [b'%', high, low, tail @ ..] if hex(*high).is_some() && hex(*low).is_some() => {
-                (hex(*high).unwrap_or(0) << 4 | hex(*low).unwrap_or(0), tail)
+            [b'%', high, low, tail @ ..] if let (Some(h), Some(l)) = (hex(*high), hex(*low)) => {
+                (h << 4 | l, tail)
             }
             [b, tail @ ..] => (*b, tail),
             [] => return false,
@@ -564,7 +563,6 @@ fn windows_path(raw: &[u8]) -> bool {
 /// Where a `%25` is followed by two hex digits, each as is or percent-encoded itself, that
 /// spell an ASCII letter or digit (`%2561`, `%25%36%31`: `a` encoded twice).
 fn double_encoding(raw: &[u8]) -> Option<usize> {
-    let hex = |b: u8| (b as char).to_digit(16).and_then(|d| u8::try_from(d).ok());
     // One hex digit at the start of `s`, as is or percent-encoded: its value and length.
     let digit = |s: &[u8]| match s {
         [b'%', high, low, ..] => Some((hex((hex(*high)? << 4) | hex(*low)?)?, 3)),
@@ -695,7 +693,6 @@ fn header_byte(name: &str, lower: &[u8]) -> Option<usize> {
         return None;
     }
     let plain = |b: u8| matches!(b, b' ' | b'"' | b'&' | b'*'..=b';' | b'=' | b'a'..=b'z' | b'_');
-    let hex = |b: u8| (b as char).to_digit(16).and_then(|d| u8::try_from(d).ok());
     let mut i = 0;
     while i < lower.len() {
         let (b, len) = match lower[i..] {

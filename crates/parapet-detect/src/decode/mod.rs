@@ -465,7 +465,7 @@ fn push_char(out: &mut Vec<u8>, cp: u32) -> bool {
 }
 
 /// The value of an ASCII hex digit.
-fn hex(b: u8) -> Option<u8> {
+pub(crate) fn hex(b: u8) -> Option<u8> {
     match b {
         b'0'..=b'9' => Some(b - b'0'),
         b'a'..=b'f' => Some(b - b'a' + 10),
