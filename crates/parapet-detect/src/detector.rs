@@ -538,29 +538,49 @@ pub(crate) mod tests {
             .collect()
     }
 
-    /// Checks that `words`, compiled from `sets`, finds in `text` for every set what
-    /// the set's own automata find: every word (overlapping), and leftmost-longest words
-    /// within each prefix (those of a set that [needs a call](WordSet::needs_call), before
-    /// the last `(` only).
-    pub(crate) fn agrees(words: &TriggerWords, sets: &[(WordSet, Vec<&[u8]>)], text: &[u8]) {
+    /// A set of words and its own automata: every word (overlapping), leftmost-longest.
+    pub(crate) struct Own {
+        set: WordSet,
+        all: Triggers,
+        leftmost_longest: AhoCorasick,
+    }
+
+    /// The own automata of each set.
+    pub(crate) fn own_automata(sets: &[(WordSet, Vec<&[u8]>)]) -> Vec<Own> {
+        sets.iter()
+            .map(|(set, words)| Own {
+                set: *set,
+                all: Triggers::new(words),
+                leftmost_longest: AhoCorasick::builder()
+                    .match_kind(MatchKind::LeftmostLongest)
+                    .build(words)
+                    .expect("constant words"),
+            })
+            .collect()
+    }
+
+    /// Checks that `words` finds in `text` for every set what the set's `own` automata
+    /// find: every word (overlapping), and leftmost-longest words within each prefix
+    /// (those of a set that [needs a call](WordSet::needs_call), before the last `(` only).
+    pub(crate) fn agrees(words: &TriggerWords, own: &[Own], text: &[u8]) {
         let mut found = Vec::new();
         words.find(text, &mut found);
         let last_call = last_paren(text);
-        for (set, words) in sets {
-            let triggers = Triggers::new(words);
-            let own = triggers
+        for Own {
+            set,
+            all,
+            leftmost_longest: own_leftmost_longest,
+        } in own
+        {
+            let all = all
                 .find_all(text)
                 .filter(|m| !set.needs_call() || m.end() <= last_call);
             assert_eq!(
                 spans(words_of(&found, *set)),
-                spans(own),
+                spans(all),
                 "{set:?} in {:?}",
                 String::from_utf8_lossy(text)
             );
-            let own = AhoCorasick::builder()
-                .match_kind(MatchKind::LeftmostLongest)
-                .build(words)
-                .expect("constant words");
             let ends = [text.len(), text.len() / 2, text.len().saturating_sub(1)];
             for end in ends.map(|e| {
                 if set.needs_call() {
@@ -571,7 +591,7 @@ pub(crate) mod tests {
             }) {
                 assert_eq!(
                     spans(leftmost_longest(&found, *set, end)),
-                    spans(own.find_iter(&text[..end])),
+                    spans(own_leftmost_longest.find_iter(&text[..end])),
                     "{set:?} in {:?}",
                     String::from_utf8_lossy(&text[..end])
                 );

@@ -74,7 +74,11 @@ fn word_sets() -> Vec<(WordSet, Vec<&'static [u8]>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detector::tests::{Own, agrees, own_automata};
     use proptest::prelude::*;
+
+    /// Each set's own automata, built once for all the cases.
+    static OWN: LazyLock<Vec<Own>> = LazyLock::new(|| own_automata(&word_sets()));
 
     /// Texts made of pieces of the trigger words, so that words overlap, nest and are cut.
     fn texts() -> impl Strategy<Value = Vec<u8>> {
@@ -95,7 +99,6 @@ mod tests {
 
     #[test]
     fn the_trigger_words_are_found_as_each_set_would_find_them() {
-        let sets = word_sets();
         for text in [
             &b"document.write(x); window.location = 'javascript:alert(1)'"[..],
             b"${jndi:ldap://x}/java.lang.runtime.getruntime().exec(",
@@ -103,14 +106,14 @@ mod tests {
             b"constructor.prototype.__proto__ {{7*7}} process.mainmodule",
             b"",
         ] {
-            crate::detector::tests::agrees(&TRIGGER_WORDS, &sets, text);
+            agrees(&TRIGGER_WORDS, &OWN, text);
         }
     }
 
     proptest! {
         #[test]
         fn the_trigger_words_agree_on_any_text(text in texts()) {
-            crate::detector::tests::agrees(&TRIGGER_WORDS, &word_sets(), &text);
+            agrees(&TRIGGER_WORDS, &OWN, &text);
         }
     }
 }
