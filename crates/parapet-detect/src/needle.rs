@@ -1,9 +1,10 @@
-//! Finding a short constant needle (`<!doctype`, `.cookie`, `http/`) in a value, the
-//! search the classes make most. `memchr::memmem::find` builds a searcher on every call,
-//! hundreds of instructions before it reads the first byte, which the short values of a
-//! request never repay. Here `memchr` jumps to the needle's anchor byte — its first byte
-//! that is not a letter or a digit, rarer in text than letters, else its first byte — and
-//! the needle is compared where that byte is.
+//! Finding a short needle in part of a value (`expires` after a `.cookie`, `set-cookie`
+//! after `http-equiv`, a CSS `url(`); the words looked for in whole values are the shared
+//! trigger words' ([`crate::detector::TriggerWords`]). `memchr::memmem::find` builds a
+//! searcher on every call, hundreds of instructions before it reads the first byte, which
+//! the short values of a request never repay. Here `memchr` jumps to the needle's anchor
+//! byte — its first byte that is not a letter or a digit, rarer in text than letters, else
+//! its first byte — and the needle is compared where that byte is.
 
 /// Where `needle` first occurs in `haystack`.
 pub(crate) fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
