@@ -371,49 +371,75 @@ const SPACES: Features = Features::SPACE
 /// rules all need one).
 ///
 /// Only the runs of word bytes that hold one of the [`GATE`] words (found by the shared
-/// trigger words, see [`gate_words`]) are looked at: no other run is either kind.
+/// trigger words, see [`gate_words`]) are looked at: no other run is either kind. Each
+/// word found is judged by where it sits in its run (`run_kind`, in the tests, judges whole
+/// runs the same way).
 fn words(input: &Input<'_>) -> (bool, bool) {
     let s = input.lower;
     let mut keyword = false;
-    let mut last_run = None;
+    // The run of word bytes around the last word, and where it is read from (after the
+    // digits that start it).
+    let mut run = 0..0;
+    let mut read_from = 0;
     for m in input.words(WordSet::SqlGate) {
-        let start = s[..m.start()]
-            .iter()
-            .rposition(|&b| !tokenizer::is_word_byte(b))
-            .map_or(0, |p| p + 1);
-        if last_run == Some(start) {
+        if run.is_empty() || m.end() > run.end {
+            let start = s[..m.start()]
+                .iter()
+                .rposition(|&b| !tokenizer::is_word_byte(b))
+                .map_or(0, |p| p + 1);
+            let end = s[m.end()..]
+                .iter()
+                .position(|&b| !tokenizer::is_word_byte(b))
+                .map_or(s.len(), |p| m.end() + p);
+            run = start..end;
+            read_from = start
+                + s[run.clone()]
+                    .iter()
+                    .take_while(|b| b.is_ascii_digit())
+                    .count();
+        }
+        if run.len() < 4 {
             continue;
         }
-        last_run = Some(start);
-        let end = s[m.end()..]
-            .iter()
-            .position(|&b| !tokenizer::is_word_byte(b))
-            .map_or(s.len(), |p| m.end() + p);
-        match run_kind(&s[start..end], s.get(end) == Some(&b'.')) {
-            Some(Word::Window) => return (true, true),
-            Some(Word::Keyword) => keyword = true,
-            None => {}
+        let (word, fit, kind) = GATE[m.pattern().as_usize()];
+        let at_end = m.end() == run.end;
+        // `1union`, `0.e3union`; `1order`, `/*!50000select`: a number glued to a keyword.
+        if at_end && word == b"union" {
+            return (true, true);
+        }
+        let glued = read_from > run.start && at_end && GLUED.contains(&word);
+        let fits = m.start() == read_from
+            && match fit {
+                Fit::Whole => at_end,
+                Fit::Prefix => true,
+                Fit::BeforeDot => at_end && s.get(run.end) == Some(&b'.'),
+            };
+        match (fits, kind) {
+            (true, Word::Window) => return (true, true),
+            (true, Word::Keyword) => keyword = true,
+            (false, _) => keyword |= glued,
         }
     }
     (keyword, pair(s, *b"/*"))
 }
 
-/// The gate's kind of a run of word bytes; `dot` says whether a `.` follows it.
+/// The keywords that count glued to the number before them (`1order by 2`).
+const GLUED: [&[u8]; 3] = [b"order", b"group", b"having"];
+
+/// The gate's kind of a run of word bytes; `dot` says whether a `.` follows it: what
+/// [`words`] finds, run by run (the tests' reference).
+#[cfg(test)]
 fn run_kind(run: &[u8], dot: bool) -> Option<Word> {
     if run.len() < 4 {
         return None;
     }
-    // `1union`, `0.e3union` (`reunion` costs a full look, no more).
     if run.ends_with(b"union") {
         return Some(Word::Window);
     }
     let mut w = run;
     let mut keyword = false;
-    // `1order`, `/*!50000select`: a number glued to a keyword.
     if w.first().is_some_and(u8::is_ascii_digit) {
-        keyword = [&b"order"[..], b"group", b"having"]
-            .iter()
-            .any(|k| w.ends_with(k));
+        keyword = GLUED.iter().any(|k| w.ends_with(k));
         while let [b'0'..=b'9', tail @ ..] = w {
             w = tail;
         }
@@ -444,7 +470,7 @@ enum Fit {
     BeforeDot,
 }
 
-/// The words of the gate, prefixes first: every run of word bytes that [`run_kind`] calls a
+/// The words of the gate, prefixes first: every run of word bytes that `run_kind` calls a
 /// keyword or a window word holds one of them (`union` and the glued `order`, `group`,
 /// `having` included).
 const GATE: &[(&[u8], Fit, Word)] = &[
@@ -497,6 +523,7 @@ pub(super) fn gate_words() -> Vec<&'static [u8]> {
 }
 
 /// The gate's kind of a lowercase word; `dot` says whether a `.` follows it.
+#[cfg(test)]
 fn word_kind(w: &[u8], dot: bool) -> Option<Word> {
     GATE.iter()
         .find(|(word, fit, _)| match fit {
