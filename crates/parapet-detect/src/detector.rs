@@ -255,6 +255,8 @@ pub(crate) enum WordSet {
     Session,
     /// `http-equiv` and `http/`, where a value holds headers or a request line.
     Crlf,
+    /// Windows command lines' cradles, `%comspec%` and `-encodedcommand`.
+    Windows,
 }
 
 /// Where the last `(` of `text` is (0 without one).

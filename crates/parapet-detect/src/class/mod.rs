@@ -68,6 +68,7 @@ fn word_sets() -> Vec<(WordSet, Vec<&'static [u8]>)> {
         (WordSet::Ssi, ssi::WORDS.to_vec()),
         (WordSet::Session, session::WORDS.to_vec()),
         (WordSet::Crlf, crlf::WORDS.to_vec()),
+        (WordSet::Windows, command::WINDOWS_WORDS.to_vec()),
     ]
 }
 

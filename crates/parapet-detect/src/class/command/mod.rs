@@ -20,7 +20,7 @@ mod lexicon;
 mod mail;
 mod upload;
 
-use crate::detector::{Detector, Features, Input, Sink};
+use crate::detector::{Detector, Features, Input, Sink, WordSet};
 use crate::location::Part;
 use crate::needle;
 use crate::rule::{Class, Rule, Severity};
@@ -1108,7 +1108,7 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
         if input.part != Part::Path && lexicon::lookup(s).is_some_and(|c| c.jargon) {
             sink.report(&ALONE, 0..s.len());
         }
-        if let Some(span) = windows(s, input.features) {
+        if let Some(span) = windows(input) {
             sink.report(&WINDOWS, span);
         }
         return;
@@ -1220,7 +1220,7 @@ fn scan_all(input: &Input<'_>, sink: &mut Sink<'_>) {
         }
         i += 1;
     }
-    shapes(s, input.features, sink);
+    shapes(input, sink);
     if input
         .features
         .any(Features::SIGIL | Features::DOLLAR | Features::BRACE | Features::SEPARATOR)
@@ -1239,27 +1239,24 @@ static ALIAS_WORD: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"al
 static FOR_WORD: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"for"));
 static IF_WORD: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"if"));
 
-/// PowerShell download cradles and decoders, called as methods (`.DownloadString(`,
-/// `.DownloadFile(`, `::FromBase64String(`), and `Net.WebClient`: found from the `(` or `.`
-/// they hold, rarer than their letters.
-fn cradle(s: &[u8], features: Features) -> Option<Range<usize>> {
-    const CALLS: [&[u8]; 3] = [b"downloadstring", b"downloadfile", b"frombase64string"];
-    let call = if features.any(Features::PAREN) {
-        memchr::memchr_iter(b'(', s).find_map(|p| {
-            let before = &s[..p];
-            let name = CALLS.iter().find(|name| before.ends_with(name))?;
-            Some(p - name.len()..p)
-        })
-    } else {
-        None
-    };
-    let webclient = || {
-        memchr::memchr_iter(b'.', s).find_map(|p| {
-            let at = p.checked_sub(3)?;
-            s[at..].starts_with(b"net.webclient").then_some(at..at + 13)
-        })
-    };
-    call.or_else(|| features.any(Features::DOT).then(webclient).flatten())
+/// The words of Windows command lines that count wherever they are, for the shared trigger
+/// words: PowerShell's download cradles and decoders, called as methods (`.DownloadString(`,
+/// `.DownloadFile(`, `::FromBase64String(`), `Net.WebClient`, `%comspec%` and
+/// `-encodedcommand`.
+pub(super) const WINDOWS_WORDS: [&[u8]; 6] = [
+    b"downloadstring",
+    b"downloadfile",
+    b"frombase64string",
+    b"net.webclient",
+    b"%comspec%",
+    b"-encodedcommand",
+];
+
+/// The index of each word in [`WINDOWS_WORDS`] past the three method names.
+#[derive(Clone, Copy)]
+enum WindowsWord {
+    WebClient = 3,
+    Comspec = 4,
 }
 
 #[allow(clippy::expect_used)] // a constant pattern: a failure is a bug caught by the tests
@@ -1296,27 +1293,21 @@ fn first_ending(a: Option<Range<usize>>, b: Option<Range<usize>>) -> Option<Rang
     }
 }
 
-/// Download cradles, `%comspec%`, `-encodedcommand`.
-fn windows(s: &[u8], features: Features) -> Option<Range<usize>> {
-    // The shortest cradle is 13 bytes long.
-    let mut windows = if s.len() >= 13 {
-        cradle(s, features)
-    } else {
-        None
-    };
-    if features.any(Features::ESCAPE) {
-        let comspec = memchr::memchr_iter(b'%', s)
-            .find(|&p| s[p..].starts_with(b"%comspec%"))
-            .map(|p| p..p + 9);
-        windows = first_ending(windows, comspec);
+/// Download cradles, `%comspec%`, `-encodedcommand`: the first to end, a cradle's call
+/// before `Net.WebClient`.
+fn windows(input: &Input<'_>) -> Option<Range<usize>> {
+    let (mut call, mut webclient, mut comspec, mut encoded) = (None, None, None, None);
+    for m in input.words(WordSet::Windows) {
+        let first = match m.pattern().as_usize() {
+            i if i == WindowsWord::WebClient as usize => &mut webclient,
+            i if i == WindowsWord::Comspec as usize => &mut comspec,
+            i if i > WindowsWord::Comspec as usize => &mut encoded,
+            _ if input.lower.get(m.end()) == Some(&b'(') => &mut call,
+            _ => continue,
+        };
+        first.get_or_insert(m.start()..m.end());
     }
-    if features.any(Features::DASH) {
-        let encoded = memchr::memchr_iter(b'-', s)
-            .find(|&p| s[p..].starts_with(b"-encodedcommand"))
-            .map(|p| p..p + 15);
-        windows = first_ending(windows, encoded);
-    }
-    windows
+    first_ending(first_ending(call.or(webclient), comspec), encoded)
 }
 
 /// The function defined before `at` is then run as a command: `f(){ …; }; f`.
@@ -1373,7 +1364,8 @@ fn glued_variables(s: &[u8]) -> Option<Range<usize>> {
 }
 
 /// Fixed shapes, each searched only when the value holds the bytes it needs.
-fn shapes(s: &[u8], features: Features, sink: &mut Sink<'_>) {
+fn shapes(input: &Input<'_>, sink: &mut Sink<'_>) {
+    let (s, features) = (input.lower, input.features);
     // `${ifs`, `$ifs`, `/dev/tcp/`, `/dev/udp/`.
     let mut shell = None;
     if features.any(Features::DOLLAR) {
@@ -1420,7 +1412,7 @@ fn shapes(s: &[u8], features: Features, sink: &mut Sink<'_>) {
             }
         }
     }
-    if let Some(span) = windows(s, features) {
+    if let Some(span) = windows(input) {
         sink.report(&WINDOWS, span);
     }
     let alias = features.any(Features::EQUALS) && ALIAS_WORD.find(s).is_some();
