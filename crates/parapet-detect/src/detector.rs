@@ -45,8 +45,8 @@ impl Features {
     pub(crate) const UNDERSCORE: Features = Features(1 << 13);
     /// `-` or `+`.
     pub(crate) const DASH: Features = Features(1 << 14);
-    /// `,` or `?`.
-    pub(crate) const PUNCT: Features = Features(1 << 15);
+    /// `,`.
+    pub(crate) const COMMA: Features = Features(1 << 15);
     /// A space or a tab.
     pub(crate) const SPACE: Features = Features(1 << 16);
     /// CR or LF.
@@ -59,11 +59,13 @@ impl Features {
     pub(crate) const DIGIT: Features = Features(1 << 20);
     /// An ASCII letter.
     pub(crate) const LETTER: Features = Features(1 << 21);
+    /// `?`.
+    pub(crate) const QUESTION: Features = Features(1 << 22);
     /// How many bits the features take.
-    const BITS: u32 = 22;
+    const BITS: u32 = 23;
 
     /// The features of one byte.
-    const fn of(b: u8) -> Features {
+    pub(crate) const fn of(b: u8) -> Features {
         Features(match b {
             b'<' | b'>' => Self::ANGLE.0,
             b'\'' | b'"' | b'`' => Self::QUOTE.0,
@@ -80,7 +82,8 @@ impl Features {
             b'[' | b']' => Self::BRACKET.0,
             b'_' => Self::UNDERSCORE.0,
             b'-' | b'+' => Self::DASH.0,
-            b',' | b'?' => Self::PUNCT.0,
+            b',' => Self::COMMA.0,
+            b'?' => Self::QUESTION.0,
             b' ' | b'\t' => Self::SPACE.0,
             b'\r' | b'\n' => Self::NEWLINE.0,
             0..=0x1f | 0x7f => Self::CONTROL.0,

@@ -646,7 +646,7 @@ fn header(input: &Input<'_>, sink: &mut Sink<'_>) {
             }
         }
         "accept-charset" => sink.report(&UNUSUAL_HEADER, all),
-        "connection" if input.features.any(Features::PUNCT) && !connection(lower) => {
+        "connection" if input.features.any(Features::COMMA) && !connection(lower) => {
             sink.report(&CONNECTION, all)
         }
         "cache-control" if !cache_control(lower) => sink.report(&CACHE_CONTROL, all),

@@ -459,7 +459,7 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     // Every rule needs a `/`, a `:` or a `?`.
     if !input
         .features
-        .any(Features::SLASH | Features::COLON | Features::PUNCT)
+        .any(Features::SLASH | Features::COLON | Features::QUESTION)
     {
         return;
     }
@@ -470,7 +470,7 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
         schemeless(input, trimmed, lead, sink);
     }
     if !input.features.any(Features::COLON) {
-        if input.features.any(Features::PUNCT) {
+        if input.features.any(Features::QUESTION) {
             bare_scheme(trimmed, lead, sink);
         }
         return;

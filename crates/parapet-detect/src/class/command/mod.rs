@@ -1061,12 +1061,14 @@ fn is_ident_byte(b: u8) -> bool {
 }
 
 /// Bytes that may open a command context.
+const OPENER_BYTES: &[u8] = b";|&\n\r`$<>{(";
+
+/// [`OPENER_BYTES`], as a table.
 static OPENERS: [bool; 256] = {
     let mut t = [false; 256];
     let mut k = 0;
-    let bytes = b";|&\n\r`$<>{(";
-    while k < bytes.len() {
-        t[bytes[k] as usize] = true;
+    while k < OPENER_BYTES.len() {
+        t[OPENER_BYTES[k] as usize] = true;
         k += 1;
     }
     t
@@ -1077,6 +1079,17 @@ static STOPS: [bool; 256] = {
     let mut t = OPENERS;
     t[b'?' as usize] = true;
     t
+};
+
+/// The features of the [`STOPS`]: a value with none of them holds no stop.
+const STOP_FEATURES: Features = {
+    let mut f = Features::of(b'?');
+    let mut k = 0;
+    while k < OPENER_BYTES.len() {
+        f = f.union(Features::of(OPENER_BYTES[k]));
+        k += 1;
+    }
+    f
 };
 
 /// The bytes of a value that is one plain word (`order_total`, `tkt_0000000001`,
@@ -1134,6 +1147,9 @@ fn scan_all(input: &Input<'_>, sink: &mut Sink<'_>) {
         // Fast-forward over bytes that cannot change anything: while no `name=` can be
         // pending, everything but an opener or a `?`; while one can, its name's bytes.
         if ident_start.is_none() {
+            if !input.features.any(STOP_FEATURES) {
+                break;
+            }
             match s[i..].iter().position(|&b| STOPS[usize::from(b)]) {
                 Some(p) => i += p,
                 None => break,
