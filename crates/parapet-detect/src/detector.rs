@@ -260,6 +260,8 @@ pub(crate) enum WordSet {
     Crlf,
     /// Windows command lines' cradles, `%comspec%` and `-encodedcommand`.
     Windows,
+    /// `cookie`, which XSS's `document.cookie` reads.
+    Cookie,
 }
 
 /// Where the last `(` of `text` is (0 without one).

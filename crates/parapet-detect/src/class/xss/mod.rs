@@ -31,7 +31,6 @@ mod scheme;
 use crate::detector::{Detector, Features, Input, Sink, WordSet};
 use crate::location::Part;
 use crate::rule::{Class, Rule, Severity};
-use memchr::memmem::Finder;
 use regex::bytes::Regex;
 use std::sync::LazyLock;
 
@@ -777,20 +776,21 @@ static EVASION: LazyLock<Regex> = LazyLock::new(|| {
     .expect("constant regex")
 });
 
-static COOKIE_WORD: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"cookie"));
+/// The word [`COOKIE`] needs, for the shared trigger words.
+pub(super) const COOKIE_WORDS: [&[u8]; 1] = [b"cookie"];
 
 /// Script in the value: sinks, DOM APIs, string breakouts, template sandbox escapes.
 fn script(input: &Input<'_>, sink: &mut Sink<'_>) {
     let (lower, part) = (input.lower, input.part);
     // A path segment may name a manual page (`/docs/document.cookie`).
     if part != Part::Path
-        && memchr::memchr(b'k', lower).is_some()
-        && COOKIE_WORD.find(lower).is_some()
+        && input.words(WordSet::Cookie).next().is_some()
         && let Some(m) = COOKIE.find(lower)
     {
         sink.report(&COOKIE_ACCESS, m.range());
     }
-    if (lower.contains(&b'[') || lower.contains(&b'`'))
+    let features = input.features;
+    if (features.any(Features::BRACKET) || (features.any(Features::QUOTE) && lower.contains(&b'`')))
         && let Some(m) = EVASION.find(lower)
     {
         sink.report(&JS_EVASION, m.range());
@@ -823,25 +823,27 @@ fn script(input: &Input<'_>, sink: &mut Sink<'_>) {
         sink.report(rule, m.range());
     }
     if code_words
-        && lower
-            .iter()
-            .any(|&b| matches!(b, b'\'' | b'"' | b'`' | b'$'))
+        && features.any(Features::QUOTE | Features::DOLLAR)
         && let Some(m) = STRING_BREAKOUT.find(lower)
     {
         sink.report(&JS_CONTEXT, m.range());
     }
-    if memchr::memchr_iter(b'{', lower).any(|p| lower.get(p + 1) == Some(&b'{'))
+    if features.any(Features::BRACE)
+        && memchr::memchr_iter(b'{', lower).any(|p| lower.get(p + 1) == Some(&b'{'))
         && let Some(m) = SANDBOX_ESCAPE.find(lower)
     {
         sink.report(&TEMPLATE_ESCAPE, m.range());
     }
     if code_words
-        && lower.contains(&b'=')
+        && features.any(Features::EQUALS)
         && let Some(m) = DOM_ASSIGNMENT.find(lower)
     {
         sink.report(&DOM_WRITE, m.range());
     }
-    if let Some(span) = jsfuck(lower) {
+    // Every atom holds a `[`.
+    if features.any(Features::BRACKET)
+        && let Some(span) = jsfuck(lower)
+    {
         sink.report(&JS_EVASION, span);
     }
 }
