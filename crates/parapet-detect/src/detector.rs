@@ -262,6 +262,8 @@ pub(crate) enum WordSet {
     Windows,
     /// `cookie`, which XSS's `document.cookie` reads.
     Cookie,
+    /// `..` and `0x`, which path traversals hold.
+    PathMark,
 }
 
 /// Where the last `(` of `text` is (0 without one).

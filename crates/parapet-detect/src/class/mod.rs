@@ -70,6 +70,7 @@ fn word_sets() -> Vec<(WordSet, Vec<&'static [u8]>)> {
         (WordSet::Crlf, crlf::WORDS.to_vec()),
         (WordSet::Windows, command::WINDOWS_WORDS.to_vec()),
         (WordSet::Cookie, xss::COOKIE_WORDS.to_vec()),
+        (WordSet::PathMark, path::MARKS.to_vec()),
     ]
 }
 

@@ -224,19 +224,27 @@ fn traversal(s: &[u8]) -> Traversal {
 }
 
 static WP_CONTENT: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"wp-content/"));
-/// Where `0x` ends in `s` (the `x`): a search for the rare `x` is cheaper than a substring
-/// search on the short values most inputs are.
-fn hex_at(s: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    memchr::memchr_iter(b'x', s).filter(move |&i| i > 0 && s[i - 1] == b'0')
+/// The marks of an encoded or plain traversal, for the shared trigger words: `..`, and the
+/// `0x` of a hex-encoded dot or slash.
+pub(super) const MARKS: [&[u8]; 2] = [b"..", b"0x"];
+
+/// The index of each mark in [`MARKS`].
+#[derive(Clone, Copy)]
+enum Mark {
+    TwoDots = 0,
+    Hex = 1,
 }
 
-/// Whether `s` holds `..`.
-fn two_dots(s: &[u8]) -> bool {
-    memchr::memchr_iter(b'.', s).any(|i| s.get(i + 1) == Some(&b'.'))
+/// Where `0x` ends in the value (the `x`).
+fn hex_at<'a>(input: &'a Input<'_>) -> impl Iterator<Item = usize> + 'a {
+    input
+        .word_starts(WordSet::PathMark, Mark::Hex as usize)
+        .map(|at| at + 1)
 }
 
-/// Whether `s` may hold a traversal step: two dot units in a row and a slash unit.
-fn may_traverse(s: &[u8], f: Features) -> bool {
+/// Whether the value may hold a traversal step: two dot units in a row and a slash unit.
+fn may_traverse(input: &Input<'_>) -> bool {
+    let (s, f) = (input.lower, input.features);
     if (f.any(Features::ESCAPE) && memchr::memchr(b'%', s).is_some())
         || (f.any(Features::HIGH) && s.iter().any(|&b| matches!(b, 0xc0 | 0xc1 | 0xe0)))
     {
@@ -244,10 +252,15 @@ fn may_traverse(s: &[u8], f: Features) -> bool {
     }
     // Without `%` and overlong bytes, two dot units in a row are `..` or hold `0x2e`; a
     // slash unit is `/`, `\\`, `0x2f` or `0x5c`.
-    let hex = |unit: &[&[u8]]| {
-        f.any(Features::DIGIT) && hex_at(s).any(|i| unit.iter().any(|u| s[i + 1..].starts_with(u)))
+    let hex =
+        |unit: &[&[u8]]| hex_at(input).any(|i| unit.iter().any(|u| s[i + 1..].starts_with(u)));
+    let two_dots = || {
+        input
+            .word_starts(WordSet::PathMark, Mark::TwoDots as usize)
+            .next()
+            .is_some()
     };
-    let dots = (f.any(Features::DOT) && two_dots(s)) || hex(&[b"2e"]);
+    let dots = two_dots() || hex(&[b"2e"]);
     dots && (f.any(Features::SLASH | Features::ESCAPE) || hex(&[b"2f", b"5c"]))
 }
 
@@ -538,11 +551,11 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     let f = input.features;
     let interesting = f.any(Features::DOT | Features::SLASH | Features::ESCAPE)
         || (f.any(Features::HIGH) && s.iter().any(|&b| matches!(b, 0xc0 | 0xc1 | 0xe0)))
-        || (f.any(Features::DIGIT) && hex_at(s).next().is_some());
+        || hex_at(input).next().is_some();
     if !interesting {
         return;
     }
-    let trav = if may_traverse(s, f) {
+    let trav = if may_traverse(input) {
         traversal(s)
     } else {
         Traversal::default()
