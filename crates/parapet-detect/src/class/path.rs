@@ -520,20 +520,23 @@ fn backup_file(v: &[u8]) -> bool {
 const DEV_SERVER: &[&[u8]] = &[b"/@fs/", b"/@id/__x00__", b"/@id/\0"];
 
 /// A URL path asking for a backup or dump file, or a development server's file access.
-fn path_requests(s: &[u8], sink: &mut Sink<'_>) {
-    let seg = s.trim_ascii();
-    if HIDDEN_SEGMENTS.iter().any(|h| seg == h.as_bytes()) {
-        sink.report(&SENSITIVE_FILE, 0..s.len());
+fn path_requests(s: &[u8], features: Features, sink: &mut Sink<'_>) {
+    // Every hidden segment, backup extension and log name holds a `.`.
+    if features.any(Features::DOT) {
+        let seg = s.trim_ascii();
+        if HIDDEN_SEGMENTS.iter().any(|h| seg == h.as_bytes()) {
+            sink.report(&SENSITIVE_FILE, 0..s.len());
+        }
+        let last = seg.rsplit(|&c| c == b'/').next().unwrap_or(seg);
+        if last.len() > 4 && BACKUP_EXTENSIONS.iter().any(|e| last.ends_with(e)) {
+            sink.report(&SENSITIVE_FILE, s.len() - last.len()..s.len());
+        }
+        // WordPress's debug and error logs, readable where `WP_DEBUG_LOG` is left on.
+        if last.ends_with(b".log") && WP_CONTENT.find(seg).is_some() {
+            sink.report(&SENSITIVE_FILE, s.len() - last.len()..s.len());
+        }
     }
-    let last = seg.rsplit(|&c| c == b'/').next().unwrap_or(seg);
-    if last.len() > 4 && BACKUP_EXTENSIONS.iter().any(|e| last.ends_with(e)) {
-        sink.report(&SENSITIVE_FILE, s.len() - last.len()..s.len());
-    }
-    // WordPress's debug and error logs, readable where `WP_DEBUG_LOG` is left on.
-    if last.ends_with(b".log") && WP_CONTENT.find(seg).is_some() {
-        sink.report(&SENSITIVE_FILE, s.len() - last.len()..s.len());
-    }
-    if memchr::memchr(b'@', s).is_some() {
+    if features.any(Features::SIGIL) && memchr::memchr(b'@', s).is_some() {
         for pat in DEV_SERVER {
             if let Some(p) = needle::find(s, pat) {
                 sink.report(&SENSITIVE_FILE, p..p + pat.len());
@@ -545,7 +548,7 @@ fn path_requests(s: &[u8], sink: &mut Sink<'_>) {
 fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     let s = input.lower;
     if input.part == Part::Path {
-        path_requests(s, sink);
+        path_requests(s, input.features, sink);
     }
     // Prefilter: a dot, a slash, or an encoded one.
     let f = input.features;
