@@ -144,8 +144,9 @@ impl Walker<'_> {
         scan.value(Part::BodyKey, &self.pointer, key, false);
         self.pointer.push('/');
         // RFC 6901 escaping of `~` and `/` in member names.
-        if let Ok(key) = std::str::from_utf8(key)
-            && !key.contains(['~', '/'])
+        // Keys are short: a plain loop beats a searcher.
+        if !key.iter().any(|&b| matches!(b, b'~' | b'/'))
+            && let Ok(key) = std::str::from_utf8(key)
         {
             self.pointer.push_str(key);
         } else {
