@@ -260,6 +260,8 @@ pub(crate) enum WordSet {
     Crlf,
     /// Windows command lines' cradles, `%comspec%` and `-encodedcommand`.
     Windows,
+    /// SQL injection's marks of a number glued to a name (`1.e(`).
+    SqlMark,
     /// `cookie`, which XSS's `document.cookie` reads.
     Cookie,
     /// `..` and `0x`, which path traversals hold.

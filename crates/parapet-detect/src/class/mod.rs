@@ -71,6 +71,7 @@ fn word_sets() -> Vec<(WordSet, Vec<&'static [u8]>)> {
         (WordSet::Windows, command::WINDOWS_WORDS.to_vec()),
         (WordSet::Cookie, xss::COOKIE_WORDS.to_vec()),
         (WordSet::PathMark, path::MARKS.to_vec()),
+        (WordSet::SqlMark, sqli::MARKS.to_vec()),
     ]
 }
 

@@ -606,7 +606,7 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
         || (input.part == Part::Path && input.features.any(Features::DASH));
     let lone = input.features.any(Features::UNDERSCORE) && pair(s, *b"p_");
     // `1.e.tables`: a number glued to a name.
-    let glue = input.features.any(Features::DOT) && glued_number_in(s);
+    let glue = glued_number_in(input);
     // `1--`, `1 /*`: a value closed by an empty comment (prose's ` -- ` has words after).
     let comment =
         || input.features.any(Features::DASH.union(Features::SLASH)) && empty_comment_ends(s);
@@ -686,15 +686,15 @@ fn value(
     }
 }
 
-/// Whether `s` holds a digit, `.e` and `(` or `.` (`1.e(`, `1.e.`).
-fn glued_number_in(s: &[u8]) -> bool {
-    memchr::memchr_iter(b'.', s).any(|i| {
-        i > 0
-            && s.get(i - 1).is_some_and(u8::is_ascii_digit)
-            && s.get(i + 1) == Some(&b'e')
-            && matches!(s.get(i + 2), Some(b'(' | b'.'))
-    })
+/// Whether the value holds a digit, `.e` and `(` or `.` (`1.e(`, `1.e.`).
+fn glued_number_in(input: &Input<'_>) -> bool {
+    input
+        .words(WordSet::SqlMark)
+        .any(|m| m.start() > 0 && input.lower[m.start() - 1].is_ascii_digit())
 }
+
+/// The marks of a number glued to a name (`1.e(`, `1.e.`), for the shared trigger words.
+pub(super) const MARKS: [&[u8]; 2] = [b".e(", b".e."];
 
 /// `1.e`, `12.e`: a number MySQL reads whole, glued to what follows.
 fn glued_number(w: &[u8]) -> bool {
