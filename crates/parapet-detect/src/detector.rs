@@ -167,10 +167,18 @@ pub(crate) struct Triggers<const CELLS: usize> {
     /// What each match state matches (by index, the first match state's first): patterns
     /// and their lengths, in the DFA's order.
     matches: Box<[Box<[PatternMatch]>]>,
+    /// The longest pattern's length.
+    longest: usize,
+    /// The shortest text [`Triggers::each_end`] walks as two halves.
+    paired_min: usize,
 }
 
 /// A pattern a match state matches, and its length.
 type PatternMatch = (aho_corasick::PatternID, usize);
+
+/// The shortest text [`Triggers::each_end`] walks as two halves (and at least four times the
+/// longest pattern).
+const PAIRED_MIN: usize = 192;
 
 /// The cells of the [`TriggerWords`]' table (2 MiB): its 3,175 states of 64 columns take
 /// about 40% of it.
@@ -186,9 +194,11 @@ impl<const CELLS: usize> Triggers<CELLS> {
             automaton::{Automaton, StateID},
             dfa::DFA,
         };
+        let patterns: Vec<P> = patterns.into_iter().collect();
+        let longest = patterns.iter().map(|p| p.as_ref().len()).max().unwrap_or(0);
         let dfa = DFA::builder()
             .prefilter(false)
-            .build(patterns)
+            .build(&patterns)
             .expect("constant trigger patterns");
         let start = dfa
             .start_state(Anchored::No)
@@ -271,6 +281,84 @@ impl<const CELLS: usize> Triggers<CELLS> {
                         .collect()
                 })
                 .collect(),
+            longest,
+            paired_min: PAIRED_MIN.max(4 * longest),
+        }
+    }
+
+    /// The row after `row` reads `byte`.
+    #[inline(always)]
+    fn step(&self, row: usize, byte: u8) -> usize {
+        // Masked to the table's constant size: no bounds check. Every cell in use holds a
+        // row and every column is narrower than a row, so the mask never changes an index
+        // the table was built with.
+        self.table[(row + usize::from(self.columns[usize::from(byte)])) & (CELLS - 1)] as usize
+    }
+
+    /// What the match state at `row` matches.
+    fn matches_at(&self, row: usize) -> &[PatternMatch] {
+        &self.matches[(row - self.first_match as usize) >> self.shift]
+    }
+
+    /// Calls `found` with the end of every place in `text` where triggers end, the triggers
+    /// that end there, and whether the place is in the text's second half. The places of
+    /// each half come by end; every place of the second half ends after all of the first's.
+    ///
+    /// A walk is a chain of loads, each waiting for the one before; a long text (see
+    /// [`PAIRED_MIN`]) is walked as two halves at once, two chains the CPU runs side by
+    /// side. The second half's walk starts `longest - 1` bytes early: by the half's first
+    /// byte it is in the state a walk from the start would be in, as an automaton's state
+    /// depends only on the last `longest - 1` bytes read.
+    pub(crate) fn each_end(
+        &self,
+        text: &[u8],
+        mut found: impl FnMut(usize, &[PatternMatch], bool),
+    ) {
+        let first_match = self.first_match as usize;
+        let mut row = self.start as usize;
+        let mut from = 0;
+        if text.len() >= self.paired_min {
+            // The first half is `text[..split]`; the second's walk reads `text[second..]`.
+            let overlap = self.longest - 1;
+            let split = (text.len() + overlap) / 2;
+            let second = split - overlap;
+            let (a, b) = (&text[..split], &text[second..second + split]);
+            let mut other = self.start as usize;
+            // How many bytes of each half were read.
+            let mut k = 0;
+            while k < split {
+                // A tight loop (nothing in it but the walks) until a walk matches.
+                while k < split {
+                    row = self.step(row, a[k]);
+                    other = self.step(other, b[k]);
+                    k += 1;
+                    if row.max(other) >= first_match {
+                        break;
+                    }
+                }
+                if row >= first_match {
+                    found(k, self.matches_at(row), false);
+                }
+                if other >= first_match && second + k > split {
+                    found(second + k, self.matches_at(other), true);
+                }
+            }
+            // The second half's walk is a byte longer when the lengths are odd.
+            (row, from) = (other, second + split);
+        }
+        let (paired, rest) = (from > 0, &text[from..]);
+        let mut k = 0;
+        while k < rest.len() {
+            while k < rest.len() {
+                row = self.step(row, rest[k]);
+                k += 1;
+                if row >= first_match {
+                    break;
+                }
+            }
+            if row >= first_match {
+                found(from + k, self.matches_at(row), paired);
+            }
         }
     }
 
@@ -313,18 +401,14 @@ impl<const CELLS: usize> Iterator for TriggerMatches<'_, CELLS> {
             let mut row = self.row as usize;
             let first_match = t.first_match as usize;
             let found = rest.iter().position(|&byte| {
-                // Masked to the table's constant size: no bounds check. Every cell in use
-                // holds a row and every column is narrower than a row, so the mask never
-                // changes an index the table was built with.
-                let cell = (row + usize::from(t.columns[usize::from(byte)])) & (CELLS - 1);
-                row = t.table[cell] as usize;
+                row = t.step(row, byte);
                 row >= first_match
             });
             self.row = row as u32;
             match found {
                 Some(i) => {
                     self.at += i + 1;
-                    self.pending = &t.matches[(row - first_match) >> t.shift];
+                    self.pending = t.matches_at(row);
                 }
                 None => {
                     self.at = self.text.len();
@@ -419,27 +503,39 @@ impl TriggerWords {
         }
     }
 
-    /// Finds every word of every set in `lower` into `found` (cleared first), by end.
-    pub(crate) fn find(&self, lower: &[u8], found: &mut Vec<Word>) {
+    /// Finds every word of every set in `lower` into `found` (cleared first), by end;
+    /// `later` is scratch space.
+    pub(crate) fn find(&self, lower: &[u8], found: &mut Vec<Word>, later: &mut Vec<Word>) {
         found.clear();
+        later.clear();
         let mut last_call = None;
-        for m in self.words.find_all(lower) {
+        self.words.each_end(lower, |end, matches, second_half| {
             // No request value is 4 GiB long; if one were, its tail would hold no word.
-            let Ok(end) = u32::try_from(m.end()) else {
-                break;
+            let Ok(end) = u32::try_from(end) else {
+                return;
             };
-            let (set, index) = self.owners[m.pattern().as_usize()];
-            if set.needs_call() && m.end() > *last_call.get_or_insert_with(|| last_paren(lower)) {
-                continue;
+            let words = if second_half {
+                &mut *later
+            } else {
+                &mut *found
+            };
+            for &(pattern, len) in matches {
+                let (set, index) = self.owners[pattern.as_usize()];
+                if set.needs_call()
+                    && end as usize > *last_call.get_or_insert_with(|| last_paren(lower))
+                {
+                    continue;
+                }
+                words.push(Word {
+                    end,
+                    index,
+                    // Every word is shorter than 256 bytes (checked when compiled).
+                    len: len as u8,
+                    set,
+                });
             }
-            found.push(Word {
-                end,
-                index,
-                // Every word is shorter than 256 bytes (checked when compiled).
-                len: m.len() as u8,
-                set,
-            });
-        }
+        });
+        found.append(later);
     }
 }
 
@@ -630,7 +726,7 @@ pub(crate) fn with_input<R>(
     let mut lower = Vec::new();
     let features = Features::lowercase(text, &mut lower);
     let mut words = Vec::new();
-    crate::class::TRIGGER_WORDS.find(&lower, &mut words);
+    crate::class::TRIGGER_WORDS.find(&lower, &mut words, &mut Vec::new());
     f(&Input {
         raw: text,
         text,
@@ -647,7 +743,7 @@ pub(crate) fn with_input<R>(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use aho_corasick::{AhoCorasick, MatchKind};
+    use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
     fn spans(found: impl IntoIterator<Item = aho_corasick::Match>) -> Vec<(usize, usize, usize)> {
         found
@@ -656,10 +752,11 @@ pub(crate) mod tests {
             .collect()
     }
 
-    /// A set of words and its own automata: every word (overlapping), leftmost-longest.
+    /// A set of words and its own automata (`aho-corasick`'s own searches, not the walk of
+    /// [`Triggers`]): every word (overlapping), leftmost-longest.
     pub(crate) struct Own {
         set: WordSet,
-        all: Triggers<WORD_CELLS>,
+        all: AhoCorasick,
         leftmost_longest: AhoCorasick,
     }
 
@@ -668,7 +765,10 @@ pub(crate) mod tests {
         sets.iter()
             .map(|(set, words)| Own {
                 set: *set,
-                all: Triggers::new(words),
+                all: AhoCorasick::builder()
+                    .kind(Some(AhoCorasickKind::DFA))
+                    .build(words)
+                    .expect("constant words"),
                 leftmost_longest: AhoCorasick::builder()
                     .match_kind(MatchKind::LeftmostLongest)
                     .build(words)
@@ -682,7 +782,7 @@ pub(crate) mod tests {
     /// (those of a set that [needs a call](WordSet::needs_call), before the last `(` only).
     pub(crate) fn agrees(words: &TriggerWords, own: &[Own], text: &[u8]) {
         let mut found = Vec::new();
-        words.find(text, &mut found);
+        words.find(text, &mut found, &mut Vec::new());
         let last_call = last_paren(text);
         for Own {
             set,
@@ -691,7 +791,7 @@ pub(crate) mod tests {
         } in own
         {
             let all = all
-                .find_all(text)
+                .find_overlapping_iter(text)
                 .filter(|m| !set.needs_call() || m.end() <= last_call);
             assert_eq!(
                 spans(words_of(&found, *set)),

@@ -304,6 +304,8 @@ struct Scratch {
     matches: Vec<Match>,
     /// The [`TRIGGER_WORDS`]'s words in the form being inspected.
     words: Vec<Word>,
+    /// Scratch space for [`TRIGGER_WORDS`]' search.
+    later_words: Vec<Word>,
     /// A key of [`Scan::clean`].
     key: Vec<u8>,
 }
@@ -333,7 +335,7 @@ impl Scratch {
             + self.name.capacity()
             + self.key.capacity()
             + self.matches.capacity() * size_of::<Match>()
-            + self.words.capacity() * size_of::<Word>();
+            + (self.words.capacity() + self.later_words.capacity()) * size_of::<Word>();
         if retained <= SCRATCH_KEPT {
             // A thread being torn down keeps nothing.
             let _ = SPARE.try_with(|spare| spare.set(Some(self)));
@@ -417,6 +419,7 @@ impl<'e> Scan<'e> {
             name: lower_name,
             matches,
             words,
+            later_words,
             key,
         } = &mut self.scratch;
         lower_name.clear();
@@ -444,6 +447,7 @@ impl<'e> Scan<'e> {
             lower,
             matches,
             words,
+            later_words,
             value: Value {
                 raw,
                 part,
@@ -514,6 +518,7 @@ struct Inspector<'s, 'v> {
     lower: &'s mut Vec<u8>,
     matches: &'s mut Vec<Match>,
     words: &'s mut Vec<Word>,
+    later_words: &'s mut Vec<Word>,
     value: Value<'v>,
 }
 
@@ -530,7 +535,7 @@ impl Inspector<'_, '_> {
         } = self.value;
         let paranoia = self.engine.settings.paranoia;
         self.matches.clear();
-        TRIGGER_WORDS.find(self.lower, self.words);
+        TRIGGER_WORDS.find(self.lower, self.words, self.later_words);
         let input = Input {
             raw,
             text,

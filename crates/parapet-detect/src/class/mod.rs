@@ -85,7 +85,7 @@ mod tests {
     static OWN: LazyLock<Vec<Own>> = LazyLock::new(|| own_automata(&word_sets()));
 
     /// Texts made of pieces of the trigger words, so that words overlap, nest and are cut.
-    fn texts() -> impl Strategy<Value = Vec<u8>> {
+    fn texts(count: std::ops::Range<usize>) -> impl Strategy<Value = Vec<u8>> {
         let pieces: Vec<Vec<u8>> = word_sets()
             .into_iter()
             .flat_map(|(_, words)| words)
@@ -98,7 +98,7 @@ mod tests {
             })
             .chain([b" ".to_vec(), b"(".to_vec(), b"x".to_vec()])
             .collect();
-        proptest::collection::vec(proptest::sample::select(pieces), 0..8).prop_map(|p| p.concat())
+        proptest::collection::vec(proptest::sample::select(pieces), count).prop_map(|p| p.concat())
     }
 
     #[test]
@@ -116,7 +116,16 @@ mod tests {
 
     proptest! {
         #[test]
-        fn the_trigger_words_agree_on_any_text(text in texts()) {
+        fn the_trigger_words_agree_on_any_text(text in texts(0..8)) {
+            agrees(&TRIGGER_WORDS, &OWN, &text);
+        }
+    }
+
+    proptest! {
+        // Long texts are walked as two halves at once.
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn the_trigger_words_agree_on_long_text(text in texts(40..160)) {
             agrees(&TRIGGER_WORDS, &OWN, &text);
         }
     }
