@@ -12,7 +12,7 @@ use std::ops::Range;
 /// detector whose attacks all need, say, `<` or `(` returns at once when `features` has
 /// neither, without looking at the text again.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Features(u32);
+pub(crate) struct Features(u64);
 
 impl Features {
     /// `<` or `>`.
@@ -61,36 +61,62 @@ impl Features {
     pub(crate) const LETTER: Features = Features(1 << 21);
     /// `?`.
     pub(crate) const QUESTION: Features = Features(1 << 22);
+    // Finer kinds, which a byte has besides one of those above.
+    /// `<`.
+    pub(crate) const LESS: Features = Features(1 << 23);
+    /// `&`.
+    pub(crate) const AMPERSAND: Features = Features(1 << 24);
+    /// `\`.
+    pub(crate) const BACKSLASH: Features = Features(1 << 25);
+    /// `-`.
+    pub(crate) const MINUS: Features = Features(1 << 26);
+    /// `(`, `[`, `{` or a backtick: what opens code.
+    pub(crate) const OPENER: Features = Features(1 << 27);
+    /// The lead bytes of look-alikes of `<` (Latin-1 `¼`, `0xbc`; `0xef`, UTF-8's fullwidth
+    /// `＜`).
+    pub(crate) const LOOKALIKE: Features = Features(1 << 28);
     /// How many bits the features take.
-    const BITS: u32 = 23;
+    const BITS: u32 = 29;
 
     /// The features of one byte.
     pub(crate) const fn of(b: u8) -> Features {
-        Features(match b {
-            b'<' | b'>' => Self::ANGLE.0,
-            b'\'' | b'"' | b'`' => Self::QUOTE.0,
-            b'(' | b')' => Self::PAREN.0,
-            b';' | b'|' | b'&' => Self::SEPARATOR.0,
-            b'$' => Self::DOLLAR.0,
-            b'{' | b'}' => Self::BRACE.0,
-            b'%' | b'\\' => Self::ESCAPE.0,
-            b'/' => Self::SLASH.0,
-            b'.' => Self::DOT.0,
-            b':' => Self::COLON.0,
-            b'=' => Self::EQUALS.0,
-            b'#' | b'@' | b'*' | b'!' | b'^' | b'~' => Self::SIGIL.0,
-            b'[' | b']' => Self::BRACKET.0,
-            b'_' => Self::UNDERSCORE.0,
-            b'-' | b'+' => Self::DASH.0,
-            b',' => Self::COMMA.0,
-            b'?' => Self::QUESTION.0,
-            b' ' | b'\t' => Self::SPACE.0,
-            b'\r' | b'\n' => Self::NEWLINE.0,
-            0..=0x1f | 0x7f => Self::CONTROL.0,
-            0x80..=0xff => Self::HIGH.0,
-            b'0'..=b'9' => Self::DIGIT.0,
-            _ => Self::LETTER.0,
-        })
+        let finer = match b {
+            b'<' => Self::LESS.0,
+            b'&' => Self::AMPERSAND.0,
+            b'\\' => Self::BACKSLASH.0,
+            b'-' => Self::MINUS.0,
+            b'(' | b'[' | b'{' | b'`' => Self::OPENER.0,
+            0xbc | 0xef => Self::LOOKALIKE.0,
+            _ => 0,
+        };
+        Features(
+            finer
+                | match b {
+                    b'<' | b'>' => Self::ANGLE.0,
+                    b'\'' | b'"' | b'`' => Self::QUOTE.0,
+                    b'(' | b')' => Self::PAREN.0,
+                    b';' | b'|' | b'&' => Self::SEPARATOR.0,
+                    b'$' => Self::DOLLAR.0,
+                    b'{' | b'}' => Self::BRACE.0,
+                    b'%' | b'\\' => Self::ESCAPE.0,
+                    b'/' => Self::SLASH.0,
+                    b'.' => Self::DOT.0,
+                    b':' => Self::COLON.0,
+                    b'=' => Self::EQUALS.0,
+                    b'#' | b'@' | b'*' | b'!' | b'^' | b'~' => Self::SIGIL.0,
+                    b'[' | b']' => Self::BRACKET.0,
+                    b'_' => Self::UNDERSCORE.0,
+                    b'-' | b'+' => Self::DASH.0,
+                    b',' => Self::COMMA.0,
+                    b'?' => Self::QUESTION.0,
+                    b' ' | b'\t' => Self::SPACE.0,
+                    b'\r' | b'\n' => Self::NEWLINE.0,
+                    0..=0x1f | 0x7f => Self::CONTROL.0,
+                    0x80..=0xff => Self::HIGH.0,
+                    b'0'..=b'9' => Self::DIGIT.0,
+                    _ => Self::LETTER.0,
+                },
+        )
     }
 
     /// Lowercases `text` into `lower` (cleared first) and returns the features of `text`.
@@ -102,11 +128,11 @@ impl Features {
     /// pass: a raw value needs both.
     pub(crate) fn lowercase_raw(text: &[u8], lower: &mut Vec<u8>) -> (Features, ByteClasses) {
         /// The features of a byte in the low bits, its decoding classes above them.
-        static TABLE: [u32; 256] = {
-            let mut t = [0u32; 256];
+        static TABLE: [u64; 256] = {
+            let mut t = [0u64; 256];
             let mut b = 0;
             while b < 256 {
-                let classes = ByteClasses::of_byte(b as u8) as u32;
+                let classes = ByteClasses::of_byte(b as u8) as u64;
                 t[b] = Features::of(b as u8).0 | classes << Features::BITS;
                 b += 1;
             }
@@ -132,9 +158,20 @@ impl Features {
     pub(crate) fn any(self, wanted: Features) -> bool {
         self.0 & wanted.0 != 0
     }
+
+    /// Whether every byte is of a kind in `allowed` (the finer kinds go with theirs).
+    pub(crate) fn within(self, allowed: Features) -> bool {
+        const FINER: u64 = Features::LESS.0
+            | Features::AMPERSAND.0
+            | Features::BACKSLASH.0
+            | Features::MINUS.0
+            | Features::OPENER.0
+            | Features::LOOKALIKE.0;
+        self.0 & !FINER & !allowed.0 == 0
+    }
 }
 
-const _: () = assert!(Features::BITS + ByteClasses::BITS <= u32::BITS);
+const _: () = assert!(Features::BITS + ByteClasses::BITS <= u64::BITS);
 
 impl std::ops::BitOr for Features {
     type Output = Features;
@@ -744,6 +781,35 @@ pub(crate) fn with_input<R>(
 pub(crate) mod tests {
     use super::*;
     use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+
+    #[test]
+    fn a_finer_kind_goes_with_its_kind() {
+        for (finer, kind) in [
+            (Features::LESS, Features::ANGLE),
+            (Features::AMPERSAND, Features::SEPARATOR),
+            (Features::BACKSLASH, Features::ESCAPE),
+            (Features::MINUS, Features::DASH),
+            (
+                Features::OPENER,
+                Features::PAREN | Features::BRACKET | Features::BRACE | Features::QUOTE,
+            ),
+            (Features::LOOKALIKE, Features::HIGH),
+        ] {
+            for b in 0..=255u8 {
+                let f = Features::of(b);
+                assert!(!f.any(finer) || f.any(kind), "{b:#x}");
+                assert!(f.within(f), "{b:#x}");
+            }
+        }
+        let mut lower = Vec::new();
+        assert!(
+            Features::lowercase(b"a-b(c", &mut lower)
+                .within(Features::LETTER | Features::DASH | Features::PAREN)
+        );
+        assert!(
+            !Features::lowercase(b"a-b(c", &mut lower).within(Features::LETTER | Features::DASH)
+        );
+    }
 
     fn spans(found: impl IntoIterator<Item = aho_corasick::Match>) -> Vec<(usize, usize, usize)> {
         found

@@ -240,34 +240,6 @@ pub(crate) static DETECTOR: Detector = Detector {
     scan,
 };
 
-const LT: u8 = 1;
-const EQ: u8 = 2;
-const COLON: u8 = 4;
-const AMP: u8 = 8;
-const DASH: u8 = 16;
-const SCRIPTY: u8 = 32;
-
-/// What each byte tells the prefilter: a value whose bytes map to nothing cannot match.
-static CLASSES: [u8; 256] = {
-    let mut t = [0u8; 256];
-    t[b'<' as usize] = LT;
-    t[b'=' as usize] = EQ;
-    t[b':' as usize] = COLON;
-    t[b'&' as usize] = AMP;
-    t[b'\\' as usize] = AMP;
-    t[b'-' as usize] = DASH;
-    let scripty = b"(`[{.";
-    let mut i = 0;
-    while i < scripty.len() {
-        t[scripty[i] as usize] = SCRIPTY;
-        i += 1;
-    }
-    // Lead bytes of look-alike `<` (Latin-1 ¼, UTF-8 fullwidth ＜).
-    t[0xbc] = SCRIPTY;
-    t[0xef] = SCRIPTY;
-    t
-};
-
 fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     let lower = input.lower;
     if matches!(
@@ -279,36 +251,38 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
             encoded_handler(lower, sink);
         }
     }
-    let seen = lower
-        .iter()
-        .fold(0u8, |acc, &b| acc | CLASSES[usize::from(b)]);
-    if seen == 0 {
-        return;
-    }
-    if seen & LT != 0 {
+    // What the prefilter needs to know (a value with none of these cannot match).
+    let f = input.features;
+    let lt = f.any(Features::LESS);
+    let eq = f.any(Features::EQUALS);
+    let colon = f.any(Features::COLON);
+    // `&` or `\`, which may encode a scheme's characters.
+    let amp = f.any(Features::AMPERSAND | Features::BACKSLASH);
+    // What script holds: an opener, a `.`, or a look-alike `<`.
+    let scripty = f.any(Features::OPENER | Features::DOT | Features::LOOKALIKE);
+    let dash = f.any(Features::MINUS);
+    if lt {
         html::scan(lower, 0, sink, false);
     }
-    if seen & (EQ | LT) != 0 {
+    if eq || lt {
         breakout(lower, sink);
     }
-    if seen & EQ != 0 {
+    if eq {
         bare_handlers(lower, sink);
     }
-
-    if seen & (COLON | AMP) != 0 {
+    if colon || amp {
         schemes(lower, sink);
     }
-    if seen & COLON != 0
+    if colon
         && css::may_run(lower)
         && let Some(at) = css::code(lower, true)
     {
         sink.report(&CSS_CODE, at..lower.len());
     }
-    if seen & (SCRIPTY | EQ | DASH) != 0 {
+    if scripty || eq || dash {
         script(input, sink);
     }
-    // `0xbc` counts as script-like in `seen`.
-    if seen & SCRIPTY != 0 && input.features.any(Features::HIGH) {
+    if scripty && f.any(Features::HIGH) {
         lookalike_tags(lower, sink);
     }
 }
