@@ -203,7 +203,7 @@ fn builder(server: &Server) -> auto::Builder<TokioExecutor> {
     b
 }
 
-async fn serve_http<I>(io: I, conn: Conn, server: &Server, mut stop: watch::Receiver<bool>)
+async fn serve_http<I>(io: I, conn: Conn, server: &Server, stop: watch::Receiver<bool>)
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -221,44 +221,34 @@ where
     let builder = builder(server);
     let http = builder.serve_connection_with_upgrades(io, svc);
     tokio::pin!(http);
-    let tick = (server.idle_timeout / 4).max(std::time::Duration::from_millis(50));
-    let mut closing = *stop.borrow();
+    let closing = *stop.borrow();
     if closing {
         http.as_mut().graceful_shutdown();
     }
-    // The idle clock: the last tick at which the I/O count had changed.
-    let (mut seen_ops, mut quiet_since) = (activity.operations(), tokio::time::Instant::now());
-    // hyper-util reads the first bytes to choose the protocol, with no timeout: a client
-    // that stops inside the HTTP/2 preface is cut off here, once.
-    let preface_deadline = tokio::time::sleep(server.header_read_timeout);
-    tokio::pin!(preface_deadline);
-    let mut preface_checked = false;
-    let ended = loop {
-        tokio::select! {
-            ended = http.as_mut() => break ended,
-            _ = &mut preface_deadline, if !preface_checked => {
-                preface_checked = true;
-                if activity.in_preface() && !closing {
-                    header_timeout(&shared, peer);
-                    closing = true;
-                    http.as_mut().graceful_shutdown();
-                }
-            }
-            _ = stop.changed(), if !closing => {
-                closing = true;
-                http.as_mut().graceful_shutdown();
-            }
-            _ = tokio::time::sleep(tick), if !closing => {
-                let ops = activity.operations();
-                if ops != seen_ops {
-                    (seen_ops, quiet_since) = (ops, tokio::time::Instant::now());
-                } else if conn.in_flight.load(Ordering::Relaxed) == 0 && quiet_since.elapsed() >= server.idle_timeout {
-                    closing = true;
-                    http.as_mut().graceful_shutdown();
-                }
-            }
+    // The idle clock, the stalled HTTP/2 preface and the gateway's shutdown are watched by
+    // a task of their own, which wakes only on its timers and on `stop`: this task is
+    // woken by the connection's I/O alone, and each of its polls polls hyper and one
+    // channel.
+    let (shutdown, mut shut_down) = tokio::sync::oneshot::channel();
+    let watchdog = (!closing).then(|| {
+        AbortOnDrop(tokio::spawn(watch_connection(
+            activity.clone(),
+            conn.clone(),
+            server.idle_timeout,
+            server.header_read_timeout,
+            stop,
+            shutdown,
+        )))
+    });
+    let ended = tokio::select! {
+        biased;
+        ended = http.as_mut() => ended,
+        Ok(()) = &mut shut_down => {
+            http.as_mut().graceful_shutdown();
+            http.as_mut().await
         }
     };
+    drop(watchdog);
     // hyper's header timer also runs while a kept-alive connection waits for its next
     // request: only a head that had started to arrive makes it a slow client.
     if let Err(e) = ended
@@ -268,4 +258,58 @@ where
     {
         header_timeout(&shared, peer);
     }
+}
+
+/// Aborts a task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Watches one connection until it should close gracefully, then says so on `shutdown`:
+/// when the gateway stops, when the connection has had no I/O for `idle_timeout` and no
+/// request in flight (checked every quarter of it), or when the client stopped inside the
+/// HTTP/2 preface for `header_timeout` (a `header-timeout` security event).
+async fn watch_connection(
+    activity: Arc<Activity>,
+    conn: Arc<Conn>,
+    idle_timeout: std::time::Duration,
+    header_timeout_after: std::time::Duration,
+    mut stop: watch::Receiver<bool>,
+    shutdown: tokio::sync::oneshot::Sender<()>,
+) {
+    let tick = (idle_timeout / 4).max(std::time::Duration::from_millis(50));
+    // The idle clock: the last tick at which the I/O count had changed.
+    let (mut seen_ops, mut quiet_since) = (activity.operations(), tokio::time::Instant::now());
+    // hyper-util reads the first bytes to choose the protocol, with no timeout: a client
+    // that stops inside the HTTP/2 preface is cut off here, once.
+    let preface_deadline = tokio::time::sleep(header_timeout_after);
+    tokio::pin!(preface_deadline);
+    let mut preface_checked = false;
+    loop {
+        tokio::select! {
+            _ = &mut preface_deadline, if !preface_checked => {
+                preface_checked = true;
+                if activity.in_preface() {
+                    header_timeout(&conn.shared, conn.peer);
+                    break;
+                }
+            }
+            _ = stop.changed() => break,
+            _ = tokio::time::sleep(tick) => {
+                let ops = activity.operations();
+                if ops != seen_ops {
+                    (seen_ops, quiet_since) = (ops, tokio::time::Instant::now());
+                } else if conn.in_flight.load(Ordering::Relaxed) == 0
+                    && quiet_since.elapsed() >= idle_timeout
+                {
+                    break;
+                }
+            }
+        }
+    }
+    let _ = shutdown.send(());
 }

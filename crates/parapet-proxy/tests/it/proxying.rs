@@ -4,7 +4,7 @@
 use crate::common::*;
 use serde_json::Value;
 use std::time::Duration;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[tokio::test]
 async fn forwards_with_forwarding_headers_and_without_hop_by_hop_ones() {
@@ -334,6 +334,28 @@ async fn slow_headers_and_idle_connections_are_closed() {
     assert_eq!(status_of(&reply), 200);
     assert!(closed, "idle keep-alive connection stayed open");
     assert!(started.elapsed() >= Duration::from_millis(300));
+}
+
+#[tokio::test]
+async fn shutdown_closes_idle_keep_alive_connections() {
+    let up = Upstream::start("a").await;
+    let yaml = format!(
+        "server: {{ timeouts: {{ idle: 60s }} }}\n{}",
+        one_api(&up.url(), "{}")
+    );
+    let mut gw = start_gateway(&yaml).await;
+    let mut idle = tokio::net::TcpStream::connect(gw.addr).await.unwrap();
+    idle.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = [0u8; 4096];
+    let n = idle.read(&mut buf).await.unwrap();
+    assert_eq!(status_of(&String::from_utf8_lossy(&buf[..n])), 200);
+    let started = std::time::Instant::now();
+    gw.gateway.take().unwrap().shutdown().await;
+    let (_, closed) = read_until_close(&mut idle, Duration::from_secs(5)).await;
+    assert!(closed, "an idle connection outlived the shutdown");
+    assert!(started.elapsed() < Duration::from_secs(10));
 }
 
 #[tokio::test]
