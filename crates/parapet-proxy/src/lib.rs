@@ -16,6 +16,7 @@ pub mod server;
 pub mod service;
 pub mod snapshot;
 pub mod telemetry;
+pub mod timer;
 pub mod upstream;
 
 use arc_swap::ArcSwap;

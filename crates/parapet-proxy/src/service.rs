@@ -12,6 +12,7 @@ use crate::snapshot::{RoutePlan, Snapshot};
 use crate::telemetry::Metrics;
 use crate::telemetry::access::AccessRecord;
 use crate::telemetry::metrics::{Name, RequestLabels, RequestMetrics, method_label};
+use crate::timer::Spare;
 use crate::upstream::Group;
 use crate::{Shared, hygiene, problem};
 use bytes::Bytes;
@@ -27,6 +28,7 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::Poll;
 
 /// What the driver knows about the connection a request came on.
 pub struct Conn {
@@ -48,6 +50,8 @@ pub struct Conn {
     pub forwarding: Forwarding,
     /// The metric handles of the last request answered.
     pub last_metrics: std::sync::Mutex<Option<RequestMetrics>>,
+    /// The upstream response timer, kept from one request to the next.
+    pub timer: Spare,
 }
 
 /// How the exchange ended, for the access log.
@@ -194,20 +198,32 @@ async fn exchange(
     let total_deadline = group.config.total_timeout.map(|t| sent + t);
     let response_deadline = sent + group.config.response_timeout;
     let headers_deadline = total_deadline.map_or(response_deadline, |t| t.min(response_deadline));
-    let exchanged = tokio::time::timeout_at(headers_deadline, group.send(target, req)).await;
-    if !matches!(exchanged, Ok(Ok(_))) {
+    // `None`: the deadline passed first.
+    let exchanged = {
+        let mut timer = conn.timer.sleep_until(headers_deadline);
+        let send = group.send(target, req);
+        tokio::pin!(send);
+        let exchanged = std::future::poll_fn(|cx| match send.as_mut().poll(cx) {
+            Poll::Ready(r) => Poll::Ready(Some(r)),
+            Poll::Pending => timer.as_mut().poll(cx).map(|()| None),
+        })
+        .await;
+        conn.timer.keep(timer);
+        exchanged
+    };
+    if !matches!(exchanged, Some(Ok(_))) {
         // The client, not the upstream, is at fault when its body was cut off.
         if let Some(refused) = body_too_slow(conn, ctx, outcome) {
             return Err(refused);
         }
     }
     let mut resp = match exchanged {
-        Err(_) => {
+        None => {
             group.failure(target);
             count_upstream_error(conn, group, "timeout");
             return Err(problem::UPSTREAM_TIMEOUT.into());
         }
-        Ok(Err(e)) => {
+        Some(Err(e)) => {
             group.failure(target);
             count_upstream_error(
                 conn,
@@ -221,7 +237,7 @@ async fn exchange(
             tracing::debug!(upstream = %group.config.name, target = %target.label, error = %e, "upstream exchange failed");
             return Err(problem::UPSTREAM_ERROR.into());
         }
-        Ok(Ok(resp)) => resp,
+        Some(Ok(resp)) => resp,
     };
     if matches!(
         resp.status(),

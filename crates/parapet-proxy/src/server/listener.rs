@@ -18,6 +18,7 @@ use crate::forward::Forwarding;
 use crate::framing::{Tracker, Verdicts};
 use crate::problem;
 use crate::service::{self, Conn};
+use crate::timer::ConnTimer;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -164,6 +165,7 @@ async fn serve(
         shared: shared.clone(),
         forwarding: Forwarding::new(peer.ip(), if tls { "https" } else { "http" }),
         last_metrics: Default::default(),
+        timer: Default::default(),
     };
     match tls_config {
         None => serve_http(stream, conn, &server, stop).await,
@@ -186,7 +188,7 @@ async fn serve(
 fn builder(server: &Server) -> auto::Builder<TokioExecutor> {
     let mut b = auto::Builder::new(TokioExecutor::new());
     b.http1()
-        .timer(TokioTimer::new())
+        .timer(ConnTimer::default())
         .header_read_timeout(server.header_read_timeout)
         // hyper answers 431 itself past this buffer; the exact limit is checked with a
         // problem+json response in the driver.
