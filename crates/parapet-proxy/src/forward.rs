@@ -95,32 +95,35 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap, keep_upgrade: bool) {
     // With `keep_upgrade`, `Connection` is replaced below whatever it named.
     let kept =
         |name: &HeaderName| keep_upgrade && (name == header::CONNECTION || name == header::UPGRADE);
-    // Each name to remove is found by a scan of the few names present (no lookup by a name
-    // parsed from text, no allocation); most messages have none, or `Connection` alone.
-    let mut values = headers.get_all(header::CONNECTION).iter();
-    // Copied out (reference counts) so that headers can be removed while reading them.
-    let first = values.next().cloned();
-    let rest: Vec<HeaderValue> = values.cloned().collect();
-    let named = first
+    // The names to remove are found by scans of the few names present (no lookup by a name
+    // parsed from text); most messages have none, or `Connection` alone, whose usual values
+    // (`keep-alive`, `close`) name no other header present.
+    let mut doomed: Vec<HeaderName> = Vec::new();
+    let named = headers
+        .get_all(header::CONNECTION)
         .iter()
-        .chain(&rest)
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .map(str::trim);
+        .map(str::trim)
+        // Hop-by-hop names go below anyway.
+        .filter(|token| !HOP_BY_HOP.iter().any(|h| h.eq_ignore_ascii_case(token)));
     for token in named {
         let found = headers
             .keys()
-            .find(|n| n.as_str().eq_ignore_ascii_case(token) && !kept(n))
-            .cloned();
-        if let Some(name) = found {
-            headers.remove(name);
+            .find(|n| n.as_str().eq_ignore_ascii_case(token) && !kept(n));
+        if let Some(name) = found
+            && !doomed.contains(name)
+        {
+            doomed.push(name.clone());
         }
     }
-    while let Some(name) = headers
-        .keys()
-        .find(|n| is_hop_by_hop(n) && !kept(n))
-        .cloned()
-    {
+    doomed.extend(
+        headers
+            .keys()
+            .filter(|n| is_hop_by_hop(n) && !kept(n))
+            .cloned(),
+    );
+    for name in doomed {
         headers.remove(name);
     }
     if keep_upgrade {
@@ -272,7 +275,10 @@ pub fn request_id(headers: &HeaderMap) -> String {
     };
     match headers.get(&X_REQUEST_ID).and_then(|v| v.to_str().ok()) {
         Some(id) if valid(id) => id.to_string(),
-        _ => uuid::Uuid::new_v4().simple().to_string(),
+        _ => uuid::Uuid::new_v4()
+            .simple()
+            .encode_lower(&mut uuid::Uuid::encode_buffer())
+            .to_owned(),
     }
 }
 
@@ -438,6 +444,18 @@ mod tests {
         assert_eq!(h.len(), 3);
         assert_eq!(h["connection"], "upgrade");
         assert_eq!(h["upgrade"], "websocket");
+        assert!(h.contains_key("x-keep"));
+
+        // Every `Connection` line counts; the names it gives are not case-sensitive.
+        let mut h = map(&[
+            ("connection", "keep-alive"),
+            ("connection", " X-Other ,close"),
+            ("x-other", "1"),
+            ("proxy-connection", "keep-alive"),
+            ("x-keep", "1"),
+        ]);
+        strip_hop_by_hop(&mut h, false);
+        assert_eq!(h.len(), 1);
         assert!(h.contains_key("x-keep"));
     }
 

@@ -8,14 +8,44 @@
 //! segments. A request that fails is answered 400 and its connection closed.
 
 use crate::problem;
-use http::{HeaderMap, Method, Version, header, request::Parts};
+use http::{HeaderMap, HeaderValue, Method, Version, header, request::Parts};
 use parapet_policy::Reason;
+use std::sync::{Mutex, PoisonError};
 
 /// Checks a request head; `Err` carries the reason to refuse it with.
 pub fn check(parts: &Parts) -> Result<(), Reason> {
+    check_on(parts, &KnownHost::default())
+}
+
+/// [`check`] for a request of a connection whose last valid `Host` is in `known`.
+pub fn check_on(parts: &Parts, known: &KnownHost) -> Result<(), Reason> {
     check_framing(&parts.headers, parts.version)?;
-    check_target(parts)?;
+    check_target(parts, known)?;
     check_path(parts.uri.path())
+}
+
+/// The last `Host` value found valid on a connection: its requests usually all send the
+/// same one, which then needs no parsing again.
+#[derive(Debug, Default)]
+pub struct KnownHost(Mutex<Option<HeaderValue>>);
+
+impl KnownHost {
+    /// Whether `host` is an authority without userinfo.
+    fn is_valid(&self, host: &HeaderValue) -> bool {
+        let mut known = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if known.as_ref() == Some(host) {
+            return true;
+        }
+        let valid = host
+            .to_str()
+            .ok()
+            .and_then(|s| s.parse::<http::uri::Authority>().ok())
+            .is_some_and(|a| !a.as_str().contains('@'));
+        if valid {
+            *known = Some(host.clone());
+        }
+        valid
+    }
 }
 
 fn check_framing(headers: &HeaderMap, version: Version) -> Result<(), Reason> {
@@ -43,7 +73,7 @@ fn check_framing(headers: &HeaderMap, version: Version) -> Result<(), Reason> {
     Ok(())
 }
 
-fn check_target(parts: &Parts) -> Result<(), Reason> {
+fn check_target(parts: &Parts, known: &KnownHost) -> Result<(), Reason> {
     if parts.method == Method::CONNECT {
         return Err(problem::TUNNEL_NOT_ALLOWED);
     }
@@ -56,10 +86,7 @@ fn check_target(parts: &Parts) -> Result<(), Reason> {
         return Err(problem::INVALID_HOST);
     }
     if let Some(h) = host
-        && h.to_str()
-            .ok()
-            .and_then(|s| s.parse::<http::uri::Authority>().ok())
-            .is_none_or(|a| a.as_str().contains('@'))
+        && !known.is_valid(h)
     {
         return Err(problem::INVALID_HOST);
     }
@@ -90,12 +117,14 @@ fn check_target(parts: &Parts) -> Result<(), Reason> {
 /// parameters (`..;`), empty segments (`//`), encoded slashes and backslashes (`%2f`,
 /// `%5c`, `\`, as Apache refuses by default) and encoded NULs.
 fn check_path(path: &str) -> Result<(), Reason> {
-    // Most paths hold none of the bytes the checks look for: skip the copy.
-    if !path
-        .bytes()
-        .any(|b| matches!(b, b'.' | b'%' | b'\\' | b';'))
-        && !path.contains("//")
-    {
+    // Most paths hold none of the bytes the checks look for, nor `//`: skip the copy.
+    let mut prev = 0u8;
+    let plain = path.bytes().all(|b| {
+        let suspect = matches!(b, b'.' | b'%' | b'\\' | b';') || (b == b'/' && prev == b'/');
+        prev = b;
+        !suspect
+    });
+    if plain {
         return Ok(());
     }
     let lowered = path.to_ascii_lowercase();
@@ -215,6 +244,19 @@ mod tests {
             code(&head(H11, "http://evil/x", &[("host", b"a")])),
             Some("invalid-target")
         );
+    }
+
+    #[test]
+    fn a_known_host_is_only_a_valid_one() {
+        let known = KnownHost::default();
+        let with = |host: &[u8]| check_on(&head(H11, "/", &[("host", host)]), &known);
+        assert_eq!(with(b"user@a"), Err(problem::INVALID_HOST));
+        assert_eq!(with(b"a:8080"), Ok(()));
+        assert_eq!(with(b"a:8080"), Ok(()));
+        assert_eq!(with(b"user@a"), Err(problem::INVALID_HOST));
+        assert_eq!(with(b"a b"), Err(problem::INVALID_HOST));
+        assert_eq!(with(b"b"), Ok(()));
+        assert_eq!(with(b"a:8080"), Ok(()));
     }
 
     #[test]

@@ -52,6 +52,8 @@ pub struct Conn {
     pub last_metrics: std::sync::Mutex<Option<RequestMetrics>>,
     /// The upstream response timer, kept from one request to the next.
     pub timer: Spare,
+    /// The last valid `Host` of its requests.
+    pub known_host: hygiene::KnownHost,
 }
 
 /// How the exchange ended, for the access log.
@@ -144,7 +146,7 @@ async fn exchange(
         outcome.close = true;
         return Err(problem::INVALID_FRAMING.into());
     }
-    if let Err(reason) = hygiene::check(&parts) {
+    if let Err(reason) = hygiene::check_on(&parts, &conn.known_host) {
         outcome.close = true;
         return Err(reason.into());
     }

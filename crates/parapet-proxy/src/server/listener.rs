@@ -166,6 +166,7 @@ async fn serve(
         forwarding: Forwarding::new(peer.ip(), if tls { "https" } else { "http" }),
         last_metrics: Default::default(),
         timer: Default::default(),
+        known_host: Default::default(),
     };
     match tls_config {
         None => serve_http(stream, conn, &server, stop).await,
