@@ -168,19 +168,26 @@ impl Tracker {
                 .unwrap_or(bytes.len());
         }
         let before = self.head.len();
-        self.head.extend_from_slice(&bytes[start..]);
-        // A blank line ends the head; resume two bytes back so a split "\n\r\n" is found.
-        let resume = before.saturating_sub(2);
-        let blank = memchr::memchr_iter(b'\n', &self.head[resume..])
-            .map(|i| i + resume)
+        let new = &bytes[start..];
+        // A blank line ends the head: a LF after LF or after LF CR, which may have arrived
+        // before these bytes. Only the head is copied, not the body after it.
+        let at = |i: usize| {
+            if i < before {
+                self.head[i]
+            } else {
+                new[i - before]
+            }
+        };
+        let blank = memchr::memchr_iter(b'\n', new)
+            .map(|i| i + before)
             .find(|&nl| {
-                let h = &self.head[..nl];
-                h.ends_with(b"\n") || h.ends_with(b"\n\r")
+                (nl >= 1 && at(nl - 1) == b'\n')
+                    || (nl >= 2 && at(nl - 1) == b'\r' && at(nl - 2) == b'\n')
             });
         match blank {
             Some(nl) if nl < self.max_head => {
                 let end = nl + 1;
-                self.head.truncate(end);
+                self.head.extend_from_slice(&new[..end - before]);
                 // The buffer (and its capacity) serves the next head too.
                 let mut head = std::mem::take(&mut self.head);
                 self.state = self.end_of_head(&head);
@@ -193,6 +200,7 @@ impl Tracker {
                 bytes.len()
             }
             None => {
+                self.head.extend_from_slice(new);
                 if self.head.len() > self.max_head {
                     self.state = State::Off;
                 }
@@ -203,9 +211,7 @@ impl Tracker {
 
     fn end_of_head(&mut self, head: &[u8]) -> State {
         // Bytes, not text: header values may hold any octet hyper accepts.
-        let mut lines = head
-            .split(|b| *b == b'\n')
-            .map(|l| l.strip_suffix(b"\r").unwrap_or(l));
+        let mut lines = split_lines(head).map(|l| l.strip_suffix(b"\r").unwrap_or(l));
         let mut request_line = lines.next().unwrap_or_default().split(|b| *b == b' ');
         let (Some(method), Some(target), Some(version)) = (
             request_line.next(),
@@ -219,7 +225,7 @@ impl Tracker {
         }
         let (mut lengths, mut length, mut chunked, mut encoded) = (0, None, false, false);
         for line in lines.filter(|l| !l.is_empty()) {
-            let Some(colon) = line.iter().position(|b| *b == b':') else {
+            let Some(colon) = memchr::memchr(b':', line) else {
                 return State::Off;
             };
             let (name, value) = (&line[..colon], line[colon + 1..].trim_ascii());
@@ -237,8 +243,8 @@ impl Tracker {
             }
         }
         let verdict = Verdict {
-            method: String::from_utf8_lossy(method).into_owned(),
-            target: String::from_utf8_lossy(target).into_owned(),
+            method: lossy(method),
+            target: lossy(target),
             ambiguous: lengths > 1 || (lengths > 0 && encoded),
         };
         if !self.verdicts.push(verdict) {
@@ -281,6 +287,29 @@ impl Tracker {
             (State::EndLf, b'\n') => State::Head,
             _ => State::Off,
         };
+    }
+}
+
+/// The lines of `head` split at each LF, as `head.split(|b| *b == b'\n')` gives them.
+fn split_lines(head: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = Some(head);
+    std::iter::from_fn(move || {
+        let text = rest?;
+        match memchr::memchr(b'\n', text) {
+            Some(nl) => {
+                rest = Some(&text[nl + 1..]);
+                Some(&text[..nl])
+            }
+            None => rest.take(),
+        }
+    })
+}
+
+/// `bytes` as text, invalid UTF-8 replaced (most request lines are ASCII: checked fast).
+fn lossy(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
     }
 }
 
@@ -373,6 +402,35 @@ mod tests {
         assert!(!t.in_head(), "between requests");
         t.feed(b"G");
         assert!(t.in_head());
+    }
+
+    #[test]
+    fn lines_split_as_slice_split_does() {
+        for head in [
+            &b""[..],
+            b"\n",
+            b"a",
+            b"a\n",
+            b"a\r\nb\r\n\r\n",
+            b"\n\nx\ny",
+        ] {
+            let want: Vec<&[u8]> = head.split(|b| *b == b'\n').collect();
+            assert_eq!(split_lines(head).collect::<Vec<_>>(), want, "{head:?}");
+        }
+    }
+
+    #[test]
+    fn a_head_and_its_body_in_one_read_or_split_anywhere_give_the_same_verdicts() {
+        let stream = b"\r\nPOST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nab\n\nGET /b HTTP/1.1\n\nGET /c HTTP/1.1\r\nX: \xff\r\n\r\nPOST /d HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\n";
+        let (whole, _) = run(&[stream]);
+        assert_eq!(
+            flags(&whole),
+            [("/a", false), ("/b", false), ("/c", false), ("/d", true)]
+        );
+        for at in 0..stream.len() {
+            let (a, b) = stream.split_at(at);
+            assert_eq!(run(&[a, b]).0, whole, "split at {at}");
+        }
     }
 
     #[test]
