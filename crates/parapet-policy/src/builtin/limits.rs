@@ -80,27 +80,33 @@ impl Limits {
         {
             return Some((HEADER_TOO_LARGE, Part::Header(Some(name.to_string())), None));
         }
+        // Looked up once, for both checks that need it.
+        let length = std::cell::OnceCell::new();
+        let length = || *length.get_or_init(|| content_length(req));
         if let Some(max) = c.max_body
-            && let Some(len) = content_length(req)
+            && let Some(len) = length()
             && len > max
         {
             return Some((BODY_TOO_LARGE, Part::Body, Some(format!("{len} bytes"))));
         }
         if let Some(types) = &c.content_types
-            && has_body(req)
+            && (length().is_some_and(|n| n > 0)
+                || req.headers.contains_key(http::header::TRANSFER_ENCODING))
         {
             let ct = req
                 .headers
                 .get(http::header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("");
-            let essence = ct
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase();
-            if !types.contains(&essence) {
+            let essence = ct.split(';').next().unwrap_or("").trim();
+            // `types.contains(&essence.to_ascii_lowercase())`, without the copy.
+            let listed = |t: &String| {
+                t.len() == essence.len()
+                    && t.bytes()
+                        .zip(essence.bytes())
+                        .all(|(t, e)| t == e.to_ascii_lowercase())
+            };
+            if !types.iter().any(listed) {
                 return Some((
                     UNSUPPORTED_MEDIA_TYPE,
                     Part::Header(Some("content-type".into())),
@@ -120,12 +126,6 @@ fn content_length(req: &http::request::Parts) -> Option<u64> {
         .ok()?
         .parse()
         .ok()
-}
-
-/// Whether the request carries a body (a non-zero length or a chunked body).
-fn has_body(req: &http::request::Parts) -> bool {
-    content_length(req).is_some_and(|n| n > 0)
-        || req.headers.contains_key(http::header::TRANSFER_ENCODING)
 }
 
 impl Policy for Limits {
@@ -255,6 +255,27 @@ mod tests {
         assert_eq!(reason(c.clone(), req("Application/JSON")), None);
         assert_eq!(
             reason(c.clone(), req("text/xml")),
+            Some("unsupported-media-type")
+        );
+        for near in [
+            "application/jso",
+            "application/jsonx",
+            "application/jsön",
+            "",
+        ] {
+            assert_eq!(
+                reason(c.clone(), req(near)),
+                Some("unsupported-media-type"),
+                "{near}"
+            );
+        }
+        // A listed type is matched as written (the config lowercases what it lists).
+        let upper = parapet_config::Limits {
+            content_types: Some(vec!["Application/JSON".into()]),
+            ..limits()
+        };
+        assert_eq!(
+            reason(upper, req("application/json")),
             Some("unsupported-media-type")
         );
         let no_body = http::Request::get("/").body(()).unwrap();
