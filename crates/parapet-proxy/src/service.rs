@@ -123,7 +123,8 @@ pub async fn handle(
         log_line.finish(&conn2, &snap, &ctx, status, bytes, outcome);
         conn2.in_flight.fetch_sub(1, Ordering::Relaxed);
     });
-    Ok(Response::from_parts(parts, boxed(body)))
+    // Its error type is already the boxed one: boxed as it is, without a `map_err` layer.
+    Ok(Response::from_parts(parts, body.boxed_unsync()))
 }
 
 /// The largest upstream response a route whose policies inspect response bodies holds in
@@ -303,7 +304,7 @@ async fn exchange(
         boxed(rbody)
     };
     let rbody = match total_deadline {
-        Some(deadline) => boxed(WithDeadline::new(rbody, deadline)),
+        Some(deadline) => WithDeadline::new(rbody, deadline).boxed_unsync(),
         None => rbody,
     };
     Ok(Response::from_parts(rparts, rbody))
