@@ -25,6 +25,8 @@ mod xxe;
 
 const _: () = assert!(Class::ALL.len() <= u32::BITS as usize);
 
+pub(crate) use protocol::is_api_method;
+
 /// Every detector, in the order they run: one per class, so that a set of them fits in a
 /// `u32` bitmask.
 pub(crate) static DETECTORS: [&Detector; Class::ALL.len()] = [

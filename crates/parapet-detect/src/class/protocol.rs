@@ -489,7 +489,7 @@ fn is_method(lower: &[u8]) -> bool {
 
 /// Whether a request method is one an API answers: methods are case-sensitive (RFC 9110
 /// §9.1), so `get` is not `GET`.
-fn is_api_method(method: &[u8]) -> bool {
+pub(crate) fn is_api_method(method: &[u8]) -> bool {
     matches!(
         method,
         b"GET" | b"HEAD" | b"POST" | b"PUT" | b"DELETE" | b"PATCH" | b"OPTIONS"

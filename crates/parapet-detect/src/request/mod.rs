@@ -23,7 +23,11 @@ const SKIPPED_HEADERS: &[&str] = &[
 impl Scan<'_> {
     /// Inspects the request method.
     pub fn method(&mut self, method: &str) {
-        self.value(Part::Method, "", method.as_bytes(), false);
+        // The methods APIs use raise nothing at any paranoia level (a test checks it): only
+        // the others are worth the work.
+        if !crate::class::is_api_method(method.as_bytes()) {
+            self.value(Part::Method, "", method.as_bytes(), false);
+        }
     }
 
     /// Inspects a path as received (percent-encoded, without the query string): each
@@ -184,6 +188,26 @@ mod tests {
         }
         scan.body(content_type, body.as_bytes());
         scan.finish().hits.iter().map(|h| h.rule.id).collect()
+    }
+
+    #[test]
+    fn the_api_methods_raise_nothing() {
+        for paranoia in 1..=4 {
+            let settings = Settings {
+                paranoia,
+                ..Settings::default()
+            };
+            let engine = Engine::new(settings).expect("valid settings");
+            for method in ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"] {
+                assert!(crate::class::is_api_method(method.as_bytes()));
+                let mut scan = engine.scan();
+                scan.value(crate::Part::Method, "", method.as_bytes(), false);
+                assert!(scan.finish().hits.is_empty(), "{method} at PL{paranoia}");
+            }
+            let mut scan = engine.scan();
+            scan.method("TRACE");
+            assert!(scan.finish().attack);
+        }
     }
 
     #[test]
