@@ -19,7 +19,8 @@ impl Scan<'_> {
         let mut walker = Walker {
             body,
             at: 0,
-            pointer: String::new(),
+            // Room for the pointers of most documents, so that it grows once at most.
+            pointer: String::with_capacity(128),
             text: Vec::new(),
         };
         if let Err(at) = walker.walk(self) {
@@ -40,7 +41,7 @@ struct Walker<'b> {
 impl Walker<'_> {
     /// Walks the whole document; on a syntax error, the offset where it was found.
     fn walk(&mut self, scan: &mut Scan<'_>) -> Result<(), usize> {
-        let mut stack: Vec<(Container, usize)> = Vec::new();
+        let mut stack: Vec<(Container, usize)> = Vec::with_capacity(16);
         let mut last_key = false;
         loop {
             // A value is expected here.
@@ -115,8 +116,7 @@ impl Walker<'_> {
                                 if let Some(top) = stack.last_mut() {
                                     top.0 = Container::Array(next);
                                 }
-                                self.pointer.push('/');
-                                self.pointer.push_str(&next.to_string());
+                                push_index(&mut self.pointer, next);
                             }
                         }
                         break;
@@ -256,6 +256,23 @@ impl Walker<'_> {
     }
 }
 
+/// Appends `/` and an array index to `pointer`, without the formatting machinery.
+fn push_index(pointer: &mut String, index: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = index;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    pointer.push('/');
+    pointer.extend(digits[at..].iter().map(|&d| char::from(d)));
+}
+
 /// Appends `key` to `pointer`, with `~` and `/` escaped and invalid UTF-8 replaced.
 fn push_escaped(pointer: &mut String, key: &[u8]) {
     for c in String::from_utf8_lossy(key).chars() {
@@ -264,5 +281,40 @@ fn push_escaped(pointer: &mut String, key: &[u8]) {
             '/' => pointer.push_str("~1"),
             c => pointer.push(c),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Engine, Settings};
+
+    /// The JSON pointers where `body`'s attacks were found.
+    fn pointers(body: &str) -> Vec<String> {
+        let engine = Engine::new(Settings::default()).expect("the default settings are valid");
+        let mut scan = engine.scan();
+        scan.body(Some("application/json"), body.as_bytes());
+        scan.finish()
+            .hits
+            .into_iter()
+            .map(|h| h.location.name)
+            .collect()
+    }
+
+    #[test]
+    fn values_are_found_at_their_pointers() {
+        let attack = r#""' or 1=1--""#;
+        let items: Vec<String> = (0..12)
+            .map(|i| {
+                if i == 11 {
+                    attack.to_owned()
+                } else {
+                    i.to_string()
+                }
+            })
+            .collect();
+        let body = format!(r#"{{"a": {{"items": [{}]}}}}"#, items.join(","));
+        assert_eq!(pointers(&body), ["/a/items/11"]);
+        let body = format!(r#"{{"x/y~z": [[1, {attack}]], "é": {attack}}}"#);
+        assert_eq!(pointers(&body), ["/x~1y~0z/0/1", "/é"]);
     }
 }
