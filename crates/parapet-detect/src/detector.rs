@@ -356,7 +356,7 @@ impl<const CELLS: usize> Triggers<CELLS> {
         let mut from = 0;
         if text.len() >= self.paired_min {
             // The first half is `text[..split]`; the second's walk reads `text[second..]`.
-            let overlap = self.longest - 1;
+            let overlap = self.longest.saturating_sub(1);
             let split = (text.len() + overlap) / 2;
             let second = split - overlap;
             let (a, b) = (&text[..split], &text[second..second + split]);
