@@ -1,10 +1,23 @@
-//! Finding a short needle in part of a value (`expires` after a `.cookie`, `set-cookie`
+//! Finding a byte, or a short needle in part of a value (`expires` after a `.cookie`, `set-cookie`
 //! after `http-equiv`, a CSS `url(`); the words looked for in whole values are the shared
 //! trigger words' ([`crate::detector::TriggerWords`]). `memchr::memmem::find` builds a
 //! searcher on every call, hundreds of instructions before it reads the first byte, which
 //! the short values of a request never repay. Here `memchr` jumps to the needle's anchor
 //! byte — its first byte that is not a letter or a digit, rarer in text than letters, else
 //! its first byte — and the needle is compared where that byte is.
+
+/// Where `byte` first occurs in `haystack`. `memchr` dispatches to its SIMD search through a
+/// function pointer, which costs more than a plain loop over the few bytes most values have.
+pub(crate) fn byte(haystack: &[u8], byte: u8) -> Option<usize> {
+    if haystack.len() < SHORT {
+        haystack.iter().position(|&b| b == byte)
+    } else {
+        memchr::memchr(byte, haystack)
+    }
+}
+
+/// Below this length, [`byte`] loops.
+const SHORT: usize = 16;
 
 /// Where `needle` first occurs in `haystack`.
 pub(crate) fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
@@ -38,7 +51,7 @@ fn find_from(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     while at <= last_start {
         // The needle's anchor byte, in the part of the haystack where it may start.
         let window = haystack.get(at + anchor..last_start + anchor + 1)?;
-        let start = at + memchr::memchr(needle[anchor], window)?;
+        let start = at + byte(window, needle[anchor])?;
         if haystack[start..].starts_with(needle) {
             return Some(start);
         }
@@ -85,6 +98,7 @@ mod tests {
             haystack in proptest::collection::vec(prop::sample::select(b"ab_-/.<x".to_vec()), 0..40),
             needle in proptest::collection::vec(prop::sample::select(b"ab_-/.<x".to_vec()), 1..5),
         ) {
+            prop_assert_eq!(byte(&haystack, needle[0]), memchr::memchr(needle[0], &haystack));
             prop_assert_eq!(find(&haystack, &needle), memchr::memmem::find(&haystack, &needle));
             prop_assert_eq!(
                 find_iter(&haystack, &needle).collect::<Vec<_>>(),

@@ -359,9 +359,9 @@ fn marks(input: &Input<'_>, sink: &mut Sink<'_>) {
         return;
     }
     let base64 = text.len() >= BASE64_MIN
-        && (!input.features.any(Features::SPACE) || memchr::memchr(b' ', text).is_none());
+        && (!input.features.any(Features::SPACE) || needle::byte(text, b' ').is_none());
     // Every serialized mark holds a byte above ASCII or an `A`.
-    if !base64 && !input.features.any(Features::HIGH) && memchr::memchr(b'A', text).is_none() {
+    if !base64 && !input.features.any(Features::HIGH) && needle::byte(text, b'A').is_none() {
         return;
     }
     let (mut serialized, mut keyword) = (false, !base64);

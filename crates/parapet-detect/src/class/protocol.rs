@@ -423,7 +423,10 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     {
         sink.report(&ARRAY_NAME, at..text.len());
     }
+    // `unix:…|…`: a `:` and a `|`.
     if matches!(input.part, Part::Query | Part::QueryName | Part::Path)
+        && input.features.any(Features::COLON)
+        && input.features.any(Features::SEPARATOR)
         && let Some(at) = needle::find(lower, b"unix:")
         && memchr::memchr(b'|', &lower[at..]).is_some()
     {

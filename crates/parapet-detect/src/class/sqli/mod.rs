@@ -54,6 +54,7 @@ mod values;
 
 use crate::detector::{Detector, Features, Input, Sink, WordSet};
 use crate::location::Part;
+use crate::needle;
 use crate::rule::{Class, Rule, Severity};
 use judge::{Finding, Judge, Window};
 use tokenizer::{AFTER_EXEC, BLOCK, Kind, Token, Tokenizer};
@@ -677,7 +678,7 @@ fn value(
 ) {
     reading(s, 0, false, plus, full, report);
     for q in [b'\'', b'"'] {
-        if let Some(at) = memchr::memchr(q, s) {
+        if let Some(at) = needle::byte(s, q) {
             reading(s, q, false, plus, full, report);
             if s.get(at.wrapping_sub(1)) == Some(&b'\\') {
                 reading(s, q, true, plus, full, report);

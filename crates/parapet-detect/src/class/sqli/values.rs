@@ -31,7 +31,7 @@ fn unquoted(s: &[u8]) -> (&[u8], usize) {
 /// table of it: `information_schema.tables`, `mysql.user`).
 pub(crate) fn catalogue(s: &[u8]) -> Option<(Range<usize>, Strength)> {
     let (t, start) = unquoted(s);
-    let (schema, table) = match memchr::memchr(b'.', t) {
+    let (schema, table) = match crate::needle::byte(t, b'.') {
         Some(dot) => (t.get(..dot)?, t.get(dot + 1..)?),
         None => (t, &b""[..]),
     };
