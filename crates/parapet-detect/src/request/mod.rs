@@ -63,7 +63,12 @@ impl Scan<'_> {
             }
             return;
         }
-        let lower = name.to_ascii_lowercase();
+        // Names from `http` are lowercase already: no copy then.
+        let lower = if name.bytes().any(|b| b.is_ascii_uppercase()) {
+            std::borrow::Cow::Owned(name.to_ascii_lowercase())
+        } else {
+            std::borrow::Cow::Borrowed(name)
+        };
         self.value(Part::Header, &lower, value, false);
     }
 
