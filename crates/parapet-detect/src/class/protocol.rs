@@ -589,9 +589,8 @@ fn escape(raw: &[u8]) -> Option<usize> {
             return Some(i);
         }
     }
-    // `\u0061` (possibly `%5Cu0061`, URL-encoded)
-    let mut i = 0;
-    while i < raw.len() {
+    // `\u0061` (possibly `%5Cu0061`, URL-encoded): at a `\` or a `%`.
+    for i in memchr::memchr2_iter(b'\\', b'%', raw) {
         let esc = if raw[i] == b'\\' {
             Some(i + 1)
         } else if raw[i..].len() >= 3 && raw[i..i + 3].eq_ignore_ascii_case(b"%5c") {
@@ -612,7 +611,6 @@ fn escape(raw: &[u8]) -> Option<usize> {
                 return Some(i);
             }
         }
-        i += 1;
     }
     None
 }
@@ -1040,6 +1038,46 @@ fn restricted_extension(lower: &[u8]) -> bool {
 mod tests {
     use super::*;
     use crate::detector::matches;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// [`escape`] looks for `\u00XX` only where a `\` or a `%` is: as a look at every
+        /// byte would find it.
+        #[test]
+        fn escapes_are_found_at_any_byte(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    &b"\\"[..], b"%5c", b"%5C", b"%", b"u", b"U", b"0061", b"0041", b"00",
+                    b"6", b"ff", b"x", b" ",
+                ]),
+                0..8,
+            )
+        ) {
+            let raw = pieces.concat();
+            let every_byte = (0..raw.len()).find(|&i| {
+                let u = if raw[i] == b'\\' {
+                    i + 1
+                } else if raw[i..].len() >= 3 && raw[i..i + 3].eq_ignore_ascii_case(b"%5c") {
+                    i + 3
+                } else {
+                    return false;
+                };
+                raw.get(u) == Some(&b'u')
+                    && raw.len() >= u + 5
+                    && raw[u + 1..u + 5].iter().all(u8::is_ascii_hexdigit)
+                    && u16::from_str_radix(std::str::from_utf8(&raw[u + 1..u + 5]).unwrap_or("0"), 16)
+                        .ok()
+                        .and_then(|c| u8::try_from(c).ok())
+                        .is_some_and(|c| c.is_ascii_alphabetic())
+            });
+            let percent_u = memchr::memchr_iter(b'%', &raw).find(|&i| {
+                matches!(raw.get(i + 1), Some(b'u' | b'U'))
+                    && raw.len() >= i + 6
+                    && raw[i + 2..i + 6].iter().all(u8::is_ascii_hexdigit)
+            });
+            prop_assert_eq!(escape(&raw), percent_u.or(every_byte));
+        }
+    }
 
     fn ids(part: Part, name: &str, text: &str) -> Vec<&'static str> {
         matches(&DETECTOR, part, name, text, 1)
