@@ -245,13 +245,24 @@ fn hex_at<'a>(input: &'a Input<'_>) -> impl Iterator<Item = usize> + 'a {
 /// Whether the value may hold a traversal step: two dot units in a row and a slash unit.
 fn may_traverse(input: &Input<'_>) -> bool {
     let (s, f) = (input.lower, input.features);
-    if (f.any(Features::ESCAPE) && memchr::memchr(b'%', s).is_some())
+    // A step needs two dot units in a row (see [`unit`]); a percent-encoded one is `%2e`,
+    // `%c0%ae`, `%e0%80%ae`, `%u002e` or `%uff0e`, each maybe encoded twice (`%25…`).
+    let percent_dot = || {
+        memchr::memchr_iter(b'%', s).any(|i| {
+            let r = &s[i + 1..];
+            let r = r.strip_prefix(b"25").unwrap_or(r);
+            [&b"2e"[..], b"c0%ae", b"e0%80%ae", b"u002e", b"uff0e"]
+                .iter()
+                .any(|dot| r.starts_with(dot))
+        })
+    };
+    if (f.any(Features::ESCAPE) && percent_dot())
         || (f.any(Features::HIGH) && s.iter().any(|&b| matches!(b, 0xc0 | 0xc1 | 0xe0)))
     {
         return true;
     }
-    // Without `%` and overlong bytes, two dot units in a row are `..` or hold `0x2e`; a
-    // slash unit is `/`, `\\`, `0x2f` or `0x5c`.
+    // Without a percent-encoded dot or overlong bytes, two dot units in a row are `..` or
+    // hold `0x2e`; a slash unit is `/`, `\\`, `0x2f` or `0x5c`, or may be percent-encoded.
     let hex =
         |unit: &[&[u8]]| hex_at(input).any(|i| unit.iter().any(|u| s[i + 1..].starts_with(u)));
     let two_dots = || {
@@ -584,7 +595,32 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detector::matches;
+    use crate::detector::{matches, with_input};
+    use proptest::prelude::*;
+
+    proptest! {
+        // Steps of rare units are rare in random texts: many cases (they take under a second).
+        #![proptest_config(ProptestConfig::with_cases(8192))]
+        /// A value [`may_traverse`] rules out has no traversal step.
+        #[test]
+        fn what_may_not_traverse_does_not(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    &b".."[..], b".", b"%2e", b"%252e", b"%2f", b"%5c", b"/", b"\\", b"%",
+                    b"%25", b"0x2e", b"0x2f", b"%c0%ae", b"%c0%af", b"%e0%80%ae", b"%u002e",
+                    b"%uff0e", b"%u2215", b"\xc0\xae", b"a", b";", b" ",
+                ]),
+                0..10,
+            )
+        ) {
+            let text = pieces.concat();
+            with_input(Part::Query, "q", &text, 1, |input| {
+                if !may_traverse(input) {
+                    assert_eq!(traversal(input.lower).steps, 0, "{:?}", String::from_utf8_lossy(&text));
+                }
+            });
+        }
+    }
 
     fn hits(text: &str) -> Vec<&'static str> {
         matches(&DETECTOR, Part::Query, "q", text, 1)
