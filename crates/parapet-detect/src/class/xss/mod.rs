@@ -604,10 +604,21 @@ fn encoded_handler(lower: &[u8], sink: &mut Sink<'_>) {
 /// Script URLs anywhere in the value: at a word start, followed by code, or at the start of
 /// the value (a redirect target, a link field); a document `data:` URL anywhere.
 fn schemes(lower: &[u8], sink: &mut Sink<'_>) {
-    for (i, &b) in lower.iter().enumerate() {
-        if !matches!(b, b'j' | b'v' | b'l' | b'd' | b'&' | b'\\') {
-            continue;
+    /// The bytes a scheme starts with: its first letter, or the `&` or `\` of an escape.
+    static STARTS: [bool; 256] = {
+        let mut t = [false; 256];
+        let bytes = b"jvld&\\";
+        let mut k = 0;
+        while k < bytes.len() {
+            t[bytes[k] as usize] = true;
+            k += 1;
         }
+        t
+    };
+    let mut from = 0;
+    while let Some(p) = lower[from..].iter().position(|&b| STARTS[usize::from(b)]) {
+        let i = from + p;
+        from = i + 1;
         if i > 0 && lower[i - 1].is_ascii_alphanumeric() {
             continue;
         }
