@@ -127,11 +127,14 @@ pub(super) fn path(src: &[u8], out: &mut Vec<u8>) -> bool {
     }
     let mut i = 0;
     while let Some(&b) = src.get(i) {
-        i += 1;
         if b != b'/' && b != b'\\' {
-            out.push(b);
+            // The run up to the next slash, in one copy.
+            let run = memchr::memchr2(b'/', b'\\', &src[i..]).unwrap_or(src.len() - i);
+            out.extend_from_slice(&src[i..i + run]);
+            i += run;
             continue;
         }
+        i += 1;
         // A repeated slash goes, except the second one of a scheme's `://`.
         if out.last() == Some(&b'/') && !out.ends_with(b":/") {
             continue;
