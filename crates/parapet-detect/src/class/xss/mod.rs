@@ -764,6 +764,18 @@ static EVASION: LazyLock<Regex> = LazyLock::new(|| {
 /// The word [`COOKIE`] needs, for the shared trigger words.
 pub(super) const COOKIE_WORDS: [&[u8]; 1] = [b"cookie"];
 
+/// Whether [`EVASION`] is worth running: a `[` or a backtick, and what one of its
+/// alternatives needs besides: `[` and a quote (a global indexed by a string), `[` and `!`
+/// or `+` (JSFuck), a `.` and a backtick (a tagged template call), `${`.
+fn may_evade(input: &Input<'_>) -> bool {
+    let f = input.features;
+    let bracket = f.any(Features::BRACKET);
+    let backtick = f.any(Features::QUOTE) && input.lower.contains(&b'`');
+    (bracket && f.any(Features::QUOTE | Features::SIGIL | Features::DASH))
+        || (backtick && f.any(Features::DOT))
+        || ((bracket || backtick) && f.any(Features::DOLLAR) && f.any(Features::BRACE))
+}
+
 /// Script in the value: sinks, DOM APIs, string breakouts, template sandbox escapes.
 fn script(input: &Input<'_>, sink: &mut Sink<'_>) {
     let (lower, part) = (input.lower, input.part);
@@ -775,7 +787,7 @@ fn script(input: &Input<'_>, sink: &mut Sink<'_>) {
         sink.report(&COOKIE_ACCESS, m.range());
     }
     let features = input.features;
-    if (features.any(Features::BRACKET) || (features.any(Features::QUOTE) && lower.contains(&b'`')))
+    if may_evade(input)
         && let Some(m) = EVASION.find(lower)
     {
         sink.report(&JS_EVASION, m.range());
@@ -880,8 +892,33 @@ fn jsfuck(lower: &[u8]) -> Option<std::ops::Range<usize>> {
 #[cfg(test)]
 mod tests {
     use super::DETECTOR;
-    use crate::detector::matches;
+    use crate::detector::{matches, with_input};
     use crate::location::Part;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4096))]
+        /// What [`super::EVASION`] matches, [`super::may_evade`] lets through.
+        #[test]
+        fn the_evasion_gate_lets_every_match_through(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "window", "this", "[", "]", "'", "\"", "`", "alert", "+", "!", "[]", ".",
+                    "call", "${", "}", "eval", " ", "/**/", "x", "\\x", "a'+'", "!+[]",
+                    "+!![]", "(![]+[])", "[+!+[]]", ".call`", "${alert}", "['eval']",
+                ]),
+                0..8,
+            )
+        ) {
+            let text = pieces.concat();
+            with_input(Part::Query, "q", text.as_bytes(), 1, |input| {
+                let gated = input.lower.contains(&b'[') || input.lower.contains(&b'`');
+                if gated && super::EVASION.is_match(input.lower) {
+                    assert!(super::may_evade(input), "{text:?}");
+                }
+            });
+        }
+    }
 
     fn hits(text: &str) -> Vec<&'static str> {
         matches(&DETECTOR, Part::Query, "q", text, 1)
