@@ -264,7 +264,8 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     if lt {
         html::scan(lower, 0, sink, false);
     }
-    if eq || lt {
+    // A breakout starts at a quote or a `<`.
+    if (eq || lt) && f.any(Features::QUOTE | Features::LESS) {
         breakout(lower, sink);
     }
     if eq {
@@ -517,10 +518,13 @@ fn event_name(name: &[u8]) -> bool {
 
 /// `onerror=…` outside any tag: a known event name at the start of a word, then `=`.
 fn bare_handlers(lower: &[u8], sink: &mut Sink<'_>) {
-    for at in memchr::memchr_iter(b'o', lower) {
-        if lower.get(at + 1) != Some(&b'n') {
-            continue;
-        }
+    // Every `on`, in one pass: `o` is too common in text for a search per occurrence.
+    let ons = lower
+        .windows(2)
+        .enumerate()
+        .filter(|(_, pair)| *pair == b"on")
+        .map(|(at, _)| at);
+    for at in ons {
         if at > 0
             && lower.get(at - 1).is_some_and(|&p| {
                 p.is_ascii_alphanumeric() || matches!(p, b'_' | b'.' | b'-' | b'$')
