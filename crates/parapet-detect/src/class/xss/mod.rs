@@ -619,13 +619,11 @@ fn schemes(lower: &[u8], sink: &mut Sink<'_>) {
         }
         t
     };
-    let mut from = 0;
-    while let Some(p) = lower[from..].iter().position(|&b| STARTS[usize::from(b)]) {
-        let i = from + p;
-        from = i + 1;
-        if i > 0 && lower[i - 1].is_ascii_alphanumeric() {
-            continue;
-        }
+    // Where a scheme may start: a start byte that does not continue a word.
+    let starts = (0..lower.len()).filter(|&i| {
+        STARTS[usize::from(lower[i])] && (i == 0 || !lower[i - 1].is_ascii_alphanumeric())
+    });
+    for i in starts {
         let Some((kind, end)) = scheme::at(lower, i) else {
             continue;
         };
