@@ -383,20 +383,23 @@ impl<const CELLS: usize> Triggers<CELLS> {
             // The second half's walk is a byte longer when the lengths are odd.
             (row, from) = (other, second + split);
         }
-        let (paired, rest) = (from > 0, &text[from..]);
-        let mut k = 0;
-        while k < rest.len() {
-            while k < rest.len() {
-                row = self.step(row, rest[k]);
-                k += 1;
-                if row >= first_match {
-                    break;
-                }
-            }
-            if row >= first_match {
-                found(from + k, self.matches_at(row), paired);
-            }
+        let paired = from > 0;
+        while let Some(read) = self.walk_to_match(&mut row, &text[from..]) {
+            from += read;
+            found(from, self.matches_at(row), paired);
         }
+    }
+
+    /// Walks `text` from `row` until a match state: how many bytes it read, the last one
+    /// leading there (`None` when none does, `row` then where the whole text led).
+    #[inline(always)]
+    fn walk_to_match(&self, row: &mut usize, text: &[u8]) -> Option<usize> {
+        let first_match = self.first_match as usize;
+        let at = text.iter().position(|&byte| {
+            *row = self.step(*row, byte);
+            *row >= first_match
+        })?;
+        Some(at + 1)
     }
 
     /// Every trigger in `text`, overlapping ones included, by end then pattern order
@@ -436,15 +439,11 @@ impl<const CELLS: usize> Iterator for TriggerMatches<'_, CELLS> {
             }
             let rest = self.text.get(self.at..)?;
             let mut row = self.row as usize;
-            let first_match = t.first_match as usize;
-            let found = rest.iter().position(|&byte| {
-                row = t.step(row, byte);
-                row >= first_match
-            });
+            let found = t.walk_to_match(&mut row, rest);
             self.row = row as u32;
             match found {
-                Some(i) => {
-                    self.at += i + 1;
+                Some(read) => {
+                    self.at += read;
                     self.pending = t.matches_at(row);
                 }
                 None => {
