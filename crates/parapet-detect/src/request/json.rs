@@ -18,6 +18,8 @@ impl Scan<'_> {
     pub(crate) fn json(&mut self, body: &[u8]) {
         let mut walker = Walker {
             body,
+            // Validated once, so that each member name joins the pointer without a check.
+            text_body: std::str::from_utf8(body).ok(),
             at: 0,
             // Room for the pointers of most documents, so that it grows once at most.
             pointer: String::with_capacity(128),
@@ -31,6 +33,8 @@ impl Scan<'_> {
 
 struct Walker<'b> {
     body: &'b [u8],
+    /// The body, when it is UTF-8 (as JSON must be).
+    text_body: Option<&'b str>,
     at: usize,
     /// The JSON pointer of the value being read.
     pointer: String,
@@ -137,20 +141,24 @@ impl Walker<'_> {
             return Err(self.at);
         }
         let text = self.string()?;
-        let key = match text {
-            Some(range) => &self.body[range],
+        let key = match &text {
+            Some(range) => &self.body[range.clone()],
             None => &self.text[..],
         };
         scan.value(Part::BodyKey, &self.pointer, key, false);
         self.pointer.push('/');
         // RFC 6901 escaping of `~` and `/` in member names.
         // Keys are short: a plain loop beats a searcher.
-        if !key.iter().any(|&b| matches!(b, b'~' | b'/'))
-            && let Ok(key) = std::str::from_utf8(key)
-        {
-            self.pointer.push_str(key);
-        } else {
-            push_escaped(&mut self.pointer, key);
+        let plain = !key.iter().any(|&b| matches!(b, b'~' | b'/'));
+        // A name without escapes lies between two quotes of a UTF-8 body: it is UTF-8.
+        let name = match (plain, text, self.text_body) {
+            (true, Some(range), Some(body)) => body.get(range),
+            (true, _, _) => std::str::from_utf8(key).ok(),
+            _ => None,
+        };
+        match name {
+            Some(name) => self.pointer.push_str(name),
+            None => push_escaped(&mut self.pointer, key),
         }
         self.skip_ws();
         if self.peek() != Some(b':') {
