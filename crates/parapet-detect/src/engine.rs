@@ -6,6 +6,7 @@ use crate::class::{DETECTORS, TRIGGER_WORDS};
 use crate::decode::{Decoders, Forms};
 use crate::detector::{Features, Input, Match, Sink, Word};
 use crate::location::{Location, Part};
+use crate::needle;
 use crate::rule::{Class, Rule};
 // A hasher seeded at random per set: the keys come from requests.
 use foldhash::HashSet;
@@ -476,6 +477,33 @@ impl<'e> Scan<'e> {
                 self.clean.insert(key.clone());
             }
         }
+    }
+
+    /// Whether `path` is words (letters, digits, `_`, `-`) between single slashes, as in
+    /// `/api/v2/users/42`, holding nothing a detector reads across a slash: no trigger word,
+    /// no program's directory (`bin/`), no base64. Its segments, inspected one by one, then
+    /// raise all that the whole path would (a property test checks it), and [`Scan::path`]
+    /// does not inspect it whole.
+    pub(crate) fn is_plain_path(&mut self, path: &[u8]) -> bool {
+        let plain = path
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'/'));
+        if !plain || needle::find(path, b"//").is_some() || crate::decode::base64::shaped(path) {
+            return false;
+        }
+        let Scratch {
+            lower,
+            words,
+            later_words,
+            ..
+        } = &mut self.scratch;
+        lower.clear();
+        lower.extend(path.iter().map(u8::to_ascii_lowercase));
+        if needle::find(lower, b"bin/").is_some() {
+            return false;
+        }
+        TRIGGER_WORDS.find(lower, words, later_words);
+        words.is_empty()
     }
 
     /// Ends the inspection.

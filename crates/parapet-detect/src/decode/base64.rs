@@ -43,7 +43,7 @@ fn texty(digit: u8) -> bool {
 /// Whether `src` looks like base64 of text: long enough, one alphabet, padding only at the
 /// end, a length that base64 can have, not only hex digits and dashes (hashes, UUIDs), and
 /// at least three quarters of its 4-character groups starting with a [`texty`] digit.
-pub(super) fn shaped(src: &[u8]) -> bool {
+pub(crate) fn shaped(src: &[u8]) -> bool {
     let body = trim_padding(src);
     let padding = src.len() - body.len();
     if src.len() < MIN_LEN || body.len() % 4 == 1 || padding > 2 {

@@ -29,7 +29,7 @@
 //! over its bytes and produces no form; buffers are kept from one value to the next, so
 //! nothing is allocated once they have grown.
 
-mod base64;
+pub(crate) mod base64;
 mod escape;
 mod html;
 mod text;

@@ -36,8 +36,9 @@ impl Scan<'_> {
         for segment in raw_path.split('/').filter(|s| !s.is_empty()) {
             self.value(Part::Path, "", segment.as_bytes(), false);
         }
-        // The whole path too, for what spans segments (`/etc/passwd`, `/proc/self/environ`).
-        if raw_path.trim_matches('/').contains('/') {
+        // The whole path too, for what spans segments (`/etc/passwd`, `/proc/self/environ`),
+        // unless it is plain words between slashes, whose segments say it all.
+        if raw_path.trim_matches('/').contains('/') && !self.is_plain_path(raw_path.as_bytes()) {
             self.value(Part::Path, "", raw_path.as_bytes(), false);
         }
     }
@@ -236,5 +237,112 @@ mod tests {
         let ct = Some("multipart/form-data; boundary=b");
         assert_eq!(rules(&[], ct, &form("utf-7")), ["protocol.charset"]);
         assert!(rules(&[], ct, &form("UTF-8")).is_empty());
+    }
+
+    /// Words for paths: every piece of a string literal in the detectors' sources (command
+    /// names, SQL keywords, file names, trigger words…), and a few directory names.
+    static PATH_WORDS: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+        let sources = [
+            include_str!("../class/command/lexicon.rs"),
+            include_str!("../class/command/mod.rs"),
+            include_str!("../class/sqli/mod.rs"),
+            include_str!("../class/sqli/tokenizer.rs"),
+            include_str!("../class/sqli/judge.rs"),
+            include_str!("../class/path.rs"),
+            include_str!("../class/java.rs"),
+            include_str!("../class/php.rs"),
+            include_str!("../class/ssrf.rs"),
+            include_str!("../class/xss/mod.rs"),
+            include_str!("../class/template.rs"),
+            include_str!("../class/protocol.rs"),
+            include_str!("../class/session.rs"),
+            include_str!("../class/nosql.rs"),
+            include_str!("../class/prototype.rs"),
+            include_str!("../class/crlf.rs"),
+        ];
+        let extra = "etc bin sbin usr local proc self environ passwd var log windows system32 \
+                     boot home root tmp dev tcp api v1 users 42 admin";
+        let mut words = std::collections::BTreeSet::new();
+        let literals = sources.iter().flat_map(|s| s.split('"').skip(1).step_by(2));
+        for text in literals.chain([extra]) {
+            let pieces =
+                text.split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-')));
+            words.extend(
+                pieces
+                    .filter(|p| (1..=24).contains(&p.len()))
+                    .map(str::to_owned),
+            );
+        }
+        words.into_iter().collect()
+    });
+
+    static ENGINES: std::sync::LazyLock<Vec<Engine>> = std::sync::LazyLock::new(|| {
+        (1..=4)
+            .map(|paranoia| {
+                let settings = Settings {
+                    paranoia,
+                    ..Settings::default()
+                };
+                Engine::new(settings).expect("valid settings")
+            })
+            .collect()
+    });
+
+    /// The rules `path` raises: its segments, and the whole path when `whole`.
+    fn path_rules(engine: &Engine, path: &str, whole: bool) -> Vec<&'static str> {
+        let mut scan = engine.scan();
+        for segment in path.split('/').filter(|s| !s.is_empty()) {
+            scan.value(crate::Part::Path, "", segment.as_bytes(), false);
+        }
+        if whole {
+            scan.value(crate::Part::Path, "", path.as_bytes(), false);
+        }
+        let mut ids: Vec<_> = scan.finish().hits.iter().map(|h| h.rule.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    #[test]
+    fn paths_that_span_segments_are_inspected_whole() {
+        for path in [
+            "/etc/passwd",
+            "/usr/bin/id",
+            "/api/0x2e0x2e/x",
+            "/keys/id_rsa",
+            "/a//b",
+            "/a/b.c",
+        ] {
+            assert!(!ENGINES[0].scan().is_plain_path(path.as_bytes()), "{path}");
+        }
+        assert!(ENGINES[0].scan().is_plain_path(b"/api/v2/users/42"));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
+        /// A path the gate leaves to its segments raises nothing more when inspected whole.
+        #[test]
+        fn a_plain_path_raises_nothing_more_whole(
+            words in proptest::collection::vec(proptest::sample::select(&PATH_WORDS[..]), 2..5),
+            upper in proptest::prelude::any::<bool>(),
+            trailing in proptest::prelude::any::<bool>(),
+        ) {
+            let mut path = format!("/{}", words.join("/"));
+            if upper {
+                path = path.to_ascii_uppercase();
+            }
+            if trailing {
+                path.push('/');
+            }
+            for engine in ENGINES.iter() {
+                if engine.scan().is_plain_path(path.as_bytes()) {
+                    proptest::prop_assert_eq!(
+                        path_rules(engine, &path, true),
+                        path_rules(engine, &path, false),
+                        "{}", path
+                    );
+                }
+            }
+        }
     }
 }
