@@ -683,6 +683,11 @@ impl Input<'_> {
         leftmost_longest(self.words, set, end)
     }
 
+    /// Whether the value is an e-mail address (see [`is_email_address`]).
+    pub(crate) fn is_email_address(&self) -> bool {
+        self.features.any(Features::SIGIL) && is_email_address(self.lower)
+    }
+
     /// Whether the value is the name of an uploaded file: a multipart file name, or one of
     /// the headers some upload handlers take it from.
     pub(crate) fn is_upload_name(&self) -> bool {
@@ -720,6 +725,27 @@ impl<'h> Sink<'h> {
             self.hits.push(Match { rule, span });
         }
     }
+}
+
+/// Whether `s` is an e-mail address: `local@domain.tld`, its local part of letters,
+/// digits and `._+-`, its domain two or more labels of letters, digits and `-`.
+pub(crate) fn is_email_address(s: &[u8]) -> bool {
+    let Some(at) = crate::needle::byte(s, b'@') else {
+        return false;
+    };
+    let (local, domain) = (&s[..at], &s[at + 1..]);
+    let mut labels = domain.split(|&b| b == b'.');
+    !local.is_empty()
+        && local
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'+' | b'-'))
+        && domain.contains(&b'.')
+        && labels.all(|label| {
+            !label.is_empty()
+                && label
+                    .iter()
+                    .all(|&b| b.is_ascii_alphanumeric() || b == b'-')
+        })
 }
 
 /// One attack class: its rules, and the function that looks for them in one input.

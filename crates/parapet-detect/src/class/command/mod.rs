@@ -1113,8 +1113,11 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
         };
         sink.report(rule, span);
     }
-    // `+` is a blank in a query string: a value with one is not one word.
-    if input.features.within(PLAIN) && !(input.features.any(Features::DASH) && s.contains(&b'+')) {
+    // `+` is a blank in a query string: a value with one is not one word. An e-mail address
+    // holds no blank, separator or expansion either (a property test checks it).
+    let one_word =
+        input.features.within(PLAIN) && !(input.features.any(Features::DASH) && s.contains(&b'+'));
+    if one_word || input.is_email_address() {
         // A path segment may name a tool's page (`/docs/ansible-console`).
         if input.part != Part::Path && lexicon::lookup(s).is_some_and(|c| c.jargon) {
             sink.report(&ALONE, 0..s.len());
@@ -1478,8 +1481,56 @@ fn shapes(input: &Input<'_>, sink: &mut Sink<'_>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detector::matches;
+    use crate::detector::{is_email_address, matches, with_input};
     use crate::location::Part;
+    use proptest::prelude::*;
+
+    /// Words for e-mail addresses: every piece of a string literal in this class's sources
+    /// (command names, their flags, Windows words…).
+    static MAIL_WORDS: LazyLock<Vec<String>> = LazyLock::new(|| {
+        let sources = [
+            include_str!("lexicon.rs"),
+            include_str!("mod.rs"),
+            include_str!("edge.rs"),
+        ];
+        let mut words = std::collections::BTreeSet::new();
+        for literal in sources.iter().flat_map(|s| s.split('"').skip(1).step_by(2)) {
+            let pieces = literal.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'));
+            let pieces =
+                pieces.filter(|p| p.len() <= 20 && p.bytes().any(|b| b.is_ascii_alphanumeric()));
+            words.extend(pieces.map(str::to_owned));
+        }
+        words.into_iter().collect()
+    });
+
+    /// What the whole scan reports on `text` at `part`.
+    fn all_of(part: Part, text: &str) -> Vec<&'static str> {
+        with_input(part, "email", text.as_bytes(), 4, |input| {
+            let mut found = Vec::new();
+            scan_all(input, &mut Sink::new(&mut found, 4));
+            found.into_iter().map(|m| m.rule.id).collect()
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+        /// An e-mail address raises what the whole scan would (a Windows word at most).
+        #[test]
+        fn an_email_address_is_one_word(
+            local in proptest::collection::vec(
+                (proptest::sample::select(&MAIL_WORDS[..]), proptest::sample::select(&[".", "+", "-", "_"][..])),
+                1..4,
+            ),
+            domain in proptest::collection::vec(proptest::sample::select(&MAIL_WORDS[..]), 2..4),
+        ) {
+            let local: String = local.iter().map(|(w, sep)| format!("{sep}{w}")).collect();
+            let mail = format!("{local}@{}", domain.join(".").replace('_', "-"));
+            prop_assert!(is_email_address(mail.to_ascii_lowercase().as_bytes()), "{}", mail);
+            for part in [Part::Body, Part::Path, Part::Query, Part::Header] {
+                prop_assert_eq!(matches(&DETECTOR, part, "email", &mail, 4), all_of(part, &mail));
+            }
+        }
+    }
 
     fn hits(text: &str) -> Vec<&'static str> {
         matches(&DETECTOR, Part::Query, "q", text, 1)
