@@ -6,7 +6,6 @@ use crate::class::{DETECTORS, TRIGGER_WORDS};
 use crate::decode::{Decoders, Forms};
 use crate::detector::{Features, Input, Match, Sink, Word};
 use crate::location::{Location, Part};
-use crate::needle;
 use crate::rule::{Class, Rule};
 // A hasher seeded at random per set: the keys come from requests.
 use foldhash::HashSet;
@@ -485,12 +484,6 @@ impl<'e> Scan<'e> {
     /// raise all that the whole path would (a property test checks it), and [`Scan::path`]
     /// does not inspect it whole.
     pub(crate) fn is_plain_path(&mut self, path: &[u8]) -> bool {
-        let plain = path
-            .iter()
-            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'/'));
-        if !plain || needle::find(path, b"//").is_some() || crate::decode::base64::shaped(path) {
-            return false;
-        }
         let Scratch {
             lower,
             words,
@@ -498,12 +491,19 @@ impl<'e> Scan<'e> {
             ..
         } = &mut self.scratch;
         lower.clear();
-        lower.extend(path.iter().map(u8::to_ascii_lowercase));
-        if needle::find(lower, b"bin/").is_some() {
-            return false;
+        // One pass: the bytes allowed, no `//`, no `bin/`; the lowercase form for the words.
+        let mut last = [0u8; 3];
+        for &b in path {
+            let c = b.to_ascii_lowercase();
+            let word = c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-');
+            if !(word || (c == b'/' && last[2] != b'/' && last != *b"bin")) {
+                return false;
+            }
+            lower.push(c);
+            last = [last[1], last[2], c];
         }
         TRIGGER_WORDS.find(lower, words, later_words);
-        words.is_empty()
+        words.is_empty() && !crate::decode::base64::shaped(path)
     }
 
     /// Ends the inspection.
