@@ -357,7 +357,8 @@ const CLEAN_VALUE_MAX: usize = 128;
 /// How many clean values a scan remembers.
 const CLEAN_MAX: usize = 1024;
 
-/// The longest name (query parameter, cookie, body key) remembered across requests.
+/// The longest name (query parameter, cookie, body key) or protocol header value remembered
+/// across requests.
 const CLEAN_NAME_MAX: usize = 64;
 /// How many clean names a thread remembers; when full, it forgets them all.
 const CLEAN_NAMES_MAX: usize = 4096;
@@ -365,16 +366,38 @@ const CLEAN_NAMES_MAX: usize = 4096;
 thread_local! {
     /// Names inspected without a single match, keyed like [`Scan::clean`] (with the engine's
     /// id), remembered across the requests a thread inspects: an API's requests carry the
-    /// same few parameter and key names over and over. Names only: they are the API's
-    /// vocabulary, while values are its clients' data, and whether a value was seen before
-    /// must not make one request faster than another.
+    /// same few parameter and key names over and over, and the same few media types,
+    /// encodings and languages in their protocol headers ([`PROTOCOL_HEADERS`]). Names and
+    /// those only: they are the API's and HTTP's vocabulary, while values are its clients'
+    /// data, and whether a value was seen before must not make one request faster than
+    /// another.
     static CLEAN_NAMES: std::cell::RefCell<HashSet<Vec<u8>>> =
         std::cell::RefCell::new(HashSet::default());
 }
 
-/// Whether `part` holds names, which [`CLEAN_NAMES`] remembers.
-fn is_name(part: Part) -> bool {
-    matches!(part, Part::QueryName | Part::CookieName | Part::BodyKey)
+/// Headers whose values are protocol vocabulary (media types, encodings, languages, fetch
+/// metadata), the same few on every request, which [`CLEAN_NAMES`] remembers.
+const PROTOCOL_HEADERS: [&str; 10] = [
+    "content-type",
+    "accept",
+    "accept-encoding",
+    "accept-language",
+    "cache-control",
+    "pragma",
+    "sec-fetch-site",
+    "sec-fetch-mode",
+    "sec-fetch-dest",
+    "sec-fetch-user",
+];
+
+/// Whether the value at `part`/`name` is vocabulary, which [`CLEAN_NAMES`] remembers: a
+/// name, or a [`PROTOCOL_HEADERS`] value.
+fn is_vocabulary(part: Part, name: &str) -> bool {
+    match part {
+        Part::QueryName | Part::CookieName | Part::BodyKey => true,
+        Part::Header => PROTOCOL_HEADERS.contains(&name),
+        _ => false,
+    }
 }
 
 /// The value being inspected, shared by its decoded forms.
@@ -427,11 +450,11 @@ impl<'e> Scan<'e> {
         lower_name.make_ascii_lowercase();
         let classes = self.engine.classes_at(part, name);
         self.values += 1;
-        let name_kept = is_name(part) && raw.len() <= CLEAN_NAME_MAX;
-        let remember = name_kept || (self.values > CLEAN_AFTER && raw.len() <= CLEAN_VALUE_MAX);
+        let vocabulary = raw.len() <= CLEAN_NAME_MAX && is_vocabulary(part, name);
+        let remember = vocabulary || (self.values > CLEAN_AFTER && raw.len() <= CLEAN_VALUE_MAX);
         if remember {
             clean_key(key, self.engine.id, part, form, classes, lower_name, raw);
-            let seen = if name_kept {
+            let seen = if vocabulary {
                 CLEAN_NAMES.with_borrow(|names| names.contains(key))
             } else {
                 self.clean.contains(key)
@@ -465,7 +488,7 @@ impl<'e> Scan<'e> {
             inspector.form(text, features, decoded_by);
         }
         if remember && !self.found.matched {
-            if name_kept {
+            if vocabulary {
                 CLEAN_NAMES.with_borrow_mut(|names| {
                     if names.len() >= CLEAN_NAMES_MAX {
                         names.clear();

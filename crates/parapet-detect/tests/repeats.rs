@@ -2,7 +2,8 @@
 //! objects) are inspected once when clean; what the detectors' verdict depends on — the part, the
 //! name they see, the encoding, the classes that run there — keeps a repeat from hiding an
 //! attack. Names (parameter, cookie and body keys) found clean are also remembered across the
-//! requests a thread inspects, per engine.
+//! requests a thread inspects, per engine, and so are the values of protocol headers (media
+//! types, encodings, languages).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -147,4 +148,24 @@ fn a_name_clean_for_one_engine_is_inspected_by_another() {
             .any(|h| h.rule.id == "protocol.array-name"),
         "{verdict:?}"
     );
+}
+
+#[test]
+fn a_protocol_header_is_inspected_whatever_came_before() {
+    let engine = Engine::new(Settings::default()).unwrap();
+    let content_type = |value: &str| {
+        let mut scan = engine.scan();
+        scan.header("content-type", value.as_bytes());
+        scan.finish()
+    };
+    // The same clean media type, request after request; then an OGNL expression in its place.
+    for _ in 0..3 {
+        assert!(content_type("application/json").hits.is_empty());
+    }
+    let struts =
+        "%{(#_='multipart/form-data').(#cmd='id').(@java.lang.Runtime@getRuntime().exec(#cmd))}";
+    for _ in 0..2 {
+        assert!(content_type(struts).attack);
+    }
+    assert!(content_type("application/json").hits.is_empty());
 }
