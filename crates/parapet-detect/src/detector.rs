@@ -734,18 +734,28 @@ pub(crate) fn is_email_address(s: &[u8]) -> bool {
         return false;
     };
     let (local, domain) = (&s[..at], &s[at + 1..]);
-    let mut labels = domain.split(|&b| b == b'.');
-    !local.is_empty()
-        && local
+    if local.is_empty()
+        || !local
             .iter()
             .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'+' | b'-'))
-        && domain.contains(&b'.')
-        && labels.all(|label| {
-            !label.is_empty()
-                && label
-                    .iter()
-                    .all(|&b| b.is_ascii_alphanumeric() || b == b'-')
-        })
+    {
+        return false;
+    }
+    // One pass over the domain: labels between single dots.
+    let (mut label, mut dots) = (0, 0);
+    for &b in domain {
+        if b == b'.' {
+            if label == 0 {
+                return false;
+            }
+            (label, dots) = (0, dots + 1);
+        } else if b.is_ascii_alphanumeric() || b == b'-' {
+            label += 1;
+        } else {
+            return false;
+        }
+    }
+    dots > 0 && label > 0
 }
 
 /// One attack class: its rules, and the function that looks for them in one input.
