@@ -260,7 +260,7 @@ const SERIALIZED_MARKS: [&[u8]; 4] = [b"\xac\xed\x00\x05", b"rO0AB", b"s7QAF", b
 
 /// The case-sensitive marks, in one automaton: the serialized-object marks (patterns
 /// 0–3), then the base64 fragments of [`BASE64_KEYWORDS`].
-static MARKS: LazyLock<Triggers<MARK_CELLS>> = LazyLock::new(|| {
+static MARKS: LazyLock<Triggers> = LazyLock::new(|| {
     let mut patterns: Vec<Vec<u8>> = SERIALIZED_MARKS.iter().map(|m| m.to_vec()).collect();
     for keyword in BASE64_KEYWORDS {
         for offset in 0..3 {
@@ -269,9 +269,6 @@ static MARKS: LazyLock<Triggers<MARK_CELLS>> = LazyLock::new(|| {
     }
     Triggers::new(patterns.iter())
 });
-
-/// The cells of [`MARKS`]' table (512 KiB): its 1,320 states of 64 columns take about 65%.
-const MARK_CELLS: usize = 1 << 17;
 
 /// The shortest value that may hold a base64 keyword.
 const BASE64_MIN: usize = 9;
