@@ -668,9 +668,9 @@ impl Input<'_> {
         leftmost_longest(self.words, set, end)
     }
 
-    /// Whether the value is an e-mail address (see [`is_email_address`]).
+    /// Whether the value is an e-mail address (see [`crate::shape::is_email_address`]).
     pub(crate) fn is_email_address(&self) -> bool {
-        self.features.any(Features::SIGIL) && is_email_address(self.lower)
+        self.features.any(Features::SIGIL) && crate::shape::is_email_address(self.lower)
     }
 
     /// Whether the value is the name of an uploaded file: a multipart file name, or one of
@@ -710,37 +710,6 @@ impl<'h> Sink<'h> {
             self.hits.push(Match { rule, span });
         }
     }
-}
-
-/// Whether `s` is an e-mail address: `local@domain.tld`, its local part of letters,
-/// digits and `._+-`, its domain two or more labels of letters, digits and `-`.
-pub(crate) fn is_email_address(s: &[u8]) -> bool {
-    let Some(at) = crate::needle::byte(s, b'@') else {
-        return false;
-    };
-    let (local, domain) = (&s[..at], &s[at + 1..]);
-    if local.is_empty()
-        || !local
-            .iter()
-            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'+' | b'-'))
-    {
-        return false;
-    }
-    // One pass over the domain: labels between single dots.
-    let (mut label, mut dots) = (0, 0);
-    for &b in domain {
-        if b == b'.' {
-            if label == 0 {
-                return false;
-            }
-            (label, dots) = (0, dots + 1);
-        } else if b.is_ascii_alphanumeric() || b == b'-' {
-            label += 1;
-        } else {
-            return false;
-        }
-    }
-    dots > 0 && label > 0
 }
 
 /// One attack class: its rules, and the function that looks for them in one input.

@@ -436,6 +436,9 @@ impl<'e> Scan<'e> {
         {
             return;
         }
+        if crate::shape::is_inert(part, raw) {
+            return;
+        }
         let Scratch {
             forms,
             lower,

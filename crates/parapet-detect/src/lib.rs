@@ -17,6 +17,7 @@ pub mod location;
 mod needle;
 mod request;
 pub mod rule;
+mod shape;
 
 pub use engine::{
     Engine, Exclusion, Hit, LocationSelector, RuleSelector, Scan, Settings, SettingsError,

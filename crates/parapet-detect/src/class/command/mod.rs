@@ -1481,8 +1481,9 @@ fn shapes(input: &Input<'_>, sink: &mut Sink<'_>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detector::{is_email_address, matches, with_input};
+    use crate::detector::{matches, with_input};
     use crate::location::Part;
+    use crate::shape::is_email_address;
     use proptest::prelude::*;
 
     /// Words for e-mail addresses: every piece of a string literal in this class's sources

@@ -943,8 +943,9 @@ fn reading(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detector::{is_email_address, matches, with_input};
+    use crate::detector::{matches, with_input};
     use crate::location::Part;
+    use crate::shape::is_email_address;
     use proptest::prelude::*;
 
     fn hits(text: &str) -> Vec<&'static str> {
