@@ -205,16 +205,19 @@ pub(crate) struct Triggers {
     matches: Box<[Box<[PatternMatch]>]>,
     /// The longest pattern's length.
     longest: usize,
-    /// The shortest text [`Triggers::each_end`] walks as two halves.
+    /// The shortest texts [`Triggers::each_end`] walks as two and as four chains.
     paired_min: usize,
+    quad_min: usize,
 }
 
 /// A pattern a match state matches, and its length.
 type PatternMatch = (aho_corasick::PatternID, usize);
 
-/// The shortest text [`Triggers::each_end`] walks as two halves (and at least four times the
+/// The shortest text [`Triggers::each_end`] walks as two chains (and at least four times the
 /// longest pattern).
 const PAIRED_MIN: usize = 192;
+/// The shortest text walked as four chains (and at least eight times the longest pattern).
+const QUAD_MIN: usize = 512;
 
 impl Triggers {
     /// Compiles `patterns` (constants: a failure is a bug that any test catches).
@@ -305,6 +308,7 @@ impl Triggers {
                 .collect(),
             longest,
             paired_min: PAIRED_MIN.max(4 * longest),
+            quad_min: QUAD_MIN.max(8 * longest),
         }
     }
 
@@ -322,56 +326,65 @@ impl Triggers {
         &self.matches[(row - self.first_match as usize) >> self.shift]
     }
 
-    /// Calls `found` with the end of every place in `text` where triggers end, the triggers
-    /// that end there, and whether the place is in the text's second half. The places of
-    /// each half come by end; every place of the second half ends after all of the first's.
+    /// Calls `found` with the end of every place in `text` where triggers end, and the
+    /// triggers that end there: by end for a short text; for a long one, by end within each
+    /// of the parts it is walked in.
     ///
     /// A walk is a chain of loads, each waiting for the one before; a long text (see
-    /// [`PAIRED_MIN`]) is walked as two halves at once, two chains the CPU runs side by
-    /// side. The second half's walk starts `longest - 1` bytes early: by the half's first
-    /// byte it is in the state a walk from the start would be in, as an automaton's state
-    /// depends only on the last `longest - 1` bytes read.
-    pub(crate) fn each_end(
-        &self,
-        text: &[u8],
-        mut found: impl FnMut(usize, &[PatternMatch], bool),
-    ) {
+    /// [`PAIRED_MIN`], [`QUAD_MIN`]) is walked as two or four parts at once, chains the CPU
+    /// runs side by side (see [`Triggers::chains`]).
+    pub(crate) fn each_end(&self, text: &[u8], mut found: impl FnMut(usize, &[PatternMatch])) {
+        if text.len() >= self.quad_min {
+            self.chains::<4>(text, &mut found);
+        } else if text.len() >= self.paired_min {
+            self.chains::<2>(text, &mut found);
+        } else {
+            let (mut row, mut from) = (self.start as usize, 0);
+            while let Some(read) = self.walk_to_match(&mut row, &text[from..]) {
+                from += read;
+                found(from, self.matches_at(row));
+            }
+        }
+    }
+
+    /// Walks `text` as `N` parts of one length at once. Each part after the first starts
+    /// `longest - 1` bytes before the part before it ends, and reports only the ends past it:
+    /// by then it is in the state a walk from the start would be in, as an automaton's state
+    /// depends only on the last `longest - 1` bytes read. The callers make `text` long enough
+    /// for each part to start after the one before.
+    fn chains<const N: usize>(&self, text: &[u8], found: &mut impl FnMut(usize, &[PatternMatch])) {
         let first_match = self.first_match as usize;
-        let mut row = self.start as usize;
-        let mut from = 0;
-        if text.len() >= self.paired_min {
-            // The first half is `text[..split]`; the second's walk reads `text[second..]`.
-            let overlap = self.longest.saturating_sub(1);
-            let split = (text.len() + overlap) / 2;
-            let second = split - overlap;
-            let (a, b) = (&text[..split], &text[second..second + split]);
-            let mut other = self.start as usize;
-            // How many bytes of each half were read.
-            let mut k = 0;
-            while k < split {
-                // A tight loop (nothing in it but the walks) until a walk matches.
-                while k < split {
-                    row = self.step(row, a[k]);
-                    other = self.step(other, b[k]);
-                    k += 1;
-                    if row.max(other) >= first_match {
-                        break;
-                    }
+        let overlap = self.longest.saturating_sub(1);
+        let len = (text.len() + (N - 1) * overlap).div_ceil(N);
+        // Where each part starts, and the end after which it reports (where the one before
+        // it stops); the last part ends with the text.
+        let mut starts = [0; N];
+        let mut after = [0; N];
+        for c in 1..N {
+            starts[c] = (starts[c - 1] + len - overlap).min(text.len() - len);
+            after[c] = starts[c - 1] + len;
+        }
+        let parts: [&[u8]; N] = std::array::from_fn(|c| &text[starts[c]..starts[c] + len]);
+        let mut rows = [self.start as usize; N];
+        // How many bytes of each part were read.
+        let mut k = 0;
+        while k < len {
+            // A tight loop (nothing in it but the walks) until a walk matches.
+            while k < len {
+                for c in 0..N {
+                    rows[c] = self.step(rows[c], parts[c][k]);
                 }
-                if row >= first_match {
-                    found(k, self.matches_at(row), false);
-                }
-                if other >= first_match && second + k > split {
-                    found(second + k, self.matches_at(other), true);
+                k += 1;
+                if rows.iter().fold(0, |a, &row| a.max(row)) >= first_match {
+                    break;
                 }
             }
-            // The second half's walk is a byte longer when the lengths are odd.
-            (row, from) = (other, second + split);
-        }
-        let paired = from > 0;
-        while let Some(read) = self.walk_to_match(&mut row, &text[from..]) {
-            from += read;
-            found(from, self.matches_at(row), paired);
+            for c in 0..N {
+                let end = starts[c] + k;
+                if rows[c] >= first_match && end > after[c] {
+                    found(end, self.matches_at(rows[c]));
+                }
+            }
         }
     }
 
@@ -524,22 +537,17 @@ impl TriggerWords {
         }
     }
 
-    /// Finds every word of every set in `lower` into `found` (cleared first), by end;
-    /// `later` is scratch space.
-    pub(crate) fn find(&self, lower: &[u8], found: &mut Vec<Word>, later: &mut Vec<Word>) {
+    /// Finds every word of every set in `lower` into `found` (cleared first), by end.
+    pub(crate) fn find(&self, lower: &[u8], found: &mut Vec<Word>) {
         found.clear();
-        later.clear();
         let mut last_call = None;
-        self.words.each_end(lower, |end, matches, second_half| {
+        let mut sorted = true;
+        self.words.each_end(lower, |end, matches| {
             // No request value is 4 GiB long; if one were, its tail would hold no word.
             let Ok(end) = u32::try_from(end) else {
                 return;
             };
-            let words = if second_half {
-                &mut *later
-            } else {
-                &mut *found
-            };
+            sorted &= found.last().is_none_or(|w| w.end <= end);
             for &(pattern, len) in matches {
                 let (set, index) = self.owners[pattern.as_usize()];
                 if set.needs_call()
@@ -547,7 +555,7 @@ impl TriggerWords {
                 {
                     continue;
                 }
-                words.push(Word {
+                found.push(Word {
                     end,
                     index,
                     // Every word is shorter than 256 bytes (checked when compiled).
@@ -556,7 +564,11 @@ impl TriggerWords {
                 });
             }
         });
-        found.append(later);
+        // A long text's parts report side by side. Stable: the words ending at one place
+        // stay in the automaton's order.
+        if !sorted {
+            found.sort_by_key(|w| w.end);
+        }
     }
 }
 
@@ -752,7 +764,7 @@ pub(crate) fn with_input<R>(
     let mut lower = Vec::new();
     let features = Features::lowercase(text, &mut lower);
     let mut words = Vec::new();
-    crate::class::TRIGGER_WORDS.find(&lower, &mut words, &mut Vec::new());
+    crate::class::TRIGGER_WORDS.find(&lower, &mut words);
     f(&Input {
         raw: text,
         text,
@@ -800,6 +812,36 @@ pub(crate) mod tests {
         );
     }
 
+    #[test]
+    fn a_word_across_the_parts_of_a_long_walk_is_found() {
+        // The longest word decides how early a part starts: placed at every position of
+        // texts around the lengths walked as two and as four parts, it is found once.
+        let words: [&[u8]; 3] = [b"abcdefghijklmnop", b"ab", b"p"];
+        let triggers = Triggers::new(words);
+        let reference = AhoCorasick::builder()
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(words)
+            .expect("constant words");
+        let shortest = [PAIRED_MIN, QUAD_MIN];
+        for len in shortest
+            .iter()
+            .flat_map(|&n| n - 1..n + 12)
+            .chain([777, 1024])
+        {
+            for at in 0..=len - words[0].len() {
+                let mut text = vec![b'.'; len];
+                text[at..at + words[0].len()].copy_from_slice(words[0]);
+                let mut found = Vec::new();
+                triggers.each_end(&text, |end, matches| {
+                    found.extend(matches.iter().map(|&(p, l)| (p.as_usize(), end - l, end)));
+                });
+                found.sort_by_key(|&(_, _, end)| end);
+                let expected = spans(reference.find_overlapping_iter(&text));
+                assert_eq!(found, expected, "{len} bytes, the word at {at}");
+            }
+        }
+    }
+
     fn spans(found: impl IntoIterator<Item = aho_corasick::Match>) -> Vec<(usize, usize, usize)> {
         found
             .into_iter()
@@ -837,7 +879,7 @@ pub(crate) mod tests {
     /// (those of a set that [needs a call](WordSet::needs_call), before the last `(` only).
     pub(crate) fn agrees(words: &TriggerWords, own: &[Own], text: &[u8]) {
         let mut found = Vec::new();
-        words.find(text, &mut found, &mut Vec::new());
+        words.find(text, &mut found);
         let last_call = last_paren(text);
         for Own {
             set,

@@ -304,8 +304,6 @@ struct Scratch {
     matches: Vec<Match>,
     /// The [`TRIGGER_WORDS`]'s words in the form being inspected.
     words: Vec<Word>,
-    /// Scratch space for [`TRIGGER_WORDS`]' search.
-    later_words: Vec<Word>,
     /// A key of [`Scan::clean`].
     key: Vec<u8>,
 }
@@ -335,7 +333,7 @@ impl Scratch {
             + self.name.capacity()
             + self.key.capacity()
             + self.matches.capacity() * size_of::<Match>()
-            + (self.words.capacity() + self.later_words.capacity()) * size_of::<Word>();
+            + self.words.capacity() * size_of::<Word>();
         if retained <= SCRATCH_KEPT {
             // A thread being torn down keeps nothing.
             let _ = SPARE.try_with(|spare| spare.set(Some(self)));
@@ -445,7 +443,6 @@ impl<'e> Scan<'e> {
             name: lower_name,
             matches,
             words,
-            later_words,
             key,
         } = &mut self.scratch;
         lower_name.clear();
@@ -473,7 +470,6 @@ impl<'e> Scan<'e> {
             lower,
             matches,
             words,
-            later_words,
             value: Value {
                 raw,
                 part,
@@ -510,12 +506,7 @@ impl<'e> Scan<'e> {
     /// raise all that the whole path would (a property test checks it), and [`Scan::path`]
     /// does not inspect it whole.
     pub(crate) fn is_plain_path(&mut self, path: &[u8]) -> bool {
-        let Scratch {
-            lower,
-            words,
-            later_words,
-            ..
-        } = &mut self.scratch;
+        let Scratch { lower, words, .. } = &mut self.scratch;
         lower.clear();
         // One pass: the bytes allowed, no `//`, no `bin/`; the lowercase form for the words.
         let mut last = [0u8; 3];
@@ -528,7 +519,7 @@ impl<'e> Scan<'e> {
             lower.push(c);
             last = [last[1], last[2], c];
         }
-        TRIGGER_WORDS.find(lower, words, later_words);
+        TRIGGER_WORDS.find(lower, words);
         words.is_empty() && !crate::decode::base64::shaped(path)
     }
 
@@ -572,7 +563,6 @@ struct Inspector<'s, 'v> {
     lower: &'s mut Vec<u8>,
     matches: &'s mut Vec<Match>,
     words: &'s mut Vec<Word>,
-    later_words: &'s mut Vec<Word>,
     value: Value<'v>,
 }
 
@@ -589,7 +579,7 @@ impl Inspector<'_, '_> {
         } = self.value;
         let paranoia = self.engine.settings.paranoia;
         self.matches.clear();
-        TRIGGER_WORDS.find(self.lower, self.words, self.later_words);
+        TRIGGER_WORDS.find(self.lower, self.words);
         let input = Input {
             raw,
             text,

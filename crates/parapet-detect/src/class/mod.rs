@@ -124,7 +124,7 @@ mod tests {
     }
 
     proptest! {
-        // Long texts are walked as two halves at once.
+        // Long texts are walked as two or four parts at once.
         #![proptest_config(ProptestConfig::with_cases(64))]
         #[test]
         fn the_trigger_words_agree_on_long_text(text in texts(40..160)) {
