@@ -445,15 +445,14 @@ impl<'e> Scan<'e> {
             words,
             key,
         } = &mut self.scratch;
-        lower_name.clear();
-        lower_name.push_str(short_name(part, name));
-        lower_name.make_ascii_lowercase();
+        let short = short_name(part, name);
         let classes = self.engine.classes_at(part, name);
         self.values += 1;
         let vocabulary = raw.len() <= CLEAN_NAME_MAX && is_vocabulary(part, name);
         let remember = vocabulary || (self.values > CLEAN_AFTER && raw.len() <= CLEAN_VALUE_MAX);
         if remember {
-            clean_key(key, self.engine.id, part, form, classes, lower_name, raw);
+            // Keyed by the name as sent: lowercasing it waits for a value to inspect.
+            clean_key(key, self.engine.id, part, form, classes, short, raw);
             let seen = if vocabulary {
                 CLEAN_NAMES.with_borrow(|names| names.contains(key))
             } else {
@@ -463,6 +462,9 @@ impl<'e> Scan<'e> {
                 return;
             }
         }
+        lower_name.clear();
+        lower_name.push_str(short);
+        lower_name.make_ascii_lowercase();
         self.found.matched = false;
         let mut inspector = Inspector {
             engine: self.engine,
@@ -534,15 +536,15 @@ impl<'e> Scan<'e> {
 }
 
 /// Writes into `key` all that the detectors' verdict on a value depends on: the engine (its
-/// paranoia level), where the value is (the part, and the short name they see), how it is
-/// encoded, which classes run there, and its bytes.
+/// paranoia level), where the value is (the part, and the short name they see, as sent:
+/// they see it lowercased), how it is encoded, which classes run there, and its bytes.
 fn clean_key(
     key: &mut Vec<u8>,
     engine: u64,
     part: Part,
     form: bool,
     classes: u32,
-    lower_name: &str,
+    short_name: &str,
     raw: &[u8],
 ) {
     key.clear();
@@ -550,7 +552,7 @@ fn clean_key(
     key.push(part as u8);
     key.push(u8::from(form));
     key.extend_from_slice(&classes.to_le_bytes());
-    key.extend_from_slice(lower_name.as_bytes());
+    key.extend_from_slice(short_name.as_bytes());
     // Not a byte of UTF-8: the name ends here.
     key.push(0xff);
     key.extend_from_slice(raw);
