@@ -842,6 +842,23 @@ pub(crate) mod tests {
         }
     }
 
+    /// For property tests: the pieces of every string literal in `sources` (Rust source text)
+    /// cut at the characters `keep` rejects, those of at most `max` bytes with a letter or a
+    /// digit, once each: command names, keywords, file names, trigger words, as detectors
+    /// know them.
+    pub(crate) fn literal_pieces(
+        sources: &[&str],
+        keep: impl Fn(char) -> bool,
+        max: usize,
+    ) -> Vec<String> {
+        let literals = sources.iter().flat_map(|s| s.split('"').skip(1).step_by(2));
+        let pieces = literals.flat_map(|l| l.split(|c: char| !keep(c)));
+        let words: std::collections::BTreeSet<&str> = pieces
+            .filter(|p| p.len() <= max && p.bytes().any(|b| b.is_ascii_alphanumeric()))
+            .collect();
+        words.into_iter().map(str::to_owned).collect()
+    }
+
     fn spans(found: impl IntoIterator<Item = aho_corasick::Match>) -> Vec<(usize, usize, usize)> {
         found
             .into_iter()

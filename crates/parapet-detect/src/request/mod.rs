@@ -260,20 +260,11 @@ mod tests {
             include_str!("../class/prototype.rs"),
             include_str!("../class/crlf.rs"),
         ];
-        let extra = "etc bin sbin usr local proc self environ passwd var log windows system32 \
-                     boot home root tmp dev tcp api v1 users 42 admin";
-        let mut words = std::collections::BTreeSet::new();
-        let literals = sources.iter().flat_map(|s| s.split('"').skip(1).step_by(2));
-        for text in literals.chain([extra]) {
-            let pieces =
-                text.split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-')));
-            words.extend(
-                pieces
-                    .filter(|p| (1..=24).contains(&p.len()))
-                    .map(str::to_owned),
-            );
-        }
-        words.into_iter().collect()
+        // Quoted: a literal of its own.
+        let extra = "\"etc bin sbin usr local proc self environ passwd var log windows system32 \
+                     boot home root tmp dev tcp api v1 users 42 admin\"";
+        let path_byte = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-');
+        crate::detector::tests::literal_pieces(&[&sources[..], &[extra]].concat(), path_byte, 24)
     });
 
     static ENGINES: std::sync::LazyLock<Vec<Engine>> = std::sync::LazyLock::new(|| {

@@ -1494,14 +1494,11 @@ mod tests {
             include_str!("mod.rs"),
             include_str!("edge.rs"),
         ];
-        let mut words = std::collections::BTreeSet::new();
-        for literal in sources.iter().flat_map(|s| s.split('"').skip(1).step_by(2)) {
-            let pieces = literal.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'));
-            let pieces =
-                pieces.filter(|p| p.len() <= 20 && p.bytes().any(|b| b.is_ascii_alphanumeric()));
-            words.extend(pieces.map(str::to_owned));
-        }
-        words.into_iter().collect()
+        crate::detector::tests::literal_pieces(
+            &sources,
+            |c| c.is_ascii_alphanumeric() || c == '_',
+            20,
+        )
     });
 
     /// What the whole scan reports on `text` at `part`.
