@@ -730,6 +730,10 @@ pub(crate) struct Detector {
     pub class: Class,
     /// Every rule the detector can report.
     pub rules: &'static [&'static Rule],
+    /// Whether the class may report on a form of letters and digits alone (`pending`,
+    /// `tkt0042`): on such a form, the engine does not call the others (a property test
+    /// checks that they would report nothing).
+    pub alnum: bool,
     /// Looks at one decoded value and reports what matches.
     pub scan: fn(&Input<'_>, &mut Sink<'_>),
 }

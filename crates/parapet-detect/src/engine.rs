@@ -594,9 +594,11 @@ impl Inspector<'_, '_> {
             words: self.words,
         };
         let mut sink = Sink::new(self.matches, paranoia);
+        let alnum = features.within(Features::LETTER.union(Features::DIGIT));
         for (i, detector) in DETECTORS.iter().enumerate() {
-            // A class excluded here as a whole is not run at all.
-            if classes & (1 << i) != 0 {
+            // A class excluded here as a whole is not run at all, nor one that cannot report
+            // on letters and digits alone, on a form of them.
+            if classes & (1 << i) != 0 && (detector.alnum || !alnum) {
                 (detector.scan)(&input, &mut sink);
             }
         }

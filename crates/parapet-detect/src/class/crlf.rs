@@ -75,6 +75,7 @@ pub(crate) static DETECTOR: Detector = Detector {
         &NEWLINE_IN_QUERY,
         &META_HTTP_EQUIV,
     ],
+    alnum: false,
     scan,
 };
 

@@ -123,6 +123,7 @@ pub(crate) static DETECTOR: Detector = Detector {
         &REFLECTION,
         &JSP_UPLOAD,
     ],
+    alnum: true,
     scan,
 };
 

@@ -23,6 +23,7 @@ pub(crate) static FILTER_INJECTION: Rule = Rule {
 pub(crate) static DETECTOR: Detector = Detector {
     class: Class::Ldap,
     rules: &[&FILTER_INJECTION],
+    alnum: false,
     scan,
 };
 

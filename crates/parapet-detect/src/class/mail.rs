@@ -23,6 +23,7 @@ pub(crate) static HEADER_INJECTION: Rule = Rule {
 pub(crate) static DETECTOR: Detector = Detector {
     class: Class::MailHeader,
     rules: &[&HEADER_INJECTION],
+    alnum: false,
     scan,
 };
 

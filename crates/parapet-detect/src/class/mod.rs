@@ -123,6 +123,73 @@ mod tests {
         }
     }
 
+    /// Words of letters and digits the detectors know: command names, keywords, event
+    /// handlers, schemes, trigger words.
+    static ALNUM_WORDS: LazyLock<Vec<String>> = LazyLock::new(|| {
+        let sources = [
+            include_str!("command/lexicon.rs"),
+            include_str!("command/mod.rs"),
+            include_str!("sqli/mod.rs"),
+            include_str!("sqli/tokenizer.rs"),
+            include_str!("xss/mod.rs"),
+            include_str!("xss/html.rs"),
+            include_str!("xss/scheme.rs"),
+            include_str!("crlf.rs"),
+            include_str!("java.rs"),
+            include_str!("ldap.rs"),
+            include_str!("mail.rs"),
+            include_str!("nosql.rs"),
+            include_str!("path.rs"),
+            include_str!("php.rs"),
+            include_str!("protocol.rs"),
+            include_str!("prototype.rs"),
+            include_str!("session.rs"),
+            include_str!("ssi.rs"),
+            include_str!("ssrf.rs"),
+            include_str!("template.rs"),
+            include_str!("xxe.rs"),
+        ];
+        crate::detector::tests::literal_pieces(&sources, |c| c.is_ascii_alphanumeric(), 24)
+    });
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+        /// The classes the engine skips on letters and digits alone report nothing there,
+        /// wherever the value is, at paranoia 4.
+        #[test]
+        fn the_classes_skipped_on_letters_and_digits_report_nothing_there(
+            words in proptest::collection::vec(proptest::sample::select(&ALNUM_WORDS[..]), 1..4),
+            digits in "[0-9]{0,3}",
+            upper in any::<bool>(),
+        ) {
+            use crate::detector::matches;
+            use crate::location::Part;
+            let mut text = format!("{}{digits}", words.concat());
+            if upper {
+                text = text.to_ascii_uppercase();
+            }
+            let places = [
+                (Part::Body, "/x"),
+                (Part::BodyKey, "/x"),
+                (Part::Query, "q"),
+                (Part::QueryName, ""),
+                (Part::Path, ""),
+                (Part::Header, "user-agent"),
+                (Part::Header, "referer"),
+                (Part::Header, "content-type"),
+                (Part::Cookie, "session"),
+                (Part::CookieName, ""),
+                (Part::FileName, "file"),
+                (Part::Method, ""),
+            ];
+            for detector in DETECTORS.iter().filter(|d| !d.alnum) {
+                for (part, name) in places {
+                    prop_assert_eq!(matches(detector, part, name, &text, 4), Vec::<&str>::new(), "{}", text);
+                }
+            }
+        }
+    }
+
     proptest! {
         // Long texts are walked as two or four parts at once.
         #![proptest_config(ProptestConfig::with_cases(64))]

@@ -82,6 +82,7 @@ pub(crate) static DETECTOR: Detector = Detector {
         &ORM_LOOKUP,
         &ORM_COMPARISON,
     ],
+    alnum: false,
     scan,
 };
 

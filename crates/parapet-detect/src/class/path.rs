@@ -73,6 +73,7 @@ pub(crate) static DETECTOR: Detector = Detector {
         &SENSITIVE_FILE,
         &SENSITIVE_FILE_WEAK,
     ],
+    alnum: true,
     scan,
 };
 

@@ -114,6 +114,7 @@ pub(crate) static DETECTOR: Detector = Detector {
         &INI,
         &FUNCTION_CALL_WEAK,
     ],
+    alnum: true,
     scan,
 };
 

@@ -342,6 +342,7 @@ pub(crate) static DETECTOR: Detector = Detector {
         &DOUBLE_ENCODING,
         &HEADER_BYTES,
     ],
+    alnum: true,
     scan,
 };
 

@@ -32,6 +32,7 @@ pub(crate) static REFERENCE: Rule = Rule {
 pub(crate) static DETECTOR: Detector = Detector {
     class: Class::PrototypePollution,
     rules: &[&POLLUTION, &REFERENCE],
+    alnum: false,
     scan,
 };
 

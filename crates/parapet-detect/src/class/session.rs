@@ -34,6 +34,7 @@ pub(crate) static COOKIE_WRITE: Rule = Rule {
 pub(crate) static DETECTOR: Detector = Detector {
     class: Class::SessionFixation,
     rules: &[&ID_PARAMETER, &COOKIE_WRITE],
+    alnum: true,
     scan,
 };
 

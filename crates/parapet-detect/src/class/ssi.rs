@@ -19,6 +19,7 @@ pub(crate) static DIRECTIVE: Rule = Rule {
 pub(crate) static DETECTOR: Detector = Detector {
     class: Class::Ssi,
     rules: &[&DIRECTIVE],
+    alnum: false,
     scan,
 };
 

@@ -143,6 +143,7 @@ pub(crate) static DETECTOR: Detector = Detector {
         &DATA_URI_BODY,
         &URL_IN_PATH,
     ],
+    alnum: false,
     scan,
 };
 

@@ -78,6 +78,7 @@ pub(crate) static RUBY: Rule = Rule {
 pub(crate) static DETECTOR: Detector = Detector {
     class: Class::Template,
     rules: &[&EXPRESSION, &DIRECTIVE, &NODE, &JS_LOOP, &PERL, &RUBY],
+    alnum: false,
     scan,
 };
 

@@ -76,6 +76,7 @@ pub(crate) static DETECTOR: Detector = Detector {
         &EXTERNAL_DTD,
         &XINCLUDE,
     ],
+    alnum: false,
     scan,
 };
 

@@ -200,6 +200,7 @@ pub(crate) static DETECTOR: Detector = Detector {
         &CONFIG_UPLOAD,
         &APP_CONFIG_UPLOAD,
     ],
+    alnum: true,
     scan,
 };
 

@@ -315,6 +315,7 @@ pub(crate) static DETECTOR: Detector = Detector {
         &OPERATOR_VALUE,
         &TERMINATOR,
     ],
+    alnum: true,
     scan,
 };
 

@@ -237,6 +237,7 @@ pub(crate) static DETECTOR: Detector = Detector {
         &XML_NAMESPACE,
         &DOM_WRITE,
     ],
+    alnum: false,
     scan,
 };
 
