@@ -846,6 +846,19 @@ pub(crate) mod tests {
         }
     }
 
+    /// For property tests: a place of each part outside the headers and the method, where
+    /// the application reads values as data.
+    pub(crate) const DATA_PLACES: [(Part, &str); 8] = [
+        (Part::Body, "/x"),
+        (Part::BodyKey, "/x"),
+        (Part::Query, "q"),
+        (Part::QueryName, ""),
+        (Part::Path, ""),
+        (Part::Cookie, "session"),
+        (Part::CookieName, ""),
+        (Part::FileName, "file"),
+    ];
+
     /// For property tests: the pieces of every string literal in `sources` (Rust source text)
     /// cut at the characters `keep` rejects, those of at most `max` bytes with a letter or a
     /// digit, once each: command names, keywords, file names, trigger words, as detectors

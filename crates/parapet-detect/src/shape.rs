@@ -160,18 +160,8 @@ mod tests {
                 let forms = check_forms(value.as_bytes(), b"", form).map_err(TestCaseError::fail)?;
                 texts.extend(forms.into_iter().map(|(t, _)| String::from_utf8_lossy(&t).into_owned()));
             }
-            let places = [
-                (Part::Body, "/created_at"),
-                (Part::BodyKey, "/x"),
-                (Part::Query, "since"),
-                (Part::QueryName, ""),
-                (Part::Path, ""),
-                (Part::Cookie, "session"),
-                (Part::CookieName, ""),
-                (Part::FileName, "file"),
-            ];
             for text in &texts {
-                for (part, name) in places {
+                for (part, name) in crate::detector::tests::DATA_PLACES {
                     for detector in DETECTORS {
                         prop_assert_eq!(matches(detector, part, name, text, 4), Vec::<&str>::new());
                     }

@@ -168,22 +168,14 @@ mod tests {
             if upper {
                 text = text.to_ascii_uppercase();
             }
-            let places = [
-                (Part::Body, "/x"),
-                (Part::BodyKey, "/x"),
-                (Part::Query, "q"),
-                (Part::QueryName, ""),
-                (Part::Path, ""),
+            let places = crate::detector::tests::DATA_PLACES.into_iter().chain([
                 (Part::Header, "user-agent"),
                 (Part::Header, "referer"),
                 (Part::Header, "content-type"),
-                (Part::Cookie, "session"),
-                (Part::CookieName, ""),
-                (Part::FileName, "file"),
                 (Part::Method, ""),
-            ];
+            ]).collect::<Vec<_>>();
             for detector in DETECTORS.iter().filter(|d| !d.alnum) {
-                for (part, name) in places {
+                for &(part, name) in &places {
                     prop_assert_eq!(matches(detector, part, name, &text, 4), Vec::<&str>::new(), "{}", text);
                 }
             }
