@@ -19,6 +19,17 @@ pub(crate) fn byte(haystack: &[u8], byte: u8) -> Option<usize> {
 /// Below this length, [`byte`] loops.
 const SHORT: usize = 16;
 
+/// `bytes` as a table: `true` at each of them, for a lookup per byte of a value.
+pub(crate) const fn byte_set(bytes: &[u8]) -> [bool; 256] {
+    let mut set = [false; 256];
+    let mut k = 0;
+    while k < bytes.len() {
+        set[bytes[k] as usize] = true;
+        k += 1;
+    }
+    set
+}
+
 /// Where `needle` first occurs in `haystack`.
 pub(crate) fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     find_from(haystack, needle, 0)

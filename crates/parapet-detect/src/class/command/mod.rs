@@ -283,16 +283,7 @@ const MAX_WORD: usize = 48;
 
 /// Bytes after which [`read_word`] may go on reading one word: quotes, escapes, carets,
 /// backticks, process substitutions, expansions, globs.
-static MAY_CONTINUE: [bool; 256] = {
-    let mut t = [false; 256];
-    let bytes = b"'\"\\^`<>$[?*";
-    let mut k = 0;
-    while k < bytes.len() {
-        t[bytes[k] as usize] = true;
-        k += 1;
-    }
-    t
-};
+static MAY_CONTINUE: [bool; 256] = needle::byte_set(b"'\"\\^`<>$[?*");
 
 fn is_word_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/' | b'+')
@@ -1065,15 +1056,7 @@ fn is_ident_byte(b: u8) -> bool {
 const OPENER_BYTES: &[u8] = b";|&\n\r`$<>{(";
 
 /// [`OPENER_BYTES`], as a table.
-static OPENERS: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut k = 0;
-    while k < OPENER_BYTES.len() {
-        t[OPENER_BYTES[k] as usize] = true;
-        k += 1;
-    }
-    t
-};
+static OPENERS: [bool; 256] = needle::byte_set(OPENER_BYTES);
 
 /// [`OPENERS`] and `?`, which may start a `name=` (a query string inside the value).
 static STOPS: [bool; 256] = {

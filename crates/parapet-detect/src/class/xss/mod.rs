@@ -610,16 +610,7 @@ fn encoded_handler(lower: &[u8], sink: &mut Sink<'_>) {
 /// the value (a redirect target, a link field); a document `data:` URL anywhere.
 fn schemes(lower: &[u8], sink: &mut Sink<'_>) {
     /// The bytes a scheme starts with: its first letter, or the `&` or `\` of an escape.
-    static STARTS: [bool; 256] = {
-        let mut t = [false; 256];
-        let bytes = b"jvld&\\";
-        let mut k = 0;
-        while k < bytes.len() {
-            t[bytes[k] as usize] = true;
-            k += 1;
-        }
-        t
-    };
+    static STARTS: [bool; 256] = crate::needle::byte_set(b"jvld&\\");
     // Where a scheme may start: a start byte that does not continue a word.
     let starts = (0..lower.len()).filter(|&i| {
         STARTS[usize::from(lower[i])] && (i == 0 || !lower[i - 1].is_ascii_alphanumeric())
