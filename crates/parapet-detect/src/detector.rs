@@ -257,15 +257,21 @@ impl Triggers {
             }
             k += 1;
         }
-        // Match states last.
+        // Match states last, from a power of two on: the OR of several walks' rows then
+        // reaches the first match row exactly when one of them is in a match state (see
+        // `walk_parts`; the OR is never below the largest row, so that with any other first
+        // row no match would be missed either, but walks would stop for nothing). The rows
+        // between are never reached.
         states.sort_by_key(|&state| dfa.is_match(state));
+        let matching = states.iter().filter(|&&state| dfa.is_match(state)).count();
+        let first_match = (states.len() - matching).next_power_of_two();
+        let slot = |i: usize| match i.checked_sub(states.len() - matching) {
+            Some(m) => first_match + m,
+            None => i,
+        };
         for (i, state) in states.iter().enumerate() {
-            index[state.as_usize()] = u32::try_from(i).expect("fewer than 2^32 states");
+            index[state.as_usize()] = u32::try_from(slot(i)).expect("fewer than 2^32 states");
         }
-        let first_match = states
-            .iter()
-            .position(|&state| dfa.is_match(state))
-            .unwrap_or(states.len());
         // Bytes that lead everywhere alike share a column: each column is found by its first
         // byte.
         let to = |state: StateID, byte: u8| {
@@ -283,10 +289,10 @@ impl Triggers {
         }
         let shift = firsts.len().next_power_of_two().trailing_zeros();
         let row = |i: usize| u32::try_from(i << shift).expect("a row under 2^32");
-        let mut table = vec![0u32; states.len() << shift].into_boxed_slice();
+        let mut table = vec![0u32; (first_match + matching) << shift].into_boxed_slice();
         for (i, &state) in states.iter().enumerate() {
             for (column, &byte) in firsts.iter().enumerate() {
-                table[(i << shift) + column] = row(to(state, byte));
+                table[(slot(i) << shift) + column] = row(to(state, byte));
             }
         }
         Triggers {
@@ -295,7 +301,7 @@ impl Triggers {
             shift,
             first_match: row(first_match),
             start: row(index[start.as_usize()] as usize),
-            matches: states[first_match..]
+            matches: states[states.len() - matching..]
                 .iter()
                 .map(|&state| {
                     (0..dfa.match_len(state))
@@ -369,16 +375,7 @@ impl Triggers {
         // How many bytes of each part were read.
         let mut k = 0;
         while k < len {
-            // A tight loop (nothing in it but the walks) until a walk matches.
-            while k < len {
-                for c in 0..N {
-                    rows[c] = self.step(rows[c], parts[c][k]);
-                }
-                k += 1;
-                if rows.iter().fold(0, |a, &row| a.max(row)) >= first_match {
-                    break;
-                }
-            }
+            k = self.walk_parts(&parts, &mut rows, k);
             for c in 0..N {
                 let end = starts[c] + k;
                 if rows[c] >= first_match && end > after[c] {
@@ -386,6 +383,34 @@ impl Triggers {
                 }
             }
         }
+    }
+
+    /// Walks each of `parts` (of one length) on from its `k`th byte until one of the walks
+    /// is in a match state, or to their end: how many bytes of each were then read. A loop of
+    /// its own with nothing in it but the walks, so that all it needs fits in registers.
+    #[inline(never)]
+    fn walk_parts<const N: usize>(
+        &self,
+        parts: &[&[u8]; N],
+        rows: &mut [usize; N],
+        mut k: usize,
+    ) -> usize {
+        let first_match = self.first_match as usize;
+        let len = parts[0].len();
+        let parts: [&[u8]; N] = std::array::from_fn(|c| &parts[c][..len]);
+        let mut walks = *rows;
+        while k < len {
+            for c in 0..N {
+                walks[c] = self.step(walks[c], parts[c][k]);
+            }
+            k += 1;
+            // Match rows start at a power of two (see `Triggers::new`).
+            if walks.iter().fold(0, |a, &row| a | row) >= first_match {
+                break;
+            }
+        }
+        *rows = walks;
+        k
     }
 
     /// Walks `text` from `row` until a match state: how many bytes it read, the last one
@@ -814,6 +839,21 @@ pub(crate) mod tests {
         assert!(
             !Features::lowercase(b"a-b(c", &mut lower).within(Features::LETTER | Features::DASH)
         );
+    }
+
+    #[test]
+    fn rows_are_below_the_first_match_row_a_power_of_two_or_match_rows() {
+        // So that the walks in parts stop only where one of them matches.
+        let triggers = &crate::class::TRIGGER_WORDS.words;
+        let first_match = triggers.first_match;
+        assert!(first_match.is_power_of_two(), "{first_match}");
+        for &row in &triggers.table {
+            assert!(
+                row < first_match
+                    || ((row - first_match) >> triggers.shift) < triggers.matches.len() as u32,
+                "{row}"
+            );
+        }
     }
 
     #[test]
