@@ -516,6 +516,8 @@ pub(crate) enum WordSet {
     Cookie,
     /// `..` and `0x`, which path traversals hold.
     PathMark,
+    /// Java's case-sensitive marks (serialized objects, base64 keywords), lowercased.
+    JavaMark,
 }
 
 /// Where the last `(` of `text` is (0 without one).

@@ -259,17 +259,35 @@ fn base64_fragment(keyword: &[u8], offset: usize) -> String {
 /// it), `s7QAF` (two bytes before it), checked where they sit in their token.
 const SERIALIZED_MARKS: [&[u8]; 4] = [b"\xac\xed\x00\x05", b"rO0AB", b"s7QAF", b"ztAA"];
 
-/// The case-sensitive marks, in one automaton: the serialized-object marks (patterns
-/// 0–3), then the base64 fragments of [`BASE64_KEYWORDS`].
-static MARKS: LazyLock<Triggers> = LazyLock::new(|| {
+/// The case-sensitive marks: the serialized-object marks (patterns 0–3), then the base64
+/// fragments of [`BASE64_KEYWORDS`].
+static MARK_PATTERNS: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| {
     let mut patterns: Vec<Vec<u8>> = SERIALIZED_MARKS.iter().map(|m| m.to_vec()).collect();
     for keyword in BASE64_KEYWORDS {
         for offset in 0..3 {
             patterns.push(base64_fragment(keyword.as_bytes(), offset).into_bytes());
         }
     }
-    Triggers::new(patterns.iter())
+    patterns
 });
+
+/// The marks in one automaton.
+static MARKS: LazyLock<Triggers> = LazyLock::new(|| Triggers::new(MARK_PATTERNS.iter()));
+
+/// The marks lowercased, for the [`super::TRIGGER_WORDS`]: a text holds a mark only if its
+/// lowercase form holds the mark lowercased, so that the case-sensitive walk is for the
+/// rare text where the shared walk found one.
+static LOWERCASE_MARKS: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| {
+    MARK_PATTERNS
+        .iter()
+        .map(|m| m.to_ascii_lowercase())
+        .collect()
+});
+
+/// See [`LOWERCASE_MARKS`].
+pub(super) fn mark_words() -> Vec<&'static [u8]> {
+    LOWERCASE_MARKS.iter().map(Vec::as_slice).collect()
+}
 
 /// The shortest value that may hold a base64 keyword.
 const BASE64_MIN: usize = 9;
@@ -360,6 +378,9 @@ fn marks(input: &Input<'_>, sink: &mut Sink<'_>) {
         && (!input.features.any(Features::SPACE) || needle::byte(text, b' ').is_none());
     // Every serialized mark holds a byte above ASCII or an `A`.
     if !base64 && !input.features.any(Features::HIGH) && needle::byte(text, b'A').is_none() {
+        return;
+    }
+    if input.words(WordSet::JavaMark).next().is_none() {
         return;
     }
     let (mut serialized, mut keyword) = (false, !base64);

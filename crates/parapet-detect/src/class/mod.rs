@@ -74,6 +74,7 @@ fn word_sets() -> Vec<(WordSet, Vec<&'static [u8]>)> {
         (WordSet::Cookie, xss::COOKIE_WORDS.to_vec()),
         (WordSet::PathMark, path::MARKS.to_vec()),
         (WordSet::SqlMark, sqli::MARKS.to_vec()),
+        (WordSet::JavaMark, java::mark_words()),
     ]
 }
 
