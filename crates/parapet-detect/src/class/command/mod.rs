@@ -620,6 +620,9 @@ fn evidence_at(s: &[u8], i: usize, cmd: Command, depth: u8) -> Evidence {
     }
     let rest = &s[j..];
     match c {
+        // `?tool=dpkg&x=1`: the `&` of a query string in the value ends the parameter's
+        // value, as the value's end would.
+        b'&' if i == j && starts_parameter(&rest[1..]) => Evidence::End,
         b';' | b'|' | b'&' | b'\n' | b'\r' | b')' | b'}' | b'`' => Evidence::Separator,
         b'<' | b'>' => Evidence::Redirect,
         b',' if i == j => Evidence::Comma,
@@ -1046,6 +1049,12 @@ fn assignment(s: &[u8], name: Range<usize>, sink: &mut Sink<'_>) {
             sink.report(&SHELL_SYNTAX, name.start..word.span.end);
         }
     }
+}
+
+/// Whether `s` starts with a query string's next `name=`.
+fn starts_parameter(s: &[u8]) -> bool {
+    let name = s.iter().take(65).take_while(|&&b| is_ident_byte(b)).count();
+    (1..=64).contains(&name) && s.get(name) == Some(&b'=')
 }
 
 fn is_ident_byte(b: u8) -> bool {
@@ -1831,6 +1840,24 @@ mod tests {
         for benign in ["a=b=c", "token=YWJj==", "x=y=z;w"] {
             assert!(hits(benign).is_empty(), "{benign}: {:?}", hits(benign));
         }
+    }
+
+    #[test]
+    fn query_strings_in_a_value() {
+        // A command's name as a parameter's value: its `&` is the query string's.
+        for benign in [
+            "https://example.com/?tool=dpkg&x=1",
+            "q=whoami&page=2",
+            "whoami&x=1",
+        ] {
+            assert!(hits(benign).is_empty(), "{benign}: {:?}", hits(benign));
+        }
+        assert!(hits2("utm_source=service&utm_medium=cpc").is_empty());
+        // The shell's `&`s stay operators: at the end, doubled, or before a command.
+        assert!(hits("whoami&").contains(&"command.start"));
+        assert!(hits("whoami&&id").contains(&"command.separator"));
+        assert!(hits("x=1&whoami&y=2").contains(&"command.separator"));
+        assert!(hits("q=1&cat /etc/passwd&x=1").contains(&"command.separator"));
     }
 
     #[test]
