@@ -92,7 +92,8 @@ enum T {
     Directive,
     /// Node.js code, conclusive as is.
     Node,
-    /// `require` / `console` / `function` / `new function`: look at what follows.
+    /// `require` / `console` / `function` / `new function` / `fromcharcode`: look at what
+    /// is around.
     NodeCall,
     Loop,
     Perl,
@@ -121,7 +122,7 @@ const TRIGGERS: &[(&str, T)] = &[
     ("constructor._load", T::Node),
     ("constructor.constructor", T::Node),
     (":constructor:constructor", T::Node),
-    ("fromcharcode", T::Node),
+    ("fromcharcode", T::NodeCall),
     ("module.exports", T::NodeCall),
     ("require", T::NodeCall),
     ("console", T::NodeCall),
@@ -342,8 +343,8 @@ fn numeric_start(after: &[u8]) -> bool {
             .is_none_or(|c| !c.is_ascii_alphanumeric() && *c != b'.')
 }
 
-/// Whether a `require`, `console`, `function` or `module.exports` trigger is code: a call,
-/// an index, an anonymous function body, an assignment.
+/// Whether a `require`, `console`, `function`, `fromCharCode` or `module.exports` trigger
+/// is code: a call, an index, an anonymous function body, an assignment.
 fn node_call(before: &[u8], word: &[u8], rest: &[u8]) -> bool {
     if before
         .last()
@@ -379,6 +380,15 @@ fn node_call(before: &[u8], word: &[u8], rest: &[u8]) -> bool {
             } else {
                 r.starts_with(b"[")
             }
+        }
+        b"fromcharcode" => {
+            // String.fromCharCode(…), .fromCharCode.apply(…), String["fromCharCode"]; not a
+            // page's name (`/String/fromCharCode`).
+            r.starts_with(b"(")
+                || r.starts_with(b".")
+                || before
+                    .last()
+                    .is_some_and(|b| matches!(b, b'.' | b'[' | b'"' | b'\''))
         }
         b"function" => {
             // function() {, new Function(
@@ -500,9 +510,14 @@ mod tests {
             "console.info.call(this,1)",
             "process[req.query.a",
             "lol=require;x=1",
+            "String.fromCharCode.apply(null,[97])",
+            "String['fromCharCode'](97)",
         ] {
             assert_eq!(ids(attack), ["template.node-injection"], "{attack}");
         }
+        assert!(
+            ids("/docs/Web/JavaScript/Reference/Global_Objects/String/fromCharCode").is_empty()
+        );
         for benign in [
             "the console is broken",
             "a function of time",
