@@ -265,7 +265,7 @@ struct Word {
     glob: bool,
     /// The word had a directory (`/bin/cat`).
     has_dir: bool,
-    /// The directory was a `bin` directory.
+    /// The directory was a directory of programs: `bin/`, `sbin/`, `xbin/`, `.bin/`.
     bin_dir: bool,
     /// The directory was a system one: `bin/`, `/bin/`, `/usr/bin/`, `/usr/local/sbin/`…
     sys_bin: bool,
@@ -497,7 +497,7 @@ fn finish_word(
         Some(slash) => {
             word.has_dir = true;
             let dir = &full[..=slash];
-            word.bin_dir = dir.ends_with(b"bin/");
+            word.bin_dir = programs_dir(dir);
             word.sys_bin = word.bin_dir && system_bin(dir);
             &full[slash + 1..]
         }
@@ -511,7 +511,15 @@ fn finish_word(
     Some(word)
 }
 
-/// `dir` (ending in `bin/`) is `bin/`, `sbin/`, or one under `/`, `/usr/` or
+/// Whether the last directory of `dir` (ending in `/`) is one of programs: `bin`, `sbin`,
+/// `xbin` (Android's), `.bin` (`node_modules/.bin/`) — not `cabin/`.
+fn programs_dir(dir: &[u8]) -> bool {
+    let dir = &dir[..dir.len().saturating_sub(1)];
+    let last = dir.rsplit(|&c| c == b'/').next().unwrap_or(dir);
+    matches!(last, b"bin" | b"sbin" | b"xbin" | b".bin")
+}
+
+/// `dir` (a [`programs_dir`]) is `bin/`, `sbin/`, or one under `/`, `/usr/` or
 /// `/usr/local/` — not `cabin/` or `node_modules/.bin/`.
 fn system_bin(dir: &[u8]) -> bool {
     let dir = dir.strip_prefix(b"/").unwrap_or(dir);
@@ -1733,6 +1741,8 @@ mod tests {
         }
         // Other directories ending in `bin` hold no programs for certain.
         assert!(hits("cabin/chalet").is_empty());
+        assert!(hits2("/home/cabin/photos").is_empty());
+        assert_eq!(hits2("/system/xbin/foo"), ["command.start-weak"]);
         assert!(hits("node_modules/.bin/eslint").is_empty());
         assert_eq!(hits2("node_modules/.bin/eslint"), ["command.start-weak"]);
     }
