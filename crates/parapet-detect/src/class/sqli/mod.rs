@@ -551,9 +551,14 @@ fn empty_comment_ends(s: &[u8]) -> bool {
     pair(tail, *b"--") || pair(tail, *b"/*")
 }
 
-/// Whether two bytes occur in a row in `s`.
+/// Whether two bytes occur in a row in `s`. Searched by the second when the first is a
+/// letter or a digit (`p_`): each occurrence costs a search.
 fn pair(s: &[u8], [a, b]: [u8; 2]) -> bool {
-    memchr::memchr_iter(a, s).any(|i| s.get(i + 1) == Some(&b))
+    if a.is_ascii_alphanumeric() {
+        memchr::memchr_iter(b, s).any(|i| i > 0 && s[i - 1] == a)
+    } else {
+        memchr::memchr_iter(a, s).any(|i| s.get(i + 1) == Some(&b))
+    }
 }
 
 fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
@@ -1358,6 +1363,9 @@ mod tests {
             ("UnIon seleCt", "sqli.union"),
             ("'union select/", "sqli.union"),
             ("x union#\ndistinctrow\x0bselect@.", "sqli.union"),
+            // An extended procedure alone: the `p_` gate.
+            ("xp_cmdshell", "sqli.function"),
+            ("xp_dirtree", "sqli.function"),
         ] {
             let h = hits(a);
             assert!(h.contains(&rule), "{a}: {h:?}");
