@@ -52,6 +52,9 @@ pub(crate) fn shaped(src: &[u8]) -> bool {
     if padding > 0 && !src.len().is_multiple_of(4) {
         return false;
     }
+    if !starts_text(DIGITS[usize::from(src[0])]) {
+        return false;
+    }
     // Hex (hashes, UUIDs) is not taken for base64: base64 of text has other letters.
     if body.iter().all(|&b| b.is_ascii_hexdigit() || b == b'-') {
         return false;
@@ -69,6 +72,14 @@ pub(crate) fn shaped(src: &[u8]) -> bool {
         }
     }
     seen & (STANDARD | URL_SAFE) != STANDARD | URL_SAFE && starts * 4 >= groups * 3
+}
+
+/// Whether a value whose first digit is `digit` may decode to UTF-8: its first byte, the
+/// digit's six bits and two more, is not a continuation byte (0x80 to 0xBF: `g`–`v`) nor
+/// 0xF8 to 0xFF (`+`, `/`, `-`, `_`), which no UTF-8 text starts with. An id (`tkt_0001…`)
+/// or a path (`/api/users/1`) is then not decoded in vain.
+fn starts_text(digit: u8) -> bool {
+    !matches!(digit & 0x3F, 32..48 | 62..64)
 }
 
 fn trim_padding(src: &[u8]) -> &[u8] {
@@ -148,6 +159,39 @@ mod tests {
             "SGVsbG8gd29ybGQ===",
         ] {
             assert_eq!(b64(s), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn a_first_digit_that_starts_no_text_is_refused_before_decoding() {
+        // Whatever the second digit, the first byte is one UTF-8 text never starts with.
+        for first in 0..64u8 {
+            if starts_text(first) {
+                continue;
+            }
+            for second in 0..64u8 {
+                let byte = first << 2 | second >> 4;
+                assert!(
+                    matches!(byte, 0x80..=0xBF | 0xF8..=0xFF),
+                    "{first} {second}: {byte:#x}"
+                );
+            }
+        }
+        assert!(!shaped(b"tkt_0000000001"));
+        assert!(!shaped(b"/api/users/1"));
+        // Text decodes as before: `"`, `'`, `<`, `{`, `~`, a UTF-8 lead.
+        for text in [
+            "\"quoted\"",
+            "'or 1=1",
+            "<svg onload>",
+            "{\"a\":1}",
+            "~/.ssh/id",
+            "été",
+        ] {
+            let mut out = Vec::new();
+            let encoded = crate::decode::props::base64_encode(text.as_bytes(), true);
+            assert!(decode(encoded.as_bytes(), &mut out), "{text}: {encoded}");
+            assert_eq!(out, text.as_bytes());
         }
     }
 

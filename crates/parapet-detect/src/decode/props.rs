@@ -147,7 +147,8 @@ fn encode(e: Enc, s: &str) -> String {
     out
 }
 
-fn base64_encode(data: &[u8], standard: bool) -> String {
+/// Base64 of `data`: the standard alphabet, padded, or the URL-safe one, unpadded.
+pub(super) fn base64_encode(data: &[u8], standard: bool) -> String {
     let alphabet: &[u8; 64] = if standard {
         b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
     } else {
