@@ -337,7 +337,9 @@ fn is_ident(b: u8) -> bool {
 }
 
 /// Whether the argument list opening at `open` (just after `(`) looks like code.
-fn code_argument(s: &[u8], open: usize) -> bool {
+/// `word_at_end`: whether one bare word closing the value is code (`system(whoami)`), as it
+/// is not in prose's asides ("Copy (optional)", "Mail (work)"); followed by `;`, it is.
+fn code_argument(s: &[u8], open: usize, word_at_end: bool) -> bool {
     let (i, _) = skip_gap(s, open);
     match s.get(i) {
         Some(b'$' | b'\'' | b'"' | b'`' | b'@') => true,
@@ -357,7 +359,10 @@ fn code_argument(s: &[u8], open: usize) -> bool {
                 Some(b'(') => true,
                 Some(b')') => {
                     let (m, _) = skip_gap(s, k + 1);
-                    matches!(s.get(m), None | Some(b';'))
+                    match s.get(m) {
+                        None => word_at_end,
+                        next => next == Some(&b';'),
+                    }
                 }
                 _ => false,
             }
@@ -398,13 +403,28 @@ fn functions(input: &Input<'_>, sink: &mut Sink<'_>) {
         // `chr(115)`: building a string character by character.
         let char_code = &s[m.start()..m.end()] == b"chr" && numeric_argument(&s[open + 1..]);
         let span = m.start()..s.len().min(open + 16);
-        if comment || at || char_code || is_code_name || code_argument(s, open + 1) {
+        // Glued to its `(`, or a function that runs code or commands.
+        let word_at_end = open == m.end() || EXECUTES.contains(&&s[m.start()..m.end()]);
+        if comment || at || char_code || is_code_name || code_argument(s, open + 1, word_at_end) {
             sink.report(&FUNCTION_CALL, span);
         } else {
             sink.report(&FUNCTION_CALL_WEAK, span);
         }
     }
 }
+
+/// Word names of functions that run code or commands: `exec (blah)` is a call even apart
+/// from its `(`.
+const EXECUTES: &[&[u8]] = &[
+    b"exec",
+    b"system",
+    b"passthru",
+    b"eval",
+    b"assert",
+    b"popen",
+    b"proc_open",
+    b"pcntl_exec",
+];
 
 /// Name prefixes of PHP extensions whose functions are called `ext_verb_object(`: with two
 /// underscores and a call, such a name is PHP (`pg_enter_pipeline_mode(`,
@@ -485,7 +505,7 @@ fn extension_calls(s: &[u8], sink: &mut Sink<'_>) {
         let (arg, _) = skip_gap(s, open + 1);
         let code_like = open == end
             || matches!(s.get(arg), None | Some(b')' | b'$' | b'\'' | b'"'))
-            || code_argument(s, open + 1);
+            || code_argument(s, open + 1, false);
         if code_like {
             sink.report(&FUNCTION_CALL, end - len..s.len().min(open + 1));
             return;
@@ -738,7 +758,7 @@ fn string_call(s: &[u8], sink: &mut Sink<'_>) {
         }
         let spelled = &spelled[..n];
         if DANGEROUS.iter().any(|d| spelled.ends_with(d))
-            && (before == p || code_argument(s, p + 1))
+            && (before == p || code_argument(s, p + 1, false))
         {
             sink.report(&VARIABLE_CALL, from..s.len().min(p + 16));
             return;
@@ -1004,8 +1024,22 @@ mod tests {
             "price is $5 (approx)",
             "file (PDF) attached",
             "The CAST(expr AS type) expression",
+            // A word aside in brackets closing the value: a label, not `system(whoami)`.
+            "Copy (optional)",
+            "Price list (EUR)",
+            "Mail (work)",
+            "Header (H1)",
         ] {
             assert!(hits(text).is_empty(), "{text}: {:?}", hits(text));
+        }
+        // Glued, followed by `;`, or a function that runs code, it is a call.
+        for attack in [
+            "copy(optional)",
+            "list (x);",
+            "exec (blah)",
+            "system (whoami)",
+        ] {
+            assert!(hits(attack).contains(&"php.function-call"), "{attack}");
         }
         assert!(matches(&DETECTOR, Part::FileName, "", "notes.md", 1).is_empty());
     }
