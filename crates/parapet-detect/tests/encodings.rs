@@ -192,6 +192,10 @@ fn a_windows_path_is_not_made_of_escapes() {
         r"C:\Users\ada\Desktop\f",
         r"C:\Program Files\app\bin",
         r"\\fileserver\b\1",
+        // Named in prose.
+        r"see C:\files now",
+        r"Save it under C:\Program Files (x86)\MyApp\config.ini",
+        r"My files are in \\fileserver\share",
     ] {
         assert!(!query_attack(&engine, path), "query: {path}");
         assert!(!json_attack(&engine, path), "json: {path}");

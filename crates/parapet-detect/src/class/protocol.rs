@@ -515,7 +515,8 @@ fn bytes(input: &Input<'_>, sink: &mut Sink<'_>) {
         sink.report(&NUL, first + i..first + i + 1);
     }
     // A Windows path's backslashes separate names: the control bytes that escape decoders
-    // read in one (`C:\temp\c` holds a CSS form feed) are not in the value.
+    // read in one (`C:\temp\c` holds a CSS form feed) are not in the value, nor in the rest
+    // of a value that holds one (prose naming a folder).
     let path_escapes = !Decoders::TRANSPORT.contains(input.decoded_by) && windows_path(input.raw);
     if !path_escapes
         && let Some(i) = rest
@@ -546,22 +547,30 @@ fn bytes(input: &Input<'_>, sink: &mut Sink<'_>) {
     }
 }
 
-/// Whether a raw value opens with a Windows path, `C:\` or `\\server`, its bytes
-/// percent-encoded or not.
+/// Whether a raw value holds a Windows path, `C:\` or `\\server` at the start of a word
+/// ("see C:\files now"), its bytes percent-encoded or not.
 fn windows_path(raw: &[u8]) -> bool {
-    // The first three bytes, percent-decoded.
-    let mut head = [0u8; 3];
+    // The last four bytes read, percent-decoded; a space before the value.
+    let mut last = [b' '; 4];
     let mut rest = raw;
-    for byte in &mut head {
-        (*byte, rest) = match rest {
+    loop {
+        let byte;
+        (byte, rest) = match rest {
             [b'%', high, low, tail @ ..] if let (Some(h), Some(l)) = (hex(*high), hex(*low)) => {
                 (h << 4 | l, tail)
             }
             [b, tail @ ..] => (*b, tail),
             [] => return false,
         };
+        last = [last[1], last[2], last[3], byte];
+        let [before, a, b, c] = last;
+        let word_start = !before.is_ascii_alphanumeric();
+        let drive = a.is_ascii_alphabetic() && b == b':' && c == b'\\';
+        let server = a == b'\\' && b == b'\\' && c.is_ascii_alphanumeric();
+        if word_start && (drive || server) {
+            return true;
+        }
     }
-    matches!(head, [drive, b':', b'\\'] if drive.is_ascii_alphabetic()) || head.starts_with(b"\\\\")
 }
 
 /// Where a `%25` is followed by two hex digits, each as is or percent-encoded itself, that
