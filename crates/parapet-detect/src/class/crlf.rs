@@ -229,6 +229,18 @@ fn request_line(lower: &[u8], versions: impl Iterator<Item = usize>, sink: &mut 
         if !(version.first().is_some_and(u8::is_ascii_digit)) {
             continue;
         }
+        // A request line ends the value or its line: a log line or prose quoting one goes
+        // on (`"GET /a.gif HTTP/1.0" 200 2326`, `GET /api/orders HTTP/1.1 200`).
+        let digits = version
+            .iter()
+            .take_while(|c| c.is_ascii_digit() || **c == b'.')
+            .count();
+        let after = version[digits..]
+            .iter()
+            .find(|c| !matches!(c, b' ' | b'\t'));
+        if !matches!(after, None | Some(b'\r' | b'\n')) {
+            continue;
+        }
         // Back over ` target `, then the method.
         let before = &lower[..at];
         let Some(b) = before.strip_suffix(b" ") else {
@@ -300,6 +312,17 @@ mod tests {
             ["crlf.request-smuggling"]
         );
         assert!(ids(Part::Body, "we use HTTP/2 for get requests").is_empty());
+        // It ends its line, trailing blanks aside; in a log line or prose, text follows.
+        assert_eq!(
+            ids(Part::Body, "x\r\nGET /admin HTTP/1.1 \r\nHost: a"),
+            ["crlf.request-smuggling"]
+        );
+        for benign in [
+            "127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] \"GET /a.gif HTTP/1.0\" 200 2326",
+            "Our logs show GET /api/orders HTTP/1.1 200",
+        ] {
+            assert!(ids(Part::Body, benign).is_empty(), "{benign}");
+        }
     }
 
     #[test]
