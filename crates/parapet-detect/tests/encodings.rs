@@ -203,3 +203,20 @@ fn a_windows_path_is_not_made_of_escapes() {
     // An escape that spells a control byte elsewhere is still an anomaly.
     assert!(query_attack(&engine, r"\1=\1AND\1=\1;"));
 }
+
+/// A `%` the user typed and the client encoded (`%25ab`) is text: the bytes a second
+/// percent-decoding makes of it are not the request's, while the same byte encoded once
+/// (`%ab`) is invalid UTF-8 in the query.
+#[test]
+fn percent_signs_typed_by_users_are_text() {
+    let engine = engine();
+    for text in [
+        "The SQL LIKE '%abc%' pattern is slow",
+        "50% off, code %ab12",
+    ] {
+        assert!(!query_attack(&engine, text), "{text}");
+    }
+    let mut scan = engine.scan();
+    scan.query("q=a%abc");
+    assert!(scan.finish().attack);
+}

@@ -540,6 +540,7 @@ fn bytes(input: &Input<'_>, sink: &mut Sink<'_>) {
         if overlong {
             sink.report(&OVERLONG, at..at + 1);
         } else if input.decoded_by.contains(Decoders::URL)
+            && !input.decoded_by.contains(Decoders::URL_TWICE)
             && !matches!(input.part, Part::Body | Part::BodyKey)
         {
             sink.report(&INVALID_UTF8, at..at + 1);
