@@ -95,6 +95,9 @@ enum T {
     /// `require` / `console` / `function` / `new function` / `fromcharcode`: look at what
     /// is around.
     NodeCall,
+    /// `child_process`: Node code unless it names a page or an anchor
+    /// (`/api/child_process.html#child_process_exec`).
+    NodeModule,
     Loop,
     Perl,
     Ruby,
@@ -112,7 +115,7 @@ const TRIGGERS: &[(&str, T)] = &[
     ("?new(", T::Node),
     ("_$$nd_func$$_", T::Node),
     ("__js_function", T::Node),
-    ("child_process", T::Node),
+    ("child_process", T::NodeModule),
     ("process.binding", T::Node),
     ("process.mainmodule", T::Node),
     ("process.env", T::Node),
@@ -182,6 +185,11 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
             }
             T::Directive => sink.report(&DIRECTIVE, span),
             T::Node => sink.report(&NODE, span),
+            T::NodeModule => {
+                if m.start() == 0 || !matches!(lower[m.start() - 1], b'/' | b'#') {
+                    sink.report(&NODE, span);
+                }
+            }
             T::NodeCall => {
                 if node_call(
                     &lower[..m.start()],
@@ -517,6 +525,11 @@ mod tests {
         }
         assert!(
             ids("/docs/Web/JavaScript/Reference/Global_Objects/String/fromCharCode").is_empty()
+        );
+        assert!(ids("https://nodejs.org/api/child_process.html#child_process").is_empty());
+        assert_eq!(
+            ids("x=require('child_process')"),
+            ["template.node-injection"]
         );
         for benign in [
             "the console is broken",
