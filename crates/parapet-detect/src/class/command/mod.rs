@@ -631,6 +631,9 @@ fn evidence_at(s: &[u8], i: usize, cmd: Command, depth: u8) -> Evidence {
         // `?tool=dpkg&x=1`: the `&` of a query string in the value ends the parameter's
         // value, as the value's end would.
         b'&' if i == j && starts_parameter(&rest[1..]) => Evidence::End,
+        // `Python & Django`: one `&` between blanks, then a word that is no command, is
+        // prose's "and".
+        b'&' if i != j && joins_words(s, j) => Evidence::Word,
         b';' | b'|' | b'&' | b'\n' | b'\r' | b')' | b'}' | b'`' => Evidence::Separator,
         b'<' | b'>' => Evidence::Redirect,
         b',' if i == j => Evidence::Comma,
@@ -1057,6 +1060,17 @@ fn assignment(s: &[u8], name: Range<usize>, sink: &mut Sink<'_>) {
             sink.report(&SHELL_SYNTAX, name.start..word.span.end);
         }
     }
+}
+
+/// Whether the `&` at `at`, a blank after it, is followed by a word that names no command.
+fn joins_words(s: &[u8], at: usize) -> bool {
+    let next = at + 1;
+    if !s.get(next).is_some_and(|&c| c == b' ' || c == b'\t') {
+        return false;
+    }
+    let start = skip_blanks(s, next);
+    s.get(start).is_some_and(u8::is_ascii_alphabetic)
+        && read_word(s, start).is_some_and(|word| command_of(&word).is_none())
 }
 
 /// Whether `s` starts with a query string's next `name=`.
@@ -1868,6 +1882,17 @@ mod tests {
         assert!(hits("whoami&&id").contains(&"command.separator"));
         assert!(hits("x=1&whoami&y=2").contains(&"command.separator"));
         assert!(hits("q=1&cat /etc/passwd&x=1").contains(&"command.separator"));
+    }
+
+    #[test]
+    fn an_ampersand_between_words_is_and() {
+        for benign in ["Python & Django", "Wget & Co", "Whoami & Why"] {
+            assert!(hits(benign).is_empty(), "{benign}: {:?}", hits(benign));
+        }
+        // Before a command, glued or at the end, it is the shell's.
+        for attack in ["whoami & id", "whoami &", "python & ls -la /"] {
+            assert!(!hits(attack).is_empty(), "{attack}");
+        }
     }
 
     #[test]
