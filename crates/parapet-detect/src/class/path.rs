@@ -433,6 +433,22 @@ fn is_path_byte(b: u8) -> bool {
     matches!(b, b'/' | b'\\')
 }
 
+/// Whether the sensitive file `pattern`, `rest` after it, is its public variant: a public
+/// key (`id_rsa.pub`) or a template committed with the code (`.env.example`).
+fn public_variant(pattern: &str, rest: &[u8]) -> bool {
+    let suffixes: &[&[u8]] = if pattern == ".env" {
+        &[b".example", b".sample", b".dist", b".template"]
+    } else if pattern.starts_with("id_") {
+        &[b".pub"]
+    } else {
+        return false;
+    };
+    suffixes.iter().any(|suffix| {
+        rest.strip_prefix(*suffix)
+            .is_some_and(|after| after.first().is_none_or(|c| !c.is_ascii_alphanumeric()))
+    })
+}
+
 fn sensitive(input: &Input<'_>, trav: &Traversal, sink: &mut Sink<'_>) {
     let s = input.lower;
     for m in input.words(WordSet::File) {
@@ -456,7 +472,7 @@ fn sensitive(input: &Input<'_>, trav: &Traversal, sink: &mut Sink<'_>) {
         let ends_component = pattern.ends_with('/')
             || after.is_none_or(|&c| !(c.is_ascii_alphanumeric() || c == b'_' || c == b'-'))
             || (pattern == ".env" && after == Some(&b'.'));
-        if !starts_component || !ends_component {
+        if !starts_component || !ends_component || public_variant(pattern, &s[m.end()..]) {
             continue;
         }
         let value_is_path = s[..start].iter().all(|&c| {
@@ -673,6 +689,18 @@ mod tests {
             );
         }
         assert!(matches(&DETECTOR, Part::Path, "", ".env", 1).contains(&"path.sensitive-file"));
+        // Secrets' backups and local copies are; public keys and committed templates not.
+        for file in [".env.local", ".env.bak", ".ssh/id_rsa.old"] {
+            assert!(hits(file).contains(&"path.sensitive-file"), "{file}");
+        }
+        for file in [
+            ".env.example",
+            ".env.sample",
+            "id_rsa.pub",
+            "keys/id_ed25519.pub",
+        ] {
+            assert!(hits(file).is_empty(), "{file}: {:?}", hits(file));
+        }
         for path in [
             "/backup.sql.zip",
             "/www/index.php.bak",
