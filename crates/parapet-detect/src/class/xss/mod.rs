@@ -273,7 +273,7 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
         bare_handlers(lower, sink);
     }
     if colon || amp {
-        schemes(lower, sink);
+        schemes(input.text, lower, sink);
     }
     if colon
         && css::may_run(lower)
@@ -608,7 +608,7 @@ fn encoded_handler(lower: &[u8], sink: &mut Sink<'_>) {
 
 /// Script URLs anywhere in the value: at a word start, followed by code, or at the start of
 /// the value (a redirect target, a link field); a document `data:` URL anywhere.
-fn schemes(lower: &[u8], sink: &mut Sink<'_>) {
+fn schemes(text: &[u8], lower: &[u8], sink: &mut Sink<'_>) {
     /// The bytes a scheme starts with: its first letter, or the `&` or `\` of an escape.
     static STARTS: [bool; 256] = crate::needle::byte_set(b"jvld&\\");
     // Where a scheme may start: a start byte that does not continue a word.
@@ -625,7 +625,14 @@ fn schemes(lower: &[u8], sink: &mut Sink<'_>) {
             .rev()
             .find(|&&p| !(p <= b' ' || matches!(p, b'"' | b'\'' | b'`' | b'(')))
             .is_none_or(|&p| p == b'=');
-        if kind == scheme::Scheme::DataDocument || at_start || scheme::code_follows(lower, end) {
+        // A title puts a blank and a capital after the plainly spelled name ("JavaScript:
+        // The Good Parts"), where code would call, assign or index.
+        let code = scheme::code_follows(lower, end);
+        let prose = text[end..].strip_prefix(b" ").map(<[u8]>::trim_ascii_start);
+        let titled = &lower[i..end] == b"javascript:"
+            && prose.is_some_and(|p| p.first().is_some_and(u8::is_ascii_uppercase))
+            && !code;
+        if kind == scheme::Scheme::DataDocument || (at_start && !titled) || code {
             sink.report(&JS_URI, i..end);
             return;
         }
@@ -986,6 +993,12 @@ mod tests {
             "xss.js-uri",
         );
         has("javascript:alert(document.cookie)", "xss.js-uri");
+        // A book's title is not a script URL; the same words in lowercase, or code, are.
+        clean("JavaScript: The Good Parts");
+        clean("JavaScript: The Definitive Guide (7th ed.)");
+        has("javascript: the good parts", "xss.js-uri");
+        has("javascript: location='//x'", "xss.js-uri");
+        has("javascript: Function`x```", "xss.js-uri");
         has(
             "https://example.com/login?next=x&u=javascript:alert(1)",
             "xss.js-uri",
