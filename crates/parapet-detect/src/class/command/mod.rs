@@ -635,6 +635,8 @@ fn evidence_at(s: &[u8], i: usize, cmd: Command, depth: u8) -> Evidence {
         // prose's "and".
         b'&' if i != j && joins_words(s, j) => Evidence::Word,
         b';' | b'|' | b'&' | b'\n' | b'\r' | b')' | b'}' | b'`' => Evidence::Separator,
+        // `python>=3.9,<3.13` (a version requirement) compares; a redirect names a file.
+        b'<' | b'>' if rest.get(1) == Some(&b'=') => Evidence::Word,
         b'<' | b'>' => Evidence::Redirect,
         b',' if i == j => Evidence::Comma,
         b'-' => match rest.get(1) {
@@ -1882,6 +1884,16 @@ mod tests {
         assert!(hits("whoami&&id").contains(&"command.separator"));
         assert!(hits("x=1&whoami&y=2").contains(&"command.separator"));
         assert!(hits("q=1&cat /etc/passwd&x=1").contains(&"command.separator"));
+    }
+
+    #[test]
+    fn a_version_requirement_compares() {
+        for benign in ["python>=3.9,<3.13", "django>=4.2", "node <= 20"] {
+            assert!(hits(benign).is_empty(), "{benign}: {:?}", hits(benign));
+        }
+        for attack in ["whoami>/tmp/x", "python >/tmp/x", "cat</etc/passwd"] {
+            assert!(hits(attack).contains(&"command.start"), "{attack}");
+        }
     }
 
     #[test]
