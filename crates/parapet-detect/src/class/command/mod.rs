@@ -728,6 +728,10 @@ fn word_evidence(s: &[u8], j: usize, cmd: Command, depth: u8) -> Evidence {
         .position(|&c| matches!(c, b' ' | b'\t' | b'+' | b';' | b'|' | b'&' | b'\n' | b'`'))
         .map_or(s.len(), |p| j + p);
     let token = &s[j..end];
+    // `host = example.com`: a setting of a configuration text, not an argument.
+    if token == b"=" {
+        return Evidence::Word;
+    }
     if let Some(eq) = token.iter().position(|&c| c == b'=')
         && token.get(eq + 1) == Some(&b'/')
         && depth < 3
@@ -1884,6 +1888,13 @@ mod tests {
         assert!(hits("whoami&&id").contains(&"command.separator"));
         assert!(hits("x=1&whoami&y=2").contains(&"command.separator"));
         assert!(hits("q=1&cat /etc/passwd&x=1").contains(&"command.separator"));
+    }
+
+    #[test]
+    fn a_setting_is_not_a_command_line() {
+        assert!(hits("host = example.com\nport = 443").is_empty());
+        // The lookup itself is one.
+        assert!(hits("host example.com").contains(&"command.start"));
     }
 
     #[test]
