@@ -619,12 +619,20 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
             // application appends becomes a query string.
             let lone_question = trimmed.ends_with(b"?")
                 && memchr::memchr(b'?', &s[auth_end..]).map(|p| auth_end + p)
-                    == Some(lead + trimmed.len() - 1);
+                    == Some(lead + trimmed.len() - 1)
+                && names_file(&trimmed[..trimmed.len() - 1]);
             if include_param || lone_question {
                 sink.report(&RFI, st..s.len());
             }
         }
     }
+}
+
+/// Whether a URL's last path segment names a file (`shell.txt`): what an inclusion fetches,
+/// where a page (`/search`, `/`) is a form's address left with an empty query.
+fn names_file(url: &[u8]) -> bool {
+    let last = url.rsplit(|&c| c == b'/').next().unwrap_or(url);
+    last.contains(&b'.')
 }
 
 /// Whether the text after a URL's authority, cut there by a space or a `#`, holds an `@`
@@ -828,6 +836,10 @@ mod tests {
             ("redirect_uri", "http://localhost:8080/login/oauth2/code"),
             ("origins", "http://127.0.0.1:5173"),
             ("url", "https://example.com/a?b=c"),
+            // A page's address with an empty query: not a file to include.
+            ("url", "https://example.com/search?"),
+            ("url", "https://forms.gle/abc123?"),
+            ("url", "https://example.com/?"),
             ("q", "Put it in a jar: then close it"),
             ("q", "see https://example.com/path and file: notes"),
             ("q", "ratio 10:1"),
