@@ -403,8 +403,9 @@ fn functions(input: &Input<'_>, sink: &mut Sink<'_>) {
         // `chr(115)`: building a string character by character.
         let char_code = &s[m.start()..m.end()] == b"chr" && numeric_argument(&s[open + 1..]);
         let span = m.start()..s.len().min(open + 16);
-        // Glued to its `(`, or a function that runs code or commands.
-        let word_at_end = open == m.end() || EXECUTES.contains(&&s[m.start()..m.end()]);
+        // Glued to its `(`, or a function that runs code or commands (`exec (blah)`; the
+        // code names among them are calls anyway).
+        let word_at_end = open == m.end() || DANGEROUS.contains(&&s[m.start()..m.end()]);
         if comment || at || char_code || is_code_name || code_argument(s, open + 1, word_at_end) {
             sink.report(&FUNCTION_CALL, span);
         } else {
@@ -412,19 +413,6 @@ fn functions(input: &Input<'_>, sink: &mut Sink<'_>) {
         }
     }
 }
-
-/// Word names of functions that run code or commands: `exec (blah)` is a call even apart
-/// from its `(`.
-const EXECUTES: &[&[u8]] = &[
-    b"exec",
-    b"system",
-    b"passthru",
-    b"eval",
-    b"assert",
-    b"popen",
-    b"proc_open",
-    b"pcntl_exec",
-];
 
 /// Name prefixes of PHP extensions whose functions are called `ext_verb_object(`: with two
 /// underscores and a call, such a name is PHP (`pg_enter_pipeline_mode(`,
@@ -691,6 +679,7 @@ static VARIABLE_FUNCTION: LazyLock<Regex> = LazyLock::new(|| {
 static VARIABLE_VARIABLE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"\$(?:\s*\{\s*['"]|\s+\{)"#).expect("constant regex"));
 
+/// Functions that run code or commands, spelled without separators (`procopen`).
 const DANGEROUS: &[&[u8]] = &[
     b"system",
     b"exec",
