@@ -13,7 +13,7 @@ pub enum Label {
 
 /// One request of the corpus.
 pub struct Case {
-    /// `crs`, `libinjection` or `benign`.
+    /// `crs`, `libinjection`, `benign`, `benign-code` or `fields`.
     pub set: &'static str,
     /// What results are reported by: the CRS rule file, the libinjection list, the benign class.
     pub group: String,
@@ -64,6 +64,7 @@ pub fn all() -> Vec<Case> {
     let mut cases = crs();
     cases.extend(libinjection());
     cases.extend(benign());
+    cases.extend(fields());
     cases
 }
 
@@ -299,6 +300,95 @@ fn benign() -> Vec<Case> {
             }
         })
         .collect()
+}
+
+/// The field values (`fields/README.md`): each value sent, as its file's first line says,
+/// to every place named there, one request per place.
+fn fields() -> Vec<Case> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("fields"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "txt" || e == "jsonl"))
+        .collect();
+    files.sort();
+    let mut cases = Vec::new();
+    for file in files {
+        let group = file.file_stem().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(&file).unwrap();
+        let mut lines = text.lines().enumerate();
+        let (_, first) = lines.next().unwrap();
+        let places: Vec<&str> = first
+            .strip_prefix("#@")
+            .unwrap_or_else(|| panic!("{group}: the first line names the places"))
+            .split_whitespace()
+            .collect();
+        let jsonl = file.extension().is_some_and(|e| e == "jsonl");
+        for (n, line) in lines.filter(|(_, l)| !l.is_empty()) {
+            let value = if jsonl {
+                serde_json::from_str::<String>(line).unwrap()
+            } else {
+                line.to_owned()
+            };
+            for place in &places {
+                cases.push(field_case(
+                    place,
+                    &value,
+                    group.clone(),
+                    format!("{group}:{}", n + 1),
+                ));
+            }
+        }
+    }
+    cases
+}
+
+/// One request carrying `value` at `place` (a place of `fields/README.md`).
+fn field_case(place: &str, value: &str, group: String, id: String) -> Case {
+    let mut case = Case {
+        set: "fields",
+        group,
+        id: format!("{id} {place}"),
+        label: Label::Benign,
+        method: "GET".to_owned(),
+        uri: "/api/items".to_owned(),
+        headers: vec![("Host".to_owned(), "api.example.com".to_owned())],
+        body: Vec::new(),
+    };
+    let (kind, name) = place.split_once('=').unwrap_or((place, ""));
+    let mut json_body = |body: String| {
+        case.method = "POST".to_owned();
+        case.headers
+            .push(("Content-Type".to_owned(), "application/json".to_owned()));
+        case.body = body.into_bytes();
+    };
+    match kind {
+        "body" => {
+            // The value at the pointer `name`, objects nested as it says.
+            let mut doc = Value::String(value.to_owned());
+            for key in name.rsplit('/').filter(|k| !k.is_empty()) {
+                doc = serde_json::json!({ key: doc });
+            }
+            json_body(doc.to_string());
+        }
+        "json" => json_body(value.to_owned()),
+        "query" => {
+            case.uri = format!(
+                "/api/items?{name}={}",
+                form_encode(value).replace('+', "%20")
+            )
+        }
+        "queryplus" => case.uri = format!("/api/items?{name}={}", form_encode(value)),
+        "rawquery" => case.uri = format!("/api/items?{value}"),
+        "header" => case.headers.push((name.to_owned(), value.to_owned())),
+        "hline" => {
+            let (header, value) = value.split_once(": ").unwrap();
+            case.headers.push((header.to_owned(), value.to_owned()));
+        }
+        "cookie" => case.headers.push(("Cookie".to_owned(), value.to_owned())),
+        "path" => case.uri = value.to_owned(),
+        _ => panic!("{}: no place is called {place}", case.id),
+    }
+    case
 }
 
 /// `application/x-www-form-urlencoded` encoding, as Python's `urlencode` does it.
