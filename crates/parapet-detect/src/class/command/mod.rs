@@ -1315,10 +1315,13 @@ static FOR_LOOP: LazyLock<Regex> = LazyLock::new(|| {
         .expect("constant regex")
 });
 
+/// cmd's `if`: a test (`exist`, `defined`…) or a comparison. A `==` operand opening a
+/// parenthesis closes it before the `==` (`if (%1)==(x)`): one that spans the comparison is a
+/// C-like condition (`if (x == 1) then…`), which cmd would not write that way.
 #[allow(clippy::expect_used)] // a constant pattern: a failure is a bug caught by the tests
 static IF_BATCH: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r#"(?:^|[;&|(\n])\s*if(?:\s+|\s*/i\s+)(?:not\s+)?(?:(?:exist|defined|errorlevel|cmdextversion)\s+\S|(?:"[^"\n]{0,64}"|[^\s=]+)\s*(?:==|\s(?:equ|neq|lss|leq|gtr|geq)\s))"#,
+        r#"(?:^|[;&|(\n])\s*if(?:\s+|\s*/i\s+)(?:not\s+)?(?:(?:exist|defined|errorlevel|cmdextversion)\s+\S|(?:"[^"\n]{0,64}"|\([^\s=()]*\)|[^\s=(][^\s=]*)\s*==|(?:"[^"\n]{0,64}"|[^\s=]+)\s+(?:equ|neq|lss|leq|gtr|geq)\s)"#,
     )
     .expect("constant regex")
 });
@@ -1638,6 +1641,11 @@ mod tests {
         assert!(hits("time ifconfig").contains(&"command.separator"));
         assert!(hits("nohup who\n").contains(&"command.separator"));
         assert!(hits("if \"A A\" == \"A A\" echo same").contains(&"command.windows"));
+        assert!(hits("if (AA) == (AA) echo same").contains(&"command.windows"));
+        assert!(hits("if not (2 equ 2) echo hey").contains(&"command.windows"));
+        for prose in ["if (x == 1) then show the banner", "if (x == null) return;"] {
+            assert!(hits(prose).is_empty(), "{prose}");
+        }
         assert!(hits("test() { test | test & } test").contains(&"command.shell-syntax"));
         assert!(hits("function f() { f() || g }").is_empty());
         assert!(hits("f(){ f() | f(); }; f").contains(&"command.shell-syntax"));
