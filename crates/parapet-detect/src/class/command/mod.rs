@@ -631,9 +631,9 @@ fn evidence_at(s: &[u8], i: usize, cmd: Command, depth: u8) -> Evidence {
         // `?tool=dpkg&x=1`: the `&` of a query string in the value ends the parameter's
         // value, as the value's end would.
         b'&' if i == j && starts_parameter(&rest[1..]) => Evidence::End,
-        // `Python & Django`: one `&` between blanks, then a word that is no command, is
-        // prose's "and".
-        b'&' if i != j && joins_words(s, j) => Evidence::Word,
+        // `Python & Django`, `AT&T`: one `&` between blanks or glued to letters, then a word
+        // that is no command, is prose's "and".
+        b'&' if joins_words(s, j, i == j) => Evidence::Word,
         b';' | b'|' | b'&' | b'\n' | b'\r' | b')' | b'}' | b'`' => Evidence::Separator,
         // `python>=3.9,<3.13` (a version requirement) compares; a redirect names a file.
         b'<' | b'>' if rest.get(1) == Some(&b'=') => Evidence::Word,
@@ -1068,10 +1068,12 @@ fn assignment(s: &[u8], name: Range<usize>, sink: &mut Sink<'_>) {
     }
 }
 
-/// Whether the `&` at `at`, a blank after it, is followed by a word that names no command.
-fn joins_words(s: &[u8], at: usize) -> bool {
+/// Whether the `&` at `at` is followed by a word that names no command: after a blank, or,
+/// when it is `glued` to the word before, right after it.
+fn joins_words(s: &[u8], at: usize, glued: bool) -> bool {
     let next = at + 1;
-    if !s.get(next).is_some_and(|&c| c == b' ' || c == b'\t') {
+    let blank = s.get(next).is_some_and(|&c| c == b' ' || c == b'\t');
+    if blank == glued {
         return false;
     }
     let start = skip_blanks(s, next);
@@ -1920,9 +1922,16 @@ mod tests {
         for benign in ["Python & Django", "Wget & Co", "Whoami & Why"] {
             assert!(hits(benign).is_empty(), "{benign}: {:?}", hits(benign));
         }
+        // Glued to letters, as in a company's initials (a weak rule's case: paranoia 2).
+        for benign in ["AT&T", "at&t store", "AT&T Inc."] {
+            assert!(hits2(benign).is_empty(), "{benign}: {:?}", hits2(benign));
+        }
         // Before a command, glued or at the end, it is the shell's.
         for attack in ["whoami & id", "whoami &", "python & ls -la /"] {
             assert!(!hits(attack).is_empty(), "{attack}");
+        }
+        for attack in ["at&id", "at& t", "whoami&&t"] {
+            assert!(!hits2(attack).is_empty(), "{attack}");
         }
     }
 
