@@ -634,6 +634,13 @@ fn evidence_at(s: &[u8], i: usize, cmd: Command, depth: u8) -> Evidence {
         // `Python & Django`, `AT&T`: one `&` between blanks or glued to letters, then a word
         // that is no command, is prose's "and".
         b'&' if joins_words(s, j, i == j) => Evidence::Word,
+        // `gzip;q=1.0`: a quality value, in HTTP's lists of encodings, types and languages.
+        b';' if i == j
+            && rest[1..].starts_with(b"q=")
+            && rest.get(3).is_some_and(u8::is_ascii_digit) =>
+        {
+            Evidence::End
+        }
         b';' | b'|' | b'&' | b'\n' | b'\r' | b')' | b'}' | b'`' => Evidence::Separator,
         // `python>=3.9,<3.13` (a version requirement) compares; a redirect names a file.
         b'<' | b'>' if rest.get(1) == Some(&b'=') => Evidence::Word,
@@ -1931,6 +1938,16 @@ mod tests {
             assert!(!hits(attack).is_empty(), "{attack}");
         }
         for attack in ["at&id", "at& t", "whoami&&t"] {
+            assert!(!hits2(attack).is_empty(), "{attack}");
+        }
+    }
+
+    #[test]
+    fn a_quality_value_is_no_separator() {
+        for benign in ["gzip;q=1.0, *;q=0.5", "gzip;q=1.0, identity; q=0.5"] {
+            assert!(hits2(benign).is_empty(), "{benign}: {:?}", hits2(benign));
+        }
+        for attack in ["gzip;id", "gzip;q;id", "whoami;q=x"] {
             assert!(!hits2(attack).is_empty(), "{attack}");
         }
     }
