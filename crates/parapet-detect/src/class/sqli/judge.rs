@@ -1391,7 +1391,10 @@ impl Judge<'_> {
             Kind::Stmt
                 if prefix_ok
                     && ((self.quote != 0 && self.truncation_prefix(0))
-                        || (self.quote == 0 && i > 0 && self.kind(0) != Some(Kind::Word)))
+                        || (self.quote == 0
+                            && i > 0
+                            && self.kind(0) != Some(Kind::Word)
+                            && !self.names_only(i)))
                     && self.statement(i) =>
             {
                 report(Finding::Stacked, self.span(i, n));
@@ -1679,6 +1682,24 @@ impl Judge<'_> {
 
     fn has_from(&self, i: usize) -> bool {
         self.has_keyword(i, b"from")
+    }
+
+    /// Whether the statement at `i` is a `select` whose list starts with a column's name and
+    /// holds only names, numbers and arithmetic, without `from` (`456 Select Ave, Boston`,
+    /// an address): T-SQL runs it after a number with no `;` between, but it names a column
+    /// of no table and fails.
+    fn names_only(&self, i: usize) -> bool {
+        let list = self.toks.get(i + 1..).unwrap_or_default();
+        let column = list.first().is_some_and(|t| {
+            let w = t.text(self.lower);
+            t.kind == Kind::Word && w != b"user" && !is_system_value(w)
+        });
+        self.is(i, b"select")
+            && !self.truncated
+            && column
+            && list
+                .iter()
+                .all(|t| matches!(t.kind, Kind::Word | Kind::Num | Kind::Arith | Kind::Comma))
     }
 
     /// Whether the keyword `w` comes at token `i` or after.

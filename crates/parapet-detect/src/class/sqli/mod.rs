@@ -1411,6 +1411,25 @@ mod tests {
     }
 
     #[test]
+    fn a_select_of_column_names_alone_after_a_number_is_an_address() {
+        for b in [
+            "456 Select Ave, Köln 00-950",
+            "12 Select Street, Dublin",
+            "1 select a, b",
+        ] {
+            assert!(hits(b).is_empty(), "{b}: {:?}", hits(b));
+        }
+        for a in [
+            "1 select 1,2",
+            "1 select user, password from users",
+            "1 select @@version",
+            "1 select name, db_name()",
+        ] {
+            assert!(hits(a).contains(&"sqli.stacked"), "{a}: {:?}", hits(a));
+        }
+    }
+
+    #[test]
     fn selects_cut_short() {
         assert!(hits("select(user(").contains(&"sqli.call-value"));
         assert!(hits("SELECT IIF(1 > 1, 'TRUE', 'FALSE')").contains(&"sqli.call-value"));
