@@ -134,7 +134,7 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
             .filter(|w| !w.is_empty())
             .take(3)
             .collect();
-        if words.iter().any(|w| *w == b"system" || *w == b"public") {
+        if words.iter().any(|w| *w == b"system" || *w == b"public") && !w3c_html(head) {
             sink.report(&EXTERNAL_DTD, at..at + 9 + head.len());
         }
         // A parameter entity reference inside the internal subset (`%remote;`).
@@ -155,6 +155,31 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
 
 /// The declaration after its keyword, up to its closing `>` (the internal subset of a
 /// DOCTYPE, in brackets, included).
+/// Whether a document type declaration's head (`html PUBLIC "-//W3C//DTD XHTML 1.0
+/// Transitional//EN" "http://www.w3.org/TR/…"`) names one of the W3C's own HTML DTDs, as
+/// HTML e-mails and XHTML pages do: a parser that fetches it reads the W3C's file, which
+/// holds nothing of an attacker's and sends nothing to one.
+fn w3c_html(head: &[u8]) -> bool {
+    let mut words = head
+        .split(u8::is_ascii_whitespace)
+        .filter(|w| !w.is_empty());
+    if words.next() != Some(b"html") {
+        return false;
+    }
+    // The quoted identifiers, each a W3C public id, a W3C URL or HTML5's legacy string; read
+    // with runs of `/` as one, as the path-normalised form of the value has them.
+    let mut quoted = head.split(|&b| b == b'"' || b == b'\'').skip(1).step_by(2);
+    let w3c = |id: &[u8]| {
+        let mut id = id.to_vec();
+        id.dedup_by(|b, a| *a == b'/' && *b == b'/');
+        id.starts_with(b"-/w3c/dtd ")
+            || id.starts_with(b"http:/www.w3.org/")
+            || id.starts_with(b"https:/www.w3.org/")
+            || id == b"about:legacy-compat"
+    };
+    quoted.clone().next().is_some() && quoted.all(w3c)
+}
+
 fn declaration(lower: &[u8], start: usize) -> &[u8] {
     let rest = &lower[start.min(lower.len())..];
     let mut depth = 0usize;
@@ -200,6 +225,24 @@ mod tests {
         let ids_ = ids("<!DOCTYPE foo [<!ENTITY % dtd SYSTEM \"http://x/e.dtd\"> %dtd;]>");
         assert!(ids_.contains(&"xxe.parameter-entity"));
         assert!(ids("<!DOCTYPE foo SYSTEM \"http://evil/x.dtd\">").contains(&"xxe.external-dtd"));
+        // The W3C's HTML DTDs, as HTML e-mails declare them.
+        for benign in [
+            "<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Transitional//EN\" \"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd\"><html>",
+            "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01//EN\">",
+            "<!DOCTYPE html SYSTEM \"about:legacy-compat\">",
+            // As the path-normalised form reads it.
+            "<!DOCTYPE html PUBLIC \"-/W3C/DTD XHTML 1.0 Strict/EN\" \"http:/www.w3.org/TR/x.dtd\">",
+        ] {
+            assert!(ids(benign).is_empty(), "{benign}: {:?}", ids(benign));
+        }
+        for attack in [
+            "<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0//EN\" \"http://evil.example/x.dtd\">",
+            "<!DOCTYPE html SYSTEM \"http://www.w3.org.evil.example/x.dtd\">",
+            "<!DOCTYPE html SYSTEM \"file:///etc/passwd\">",
+            "<!DOCTYPE foo PUBLIC \"-//W3C//DTD XHTML 1.0//EN\" \"http://www.w3.org/x.dtd\">",
+        ] {
+            assert!(ids(attack).contains(&"xxe.external-dtd"), "{attack}");
+        }
         assert!(
             ids("<!DOCTYPE l [<!ENTITY a \"x\"><!ENTITY b \"&a;&a;\"><!ENTITY c \"&b;&b;\">]>")
                 .contains(&"xxe.entity-expansion")

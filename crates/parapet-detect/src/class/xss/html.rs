@@ -49,7 +49,10 @@ pub(super) fn kind(name: &[u8]) -> Kind {
         None => (false, name),
     };
     let k = local_kind(local);
-    if prefixed && k == Kind::Other {
+    // Office's document settings (`<o:OfficeDocumentSettings>`, `<w:WordDocument>`), which
+    // HTML e-mails carry for Outlook: data for Word's renderer, no vocabulary that runs.
+    let office = name.starts_with(b"o:") || name.starts_with(b"w:");
+    if prefixed && k == Kind::Other && !office {
         Kind::Foreign
     } else {
         k
@@ -260,7 +263,10 @@ pub(super) fn scan(lower: &[u8], base: usize, sink: &mut Sink<'_>, nested: bool)
         match lower.get(lt + 1) {
             Some(b'/') => {
                 let name = TagName::read(lower, lt + 2, false);
-                if raw_text(name.as_bytes()) && markup_follows(lower, name.end) {
+                if raw_text(name.as_bytes())
+                    && markup_follows(lower, name.end)
+                    && !opened_before(&lower[..lt], name.as_bytes())
+                {
                     sink.report(&ELEMENT_BREAKOUT, base + lt..base + name.end);
                 }
                 // Attributes on an end tag (`<// style=x:expression(…)>`): old parsers read them.
@@ -427,6 +433,27 @@ fn implementation(lower: &[u8], lt: usize) -> Option<usize> {
     (tag.get(eq) == Some(&b'=')).then_some(lt + eq + 1)
 }
 
+/// Whether `before` opens an element `name` it has not closed (`<title>…` in a whole
+/// document): the end tag after it closes the value's own element, and breaks out of none.
+fn opened_before(before: &[u8], name: &[u8]) -> bool {
+    let mut open = 0usize;
+    for at in memchr::memchr_iter(b'<', before) {
+        let (closing, at) = match before.get(at + 1) {
+            Some(b'/') => (true, at + 2),
+            _ => (false, at + 1),
+        };
+        let tag = TagName::read(before, at, false);
+        if tag.as_bytes() == name {
+            if closing {
+                open = open.saturating_sub(1);
+            } else {
+                open += 1;
+            }
+        }
+    }
+    open > 0
+}
+
 /// Whether a closing tag ending at `pos` is followed by new markup (`</title><img …`).
 fn markup_follows(lower: &[u8], pos: usize) -> bool {
     let mut p = pos;
@@ -461,8 +488,16 @@ fn tag(
         }
         Kind::Other => {}
     }
+    // A `<meta>` that declares only what every page does, or a `<link>` to Google's fonts,
+    // has attributes of no consequence.
+    let plain = match k {
+        Kind::Meta => plain_meta(lower, name.end),
+        Kind::Link => font_link(lower, name.end),
+        _ => false,
+    };
+    let attribute_kind = if plain { Kind::Other } else { k };
     let end = attributes(lower, name.end, |a| {
-        attribute(lower, base, k, a, sink, nested);
+        attribute(lower, base, attribute_kind, a, sink, nested);
     });
     if k == Kind::Style {
         let body = lower.get(end..).unwrap_or_default();
@@ -474,6 +509,61 @@ fn tag(
         }
     }
     end
+}
+
+/// Whether the `<meta>` whose attributes start at `pos` declares only what every HTML page
+/// and e-mail does: an ASCII-compatible encoding (`charset="utf-8"`, or `http-equiv=
+/// "Content-Type"` with `content="text/html; charset=utf-8"`), IE's standards mode
+/// (`X-UA-Compatible`, `IE=edge`), or neither (`name="viewport"`). UTF-7 (read as script by
+/// old browsers), a refresh or a cookie are not plain.
+fn plain_meta(lower: &[u8], pos: usize) -> bool {
+    let (mut equiv, mut charset, mut content) = (None, None, None);
+    attributes(lower, pos, |a| {
+        let value = a.value.clone().map(|v| lower[v].trim_ascii());
+        match lower[a.name.clone()].trim_ascii_end() {
+            b"http-equiv" => equiv = value,
+            b"charset" => charset = value,
+            b"content" => content = value,
+            _ => {}
+        }
+    });
+    let ascii = |c: &[u8]| {
+        matches!(c, b"utf-8" | b"utf8" | b"us-ascii")
+            || c.starts_with(b"iso-8859-")
+            || c.starts_with(b"windows-125")
+    };
+    let declared = match equiv {
+        None => true,
+        Some(b"content-type") => content.is_some_and(|c| {
+            let charset = needle::find(c, b"charset=").map(|at| c[at + 8..].trim_ascii());
+            c.starts_with(b"text/html") && charset.is_none_or(ascii)
+        }),
+        Some(b"x-ua-compatible") => content == Some(b"ie=edge"),
+        Some(_) => false,
+    };
+    charset.is_none_or(ascii) && declared
+}
+
+/// Whether the `<link>` whose attributes start at `pos` loads Google's web fonts (`href=
+/// "https://fonts.googleapis.com/css2?family=…"`, or a `preconnect` to its hosts), as HTML
+/// e-mail builders write: the style sheet is Google's, made from a family name, and holds
+/// nothing of the request's.
+fn font_link(lower: &[u8], pos: usize) -> bool {
+    let mut href = None;
+    attributes(lower, pos, |a| {
+        if lower[a.name.clone()].trim_ascii_end() == b"href" {
+            href = a.value.clone().map(|v| lower[v].trim_ascii());
+        }
+    });
+    href.is_some_and(|h| {
+        let host_end = h
+            .get(8..)
+            .and_then(|rest| rest.iter().position(|&b| b == b'/'));
+        let host = h
+            .strip_prefix(b"https://")
+            .map(|rest| &rest[..host_end.unwrap_or(rest.len())]);
+        matches!(host, Some(b"fonts.googleapis.com" | b"fonts.gstatic.com"))
+    })
 }
 
 /// Judges one attribute of a tag of kind `k` (`k` is `None` when the attribute follows a

@@ -1053,6 +1053,46 @@ mod tests {
         has("'><b>x</b>", "xss.attribute-breakout");
         has("</title><img src=x>", "xss.element-breakout");
         has("</textarea><svg>", "xss.element-breakout");
+        // Closing what the value opened is no breakout; closing more than it opened is.
+        clean("<html><head><title>June</title><style>p { margin: 0 }</style></head><body>hi");
+        has(
+            "<title>x</title></title><img src=x>",
+            "xss.element-breakout",
+        );
+    }
+
+    #[test]
+    fn the_meta_and_font_links_every_html_email_has_are_plain() {
+        for plain in [
+            "<meta charset=\"utf-8\">",
+            "<meta http-equiv=\"Content-Type\" content=\"text/html; charset=UTF-8\">",
+            "<meta http-equiv=\"X-UA-Compatible\" content=\"IE=edge\">",
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
+        ] {
+            assert!(!hits(plain).contains(&"xss.dangerous-tag"), "{plain}");
+        }
+        for dangerous in [
+            "<meta charset=\"utf-7\">",
+            "<meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-7\">",
+            "<meta http-equiv=\"refresh\" content=\"0;url=https://evil.example/\">",
+            "<meta http-equiv=\"Set-Cookie\" content=\"a=b\">",
+            "<meta http-equiv=\"X-UA-Compatible\" content=\"IE=5\">",
+        ] {
+            has(dangerous, "xss.dangerous-tag");
+        }
+        for font in [
+            "<link href=\"https://fonts.googleapis.com/css2?family=Inter:wght@400;600&display=swap\" rel=\"stylesheet\">",
+            "<link rel=\"preconnect\" href=\"https://fonts.gstatic.com\" crossorigin>",
+        ] {
+            assert!(!hits(font).contains(&"xss.dangerous-tag"), "{font}");
+        }
+        for sheet in [
+            "<link rel=\"stylesheet\" href=\"https://evil.example/x.css\">",
+            "<link rel=\"stylesheet\" href=\"https://fonts.googleapis.com.evil.example/x.css\">",
+            "<link rel=\"stylesheet\" href=\"http://fonts.googleapis.com/x.css\">",
+        ] {
+            has(sheet, "xss.dangerous-tag");
+        }
         clean("<a href=\"https://example.com\"><strong>bold</strong></a>");
         clean("He said \"hello\" and left");
         clean("O'Brien's \"quote\" is 5'10\" tall");
@@ -1151,6 +1191,13 @@ mod tests {
             ),
             ["xss.foreign-tag"]
         );
+        // Outlook's document settings in an HTML e-mail; VML and other prefixes stay foreign.
+        clean(
+            "<!--[if gte mso 9]><xml><o:OfficeDocumentSettings><o:AllowPNG/></o:OfficeDocumentSettings><o:shapedefaults v:ext=\"edit\" spidmax=\"1026\"/></xml><![endif]-->",
+        );
+        has("<v:rect fillcolor=\"#fff\">", "xss.foreign-tag");
+        has("<x:script>", "xss.script-tag");
+        has("<xo:foo>", "xss.foreign-tag");
     }
 
     #[test]
