@@ -1050,7 +1050,9 @@ fn file_name_follows(s: &[u8], end: usize) -> bool {
 /// variable that is then expanded.
 fn assignment(s: &[u8], name: Range<usize>, sink: &mut Sink<'_>) {
     let at = name.end + 1;
-    command_at(s, skip_blanks(s, at), Context::Start, sink);
+    if !signed_header(s, &s[name.clone()], at) {
+        command_at(s, skip_blanks(s, at), Context::Start, sink);
+    }
     if let Some(word) = read_word(s, at)
         && command_of(&word).is_some()
         && matches!(
@@ -1073,6 +1075,17 @@ fn assignment(s: &[u8], name: Range<usize>, sink: &mut Sink<'_>) {
             sink.report(&SHELL_SYNTAX, name.start..word.span.end);
         }
     }
+}
+
+/// Whether the word at `at`, in the value of the parameter `param`, is the name of a signed
+/// header: AWS's and Google's signed URLs list them, `;` between
+/// (`X-Amz-SignedHeaders=content-type;host`), and two are commands' names too.
+fn signed_header(s: &[u8], param: &[u8], at: usize) -> bool {
+    param.ends_with(b"signedheaders")
+        && [&b"host"[..], b"date"].iter().any(|name| {
+            s[at.min(s.len())..].starts_with(name)
+                && matches!(s.get(at + name.len()), None | Some(b';' | b'&'))
+        })
 }
 
 /// Whether the `&` at `at` is followed by a word that names no command: after a blank, or,
@@ -1174,6 +1187,8 @@ fn scan_all(input: &Input<'_>, sink: &mut Sink<'_>) {
     let mut i = 0;
     // Where a `name=` may have started: the value's start, or after `&`/`?`.
     let mut ident_start = Some(0usize);
+    // The name of the `name=value` whose value is being read.
+    let mut param = 0..0;
     while i < s.len() {
         // Fast-forward over bytes that cannot change anything: while no `name=` can be
         // pending, everything but an opener or a `?`; while one can, its name's bytes.
@@ -1198,6 +1213,7 @@ fn scan_all(input: &Input<'_>, sink: &mut Sink<'_>) {
                     if let Some(st) = ident_start
                         && st < i
                     {
+                        param = st..i;
                         assignment(s, st..i, sink);
                     }
                     // `cmd=garb=adduse[r];$garb`: the value may itself be an assignment.
@@ -1222,7 +1238,12 @@ fn scan_all(input: &Input<'_>, sink: &mut Sink<'_>) {
                 let context = Context::Separator {
                     adjacent: after == k,
                 };
-                command_at(s, after, context, sink);
+                if !(b == b';' && signed_header(s, &s[param.clone()], after)) {
+                    command_at(s, after, context, sink);
+                }
+                if b == b'&' {
+                    param = 0..0;
+                }
                 ident_start = Some(after);
                 i = after.max(k);
                 continue;
@@ -1939,6 +1960,25 @@ mod tests {
         }
         for attack in ["at&id", "at& t", "whoami&&t"] {
             assert!(!hits2(attack).is_empty(), "{attack}");
+        }
+    }
+
+    #[test]
+    fn a_signed_urls_header_list_names_headers() {
+        for benign in [
+            "https://b.s3.amazonaws.com/k?X-Amz-Date=20240403T000000Z&X-Amz-SignedHeaders=content-type;host&X-Amz-Signature=ab12",
+            "x-amz-signedheaders=host;x-amz-acl&x-amz-signature=ab12",
+            "X-Goog-SignedHeaders=host",
+        ] {
+            assert!(hits2(benign).is_empty(), "{benign}: {:?}", hits2(benign));
+        }
+        for attack in [
+            "x-amz-signedheaders=content-type;id",
+            "x-amz-signedheaders=host;host evil.example",
+            "ip=1;host&x=1",
+            "x-amz-signedheaders=a&ip=1;host",
+        ] {
+            assert!(!hits(attack).is_empty(), "{attack}");
         }
     }
 
