@@ -105,12 +105,25 @@ fn is_name_part(part: Part) -> bool {
 /// Whether a line break in `part` may reach a response or request header: everything but
 /// body text, where multi-line text is ordinary; a body value counts when its first line
 /// has no space (an address or an id, as such payloads start, or nothing: the value opens
-/// with the line break).
+/// with the line break) and opens no iCalendar or vCard object.
 fn header_bound(part: Part, lower: &[u8], first_break: usize) -> bool {
     match part {
-        Part::Body | Part::BodyKey => !lower[..first_break].contains(&b' '),
+        Part::Body | Part::BodyKey => {
+            let first_line = &lower[..first_break];
+            !first_line.contains(&b' ') && !calendar_or_card(first_line)
+        }
         _ => true,
     }
+}
+
+/// Whether a body value's first line opens an iCalendar or vCard object (`BEGIN:VEVENT`,
+/// `BEGIN:VCARD`): its property lines (`LOCATION:Room 4`) are the format's, and such a
+/// document is stored or sent as a file, not copied into a response header.
+fn calendar_or_card(first_line: &[u8]) -> bool {
+    matches!(
+        first_line,
+        b"begin:vcalendar" | b"begin:vevent" | b"begin:vtodo" | b"begin:vjournal" | b"begin:vcard"
+    )
 }
 
 /// The words looked for, for the [`super::TRIGGER_WORDS`], in the order of [`Word`].
@@ -322,6 +335,14 @@ mod tests {
             ids(Part::Body, "a@b.c\nSet-Cookie: x=1"),
             ["crlf.header-injection"]
         );
+        // An iCalendar event's properties; the same lines after a plain first line.
+        let event = "BEGIN:VEVENT\r\nSUMMARY:Dentist\r\nLOCATION:Room 4.01\r\nEND:VEVENT";
+        assert!(ids(Part::Body, event).is_empty());
+        assert_eq!(
+            ids(Part::Body, "VEVENT\r\nLOCATION:Room 4.01"),
+            ["crlf.header-injection"]
+        );
+        assert!(ids(Part::Header, event).contains(&"crlf.header-injection"));
     }
 
     #[test]
