@@ -536,7 +536,9 @@ fn command_of(word: &Word) -> Option<Command> {
         return None;
     }
     if word.glob {
-        if name.iter().all(|&c| c == b'?' || c == b'*') && !word.has_dir {
+        // `**TL;DR:**`: a word in Markdown's bold, not a pattern of a command's name.
+        let bold = name.starts_with(b"**");
+        if (bold || name.iter().all(|&c| c == b'?' || c == b'*')) && !word.has_dir {
             return None;
         }
         return lexicon::lookup_glob(name);
@@ -1978,6 +1980,19 @@ mod tests {
             "ip=1;host&x=1",
             "x-amz-signedheaders=a&ip=1;host",
         ] {
+            assert!(!hits(attack).is_empty(), "{attack}");
+        }
+    }
+
+    #[test]
+    fn a_word_in_markdown_bold_names_no_command() {
+        for benign in [
+            "**TL;DR:** The meeting is moved to Thursday",
+            "**Note;** see below",
+        ] {
+            assert!(hits(benign).is_empty(), "{benign}: {:?}", hits(benign));
+        }
+        for attack in ["/???/**t /etc/passwd", "c?t /etc/passwd", "/bin/**sh -c id"] {
             assert!(!hits(attack).is_empty(), "{attack}");
         }
     }
