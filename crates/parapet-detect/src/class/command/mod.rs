@@ -1079,6 +1079,18 @@ fn assignment(s: &[u8], name: Range<usize>, sink: &mut Sink<'_>) {
     }
 }
 
+/// Whether the `{` at `at` may open a brace expansion: it starts a word, and its group
+/// closes before any blank.
+fn brace_expansion(s: &[u8], at: usize) -> bool {
+    let glued = at > 0 && (s[at - 1].is_ascii_alphanumeric() || s[at - 1] == b'_');
+    let group = &s[at + 1..];
+    let close = group.iter().position(|&b| b == b'}');
+    let blank = group
+        .iter()
+        .position(|&b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
+    !glued && close.is_some_and(|c| blank.is_none_or(|b| b > c))
+}
+
 /// Whether the word at `at`, in the value of the parameter `param`, is the name of a signed
 /// header: AWS's and Google's signed URLs list them, `;` between
 /// (`X-Amz-SignedHeaders=content-type;host`), and two are commands' names too.
@@ -1281,7 +1293,9 @@ fn scan_all(input: &Input<'_>, sink: &mut Sink<'_>) {
                 i += 3;
                 continue;
             }
-            b'{' => {
+            // Bash expands `{a,b}` into words when it opens a word and holds no blank:
+            // `user{id,name}` (GraphQL) and `{date, medium}` (ICU) are no expansions.
+            b'{' if brace_expansion(s, i) => {
                 let lead_comma = next == Some(b',');
                 let k = if lead_comma { i + 2 } else { i + 1 };
                 command_at(s, k, Context::Brace { lead_comma }, sink);
@@ -1981,6 +1995,23 @@ mod tests {
             "x-amz-signedheaders=a&ip=1;host",
         ] {
             assert!(!hits(attack).is_empty(), "{attack}");
+        }
+    }
+
+    #[test]
+    fn a_brace_group_glued_to_a_word_or_holding_a_blank_expands_nothing() {
+        for benign in [
+            "user{id,name},posts{id,title}",
+            "{date, date, medium} at {time, time, short}",
+        ] {
+            assert!(hits(benign).is_empty(), "{benign}: {:?}", hits(benign));
+        }
+        for attack in ["{cat,/etc/passwd}", ";{id,}", "a;{ls,-la}"] {
+            assert!(
+                hits(attack).contains(&"command.substitution"),
+                "{attack}: {:?}",
+                hits(attack)
+            );
         }
     }
 
