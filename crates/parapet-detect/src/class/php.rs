@@ -336,6 +336,25 @@ fn is_ident(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
 
+/// Whether `name` is written with a capital and then small letters (`System`).
+fn titled(name: &[u8]) -> bool {
+    name.first().is_some_and(u8::is_ascii_uppercase)
+        && name[1..].iter().all(|b| !b.is_ascii_uppercase())
+}
+
+/// The one bare word of an argument list opening at `open` that closes the value
+/// (`default` in `(default)`).
+fn closing_word(s: &[u8], open: usize) -> Option<&[u8]> {
+    let (i, _) = skip_gap(s, open);
+    let end = s[i..]
+        .iter()
+        .position(|&c| !is_ident(c))
+        .map_or(s.len(), |p| i + p);
+    let (k, _) = skip_gap(s, end);
+    let (m, _) = skip_gap(s, k + 1);
+    (end > i && s.get(k) == Some(&b')') && m >= s.len()).then(|| &s[i..end])
+}
+
 /// Whether the argument list opening at `open` (just after `(`) looks like code.
 /// `word_at_end`: whether one bare word closing the value is code (`system(whoami)`), as it
 /// is not in prose's asides ("Copy (optional)", "Mail (work)"); followed by `;`, it is.
@@ -404,8 +423,13 @@ fn functions(input: &Input<'_>, sink: &mut Sink<'_>) {
         let char_code = &s[m.start()..m.end()] == b"chr" && numeric_argument(&s[open + 1..]);
         let span = m.start()..s.len().min(open + 16);
         // Glued to its `(`, or a function that runs code or commands (`exec (blah)`; the
-        // code names among them are calls anyway).
-        let word_at_end = open == m.end() || DANGEROUS.contains(&&s[m.start()..m.end()]);
+        // code names among them are calls anyway), unless its name is written as a label's
+        // first word (`System (default)`, a theme's) and the word names no command (PHP 7
+        // reads a bare word as that string: `System (id)` runs `id`).
+        let name = &s[m.start()..m.end()];
+        let label = titled(&input.text[m.start()..m.end()])
+            && closing_word(s, open + 1).is_none_or(|w| !super::command::names_command(w));
+        let word_at_end = open == m.end() || (DANGEROUS.contains(&name) && !label);
         if comment || at || char_code || is_code_name || code_argument(s, open + 1, word_at_end) {
             sink.report(&FUNCTION_CALL, span);
         } else {
@@ -1018,6 +1042,8 @@ mod tests {
             "Price list (EUR)",
             "Mail (work)",
             "Header (H1)",
+            "System (default)",
+            "Exec (optional)",
         ] {
             assert!(hits(text).is_empty(), "{text}: {:?}", hits(text));
         }
@@ -1027,6 +1053,8 @@ mod tests {
             "list (x);",
             "exec (blah)",
             "system (whoami)",
+            "System (whoami)",
+            "SYSTEM (blah)",
         ] {
             assert!(hits(attack).contains(&"php.function-call"), "{attack}");
         }

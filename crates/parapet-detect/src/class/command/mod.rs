@@ -568,6 +568,11 @@ fn command_of(word: &Word) -> Option<Command> {
     None
 }
 
+/// Whether `name` (lowercase) is the name of a command, for the other classes.
+pub(crate) fn names_command(name: &[u8]) -> bool {
+    lexicon::lookup(name).is_some()
+}
+
 /// Skips blanks: spaces, tabs, `${IFS}`, `$IFS`, and `+` (a space in raw query strings).
 fn skip_blanks(s: &[u8], mut i: usize) -> usize {
     loop {
