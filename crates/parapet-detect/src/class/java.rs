@@ -562,6 +562,9 @@ fn java_chain(text: &[u8], lower: &[u8], start: usize, skip: usize, sink: &mut S
         }
     }
     let span = start..end;
+    if stack_frame(&lower[end..]) {
+        return;
+    }
     let named = &segments[1..count.max(1)];
     // `java.<anything>.runtime`, `java.processbuilder`: the classes that run commands.
     if named
@@ -595,6 +598,34 @@ fn java_chain(text: &[u8], lower: &[u8], start: usize, skip: usize, sink: &mut S
         }
         _ => {}
     }
+}
+
+/// Whether a method's name is followed by where a stack trace says it ran (`(Runtime.java:347)`,
+/// `(Native Method)`, `(Unknown Source)`): a frame of an error report, which names the class
+/// and calls nothing.
+fn stack_frame(after: &[u8]) -> bool {
+    let Some(inside) = after.strip_prefix(b"(") else {
+        return false;
+    };
+    let close = if inside.starts_with(b"native method)") {
+        13
+    } else if inside.starts_with(b"unknown source)") {
+        14
+    } else {
+        let file = inside.iter().take_while(|&&b| is_ident(b)).count();
+        let Some(rest) = inside[file..].strip_prefix(b".java:") else {
+            return false;
+        };
+        let line = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        if file == 0 || line == 0 || rest.get(line) != Some(&b')') {
+            return false;
+        }
+        file + 6 + line
+    };
+    // The frame ends its line or the value: nothing is called on it.
+    inside
+        .get(close + 1)
+        .is_none_or(|b| b.is_ascii_whitespace())
 }
 
 fn is_ident(b: u8) -> bool {
@@ -662,8 +693,20 @@ mod tests {
             "javascript.info is a site",
             "download java.com",
             "myjava.lang.String",
+            // Frames of a stack trace.
+            "at java.base/java.lang.reflect.Method.invoke(Method.java:568)",
+            "at java.lang.Runtime.exec(Runtime.java:347)",
+            "at java.lang.Thread.run(Unknown Source)",
+            "\tat java.lang.reflect.Method.invoke0(Native Method)",
         ] {
             assert!(ids(benign).is_empty(), "{benign}");
+        }
+        for attack in [
+            "java.lang.Runtime.exec(Runtime.java)",
+            "java.lang.Runtime.getRuntime().exec('id')",
+            "java.lang.Runtime.exec(x.java:1).exec('id')",
+        ] {
+            assert!(ids(attack).contains(&"java.class"), "{attack}");
         }
     }
 
