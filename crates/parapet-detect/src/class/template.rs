@@ -165,22 +165,30 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     if !input.features.any(gate) {
         return;
     }
+    // Once a rule has matched, its later triggers can add nothing (a value of thousands of
+    // `{{7*7}}` is judged at the first).
+    let (mut expression, mut directive) = (false, false);
     for m in input.words(WordSet::Template) {
         let span = m.start()..m.end();
         let rest = &lower[m.end()..];
         match TRIGGERS[m.pattern().as_usize()].1 {
+            T::Open(_) if expression => {}
             T::Open(close) => {
-                let body = body(rest, close);
+                let body = body(rest, &lower[span.clone()], close);
                 if dangerous_expression(body, close == b"%>") {
                     sink.report(&EXPRESSION, m.start()..m.end() + body.len());
+                    expression = true;
                 }
             }
+            T::Statement if expression && directive => {}
             T::Statement => {
-                let body = body(rest, b"%}");
+                let body = body(rest, &lower[span.clone()], b"%}");
                 if dangerous_expression(body, true) {
                     sink.report(&EXPRESSION, m.start()..m.end() + body.len());
+                    expression = true;
                 } else {
                     sink.report(&DIRECTIVE, span);
+                    directive = true;
                 }
             }
             T::Directive => sink.report(&DIRECTIVE, span),
@@ -218,9 +226,16 @@ fn scan(input: &Input<'_>, sink: &mut Sink<'_>) {
     }
 }
 
-/// The expression body after an opener: up to the closer, or a bounded prefix of the rest.
-fn body<'a>(rest: &'a [u8], close: &[u8]) -> &'a [u8] {
+/// The expression body after an opener (`open`): up to the closer, or a bounded prefix of
+/// the rest, and before any repeat of the opener.
+fn body<'a>(rest: &'a [u8], open: &[u8], close: &[u8]) -> &'a [u8] {
     let rest = &rest[..rest.len().min(BODY_MAX)];
+    // An expression opens no other of its kind (`{{ a {{ b }}`): the inner one is judged on
+    // its own, and a run of openers (`{{{{…`, `{%{%…`) costs one short body each.
+    let rest = match needle::find(rest, open) {
+        Some(i) => &rest[..i],
+        None => rest,
+    };
     match needle::find(rest, close) {
         Some(i) => &rest[..i],
         None => rest,
@@ -458,6 +473,24 @@ mod tests {
 
     fn ids(text: &str) -> Vec<&'static str> {
         matches(&DETECTOR, Part::Query, "q", text, 1)
+    }
+
+    #[test]
+    fn an_expression_ends_where_another_of_its_kind_opens() {
+        for attack in [
+            "{{ a {{config}}",
+            "{{{{{{{{{{7*7}}",
+            "{%{%{% if true %}",
+            "<%<%<%= 7*7 %>",
+            "{{ {}.__class__ }}",
+        ] {
+            assert!(
+                ids(attack).contains(&"template.expression"),
+                "{attack}: {:?}",
+                ids(attack)
+            );
+        }
+        assert!(!ids(&"{{".repeat(2000)).contains(&"template.expression"));
     }
 
     #[test]

@@ -1085,16 +1085,25 @@ fn assignment(s: &[u8], name: Range<usize>, sink: &mut Sink<'_>) {
 }
 
 /// Whether the `{` at `at` may open a brace expansion: it starts a word, and its group
-/// closes before any blank.
+/// closes before any blank. A group that opens another, or runs past [`BRACE_GROUP_MAX`],
+/// is assumed to: each `{` then reads at most up to the next, and a value stays linear.
 fn brace_expansion(s: &[u8], at: usize) -> bool {
-    let glued = at > 0 && (s[at - 1].is_ascii_alphanumeric() || s[at - 1] == b'_');
-    let group = &s[at + 1..];
-    let close = group.iter().position(|&b| b == b'}');
-    let blank = group
+    if at > 0 && (s[at - 1].is_ascii_alphanumeric() || s[at - 1] == b'_') {
+        return false;
+    }
+    let group = &s[at + 1..s.len().min(at + 1 + BRACE_GROUP_MAX)];
+    match group
         .iter()
-        .position(|&b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
-    !glued && close.is_some_and(|c| blank.is_none_or(|b| b > c))
+        .find(|&&b| matches!(b, b'{' | b'}' | b' ' | b'\t' | b'\n' | b'\r'))
+    {
+        Some(b'{' | b'}') => true,
+        Some(_) => false,
+        None => group.len() == BRACE_GROUP_MAX,
+    }
 }
+
+/// How far [`brace_expansion`] looks for a group's end.
+const BRACE_GROUP_MAX: usize = 256;
 
 /// Whether the word at `at`, in the value of the parameter `param`, is the name of a signed
 /// header: AWS's and Google's signed URLs list them, `;` between

@@ -81,22 +81,24 @@ fn local_kind(local: &[u8]) -> Kind {
 
 /// Elements whose text is raw (not parsed as markup): closing one from inside a value is a
 /// breakout into the page.
-fn raw_text(name: &[u8]) -> bool {
-    matches!(
-        name,
-        b"script"
-            | b"style"
-            | b"title"
-            | b"textarea"
-            | b"noscript"
-            | b"xmp"
-            | b"iframe"
-            | b"noembed"
-            | b"noframes"
-            | b"template"
-            | b"select"
-            | b"option"
-    )
+const RAW_TEXT: [&[u8]; 12] = [
+    b"script",
+    b"style",
+    b"title",
+    b"textarea",
+    b"noscript",
+    b"xmp",
+    b"iframe",
+    b"noembed",
+    b"noframes",
+    b"template",
+    b"select",
+    b"option",
+];
+
+/// The index of `name` in [`RAW_TEXT`].
+fn raw_text(name: &[u8]) -> Option<usize> {
+    RAW_TEXT.iter().position(|&r| r == name)
 }
 
 /// Attributes whose value is a URL a browser may navigate to, load or run.
@@ -257,17 +259,21 @@ impl TagName {
 /// value being read as markup (its values are not read again).
 pub(super) fn scan(lower: &[u8], base: usize, sink: &mut Sink<'_>, nested: bool) {
     let mut i = 0;
+    // How many of each [`RAW_TEXT`] element the value has opened and not closed (`<title>…`
+    // in a whole document): an end tag closing one of them breaks out of none.
+    let mut open = [0u32; RAW_TEXT.len()];
     while let Some(off) = memchr::memchr(b'<', lower.get(i..).unwrap_or_default()) {
         let lt = i + off;
         i = lt + 1;
         match lower.get(lt + 1) {
             Some(b'/') => {
                 let name = TagName::read(lower, lt + 2, false);
-                if raw_text(name.as_bytes())
-                    && markup_follows(lower, name.end)
-                    && !opened_before(&lower[..lt], name.as_bytes())
-                {
-                    sink.report(&ELEMENT_BREAKOUT, base + lt..base + name.end);
+                if let Some(r) = raw_text(name.as_bytes()) {
+                    if open[r] > 0 {
+                        open[r] -= 1;
+                    } else if markup_follows(lower, name.end) {
+                        sink.report(&ELEMENT_BREAKOUT, base + lt..base + name.end);
+                    }
                 }
                 // Attributes on an end tag (`<// style=x:expression(…)>`): old parsers read them.
                 i = attributes(lower, name.end, |a| {
@@ -299,6 +305,9 @@ pub(super) fn scan(lower: &[u8], base: usize, sink: &mut Sink<'_>, nested: bool)
                         name = joined;
                         k = jk;
                     }
+                }
+                if let Some(r) = raw_text(name.as_bytes()) {
+                    open[r] = open[r].saturating_add(1);
                 }
                 if name.len == 1 {
                     spaced_tag(lower, base, lt, sink);
@@ -431,27 +440,6 @@ fn implementation(lower: &[u8], lt: usize) -> Option<usize> {
     let at = needle::find(tag, b"implementation")? + 14;
     let eq = at + tag[at..].iter().take_while(|&&b| space(b)).count();
     (tag.get(eq) == Some(&b'=')).then_some(lt + eq + 1)
-}
-
-/// Whether `before` opens an element `name` it has not closed (`<title>…` in a whole
-/// document): the end tag after it closes the value's own element, and breaks out of none.
-fn opened_before(before: &[u8], name: &[u8]) -> bool {
-    let mut open = 0usize;
-    for at in memchr::memchr_iter(b'<', before) {
-        let (closing, at) = match before.get(at + 1) {
-            Some(b'/') => (true, at + 2),
-            _ => (false, at + 1),
-        };
-        let tag = TagName::read(before, at, false);
-        if tag.as_bytes() == name {
-            if closing {
-                open = open.saturating_sub(1);
-            } else {
-                open += 1;
-            }
-        }
-    }
-    open > 0
 }
 
 /// Whether a closing tag ending at `pos` is followed by new markup (`</title><img …`).
