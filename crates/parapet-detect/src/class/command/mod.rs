@@ -898,6 +898,9 @@ fn command_at(s: &[u8], i: usize, context: Context, sink: &mut Sink<'_>) {
         return;
     };
     let (cmd, ev) = match command_of(&word) {
+        // `at /srv/app/index.js:10:5`, a frame of a stack trace: `at` runs nothing without a
+        // time (Windows' `at 2:00` is one too).
+        Some(_) if word.name() == b"at" && !at_time(s, word.span.end) => return,
         Some(cmd) => (cmd, evidence(s, word.span.end, cmd)),
         // `bcdboot/r`: cmd.exe reads a switch glued to the command name.
         None => match glued_switch(s, &word) {
@@ -924,6 +927,31 @@ fn command_at(s: &[u8], i: usize, context: Context, sink: &mut Sink<'_>) {
     {
         sink.report(&WINDOWS, word.span.start..end);
     }
+}
+
+/// Whether the word after `at` (ending at `end`) is a time `at` reads (`now`, `noon`,
+/// `10:00`, `4pm`, `tomorrow`), one of its options (`-f`), or missing (`at` alone, or before
+/// a separator, reads its jobs from its input).
+fn at_time(s: &[u8], end: usize) -> bool {
+    let at = skip_blanks(s, end);
+    let word = s[at..]
+        .iter()
+        .take_while(|c| !c.is_ascii_whitespace())
+        .count();
+    let word = &s[at..at + word];
+    word.is_empty()
+        || word[0].is_ascii_digit()
+        || matches!(word[0], b'-' | b';' | b'&' | b'|' | b'`' | b')')
+        || [
+            &b"now"[..],
+            b"noon",
+            b"midnight",
+            b"teatime",
+            b"today",
+            b"tomorrow",
+        ]
+        .iter()
+        .any(|t| word.starts_with(t))
 }
 
 /// Windows `at 2:00 "echo test"`: a time, then a quoted command, after a separator. The
@@ -2038,6 +2066,23 @@ mod tests {
             assert!(hits(benign).is_empty(), "{benign}: {:?}", hits(benign));
         }
         for attack in ["/???/**t /etc/passwd", "c?t /etc/passwd", "/bin/**sh -c id"] {
+            assert!(!hits(attack).is_empty(), "{attack}");
+        }
+    }
+
+    #[test]
+    fn at_without_a_time_runs_nothing() {
+        for frame in [
+            "Error: boom\n    at /usr/src/app/node_modules/express/lib/router/layer.js:95:5",
+            "x\n   at Acme.Orders.OrderService.Create(Order o) in /src/OrderService.cs:line 42",
+        ] {
+            assert!(hits(frame).is_empty(), "{frame}: {:?}", hits(frame));
+        }
+        for attack in [
+            "x\nat now -f /tmp/x",
+            "x;at 10:00 -f /tmp/x",
+            "x;at -f /tmp/x now",
+        ] {
             assert!(!hits(attack).is_empty(), "{attack}");
         }
     }
