@@ -13,7 +13,7 @@ pub enum Label {
 
 /// One request of the corpus.
 pub struct Case {
-    /// `crs`, `libinjection`, `benign`, `benign-code` or `fields`.
+    /// `crs`, `libinjection`, `benign`, `benign-code`, `fields` or `fields-ops`.
     pub set: &'static str,
     /// What results are reported by: the CRS rule file, the libinjection list, the benign class.
     pub group: String,
@@ -303,9 +303,17 @@ fn benign() -> Vec<Case> {
 }
 
 /// The field values (`fields/README.md`): each value sent, as its file's first line says,
-/// to every place named there, one request per place.
+/// to every place named there, one request per place. Developers' and operators' data
+/// (`fields/ops/`) is a set of its own.
 fn fields() -> Vec<Case> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("fields"))
+    let mut cases = field_set("fields", "fields");
+    cases.extend(field_set("fields/ops", "fields-ops"));
+    cases
+}
+
+/// The field values in the folder `dir`, as the set `set`.
+fn field_set(dir: &str, set: &'static str) -> Vec<Case> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join(dir))
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "txt" || e == "jsonl"))
@@ -331,6 +339,7 @@ fn fields() -> Vec<Case> {
             };
             for place in &places {
                 cases.push(field_case(
+                    set,
                     place,
                     &value,
                     group.clone(),
@@ -343,9 +352,9 @@ fn fields() -> Vec<Case> {
 }
 
 /// One request carrying `value` at `place` (a place of `fields/README.md`).
-fn field_case(place: &str, value: &str, group: String, id: String) -> Case {
+fn field_case(set: &'static str, place: &str, value: &str, group: String, id: String) -> Case {
     let mut case = Case {
-        set: "fields",
+        set,
         group,
         id: format!("{id} {place}"),
         label: Label::Benign,
