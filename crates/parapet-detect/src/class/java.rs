@@ -607,25 +607,25 @@ fn stack_frame(after: &[u8]) -> bool {
     let Some(inside) = after.strip_prefix(b"(") else {
         return false;
     };
-    let close = if inside.starts_with(b"native method)") {
-        13
-    } else if inside.starts_with(b"unknown source)") {
-        14
+    // What follows the frame's `)`.
+    let after = if let Some(rest) = [&b"native method)"[..], b"unknown source)"]
+        .iter()
+        .find_map(|place| inside.strip_prefix(*place))
+    {
+        rest
     } else {
         let file = inside.iter().take_while(|&&b| is_ident(b)).count();
         let Some(rest) = inside[file..].strip_prefix(b".java:") else {
             return false;
         };
         let line = rest.iter().take_while(|b| b.is_ascii_digit()).count();
-        if file == 0 || line == 0 || rest.get(line) != Some(&b')') {
-            return false;
+        match rest[line..].strip_prefix(b")") {
+            Some(after) if file > 0 && line > 0 => after,
+            _ => return false,
         }
-        file + 6 + line
     };
     // The frame ends its line or the value: nothing is called on it.
-    inside
-        .get(close + 1)
-        .is_none_or(|b| b.is_ascii_whitespace())
+    after.first().is_none_or(u8::is_ascii_whitespace)
 }
 
 fn is_ident(b: u8) -> bool {

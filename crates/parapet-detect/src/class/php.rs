@@ -342,23 +342,11 @@ fn titled(name: &[u8]) -> bool {
         && name[1..].iter().all(|b| !b.is_ascii_uppercase())
 }
 
-/// The one bare word of an argument list opening at `open` that closes the value
-/// (`default` in `(default)`).
-fn closing_word(s: &[u8], open: usize) -> Option<&[u8]> {
-    let (i, _) = skip_gap(s, open);
-    let end = s[i..]
-        .iter()
-        .position(|&c| !is_ident(c))
-        .map_or(s.len(), |p| i + p);
-    let (k, _) = skip_gap(s, end);
-    let (m, _) = skip_gap(s, k + 1);
-    (end > i && s.get(k) == Some(&b')') && m >= s.len()).then(|| &s[i..end])
-}
-
 /// Whether the argument list opening at `open` (just after `(`) looks like code.
-/// `word_at_end`: whether one bare word closing the value is code (`system(whoami)`), as it
-/// is not in prose's asides ("Copy (optional)", "Mail (work)"); followed by `;`, it is.
-fn code_argument(s: &[u8], open: usize, word_at_end: bool) -> bool {
+/// `word_at_end`: whether one bare word closing the value (`whoami` in `system(whoami)`) is
+/// code, as it is not in prose's asides ("Copy (optional)", "Mail (work)"); followed by `;`,
+/// it is.
+fn code_argument(s: &[u8], open: usize, word_at_end: impl Fn(&[u8]) -> bool) -> bool {
     let (i, _) = skip_gap(s, open);
     match s.get(i) {
         Some(b'$' | b'\'' | b'"' | b'`' | b'@') => true,
@@ -379,7 +367,7 @@ fn code_argument(s: &[u8], open: usize, word_at_end: bool) -> bool {
                 Some(b')') => {
                     let (m, _) = skip_gap(s, k + 1);
                     match s.get(m) {
-                        None => word_at_end,
+                        None => word_at_end(&s[i..end]),
                         next => next == Some(&b';'),
                     }
                 }
@@ -426,10 +414,11 @@ fn functions(input: &Input<'_>, sink: &mut Sink<'_>) {
         // code names among them are calls anyway), unless its name is written as a label's
         // first word (`System (default)`, a theme's) and the word names no command (PHP 7
         // reads a bare word as that string: `System (id)` runs `id`).
-        let name = &s[m.start()..m.end()];
-        let label = titled(&input.text[m.start()..m.end()])
-            && closing_word(s, open + 1).is_none_or(|w| !super::command::names_command(w));
-        let word_at_end = open == m.end() || (DANGEROUS.contains(&name) && !label);
+        let glued = open == m.end();
+        let dangerous = DANGEROUS.contains(&&s[m.start()..m.end()]);
+        let titled = titled(&input.text[m.start()..m.end()]);
+        let word_at_end =
+            |word: &[u8]| glued || (dangerous && (!titled || super::command::names_command(word)));
         if comment || at || char_code || is_code_name || code_argument(s, open + 1, word_at_end) {
             sink.report(&FUNCTION_CALL, span);
         } else {
@@ -517,7 +506,7 @@ fn extension_calls(s: &[u8], sink: &mut Sink<'_>) {
         let (arg, _) = skip_gap(s, open + 1);
         let code_like = open == end
             || matches!(s.get(arg), None | Some(b')' | b'$' | b'\'' | b'"'))
-            || code_argument(s, open + 1, false);
+            || code_argument(s, open + 1, |_| false);
         if code_like {
             sink.report(&FUNCTION_CALL, end - len..s.len().min(open + 1));
             return;
@@ -771,7 +760,7 @@ fn string_call(s: &[u8], sink: &mut Sink<'_>) {
         }
         let spelled = &spelled[..n];
         if DANGEROUS.iter().any(|d| spelled.ends_with(d))
-            && (before == p || code_argument(s, p + 1, false))
+            && (before == p || code_argument(s, p + 1, |_| false))
         {
             sink.report(&VARIABLE_CALL, from..s.len().min(p + 16));
             return;
